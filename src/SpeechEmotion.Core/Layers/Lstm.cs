@@ -1,0 +1,344 @@
+using System.Numerics.Tensors;
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Core.Layers;
+
+/// <summary>Size of an LSTM stack.</summary>
+public sealed record LstmShape(int InputSize, int HiddenSize, int Layers = 1, bool Bidirectional = false)
+{
+    public int Directions => Bidirectional ? 2 : 1;
+
+    /// <summary>Width of each output step: H, or 2H when bidirectional ([forward | reverse]).</summary>
+    public int OutputSize => Directions * HiddenSize;
+
+    public int LayerInputSize(int layer) => layer == 0 ? InputSize : OutputSize;
+
+    public void Validate()
+    {
+        if (InputSize <= 0) throw new OptionsException($"LSTM InputSize must be positive, got {InputSize}.");
+        if (HiddenSize <= 0) throw new OptionsException($"LSTM HiddenSize must be positive, got {HiddenSize}.");
+        if (Layers <= 0) throw new OptionsException($"LSTM Layers must be positive, got {Layers}.");
+    }
+}
+
+/// <summary>
+/// A stacked, optionally bidirectional LSTM over padded batches, with PyTorch's gate order, equations and
+/// parameter names (weight_ih_l{k}[_reverse] [4H, in], weight_hh_l{k} [4H, H], bias_ih_l{k}, bias_hh_l{k} [4H]),
+/// so weights are interchangeable with torch.nn.LSTM:
+///   i = σ(W_ii x + b_ii + W_hi h' + b_hi)   f = σ(W_if x + b_if + W_hf h' + b_hf)
+///   g = tanh(W_ig x + b_ig + W_hg h' + b_hg) o = σ(W_io x + b_io + W_ho h' + b_ho)
+///   c = f⊙c' + i⊙g                          h = o⊙tanh(c)
+/// Sequence b is valid for t &lt; lengths[b]: a padded step neither changes the state nor receives gradient, its
+/// output is zero (as pad_packed_sequence gives), and the reverse direction starts at t = lengths[b] − 1.
+/// The input projection of all steps is one GEMM; the weight gradients are one GEMM each after the time loop.
+/// </summary>
+public sealed class Lstm
+{
+    private readonly ParameterSet _parameters;
+    private readonly Cell[] _cells; // [layer * directions + direction]
+
+    public Lstm(LstmShape shape, ParameterSet parameters, string prefix = "lstm")
+    {
+        shape.Validate();
+        Shape = shape;
+        _parameters = parameters;
+        _cells = new Cell[shape.Layers * shape.Directions];
+        int fourH = 4 * shape.HiddenSize;
+        for (int layer = 0; layer < shape.Layers; layer++)
+            for (int direction = 0; direction < shape.Directions; direction++)
+            {
+                string suffix = $"l{layer}" + (direction == 1 ? "_reverse" : "");
+                int inputSize = shape.LayerInputSize(layer);
+                _cells[layer * shape.Directions + direction] = new Cell(
+                    parameters.Declare($"{prefix}.weight_ih_{suffix}", fourH, inputSize),
+                    parameters.Declare($"{prefix}.weight_hh_{suffix}", fourH, shape.HiddenSize),
+                    parameters.Declare($"{prefix}.bias_ih_{suffix}", fourH),
+                    parameters.Declare($"{prefix}.bias_hh_{suffix}", fourH));
+            }
+    }
+
+    private sealed record Cell(ParameterTensor WeightIh, ParameterTensor WeightHh, ParameterTensor BiasIh, ParameterTensor BiasHh);
+
+    public LstmShape Shape { get; }
+
+    /// <summary>PyTorch's initialisation: every weight and bias uniform in ±1/√H.</summary>
+    public void Initialize(Rng rng)
+    {
+        float bound = 1f / MathF.Sqrt(Shape.HiddenSize);
+        foreach (var cell in _cells)
+        {
+            rng.FillUniform(_parameters.Value(cell.WeightIh), -bound, bound);
+            rng.FillUniform(_parameters.Value(cell.WeightHh), -bound, bound);
+            rng.FillUniform(_parameters.Value(cell.BiasIh), -bound, bound);
+            rng.FillUniform(_parameters.Value(cell.BiasHh), -bound, bound);
+        }
+    }
+
+    public LstmWorkspace CreateWorkspace(int maxSteps, int maxBatch) => new(Shape, maxSteps, maxBatch);
+
+    /// <summary>
+    /// x: [T, B, I], lengths: [B] in 1…T, h0/c0: [L·D, B, H] or empty for zeros →
+    /// <see cref="LstmWorkspace.Output"/> [T, B, D·H] (top layer) and <see cref="LstmWorkspace.FinalHidden"/>,
+    /// <see cref="LstmWorkspace.FinalCell"/> [L·D, B, H] (each sequence's state after its last valid step).
+    /// </summary>
+    public void Forward(LstmWorkspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, int steps, int batch,
+        ReadOnlySpan<float> h0 = default, ReadOnlySpan<float> c0 = default, WorkerPool? pool = null)
+    {
+        ws.Bind(steps, batch, lengths);
+        Check.Length(x, (long)steps * batch * Shape.InputSize, "LSTM input x [T, B, I]");
+        int stateSize = _cells.Length * batch * Shape.HiddenSize;
+        if (!h0.IsEmpty && h0.Length != stateSize) throw new ShapeException($"LSTM h0 must have {stateSize} elements ([L·D, B, H]), got {h0.Length}.");
+        if (!c0.IsEmpty && c0.Length != stateSize) throw new ShapeException($"LSTM c0 must have {stateSize} elements ([L·D, B, H]), got {c0.Length}.");
+
+        int H = Shape.HiddenSize, D = Shape.Directions, stepStride = batch * H;
+        for (int layer = 0; layer < Shape.Layers; layer++)
+        {
+            int inputSize = Shape.LayerInputSize(layer);
+            ReadOnlySpan<float> input = layer == 0 ? x[..(steps * batch * inputSize)] : ws.LayerOutput(layer - 1);
+            Span<float> output = ws.LayerOutput(layer);
+            for (int direction = 0; direction < D; direction++)
+            {
+                int index = layer * D + direction;
+                var cell = _cells[index];
+                var state = ws.States[index];
+                bool reverse = direction == 1;
+
+                // Gates of every step at once: biases, then x·W_ihᵀ in one GEMM (W_ihᵀ kept transposed in the workspace).
+                Transpose(_parameters.Value(cell.WeightIh), 4 * H, inputSize, state.WeightIhT);
+                Transpose(_parameters.Value(cell.WeightHh), 4 * H, H, state.WeightHhT);
+                Span<float> gates = state.Gates[..(steps * batch * 4 * H)];
+                TensorPrimitives.Add(_parameters.Value(cell.BiasIh), _parameters.Value(cell.BiasHh), state.Bias);
+                for (int row = 0; row < steps * batch; row++) state.Bias.CopyTo(gates.Slice(row * 4 * H, 4 * H));
+                Gemm.Multiply(false, false, steps * batch, 4 * H, inputSize, input, inputSize, state.WeightIhT, 4 * H, gates, 4 * H, accumulate: true, pool);
+
+                // Slot s of the state buffers holds the state before step s (forward) or after step s − 1 (reverse),
+                // so the previous state of every step is one contiguous [T, B, H] block for the weight-gradient GEMM.
+                int initialSlot = reverse ? steps : 0;
+                Span<float> hInit = state.Hidden.Slice(initialSlot * stepStride, stepStride);
+                Span<float> cInit = state.Cell.Slice(initialSlot * stepStride, stepStride);
+                if (h0.IsEmpty) hInit.Clear(); else h0.Slice(index * stepStride, stepStride).CopyTo(hInit);
+                if (c0.IsEmpty) cInit.Clear(); else c0.Slice(index * stepStride, stepStride).CopyTo(cInit);
+
+                for (int s = 0; s < steps; s++)
+                {
+                    int t = reverse ? steps - 1 - s : s;
+                    int prevSlot = reverse ? t + 1 : t, nextSlot = reverse ? t : t + 1;
+                    Span<float> hPrev = state.Hidden.Slice(prevSlot * stepStride, stepStride);
+                    Span<float> cPrev = state.Cell.Slice(prevSlot * stepStride, stepStride);
+                    Span<float> hNext = state.Hidden.Slice(nextSlot * stepStride, stepStride);
+                    Span<float> cNext = state.Cell.Slice(nextSlot * stepStride, stepStride);
+                    Span<float> gatesT = gates.Slice(t * batch * 4 * H, batch * 4 * H);
+                    Gemm.Multiply(false, false, batch, 4 * H, H, hPrev, H, state.WeightHhT, 4 * H, gatesT, 4 * H, accumulate: true, pool);
+                    for (int b = 0; b < batch; b++)
+                    {
+                        Span<float> hOut = output.Slice((t * batch + b) * D * H + direction * H, H);
+                        if (t >= lengths[b])
+                        {
+                            hPrev.Slice(b * H, H).CopyTo(hNext.Slice(b * H, H));
+                            cPrev.Slice(b * H, H).CopyTo(cNext.Slice(b * H, H));
+                            hOut.Clear();
+                            continue;
+                        }
+                        Span<float> g = gatesT.Slice(b * 4 * H, 4 * H);
+                        TensorPrimitives.Sigmoid(g[..(2 * H)], g[..(2 * H)]);
+                        TensorPrimitives.Tanh(g.Slice(2 * H, H), g.Slice(2 * H, H));
+                        TensorPrimitives.Sigmoid(g.Slice(3 * H, H), g.Slice(3 * H, H));
+                        Span<float> c = cNext.Slice(b * H, H);
+                        Span<float> tanhC = state.TanhCell.Slice((t * batch + b) * H, H);
+                        TensorPrimitives.Multiply(g[..H], g.Slice(2 * H, H), c);
+                        TensorPrimitives.FusedMultiplyAdd(g.Slice(H, H), cPrev.Slice(b * H, H), c, c);
+                        TensorPrimitives.Tanh(c, tanhC);
+                        TensorPrimitives.Multiply(g.Slice(3 * H, H), tanhC, hNext.Slice(b * H, H));
+                        hNext.Slice(b * H, H).CopyTo(hOut);
+                    }
+                }
+                int finalSlot = reverse ? 0 : steps;
+                state.Hidden.Slice(finalSlot * stepStride, stepStride).CopyTo(ws.FinalHidden.Slice(index * stepStride, stepStride));
+                state.Cell.Slice(finalSlot * stepStride, stepStride).CopyTo(ws.FinalCell.Slice(index * stepStride, stepStride));
+            }
+        }
+    }
+
+    /// <summary>
+    /// Backpropagation through time for the last <see cref="Forward"/> on <paramref name="ws"/>.
+    /// dOutput: [T, B, D·H] (gradient of the top layer's outputs; padded steps are ignored) and optionally
+    /// dFinalHidden / dFinalCell: [L·D, B, H]. Adds into the parameter gradients, into dx [T, B, I] and into
+    /// dh0 / dc0 [L·D, B, H] when those are given (non-empty).
+    /// </summary>
+    public void Backward(LstmWorkspace ws, ReadOnlySpan<float> x, ReadOnlySpan<float> dOutput,
+        ReadOnlySpan<float> dFinalHidden = default, ReadOnlySpan<float> dFinalCell = default,
+        Span<float> dx = default, Span<float> dh0 = default, Span<float> dc0 = default, WorkerPool? pool = null)
+    {
+        int steps = ws.Steps, batch = ws.Batch, H = Shape.HiddenSize, D = Shape.Directions, stepStride = batch * H;
+        ReadOnlySpan<int> lengths = ws.Lengths;
+        int stateSize = _cells.Length * stepStride;
+        Check.Length(dOutput, (long)steps * batch * Shape.OutputSize, "LSTM dOutput [T, B, D·H]");
+        if (!dFinalHidden.IsEmpty && dFinalHidden.Length != stateSize) throw new ShapeException($"LSTM dFinalHidden must have {stateSize} elements, got {dFinalHidden.Length}.");
+        if (!dFinalCell.IsEmpty && dFinalCell.Length != stateSize) throw new ShapeException($"LSTM dFinalCell must have {stateSize} elements, got {dFinalCell.Length}.");
+        if (!dx.IsEmpty) Check.Length(dx, (long)steps * batch * Shape.InputSize, "LSTM dx [T, B, I]");
+        if (!dh0.IsEmpty && dh0.Length != stateSize) throw new ShapeException($"LSTM dh0 must have {stateSize} elements, got {dh0.Length}.");
+        if (!dc0.IsEmpty && dc0.Length != stateSize) throw new ShapeException($"LSTM dc0 must have {stateSize} elements, got {dc0.Length}.");
+
+        for (int layer = Shape.Layers - 1; layer >= 0; layer--)
+        {
+            int inputSize = Shape.LayerInputSize(layer);
+            ReadOnlySpan<float> input = layer == 0 ? x[..(steps * batch * inputSize)] : ws.LayerOutput(layer - 1);
+            ReadOnlySpan<float> dOut = layer == Shape.Layers - 1 ? dOutput[..(steps * batch * D * H)] : ws.LayerOutputGradient(layer);
+            Span<float> dInput = layer == 0 ? dx : ws.LayerOutputGradient(layer - 1);
+            if (layer > 0) dInput.Clear();
+
+            for (int direction = 0; direction < D; direction++)
+            {
+                int index = layer * D + direction;
+                var cell = _cells[index];
+                var state = ws.States[index];
+                bool reverse = direction == 1;
+                Span<float> gates = state.Gates[..(steps * batch * 4 * H)];
+                Span<float> dh = state.HiddenGradient, dhOther = state.HiddenGradientOther, dc = state.CellGradient;
+                if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.Slice(index * stepStride, stepStride).CopyTo(dh);
+                if (dFinalCell.IsEmpty) dc.Clear(); else dFinalCell.Slice(index * stepStride, stepStride).CopyTo(dc);
+                ReadOnlySpan<float> weightHh = _parameters.Value(cell.WeightHh);
+
+                for (int s = steps - 1; s >= 0; s--)
+                {
+                    int t = reverse ? steps - 1 - s : s;
+                    int prevSlot = reverse ? t + 1 : t;
+                    Span<float> cPrev = state.Cell.Slice(prevSlot * stepStride, stepStride);
+                    Span<float> gatesT = gates.Slice(t * batch * 4 * H, batch * 4 * H);
+                    for (int b = 0; b < batch; b++)
+                    {
+                        if (t >= lengths[b]) { gatesT.Slice(b * 4 * H, 4 * H).Clear(); continue; }
+                        Kernels.LstmCellBackward(gatesT.Slice(b * 4 * H, 4 * H), cPrev.Slice(b * H, H),
+                            state.TanhCell.Slice((t * batch + b) * H, H),
+                            dOut.Slice((t * batch + b) * D * H + direction * H, H), dh.Slice(b * H, H), dc.Slice(b * H, H));
+                    }
+                    // dh' = dâ·W_hh for the valid rows; a padded row passes its gradient through unchanged.
+                    Gemm.Multiply(false, false, batch, H, 4 * H, gatesT, 4 * H, weightHh, H, dhOther, H, accumulate: false, pool);
+                    for (int b = 0; b < batch; b++)
+                        if (t >= lengths[b]) dh.Slice(b * H, H).CopyTo(dhOther.Slice(b * H, H));
+                    Span<float> swap = dh; dh = dhOther; dhOther = swap;
+                }
+                if (!dh0.IsEmpty) TensorPrimitives.Add(dh0.Slice(index * stepStride, stepStride), dh, dh0.Slice(index * stepStride, stepStride));
+                if (!dc0.IsEmpty) TensorPrimitives.Add(dc0.Slice(index * stepStride, stepStride), dc, dc0.Slice(index * stepStride, stepStride));
+
+                // Weight gradients for all steps at once: dW_ih += dâᵀ·x, dW_hh += dâᵀ·h', db += Σ dâ.
+                int rows = steps * batch;
+                int prevStart = reverse ? 1 : 0;
+                ReadOnlySpan<float> hPrevAll = state.Hidden.Slice(prevStart * stepStride, steps * stepStride);
+                Gemm.Multiply(true, false, 4 * H, inputSize, rows, gates, 4 * H, input, inputSize, _parameters.Gradient(cell.WeightIh), inputSize, accumulate: true, pool);
+                Gemm.Multiply(true, false, 4 * H, H, rows, gates, 4 * H, hPrevAll, H, _parameters.Gradient(cell.WeightHh), H, accumulate: true, pool);
+                Span<float> dBias = state.Bias;
+                dBias.Clear();
+                for (int row = 0; row < rows; row++) TensorPrimitives.Add(dBias, gates.Slice(row * 4 * H, 4 * H), dBias);
+                TensorPrimitives.Add(_parameters.Gradient(cell.BiasIh), dBias, _parameters.Gradient(cell.BiasIh));
+                TensorPrimitives.Add(_parameters.Gradient(cell.BiasHh), dBias, _parameters.Gradient(cell.BiasHh));
+                if (!dInput.IsEmpty)
+                    Gemm.Multiply(false, false, rows, inputSize, 4 * H, gates, 4 * H, _parameters.Value(cell.WeightIh), inputSize, dInput, inputSize, accumulate: true, pool);
+            }
+        }
+    }
+
+    private static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> destination)
+    {
+        for (int r = 0; r < rows; r++)
+            for (int c = 0; c < columns; c++)
+                destination[c * rows + r] = source[r * columns + c];
+    }
+}
+
+/// <summary>
+/// Everything an <see cref="Lstm"/> keeps between forward and backward, allocated once for a capacity of
+/// (maxSteps, maxBatch) and reused for any smaller batch: the training step allocates nothing.
+/// </summary>
+public sealed class LstmWorkspace
+{
+    private readonly LstmShape _shape;
+    private readonly float[][] _layerOutputs, _layerOutputGradients;
+    private readonly int[] _lengths;
+
+    internal LstmWorkspace(LstmShape shape, int maxSteps, int maxBatch)
+    {
+        Check.Positive(maxSteps, "maxSteps");
+        Check.Positive(maxBatch, "maxBatch");
+        _shape = shape;
+        MaxSteps = maxSteps;
+        MaxBatch = maxBatch;
+        int H = shape.HiddenSize, cells = shape.Layers * shape.Directions;
+        States = new DirectionState[cells];
+        for (int layer = 0; layer < shape.Layers; layer++)
+            for (int direction = 0; direction < shape.Directions; direction++)
+                States[layer * shape.Directions + direction] = new DirectionState(shape.LayerInputSize(layer), H, maxSteps, maxBatch);
+        _layerOutputs = Enumerable.Range(0, shape.Layers).Select(_ => new float[maxSteps * maxBatch * shape.OutputSize]).ToArray();
+        _layerOutputGradients = Enumerable.Range(0, shape.Layers - 1).Select(_ => new float[maxSteps * maxBatch * shape.OutputSize]).ToArray();
+        _finalHidden = new float[cells * maxBatch * H];
+        _finalCell = new float[cells * maxBatch * H];
+        _lengths = new int[maxBatch];
+    }
+
+    private readonly float[] _finalHidden, _finalCell;
+
+    public int MaxSteps { get; }
+    public int MaxBatch { get; }
+    public int Steps { get; private set; }
+    public int Batch { get; private set; }
+    public ReadOnlySpan<int> Lengths => _lengths.AsSpan(0, Batch);
+
+    internal DirectionState[] States { get; }
+
+    /// <summary>Top layer's outputs of the last forward: [T, B, D·H], zero at padded steps.</summary>
+    public Span<float> Output => LayerOutput(_shape.Layers - 1);
+
+    /// <summary>State after each sequence's last valid step: [L·D, B, H].</summary>
+    public Span<float> FinalHidden => _finalHidden.AsSpan(0, States.Length * Batch * _shape.HiddenSize);
+    public Span<float> FinalCell => _finalCell.AsSpan(0, States.Length * Batch * _shape.HiddenSize);
+
+    internal Span<float> LayerOutput(int layer) => _layerOutputs[layer].AsSpan(0, Steps * Batch * _shape.OutputSize);
+    internal Span<float> LayerOutputGradient(int layer) => _layerOutputGradients[layer].AsSpan(0, Steps * Batch * _shape.OutputSize);
+
+    internal void Bind(int steps, int batch, ReadOnlySpan<int> lengths)
+    {
+        if (steps < 1 || steps > MaxSteps) throw new ShapeException($"LSTM: {steps} steps, but the workspace holds 1…{MaxSteps}.");
+        if (batch < 1 || batch > MaxBatch) throw new ShapeException($"LSTM: batch of {batch}, but the workspace holds 1…{MaxBatch}.");
+        if (lengths.Length != batch) throw new ShapeException($"LSTM: {lengths.Length} lengths for a batch of {batch}.");
+        for (int b = 0; b < batch; b++)
+            if (lengths[b] < 1 || lengths[b] > steps)
+                throw new ShapeException($"LSTM: sequence {b} has length {lengths[b]}, outside 1…{steps}.");
+        Steps = steps;
+        Batch = batch;
+        lengths.CopyTo(_lengths);
+    }
+
+    internal sealed class DirectionState
+    {
+        private readonly float[] _weightIhT, _weightHhT, _bias, _gates, _hidden, _cell, _tanhCell, _dh, _dhOther, _dc;
+
+        public DirectionState(int inputSize, int H, int maxSteps, int maxBatch)
+        {
+            _weightIhT = new float[inputSize * 4 * H];
+            _weightHhT = new float[H * 4 * H];
+            _bias = new float[4 * H];
+            _gates = new float[maxSteps * maxBatch * 4 * H];
+            _hidden = new float[(maxSteps + 1) * maxBatch * H];
+            _cell = new float[(maxSteps + 1) * maxBatch * H];
+            _tanhCell = new float[maxSteps * maxBatch * H];
+            _dh = new float[maxBatch * H];
+            _dhOther = new float[maxBatch * H];
+            _dc = new float[maxBatch * H];
+        }
+
+        public Span<float> WeightIhT => _weightIhT;
+        public Span<float> WeightHhT => _weightHhT;
+        /// <summary>b_ih + b_hh in forward; the summed bias gradient in backward.</summary>
+        public Span<float> Bias => _bias;
+        /// <summary>[T, B, 4H]: gate activations after forward, their pre-activation gradients after backward.</summary>
+        public Span<float> Gates => _gates;
+        /// <summary>[T + 1, B, H] hidden and cell states by slot (see <see cref="Lstm.Forward"/>).</summary>
+        public Span<float> Hidden => _hidden;
+        public Span<float> Cell => _cell;
+        /// <summary>[T, B, H]: tanh(c) of each step, kept for backward.</summary>
+        public Span<float> TanhCell => _tanhCell;
+        public Span<float> HiddenGradient => _dh;
+        public Span<float> HiddenGradientOther => _dhOther;
+        public Span<float> CellGradient => _dc;
+    }
+}

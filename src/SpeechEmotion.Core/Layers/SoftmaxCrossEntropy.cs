@@ -1,0 +1,70 @@
+using System.Numerics.Tensors;
+
+namespace SpeechEmotion.Core.Layers;
+
+/// <summary>
+/// Softmax with cross-entropy, as torch.nn.CrossEntropyLoss: loss = Σ_b w[y_b]·(−log p_b[y_b]) / Σ_b w[y_b]
+/// (the plain mean over the batch when no class weights are given). Numerically stable: log-sum-exp is taken
+/// after subtracting each row's maximum. The gradient is dlogits_b = w[y_b]/Σw · (p_b − onehot(y_b)).
+/// </summary>
+public static class SoftmaxCrossEntropy
+{
+    /// <summary>logits: [B, C] → probabilities [B, C], each row's maximum subtracted before exp.</summary>
+    public static void Softmax(ReadOnlySpan<float> logits, int batch, int classes, Span<float> probabilities)
+    {
+        Check.Length(logits, (long)batch * classes, "Softmax logits [B, C]");
+        Check.Length(probabilities, (long)batch * classes, "Softmax probabilities [B, C]");
+        for (int b = 0; b < batch; b++)
+        {
+            // TensorPrimitives.SoftMax does not subtract the maximum, so large logits would overflow exp.
+            ReadOnlySpan<float> row = logits.Slice(b * classes, classes);
+            Span<float> p = probabilities.Slice(b * classes, classes);
+            TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), p);
+            TensorPrimitives.Exp(p, p);
+            TensorPrimitives.Divide(p, TensorPrimitives.Sum(p), p);
+        }
+    }
+
+    /// <summary>logits: [B, C] → probabilities [B, C]; returns the loss.</summary>
+    public static float Forward(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes,
+        Span<float> probabilities, ReadOnlySpan<float> classWeights = default)
+    {
+        Check.Length(logits, (long)batch * classes, "SoftmaxCrossEntropy logits [B, C]");
+        Check.Length(probabilities, (long)batch * classes, "SoftmaxCrossEntropy probabilities [B, C]");
+        if (labels.Length < batch) throw new ShapeException($"SoftmaxCrossEntropy: {labels.Length} labels for a batch of {batch}.");
+        if (!classWeights.IsEmpty && classWeights.Length != classes)
+            throw new ShapeException($"SoftmaxCrossEntropy: {classWeights.Length} class weights for {classes} classes.");
+        double loss = 0, weightSum = 0;
+        for (int b = 0; b < batch; b++)
+        {
+            int label = labels[b];
+            if ((uint)label >= (uint)classes) throw new ShapeException($"SoftmaxCrossEntropy: label {label} of sample {b} is outside 0…{classes - 1}.");
+            ReadOnlySpan<float> row = logits.Slice(b * classes, classes);
+            float max = TensorPrimitives.Max(row);
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.Exp(row[c] - max);
+            double logSum = Math.Log(sum);
+            Span<float> p = probabilities.Slice(b * classes, classes);
+            for (int c = 0; c < classes; c++) p[c] = (float)Math.Exp(row[c] - max - logSum);
+            double weight = classWeights.IsEmpty ? 1.0 : classWeights[label];
+            loss += weight * (logSum - (row[label] - max));
+            weightSum += weight;
+        }
+        return (float)(loss / weightSum);
+    }
+
+    /// <summary>Adds the loss gradient into dlogits [B, C], from the probabilities of <see cref="Forward"/>.</summary>
+    public static void Backward(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, int batch, int classes,
+        Span<float> dLogits, ReadOnlySpan<float> classWeights = default)
+    {
+        Check.Length(dLogits, (long)batch * classes, "SoftmaxCrossEntropy dlogits [B, C]");
+        double weightSum = 0;
+        for (int b = 0; b < batch; b++) weightSum += classWeights.IsEmpty ? 1.0 : classWeights[labels[b]];
+        for (int b = 0; b < batch; b++)
+        {
+            float scale = (float)((classWeights.IsEmpty ? 1.0 : classWeights[labels[b]]) / weightSum);
+            for (int c = 0; c < classes; c++)
+                dLogits[b * classes + c] += scale * (probabilities[b * classes + c] - (c == labels[b] ? 1f : 0f));
+        }
+    }
+}

@@ -1,0 +1,83 @@
+using SpeechEmotion.Core.Layers;
+
+namespace SpeechEmotion.Core.Models;
+
+/// <summary>
+/// Architecture of a <see cref="SequenceClassifier"/>: LSTM(InputSize → HiddenSize, Layers, Bidirectional) →
+/// pooling → for each of DenseSizes: Dropout, Dense, ReLU → Dropout → Dense(Classes) → softmax.
+/// Validated at construction; the error names the field and the bad value.
+/// </summary>
+public sealed record ClassifierConfig
+{
+    public ClassifierConfig(int inputSize, int hiddenSize, int layers, bool bidirectional, PoolingKind pooling,
+        IReadOnlyList<int> denseSizes, int classes, float dropout)
+    {
+        if (inputSize <= 0) throw new OptionsException($"ClassifierConfig.InputSize must be positive, got {inputSize}.");
+        if (hiddenSize <= 0) throw new OptionsException($"ClassifierConfig.HiddenSize must be positive, got {hiddenSize}.");
+        if (layers <= 0) throw new OptionsException($"ClassifierConfig.Layers must be positive, got {layers}.");
+        if (!Enum.IsDefined(pooling)) throw new OptionsException($"ClassifierConfig.Pooling has no value {(int)pooling}.");
+        for (int k = 0; k < denseSizes.Count; k++)
+            if (denseSizes[k] <= 0) throw new OptionsException($"ClassifierConfig.DenseSizes[{k}] must be positive, got {denseSizes[k]}.");
+        if (classes < 2) throw new OptionsException($"ClassifierConfig.Classes must be at least 2, got {classes}.");
+        if (!(dropout >= 0f && dropout < 1f)) throw new OptionsException($"ClassifierConfig.Dropout must be in [0, 1), got {dropout}.");
+        InputSize = inputSize; HiddenSize = hiddenSize; Layers = layers; Bidirectional = bidirectional; Pooling = pooling;
+        DenseSizes = denseSizes.ToArray(); Classes = classes; Dropout = dropout;
+    }
+
+    public int InputSize { get; }
+    public int HiddenSize { get; }
+    public int Layers { get; }
+    public bool Bidirectional { get; }
+    public PoolingKind Pooling { get; }
+    public IReadOnlyList<int> DenseSizes { get; }
+    public int Classes { get; }
+    public float Dropout { get; }
+
+    public LstmShape LstmShape => new(InputSize, HiddenSize, Layers, Bidirectional);
+
+    /// <summary>
+    /// The original notebook: the 40 mean MFCCs fed as a 40-step sequence of one value; LSTM(256) → Dropout 0.2 →
+    /// Dense 128 ReLU → Dropout 0.2 → Dense 64 ReLU → Dropout 0.2 → Dense 7. PyTorch's LSTM has two bias vectors
+    /// where Keras has one, so this has 306,823 parameters against the notebook's 305,799.
+    /// </summary>
+    public static ClassifierConfig Seed(int classes = 7) =>
+        new(inputSize: 1, hiddenSize: 256, layers: 1, bidirectional: false, PoolingKind.Last, [128, 64], classes, dropout: 0.2f);
+
+    /// <summary>The default: a bidirectional LSTM over MFCC frames (with deltas), mean-pooled over valid frames.</summary>
+    public static ClassifierConfig Frames(int inputSize = 120, int classes = 7) =>
+        new(inputSize, hiddenSize: 128, layers: 1, bidirectional: true, PoolingKind.Mean, [64], classes, dropout: 0.2f);
+
+    public override string ToString() =>
+        $"LSTM({InputSize}→{HiddenSize}, layers {Layers}{(Bidirectional ? ", bidirectional" : "")}) → {Pooling.ToString().ToLowerInvariant()} pooling → " +
+        string.Concat(DenseSizes.Select(size => $"Dense {size} ReLU → ")) + $"Dense {Classes}, dropout {Dropout}";
+
+    /// <summary>Compact key=value text stored in model files; <see cref="Parse"/> reads it back.</summary>
+    public string Serialize() =>
+        $"input_size={InputSize};hidden_size={HiddenSize};layers={Layers};bidirectional={(Bidirectional ? 1 : 0)};" +
+        $"pooling={Pooling.ToString().ToLowerInvariant()};dense={string.Join(',', DenseSizes)};classes={Classes};" +
+        $"dropout={Dropout.ToString("R", System.Globalization.CultureInfo.InvariantCulture)}";
+
+    public static ClassifierConfig Parse(string text)
+    {
+        var fields = new Dictionary<string, string>();
+        foreach (var part in text.Split(';', StringSplitOptions.RemoveEmptyEntries))
+        {
+            int eq = part.IndexOf('=');
+            if (eq <= 0) throw new OptionsException($"Architecture text has a field without '=': '{part}'.");
+            fields[part[..eq]] = part[(eq + 1)..];
+        }
+        string Get(string key) => fields.TryGetValue(key, out var v) ? v : throw new OptionsException($"Architecture text lacks '{key}'.");
+        int Int(string key) => int.TryParse(Get(key), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int v)
+            ? v : throw new OptionsException($"Architecture field '{key}' is not an integer: '{Get(key)}'.");
+        var pooling = Enum.TryParse<PoolingKind>(Get("pooling"), ignoreCase: true, out var p) ? p
+            : throw new OptionsException($"Architecture field 'pooling' is not last or mean: '{Get("pooling")}'.");
+        var dense = Get("dense").Length == 0 ? Array.Empty<int>() : Get("dense").Split(',').Select(s =>
+            int.TryParse(s, out int v) ? v : throw new OptionsException($"Architecture field 'dense' has a non-integer '{s}'.")).ToArray();
+        float dropout = float.TryParse(Get("dropout"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float d)
+            ? d : throw new OptionsException($"Architecture field 'dropout' is not a number: '{Get("dropout")}'.");
+        return new ClassifierConfig(Int("input_size"), Int("hidden_size"), Int("layers"), Int("bidirectional") != 0, pooling, dense, Int("classes"), dropout);
+    }
+
+    public bool Equals(ClassifierConfig? other) => other is not null && Serialize() == other.Serialize();
+    public override int GetHashCode() => Serialize().GetHashCode();
+}

@@ -1,0 +1,103 @@
+namespace SpeechEmotion.Core.Tensors;
+
+/// <summary>A unit of parallel work: <see cref="Execute"/> is called once for every index in [0, count).</summary>
+public interface IParallelWork
+{
+    void Execute(int index);
+}
+
+/// <summary>
+/// A fixed set of worker threads that run one <see cref="IParallelWork"/> at a time. Unlike Parallel.For it
+/// allocates nothing per call (the work object is the caller's, reused), which keeps the training step
+/// allocation-free. Indices are claimed dynamically, so callers must make each index's result independent of
+/// which thread runs it: then results are bit-identical for any thread count.
+/// </summary>
+public sealed class WorkerPool : IDisposable
+{
+    private readonly Thread[] _workers;
+    private readonly SemaphoreSlim _start;
+    private IParallelWork? _work;
+    private int _count;
+    private int _next;
+    private int _busyWorkers;
+    private volatile bool _disposed;
+    private Exception? _failure;
+
+    /// <param name="threads">Total threads, the caller's included; 1 runs everything on the caller.</param>
+    public WorkerPool(int threads)
+    {
+        if (threads < 1) throw new OptionsException($"threads must be at least 1, got {threads}.");
+        Threads = threads;
+        _start = new SemaphoreSlim(0);
+        _workers = new Thread[threads - 1];
+        for (int w = 0; w < _workers.Length; w++)
+        {
+            _workers[w] = new Thread(WorkerLoop) { IsBackground = true, Name = $"SpeechEmotion worker {w + 1}" };
+            _workers[w].Start();
+        }
+    }
+
+    /// <summary>Reused by <see cref="Gemm"/> so a parallel multiply allocates nothing.</summary>
+    internal Gemm.PanelJobBox GemmBox { get; } = new();
+
+    /// <summary>Threads that share the work, the caller's included.</summary>
+    public int Threads { get; }
+
+    /// <summary>One pool per process by default, sized to the machine's cores.</summary>
+    public static WorkerPool Default { get; } = new(Environment.ProcessorCount);
+
+    /// <summary>Runs <paramref name="work"/> for every index in [0, count) and returns when all are done.</summary>
+    public void Run(IParallelWork work, int count)
+    {
+        if (count <= 0) return;
+        if (_workers.Length == 0 || count == 1)
+        {
+            for (int i = 0; i < count; i++) work.Execute(i);
+            return;
+        }
+        lock (_start)
+        {
+            _work = work;
+            _count = count;
+            _failure = null;
+            Volatile.Write(ref _next, 0);
+            int helpers = Math.Min(_workers.Length, count - 1);
+            Volatile.Write(ref _busyWorkers, helpers);
+            _start.Release(helpers);
+            Drain();
+            var spin = new SpinWait();
+            while (Volatile.Read(ref _busyWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
+            _work = null;
+            if (_failure is not null) throw new AggregateException("A parallel work item failed.", _failure);
+        }
+    }
+
+    private void Drain()
+    {
+        var work = _work!;
+        int index;
+        while ((index = Interlocked.Increment(ref _next) - 1) < _count)
+        {
+            try { work.Execute(index); }
+            catch (Exception e) { _failure ??= e; }
+        }
+    }
+
+    private void WorkerLoop()
+    {
+        while (true)
+        {
+            _start.Wait();
+            if (_disposed) return;
+            Drain();
+            Interlocked.Decrement(ref _busyWorkers);
+        }
+    }
+
+    public void Dispose()
+    {
+        if (_disposed) return;
+        _disposed = true;
+        _start.Release(_workers.Length);
+    }
+}

@@ -1,0 +1,87 @@
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Core.Tests.Tensors;
+
+public class GemmTests
+{
+    private static (float[] a, int lda, float[] b, int ldb, float[] c, int ldc) Operands(Rng rng, bool ta, bool tb, int m, int n, int k, int pad)
+    {
+        int lda = (ta ? m : k) + pad, ldb = (tb ? k : n) + pad, ldc = n + pad;
+        int aRows = ta ? k : m, bRows = tb ? n : k;
+        return (TestData.Random(rng, Math.Max(1, aRows * lda)), lda, TestData.Random(rng, Math.Max(1, bRows * ldb)), ldb,
+            TestData.Random(rng, Math.Max(1, m * ldc)), ldc);
+    }
+
+    private static void CompareWithReference(Rng rng, bool ta, bool tb, int m, int n, int k, bool accumulate, int pad, WorkerPool? pool)
+    {
+        var (a, lda, b, ldb, c, ldc) = Operands(rng, ta, tb, m, n, k, pad);
+        var expected = (float[])c.Clone();
+        Gemm.MultiplyReference(ta, tb, m, n, k, a, lda, b, ldb, expected, ldc, accumulate);
+        Gemm.Multiply(ta, tb, m, n, k, a, lda, b, ldb, c, ldc, accumulate, pool);
+        string what = $"C (transA {ta}, transB {tb}, M {m}, N {n}, K {k}, accumulate {accumulate})";
+        if (!tb) TestData.Identical(expected, c, what); // same FMA sequence per element: bit-identical
+        else TestData.Close(expected, c, 1e-5, 1e-5, what); // dot products sum in another order
+    }
+
+    public static TheoryData<bool, bool> Transposes => new() { { false, false }, { true, false }, { false, true }, { true, true } };
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void EverySmallSizeMatchesTheReference(bool ta, bool tb)
+    {
+        var rng = new Rng(11);
+        for (int size = 0; size <= 67; size++)
+        {
+            CompareWithReference(rng, ta, tb, size, 1 + rng.NextInt(40), 1 + rng.NextInt(40), accumulate: false, pad: 0, pool: null);
+            CompareWithReference(rng, ta, tb, 1 + rng.NextInt(40), size, 1 + rng.NextInt(40), accumulate: true, pad: 1, pool: null);
+            CompareWithReference(rng, ta, tb, 1 + rng.NextInt(40), 1 + rng.NextInt(40), size, accumulate: size % 2 == 0, pad: 0, pool: null);
+        }
+    }
+
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void RandomLargerSizesMatchTheReferenceOnTwoThreads(bool ta, bool tb)
+    {
+        var rng = new Rng(12);
+        using var pool = new WorkerPool(2);
+        for (int trial = 0; trial < 6; trial++)
+            CompareWithReference(rng, ta, tb, 60 + rng.NextInt(150), 60 + rng.NextInt(150), 200 + rng.NextInt(400),
+                accumulate: trial % 2 == 1, pad: trial % 3, pool);
+    }
+
+    [Fact]
+    public void OneAndTwoThreadsGiveIdenticalBits()
+    {
+        var rng = new Rng(13);
+        var (a, lda, b, ldb, c, ldc) = Operands(rng, true, false, 300, 130, 700, 0);
+        var single = (float[])c.Clone();
+        using var pool = new WorkerPool(2);
+        Gemm.Multiply(true, false, 300, 130, 700, a, lda, b, ldb, single, ldc, accumulate: true, pool: null);
+        Gemm.Multiply(true, false, 300, 130, 700, a, lda, b, ldb, c, ldc, accumulate: true, pool);
+        TestData.Identical(single, c, "C");
+    }
+
+    [Fact]
+    public void KnownProduct()
+    {
+        float[] a = [1, 2, 3, 4, 5, 6]; // 2×3
+        float[] b = [7, 8, 9, 10, 11, 12]; // 3×2
+        var c = new float[4];
+        Gemm.Multiply(false, false, 2, 2, 3, a, 3, b, 2, c, 2, accumulate: false);
+        Assert.Equal([58f, 64f, 139f, 154f], c);
+        Gemm.Multiply(false, false, 2, 2, 3, a, 3, b, 2, c, 2, accumulate: true);
+        Assert.Equal([116f, 128f, 278f, 308f], c);
+    }
+
+    [Fact]
+    public void TooShortBuffersThrowNamingTheOperand()
+    {
+        var a = new float[6]; var b = new float[6];
+        var error = Assert.Throws<ShapeException>(() => Gemm.Multiply(false, false, 2, 2, 3, a, 3, b, 2, new float[3], 2, false));
+        Assert.Contains("C is 2×2", error.Message);
+        error = Assert.Throws<ShapeException>(() => Gemm.Multiply(false, false, 2, 2, 3, new float[5], 3, b, 2, new float[4], 2, false));
+        Assert.Contains("A is 2×3", error.Message);
+        error = Assert.Throws<ShapeException>(() => Gemm.Multiply(false, false, 2, 2, 3, a, 2, b, 2, new float[4], 2, false));
+        Assert.Contains("row stride of A is 2", error.Message);
+    }
+}
