@@ -194,7 +194,7 @@ public sealed class Lstm
                 var state = ws.States[index];
                 bool reverse = direction == 1;
                 Span<float> gates = state.Gates[..(steps * batch * 4 * H)];
-                Span<float> dh = state.HiddenGradient, dhOther = state.HiddenGradientOther, dc = state.CellGradient;
+                Span<float> dh = state.HiddenGradient[..stepStride], dhOther = state.HiddenGradientOther[..stepStride], dc = state.CellGradient[..stepStride];
                 if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.Slice(index * stepStride, stepStride).CopyTo(dh);
                 if (dFinalCell.IsEmpty) dc.Clear(); else dFinalCell.Slice(index * stepStride, stepStride).CopyTo(dc);
                 ReadOnlySpan<float> weightHh = _parameters.Value(cell.WeightHh);

@@ -1,0 +1,108 @@
+using FsCheck.Xunit;
+using SpeechEmotion.Core.Layers;
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Core.Tests.Layers;
+
+/// <summary>Central-difference checks of Dense, pooling and softmax cross-entropy, and their known values.</summary>
+public class HeadGradientTests
+{
+    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
+    public void DenseGradientsMatchCentralDifferences(DenseCase c)
+    {
+        var rng = new Rng((ulong)c.Seed);
+        var parameters = new ParameterSet();
+        var dense = new Dense(c.Input, c.Output, parameters, "fc");
+        parameters.Allocate();
+        dense.Initialize(rng);
+        var x = TestData.Random(rng, c.Batch * c.Input);
+        var r = TestData.Random(rng, c.Batch * c.Output);
+        var y = new float[c.Batch * c.Output];
+        double Loss() { dense.Forward(x, y, c.Batch); return TestData.Dot(y, r); }
+        Loss();
+        var dx = new float[x.Length];
+        dense.Backward(x, r, dx, c.Batch);
+        foreach (var tensor in parameters.Tensors)
+            TestData.GradientsAgree(TestData.NumericGradient(parameters.Values, tensor.Offset, tensor.Length, Loss, TestData.GradientEpsilon),
+                parameters.Gradient(tensor), $"{tensor.Name} ({c})");
+        TestData.GradientsAgree(TestData.NumericGradient(x, 0, x.Length, Loss, TestData.GradientEpsilon), dx, $"dx ({c})");
+    }
+
+    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
+    public void PoolingGradientsMatchCentralDifferences(DenseCase c)
+    {
+        // Reuse the generator's sizes: Batch → B, Input → T, Output → features.
+        var rng = new Rng((ulong)c.Seed);
+        int steps = c.Input, batch = c.Batch, features = c.Output;
+        var y = TestData.Random(rng, steps * batch * features);
+        var lengths = Enumerable.Range(0, batch).Select(_ => 1 + rng.NextInt(steps)).ToArray();
+        var r = TestData.Random(rng, batch * features);
+        var pooled = new float[batch * features];
+        double Mean() { Pooling.MeanForward(y, lengths, steps, batch, features, pooled); return TestData.Dot(pooled, r); }
+        var dy = new float[y.Length];
+        Pooling.MeanBackward(r, lengths, steps, batch, features, dy);
+        TestData.GradientsAgree(TestData.NumericGradient(y, 0, y.Length, Mean, TestData.GradientEpsilon), dy, $"mean dy ({c})");
+
+        // Last pooling reads [L·D, B, H]: use L = 2, D = 2 so only the top layer may receive gradient.
+        int hidden = features;
+        var final = TestData.Random(rng, 4 * batch * hidden);
+        var r2 = TestData.Random(rng, batch * 2 * hidden);
+        var pooled2 = new float[batch * 2 * hidden];
+        double Last() { Pooling.LastForward(final, 2, 2, batch, hidden, pooled2); return TestData.Dot(pooled2, r2); }
+        var dFinal = new float[final.Length];
+        Pooling.LastBackward(r2, 2, 2, batch, hidden, dFinal);
+        TestData.GradientsAgree(TestData.NumericGradient(final, 0, final.Length, Last, TestData.GradientEpsilon), dFinal, $"last dFinal ({c})");
+    }
+
+    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
+    public void SoftmaxCrossEntropyGradientMatchesCentralDifferences(DenseCase c)
+    {
+        var rng = new Rng((ulong)c.Seed);
+        int batch = c.Batch, classes = c.Output + 1;
+        var logits = TestData.Random(rng, batch * classes, 3f);
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.NextInt(classes)).ToArray();
+        float[] weights = c.Seed % 2 == 0 ? [] : TestData.Random(rng, classes).Select(w => 1.5f + w).ToArray();
+        var probabilities = new float[logits.Length];
+        double Loss() => SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, probabilities, weights);
+        Loss();
+        var dLogits = new float[logits.Length];
+        SoftmaxCrossEntropy.Backward(probabilities, labels, batch, classes, dLogits, weights);
+        TestData.GradientsAgree(TestData.NumericGradient(logits, 0, logits.Length, Loss, TestData.GradientEpsilon), dLogits, $"dlogits ({c})");
+    }
+
+    [Fact]
+    public void CrossEntropyKnownValuesAndStability()
+    {
+        float[] logits = [1000f, 0f, -1000f, 2f, 1f, 0f];
+        var probabilities = new float[6];
+        float loss = SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities);
+        // Row 0: p = [1, 0, 0] → −log 1 = 0; row 1: −log softmax(0 | 2, 1, 0) = log(e² + e + 1) − 0.
+        double expected = (0 + Math.Log(Math.Exp(2) + Math.Exp(1) + 1)) / 2;
+        Assert.Equal(expected, loss, 5);
+        Assert.True(probabilities.All(float.IsFinite));
+        Assert.Equal(1f, probabilities[0]);
+        var weighted = SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, [1f, 1f, 3f]);
+        Assert.Equal(3 * Math.Log(Math.Exp(2) + Math.Exp(1) + 1) / 4, weighted, 5);
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, [0, 3], 2, 3, probabilities));
+    }
+
+    [Fact]
+    public void DropoutIsInvertedAndSeeded()
+    {
+        var dropout = new Dropout(0.25f, 10_000);
+        var x = Enumerable.Repeat(1f, 10_000).ToArray();
+        var y = new float[x.Length];
+        dropout.Forward(x, y, training: true, new Rng(9));
+        Assert.All(y, v => Assert.True(v == 0f || v == 1f / 0.75f));
+        Assert.InRange(y.Count(v => v == 0f), 2_300, 2_700);
+        var again = new float[x.Length];
+        new Dropout(0.25f, 10_000).Forward(x, again, training: true, new Rng(9));
+        Assert.Equal(y, again);
+        var dx = new float[x.Length];
+        dropout.Backward(x, dx);
+        Assert.Equal(y, dx); // the gradient of an all-ones input is the mask itself
+        dropout.Forward(x, y, training: false, new Rng(9));
+        Assert.Equal(x, y);
+        Assert.Throws<OptionsException>(() => new Dropout(1f, 4));
+    }
+}
