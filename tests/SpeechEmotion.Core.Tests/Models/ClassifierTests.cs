@@ -1,0 +1,159 @@
+using FsCheck.Xunit;
+using SpeechEmotion.Core.Layers;
+using SpeechEmotion.Core.Models;
+using SpeechEmotion.Core.Optim;
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Core.Tests.Models;
+
+public class ClassifierTests
+{
+    /// <summary>
+    /// The whole model, LSTM to loss, against central differences of every parameter and of the input.
+    /// ε = 2e-3 here (not 1e-2) so a perturbation rarely crosses a ReLU kink; the tolerance is the same.
+    /// Dropout is on in half the cases: each forward redraws the mask from the same seed, so the loss is a
+    /// fixed function of the parameters.
+    /// </summary>
+    [Property(MaxTest = 40, Arbitrary = [typeof(Generators)])]
+    public void EveryGradientOfTheWholeModelMatchesCentralDifferences(ClassifierCase c)
+    {
+        var config = new ClassifierConfig(c.Input, c.Hidden, c.Layers, c.Bidirectional, c.MeanPooling ? PoolingKind.Mean : PoolingKind.Last,
+            c.DenseSizes, c.Classes, c.Dropout ? 0.3f : 0f);
+        var model = new SequenceClassifier(config, pool: new WorkerPool(1));
+        var rng = new Rng((ulong)c.Seed);
+        model.Initialize(rng);
+        var x = TestData.Random(rng, c.Steps * c.Batch * c.Input, 2f);
+        var lengths = Enumerable.Range(0, c.Batch).Select(b => b == 0 ? c.Steps : 1 + rng.NextInt(c.Steps)).ToArray();
+        var labels = Enumerable.Range(0, c.Batch).Select(_ => rng.NextInt(c.Classes)).ToArray();
+        float[] weights = c.ClassWeights ? Enumerable.Range(0, c.Classes).Select(k => 0.5f + k).ToArray() : [];
+        ulong dropoutSeed = (ulong)c.Seed + 1;
+
+        double Loss()
+        {
+            model.Forward(x, lengths, c.Steps, c.Batch, training: true, new Rng(dropoutSeed));
+            return model.Loss(labels, weights);
+        }
+
+        model.Parameters.ZeroGradients();
+        Loss();
+        model.Backward(x, labels, weights, computeInputGradient: true);
+        var dx = model.InputGradient.ToArray();
+        var gradients = model.Parameters.Gradients.ToArray();
+        const float epsilon = 2e-3f;
+        foreach (var tensor in model.Parameters.Tensors)
+        {
+            var numeric = TestData.NumericGradient(model.Parameters.Values, tensor.Offset, tensor.Length, Loss, epsilon);
+            TestData.GradientsAgree(numeric, gradients.AsSpan(tensor.Offset, tensor.Length), $"{tensor.Name} ({c})");
+        }
+        TestData.GradientsAgree(TestData.NumericGradient(x, 0, x.Length, Loss, epsilon), dx, $"dx ({c})");
+    }
+
+    [Fact]
+    public void SeedRecipeHasTheDocumentedSize()
+    {
+        var model = new SequenceClassifier(ClassifierConfig.Seed());
+        Assert.Equal(306_823, model.Parameters.Count); // Keras' single LSTM bias gives the notebook's 305,799
+        Assert.Equal(305_799 + 4 * 256, model.Parameters.Count);
+    }
+
+    [Fact]
+    public void ConfigValidationNamesTheField()
+    {
+        var error = Assert.Throws<OptionsException>(() => new ClassifierConfig(3, 0, 1, false, PoolingKind.Mean, [4], 3, 0f));
+        Assert.Contains("HiddenSize", error.Message);
+        error = Assert.Throws<OptionsException>(() => new ClassifierConfig(3, 4, 1, false, PoolingKind.Mean, [4, -1], 3, 0f));
+        Assert.Contains("DenseSizes[1]", error.Message);
+        error = Assert.Throws<OptionsException>(() => new ClassifierConfig(3, 4, 1, false, PoolingKind.Mean, [4], 3, 1.5f));
+        Assert.Contains("Dropout", error.Message);
+        var config = ClassifierConfig.Frames();
+        Assert.Equal(config, ClassifierConfig.Parse(config.Serialize()));
+    }
+
+    private static (float[] x, int[] lengths, int[] labels) Batch(Rng rng, int steps, int batch, int input, int classes)
+    {
+        var x = TestData.Random(rng, steps * batch * input);
+        var lengths = Enumerable.Range(0, batch).Select(_ => 1 + rng.NextInt(steps)).ToArray();
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.NextInt(classes)).ToArray();
+        return (x, lengths, labels);
+    }
+
+    private static float[] TrainTwentySteps(int threads)
+    {
+        var config = new ClassifierConfig(8, 48, 2, true, PoolingKind.Mean, [32], 5, 0.2f);
+        using var pool = new WorkerPool(threads);
+        var model = new SequenceClassifier(config, new AdamOptions(learningRate: 3e-3f, weightDecay: 1e-2f, maxGradientNorm: 1f), pool);
+        var rng = new Rng(2024);
+        model.Initialize(rng);
+        var (x, lengths, labels) = Batch(rng, 30, 24, 8, 5);
+        for (int step = 0; step < 20; step++) model.TrainStep(x, lengths, labels, 30, 24, rng);
+        return model.Parameters.Values.ToArray();
+    }
+
+    [Fact]
+    public void SameSeedGivesIdenticalWeightsOnOneAndTwoThreads()
+    {
+        var first = TrainTwentySteps(1);
+        var second = TrainTwentySteps(1);
+        var twoThreads = TrainTwentySteps(2);
+        TestData.Identical(first, second, "weights, run twice");
+        TestData.Identical(first, twoThreads, "weights, 1 vs 2 threads");
+        var untrained = new SequenceClassifier(new ClassifierConfig(8, 48, 2, true, PoolingKind.Mean, [32], 5, 0.2f));
+        untrained.Initialize(new Rng(2024));
+        Assert.NotEqual(untrained.Parameters.Values, first); // training did move the weights
+    }
+
+    /// <summary>
+    /// Three classes of noisy 2-feature sequences of varying length: a rising ramp, a falling ramp, and an
+    /// oscillation. The classifier must reach ≥ 99% on 300 held-out sequences.
+    /// </summary>
+    [Fact]
+    public void LearnsASmallSequenceTask()
+    {
+        const int steps = 12, features = 2, classes = 3;
+        var rng = new Rng(77);
+        (float[] x, int[] lengths, int[] labels) Make(int count)
+        {
+            var x = new float[steps * count * features];
+            var lengths = new int[count];
+            var labels = new int[count];
+            for (int b = 0; b < count; b++)
+            {
+                labels[b] = b % classes;
+                lengths[b] = 6 + rng.NextInt(steps - 5);
+                float phase = rng.Uniform(0f, 6.28f);
+                for (int t = 0; t < lengths[b]; t++)
+                {
+                    float position = t / (float)(lengths[b] - 1);
+                    float signal = labels[b] switch { 0 => 2 * position - 1, 1 => 1 - 2 * position, _ => MathF.Sin(phase + 2.5f * t) };
+                    x[(t * count + b) * features] = signal + 0.3f * (float)rng.NextGaussian();
+                    x[(t * count + b) * features + 1] = 0.5f * (float)rng.NextGaussian();
+                }
+            }
+            return (x, lengths, labels);
+        }
+
+        var train = Make(600);
+        var test = Make(300);
+        var model = new SequenceClassifier(new ClassifierConfig(features, 16, 1, true, PoolingKind.Mean, [16], classes, 0.1f),
+            new AdamOptions(learningRate: 1e-2f));
+        model.Initialize(rng);
+        const int batch = 50;
+        var xb = new float[steps * batch * features];
+        for (int epoch = 0; epoch < 25; epoch++)
+            for (int start = 0; start < 600; start += batch)
+            {
+                for (int t = 0; t < steps; t++)
+                    train.x.AsSpan((t * 600 + start) * features, batch * features).CopyTo(xb.AsSpan(t * batch * features));
+                model.TrainStep(xb, train.lengths.AsSpan(start, batch), train.labels.AsSpan(start, batch), steps, batch, rng);
+            }
+        var probabilities = new float[300 * classes];
+        model.Predict(test.x, test.lengths, steps, 300, probabilities);
+        int correct = 0;
+        for (int b = 0; b < 300; b++)
+        {
+            var row = probabilities.AsSpan(b * classes, classes);
+            if (row.IndexOf(System.Numerics.Tensors.TensorPrimitives.Max(row)) == test.labels[b]) correct++;
+        }
+        Assert.True(correct >= 297, $"accuracy {correct}/300 is below 99%");
+    }
+}
