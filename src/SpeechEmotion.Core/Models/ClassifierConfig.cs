@@ -22,6 +22,7 @@ public sealed record ClassifierConfig
         if (!(dropout >= 0f && dropout < 1f)) throw new OptionsException($"ClassifierConfig.Dropout must be in [0, 1), got {dropout}.");
         InputSize = inputSize; HiddenSize = hiddenSize; Layers = layers; Bidirectional = bidirectional; Pooling = pooling;
         DenseSizes = denseSizes.ToArray(); Classes = classes; Dropout = dropout;
+        LstmShape = new LstmShape(inputSize, hiddenSize, layers, bidirectional);
     }
 
     public int InputSize { get; }
@@ -33,7 +34,7 @@ public sealed record ClassifierConfig
     public int Classes { get; }
     public float Dropout { get; }
 
-    public LstmShape LstmShape => new(InputSize, HiddenSize, Layers, Bidirectional);
+    public LstmShape LstmShape { get; }
 
     /// <summary>
     /// The original notebook: the 40 mean MFCCs fed as a 40-step sequence of one value; LSTM(256) → Dropout 0.2 →

@@ -68,6 +68,13 @@ public sealed class SequenceClassifier
     /// <summary>Softmax probabilities [B, C] of the last forward.</summary>
     public ReadOnlySpan<float> Probabilities => Ws.Probabilities.AsSpan(0, Ws.Batch * Config.Classes);
 
+    /// <summary>The top LSTM layer's outputs of the last forward, [T, B, D·H], zero at padded steps.</summary>
+    public ReadOnlySpan<float> SequenceOutput => Ws.Lstm.Output;
+
+    /// <summary>Every LSTM layer's and direction's state after its last valid step, [L·D, B, H].</summary>
+    public ReadOnlySpan<float> FinalHidden => Ws.Lstm.FinalHidden;
+    public ReadOnlySpan<float> FinalCell => Ws.Lstm.FinalCell;
+
     /// <summary>Gradient of the loss with respect to the input x [T, B, I], filled by Backward when asked.</summary>
     public ReadOnlySpan<float> InputGradient => Ws.InputGradient.AsSpan(0, Ws.Steps * Ws.Batch * Config.InputSize);
 

@@ -59,9 +59,7 @@ public static class Gemm
                 }
                 else
                 {
-                    var box = pool.GemmBox;
-                    box.Job = job;
-                    pool.Run(box, job.WorkItems);
+                    pool.RunGemm(job);
                 }
             }
         }

@@ -38,7 +38,19 @@ public sealed class WorkerPool : IDisposable
     }
 
     /// <summary>Reused by <see cref="Gemm"/> so a parallel multiply allocates nothing.</summary>
-    internal Gemm.PanelJobBox GemmBox { get; } = new();
+    private readonly Gemm.PanelJobBox _gemmBox = new();
+
+    private long _workerAllocatedBytes;
+
+    /// <summary>
+    /// Managed bytes the worker threads allocated while running work (the caller's thread not included):
+    /// with <see cref="GC.GetAllocatedBytesForCurrentThread"/> on the caller, an exact allocation count that
+    /// other threads of the process cannot disturb.
+    /// </summary>
+    public long WorkerAllocatedBytes => Interlocked.Read(ref _workerAllocatedBytes);
+
+    /// <summary>How many runs were shared with the workers (diagnostics and tests).</summary>
+    public long ParallelRuns { get; private set; }
 
     /// <summary>Threads that share the work, the caller's included.</summary>
     public int Threads { get; }
@@ -46,7 +58,8 @@ public sealed class WorkerPool : IDisposable
     /// <summary>One pool per process by default, sized to the machine's cores.</summary>
     public static WorkerPool Default { get; } = new(Environment.ProcessorCount);
 
-    /// <summary>Runs <paramref name="work"/> for every index in [0, count) and returns when all are done.</summary>
+    /// <summary>Runs <paramref name="work"/> for every index in [0, count) and returns when all are done.
+    /// Calls from several threads are serialised: one run at a time.</summary>
     public void Run(IParallelWork work, int count)
     {
         if (count <= 0) return;
@@ -55,21 +68,35 @@ public sealed class WorkerPool : IDisposable
             for (int i = 0; i < count; i++) work.Execute(i);
             return;
         }
+        lock (_start) RunLocked(work, count);
+    }
+
+    /// <summary>Runs a GEMM through the pool's reusable box; the box is filled under the lock, so concurrent
+    /// callers cannot overwrite each other's job.</summary>
+    internal void RunGemm(in Gemm.PanelJob job)
+    {
         lock (_start)
         {
-            _work = work;
-            _count = count;
-            _failure = null;
-            Volatile.Write(ref _next, 0);
-            int helpers = Math.Min(_workers.Length, count - 1);
-            Volatile.Write(ref _busyWorkers, helpers);
-            _start.Release(helpers);
-            Drain();
-            var spin = new SpinWait();
-            while (Volatile.Read(ref _busyWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
-            _work = null;
-            if (_failure is not null) throw new AggregateException("A parallel work item failed.", _failure);
+            _gemmBox.Job = job;
+            RunLocked(_gemmBox, job.WorkItems);
         }
+    }
+
+    private void RunLocked(IParallelWork work, int count)
+    {
+        _work = work;
+        _count = count;
+        ParallelRuns++;
+        _failure = null;
+        Volatile.Write(ref _next, 0);
+        int helpers = Math.Min(_workers.Length, count - 1);
+        Volatile.Write(ref _busyWorkers, helpers);
+        _start.Release(helpers);
+        Drain();
+        var spin = new SpinWait();
+        while (Volatile.Read(ref _busyWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        _work = null;
+        if (_failure is not null) throw new AggregateException("A parallel work item failed.", _failure);
     }
 
     private void Drain()
@@ -89,7 +116,9 @@ public sealed class WorkerPool : IDisposable
         {
             _start.Wait();
             if (_disposed) return;
+            long before = GC.GetAllocatedBytesForCurrentThread();
             Drain();
+            Interlocked.Add(ref _workerAllocatedBytes, GC.GetAllocatedBytesForCurrentThread() - before);
             Interlocked.Decrement(ref _busyWorkers);
         }
     }

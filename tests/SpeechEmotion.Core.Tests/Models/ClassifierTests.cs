@@ -157,3 +157,29 @@ public class ClassifierTests
         Assert.True(correct >= 297, $"accuracy {correct}/300 is below 99%");
     }
 }
+
+public class AllocationTests
+{
+    /// <summary>Once the workspaces are sized and the code is jitted, a training step allocates no managed memory.</summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void TrainingStepAllocatesNothing(int threads)
+    {
+        using var pool = new WorkerPool(threads);
+        var model = new SequenceClassifier(new ClassifierConfig(20, 32, 2, true, PoolingKind.Mean, [16], 7, 0.2f),
+            new AdamOptions(maxGradientNorm: 1f), pool);
+        var rng = new Rng(4);
+        model.Initialize(rng);
+        var x = TestData.Random(rng, 40 * 16 * 20);
+        var lengths = Enumerable.Range(0, 16).Select(b => 20 + b).ToArray();
+        var labels = Enumerable.Range(0, 16).Select(b => b % 7).ToArray();
+        // Warm up past tiered compilation, whose background re-JIT allocates on the runtime's threads.
+        for (int step = 0; step < 60; step++) model.TrainStep(x, lengths, labels, 40, 16, rng);
+        long callerBefore = GC.GetAllocatedBytesForCurrentThread(), workersBefore = pool.WorkerAllocatedBytes, runsBefore = pool.ParallelRuns;
+        for (int step = 0; step < 5; step++) model.TrainStep(x, lengths, labels, 40, 16, rng);
+        Assert.Equal(0, GC.GetAllocatedBytesForCurrentThread() - callerBefore);
+        Assert.Equal(0, pool.WorkerAllocatedBytes - workersBefore);
+        Assert.Equal(threads > 1, pool.ParallelRuns > runsBefore); // the workers really shared the step
+    }
+}

@@ -61,6 +61,21 @@ public class GemmTests
         TestData.Identical(single, c, "C");
     }
 
+    /// <summary>Two callers sharing one pool: each must get its own product (the pool serialises runs).</summary>
+    [Fact]
+    public void ConcurrentCallersOnOnePoolGetTheirOwnResults()
+    {
+        using var pool = new WorkerPool(2);
+        var tasks = Enumerable.Range(0, 2).Select(seed => Task.Run(() =>
+        {
+            var rng = new Rng((ulong)(100 + seed));
+            for (int trial = 0; trial < 20; trial++)
+                CompareWithReference(rng, seed == 1, false, 64 + 16 * seed, 96, 128 + trial, accumulate: false, pad: 0, pool);
+        })).ToArray();
+        Task.WaitAll(tasks);
+        Assert.True(pool.ParallelRuns >= 40);
+    }
+
     [Fact]
     public void KnownProduct()
     {
