@@ -63,7 +63,7 @@ public class GemmTests
 
     /// <summary>Two callers sharing one pool: each must get its own product (the pool serialises runs).</summary>
     [Fact]
-    public void ConcurrentCallersOnOnePoolGetTheirOwnResults()
+    public async Task ConcurrentCallersOnOnePoolGetTheirOwnResults()
     {
         using var pool = new WorkerPool(2);
         var tasks = Enumerable.Range(0, 2).Select(seed => Task.Run(() =>
@@ -72,7 +72,7 @@ public class GemmTests
             for (int trial = 0; trial < 20; trial++)
                 CompareWithReference(rng, seed == 1, false, 64 + 16 * seed, 96, 128 + trial, accumulate: false, pad: 0, pool);
         })).ToArray();
-        Task.WaitAll(tasks);
+        await Task.WhenAll(tasks);
         Assert.True(pool.ParallelRuns >= 40);
     }
 
