@@ -1,0 +1,3 @@
+using BenchmarkDotNet.Running;
+
+BenchmarkSwitcher.FromAssembly(typeof(SpeechEmotion.Benchmarks.Shapes).Assembly).Run(args);
