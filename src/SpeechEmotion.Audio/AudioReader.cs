@@ -1,0 +1,235 @@
+using System.Buffers.Binary;
+using System.Text;
+
+namespace SpeechEmotion.Audio;
+
+/// <summary>
+/// Reads WAV (RIFF/WAVE: PCM 8/16/24/32-bit, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE, chunks in any order)
+/// and AIFF/AIFC (big-endian PCM, 'sowt', float), recognised by their header whatever the file is called, and
+/// mixes every channel down to mono by averaging. We parse the containers ourselves rather than through NWaves'
+/// WaveFile, which wants 'fmt ' before 'data', has no AIFF, 64-bit float or extensible support, and reports
+/// problems without the file's name. Anything we cannot read fully and exactly is an <see cref="AudioException"/>.
+/// </summary>
+public static class AudioReader
+{
+    /// <summary>Default size limit: 512 MiB, far above any speech clip, well below what would exhaust memory.</summary>
+    public const long DefaultMaxBytes = 512L << 20;
+
+    public static AudioClip Read(string path, long maxBytes = DefaultMaxBytes)
+    {
+        FileInfo info = new(path);
+        if (!info.Exists) throw new AudioException(path, "file not found.");
+        if (info.Length > maxBytes) throw new AudioException(path, $"file is {info.Length:N0} bytes, over the limit of {maxBytes:N0} bytes.");
+        byte[] bytes;
+        try { bytes = File.ReadAllBytes(path); }
+        catch (IOException e) { throw new AudioException(path, $"cannot be read: {e.Message}"); }
+        return Decode(bytes, path);
+    }
+
+    public static AudioClip Decode(ReadOnlySpan<byte> bytes, string name)
+    {
+        if (bytes.Length < 12) throw new AudioException(name, $"truncated header: {bytes.Length} bytes, too short for a WAV or AIFF file.");
+        string magic = Encoding.ASCII.GetString(bytes[..4]), form = Encoding.ASCII.GetString(bytes.Slice(8, 4));
+        if (magic == "RIFF" && form == "WAVE") return ReadWave(bytes, name);
+        if (magic == "FORM" && (form == "AIFF" || form == "AIFC")) return ReadAiff(bytes, name, form == "AIFC");
+        if (magic == "RIFF") throw new AudioException(name, $"a RIFF file of type '{Printable(form)}', not WAVE.");
+        if (magic.StartsWith("ID3", StringComparison.Ordinal) || (bytes[0] == 0xFF && (bytes[1] & 0xE0) == 0xE0))
+            throw new AudioException(name, "an MP3 file, not WAV or AIFF: convert it to WAV first.");
+        if (magic == "fLaC") throw new AudioException(name, "a FLAC file, not WAV or AIFF: decode it to WAV first (e.g. flac -d).");
+        if (magic == "OggS") throw new AudioException(name, "an Ogg file, not WAV or AIFF: convert it to WAV first.");
+        throw new AudioException(name, $"not a WAV (RIFF/WAVE) or AIFF file: it starts with '{Printable(magic)}'.");
+    }
+
+    private static string Printable(string text) => new(text.Select(c => c >= ' ' && c < 127 ? c : '?').ToArray());
+
+    private enum SampleKind { UnsignedPcm, SignedPcm, Float }
+
+    private static AudioClip ReadWave(ReadOnlySpan<byte> bytes, string name)
+    {
+        int formatTag = -1, channels = 0, bits = 0, blockAlign = 0;
+        long sampleRate = 0;
+        int dataOffset = -1, dataLength = 0;
+        int position = 12;
+        while (position + 8 <= bytes.Length)
+        {
+            string id = Encoding.ASCII.GetString(bytes.Slice(position, 4));
+            uint size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(position + 4, 4));
+            int body = position + 8;
+            long available = bytes.Length - body;
+            if (id == "fmt ")
+            {
+                if (size < 16 || available < 16) throw new AudioException(name, $"truncated header: the 'fmt ' chunk has {Math.Min(size, available)} bytes, needs at least 16.");
+                var fmt = bytes.Slice(body, 16);
+                formatTag = BinaryPrimitives.ReadUInt16LittleEndian(fmt);
+                channels = BinaryPrimitives.ReadUInt16LittleEndian(fmt[2..]);
+                sampleRate = BinaryPrimitives.ReadUInt32LittleEndian(fmt[4..]);
+                blockAlign = BinaryPrimitives.ReadUInt16LittleEndian(fmt[12..]);
+                bits = BinaryPrimitives.ReadUInt16LittleEndian(fmt[14..]);
+                if (formatTag == 0xFFFE)
+                {
+                    if (size < 40 || available < 40) throw new AudioException(name, "truncated header: WAVE_FORMAT_EXTENSIBLE needs a 40-byte 'fmt ' chunk.");
+                    formatTag = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 24, 2)); // first two bytes of the sub-format GUID
+                }
+            }
+            else if (id == "data")
+            {
+                if (size > available)
+                    throw new AudioException(name, $"truncated data: the 'data' chunk claims {size:N0} bytes but only {available:N0} remain in the file.");
+                dataOffset = body;
+                dataLength = (int)size;
+            }
+            long next = body + (long)size + (size & 1); // chunks are padded to an even length
+            if (next > bytes.Length && id != "data") break; // a trailing chunk cut short after the data is harmless
+            position = (int)Math.Min(next, bytes.Length);
+        }
+        if (formatTag < 0) throw new AudioException(name, "no 'fmt ' chunk: the file does not say how its samples are encoded.");
+        if (dataOffset < 0) throw new AudioException(name, "no 'data' chunk: the file holds no audio (truncated?).");
+        var kind = formatTag switch
+        {
+            1 => bits == 8 ? SampleKind.UnsignedPcm : SampleKind.SignedPcm,
+            3 => SampleKind.Float,
+            _ => throw new AudioException(name, $"unsupported codec {CodecName(formatTag)} (format tag 0x{formatTag:X4}); only PCM and IEEE float WAV can be read."),
+        };
+        string encoding = kind == SampleKind.Float ? $"float{bits}" : $"pcm{bits}";
+        return Build(name, "WAV", encoding, bytes.Slice(dataOffset, dataLength), kind, bits, channels, sampleRate, blockAlign, bigEndian: false);
+    }
+
+    private static string CodecName(int tag) => tag switch
+    {
+        2 => "Microsoft ADPCM",
+        6 => "A-law",
+        7 => "µ-law",
+        0x11 => "IMA ADPCM",
+        0x50 => "MPEG",
+        0x55 => "MP3",
+        0x161 or 0x162 => "WMA",
+        0xFF => "AAC",
+        _ => "unknown",
+    };
+
+    private static AudioClip ReadAiff(ReadOnlySpan<byte> bytes, string name, bool compressed)
+    {
+        int channels = 0, bits = 0;
+        long frames = -1;
+        double sampleRate = 0;
+        var kind = SampleKind.SignedPcm;
+        bool bigEndian = true;
+        string encoding = "pcm";
+        int dataOffset = -1, dataLength = 0;
+        int position = 12;
+        while (position + 8 <= bytes.Length)
+        {
+            string id = Encoding.ASCII.GetString(bytes.Slice(position, 4));
+            uint size = BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(position + 4, 4));
+            int body = position + 8;
+            long available = bytes.Length - body;
+            if (id == "COMM")
+            {
+                if (size < 18 || available < 18) throw new AudioException(name, "truncated header: the AIFF 'COMM' chunk is shorter than 18 bytes.");
+                channels = BinaryPrimitives.ReadInt16BigEndian(bytes.Slice(body, 2));
+                frames = BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(body + 2, 4));
+                bits = BinaryPrimitives.ReadInt16BigEndian(bytes.Slice(body + 6, 2));
+                sampleRate = ReadExtended(bytes.Slice(body + 8, 10));
+                if (compressed)
+                {
+                    if (size < 22 || available < 22) throw new AudioException(name, "truncated header: the AIFC 'COMM' chunk lacks its compression type.");
+                    string type = Encoding.ASCII.GetString(bytes.Slice(body + 18, 4));
+                    (kind, bigEndian) = type switch
+                    {
+                        "NONE" or "twos" => (SampleKind.SignedPcm, true),
+                        "sowt" => (SampleKind.SignedPcm, false),
+                        "fl32" or "FL32" or "fl64" or "FL64" => (SampleKind.Float, true),
+                        _ => throw new AudioException(name, $"unsupported AIFC compression '{Printable(type)}'; only uncompressed PCM and float can be read."),
+                    };
+                }
+            }
+            else if (id == "SSND")
+            {
+                if (size < 8 || available < 8) throw new AudioException(name, "truncated header: the AIFF 'SSND' chunk is shorter than 8 bytes.");
+                if (size > available) throw new AudioException(name, $"truncated data: the 'SSND' chunk claims {size:N0} bytes but only {available:N0} remain in the file.");
+                uint offset = BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(body, 4));
+                dataOffset = body + 8 + (int)offset;
+                dataLength = (int)size - 8 - (int)offset;
+                if (dataLength < 0) throw new AudioException(name, $"'SSND' data offset {offset} lies beyond the chunk.");
+            }
+            long next = body + (long)size + (size & 1);
+            if (next > bytes.Length) break;
+            position = (int)next;
+        }
+        if (frames < 0) throw new AudioException(name, "no AIFF 'COMM' chunk: the file does not say how its samples are encoded.");
+        if (dataOffset < 0) throw new AudioException(name, "no AIFF 'SSND' chunk: the file holds no audio (truncated?).");
+        if (sampleRate < 1 || sampleRate > int.MaxValue || double.IsNaN(sampleRate))
+            throw new AudioException(name, $"absurd sample rate {sampleRate} Hz in the header.");
+        if (channels <= 0) throw new AudioException(name, $"the header says {channels} channels.");
+        int bytesPerSample = (bits + 7) / 8;
+        long needed = frames * channels * bytesPerSample;
+        if (needed > dataLength) throw new AudioException(name, $"truncated data: 'COMM' promises {frames:N0} frames ({needed:N0} bytes) but 'SSND' holds {dataLength:N0} bytes.");
+        encoding = kind == SampleKind.Float ? $"float{bits}" : $"pcm{bits}";
+        return Build(name, "AIFF", encoding, bytes.Slice(dataOffset, (int)needed), kind, bits, channels,
+            (long)Math.Round(sampleRate), channels * bytesPerSample, bigEndian);
+    }
+
+    /// <summary>The 80-bit IEEE 754 extended float AIFF stores its sample rate in.</summary>
+    private static double ReadExtended(ReadOnlySpan<byte> bytes)
+    {
+        int exponent = ((bytes[0] & 0x7F) << 8) | bytes[1];
+        ulong mantissa = BinaryPrimitives.ReadUInt64BigEndian(bytes[2..]);
+        if (exponent == 0 && mantissa == 0) return 0;
+        double value = mantissa * Math.Pow(2, exponent - 16383 - 63);
+        return (bytes[0] & 0x80) != 0 ? -value : value;
+    }
+
+    private static AudioClip Build(string name, string container, string encoding, ReadOnlySpan<byte> data, SampleKind kind,
+        int bits, int channels, long sampleRate, int blockAlign, bool bigEndian)
+    {
+        if (channels <= 0) throw new AudioException(name, $"the header says {channels} channels.");
+        if (sampleRate <= 0 || sampleRate > 10_000_000) throw new AudioException(name, $"absurd sample rate {sampleRate} Hz in the header.");
+        bool supported = kind switch
+        {
+            SampleKind.UnsignedPcm => bits == 8,
+            SampleKind.SignedPcm => bits is 8 or 16 or 24 or 32,
+            _ => bits is 32 or 64,
+        };
+        if (!supported) throw new AudioException(name, $"unsupported sample format: {bits}-bit {(kind == SampleKind.Float ? "float" : "PCM")}.");
+        int bytesPerSample = bits / 8;
+        int frameBytes = channels * bytesPerSample;
+        if (blockAlign != frameBytes) throw new AudioException(name, $"inconsistent header: block align {blockAlign} for {channels} channel(s) of {bits} bits (expected {frameBytes}).");
+        if (data.Length % frameBytes != 0)
+            throw new AudioException(name, $"truncated data: {data.Length:N0} bytes is not a whole number of {frameBytes}-byte frames.");
+        int frames = data.Length / frameBytes;
+        if (frames == 0) throw new AudioException(name, "zero samples: the file holds no audio.");
+
+        var mono = new float[frames];
+        float scale = 1f / channels;
+        for (int f = 0; f < frames; f++)
+        {
+            double sum = 0;
+            for (int c = 0; c < channels; c++) sum += Sample(data.Slice(f * frameBytes + c * bytesPerSample, bytesPerSample), kind, bits, bigEndian);
+            mono[f] = (float)(sum * scale);
+        }
+        return new AudioClip(mono, (int)sampleRate, container, encoding, channels);
+    }
+
+    /// <summary>One sample scaled to [-1, 1) as librosa/soundfile do: PCM divided by 2^(bits−1).</summary>
+    private static double Sample(ReadOnlySpan<byte> b, SampleKind kind, int bits, bool bigEndian)
+    {
+        switch (kind)
+        {
+            case SampleKind.UnsignedPcm: return (b[0] - 128) / 128.0;
+            case SampleKind.Float:
+                return bits == 32
+                    ? (bigEndian ? BinaryPrimitives.ReadSingleBigEndian(b) : BinaryPrimitives.ReadSingleLittleEndian(b))
+                    : (bigEndian ? BinaryPrimitives.ReadDoubleBigEndian(b) : BinaryPrimitives.ReadDoubleLittleEndian(b));
+        }
+        switch (bits)
+        {
+            case 8: return (sbyte)b[0] / 128.0;
+            case 16: return (bigEndian ? BinaryPrimitives.ReadInt16BigEndian(b) : BinaryPrimitives.ReadInt16LittleEndian(b)) / 32768.0;
+            case 24:
+                int v = bigEndian ? (b[0] << 16) | (b[1] << 8) | b[2] : (b[2] << 16) | (b[1] << 8) | b[0];
+                if ((v & 0x800000) != 0) v |= unchecked((int)0xFF000000);
+                return v / 8388608.0;
+            default: return (bigEndian ? BinaryPrimitives.ReadInt32BigEndian(b) : BinaryPrimitives.ReadInt32LittleEndian(b)) / 2147483648.0;
+        }
+    }
+}

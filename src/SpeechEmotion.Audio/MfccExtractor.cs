@@ -1,0 +1,77 @@
+using NWaves.Filters.Fda;
+using NWaves.Transforms;
+
+namespace SpeechEmotion.Audio;
+
+/// <summary>
+/// librosa-compatible MFCCs built on NWaves' FFT, Slaney mel filter bank and DCT-II. NWaves' own MfccExtractor
+/// differs from librosa in four ways that we close here: frames are centred (zero padding of n_fft/2 on both
+/// sides), the Hann window is periodic, the log is power_to_db with librosa's floor (amin) and the top_db clip
+/// relative to the utterance's maximum. Buffers are allocated in the constructor; one instance per thread
+/// (NWaves' transforms keep internal scratch buffers, see NWaves issue #16).
+/// </summary>
+public sealed class MfccExtractor
+{
+    private readonly RealFft _fft;
+    private readonly Dct2 _dct;
+    private readonly float[][] _melBank;
+    private readonly float[] _window, _frame, _power, _mel;
+
+    public MfccExtractor(MfccOptions options)
+    {
+        Options = options;
+        _fft = new RealFft(options.FftSize);
+        _dct = new Dct2(options.MelBands);
+        _melBank = FilterBanks.MelBankSlaney(options.MelBands, options.FftSize, options.SampleRate, options.LowFrequency, options.HighFrequency, normalizeGain: true);
+        // Periodic Hann (scipy.signal.get_window('hann', N, fftbins=True)): w[n] = 0.5 − 0.5·cos(2πn/N).
+        _window = new float[options.FftSize];
+        for (int n = 0; n < _window.Length; n++) _window[n] = (float)(0.5 - 0.5 * Math.Cos(2 * Math.PI * n / options.FftSize));
+        _frame = new float[options.FftSize];
+        _power = new float[options.FftSize / 2 + 1];
+        _mel = new float[options.MelBands];
+    }
+
+    public MfccOptions Options { get; }
+
+    /// <summary>samples at Options.SampleRate → MFCCs [frames × Coefficients], frames in time order, row-major.</summary>
+    public float[] Compute(ReadOnlySpan<float> samples, out int frames)
+    {
+        var o = Options;
+        frames = o.FrameCount(samples.Length);
+        var melDb = new float[frames * o.MelBands];
+        int half = o.FftSize / 2;
+        double maxDb = double.NegativeInfinity;
+        var dctInput = new float[o.MelBands];
+        var dctOutput = new float[o.MelBands];
+        for (int f = 0; f < frames; f++)
+        {
+            // 1. Frame f of the zero-padded signal starts at f·hop − n_fft/2 in the original samples.
+            int start = f * o.HopLength - half;
+            for (int n = 0; n < o.FftSize; n++)
+            {
+                int index = start + n;
+                _frame[n] = index >= 0 && index < samples.Length ? samples[index] * _window[n] : 0f;
+            }
+            // 2. Power spectrum |X(k)|², k = 0…n_fft/2, unnormalised as librosa's np.abs(stft)**2.
+            _fft.PowerSpectrum(_frame, _power, normalize: false);
+            // 3. Slaney mel bands, then 10·log10(max(amin, S)).
+            FilterBanks.Apply(_melBank, _power, _mel);
+            for (int m = 0; m < o.MelBands; m++)
+            {
+                double db = 10.0 * Math.Log10(Math.Max(o.Amin, _mel[m]));
+                melDb[f * o.MelBands + m] = (float)db;
+                if (db > maxDb) maxDb = db;
+            }
+        }
+        // 4. top_db: nothing below the utterance's maximum − top_db. 5. DCT-II, orthonormal, first n_mfcc.
+        float floor = (float)(maxDb - o.TopDb);
+        var mfcc = new float[frames * o.Coefficients];
+        for (int f = 0; f < frames; f++)
+        {
+            for (int m = 0; m < o.MelBands; m++) dctInput[m] = Math.Max(melDb[f * o.MelBands + m], floor);
+            _dct.DirectNorm(dctInput, dctOutput);
+            Array.Copy(dctOutput, 0, mfcc, f * o.Coefficients, o.Coefficients);
+        }
+        return mfcc;
+    }
+}
