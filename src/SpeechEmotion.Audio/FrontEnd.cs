@@ -1,0 +1,152 @@
+using System.Globalization;
+using SpeechEmotion.Core;
+
+namespace SpeechEmotion.Audio;
+
+/// <summary>Which part of a file becomes features.</summary>
+public enum WindowMode
+{
+    /// <summary>The whole file.</summary>
+    Whole,
+    /// <summary>The seed notebook's librosa.load(offset=0.5, duration=3): seconds counted at the file's own rate.</summary>
+    Seed,
+    /// <summary>Leading and trailing silence removed as librosa.effects.trim(top_db=60) does.</summary>
+    Trim,
+}
+
+/// <summary>
+/// Everything that decides the features a model sees. It travels inside the model file and keys the feature
+/// cache, so a model never meets features computed differently from the ones it learned on.
+/// </summary>
+public sealed record FrontEndSettings
+{
+    public FrontEndSettings(int sampleRate = 22050, int coefficients = 40, WindowMode window = WindowMode.Trim, bool deltas = true,
+        double offsetSeconds = 0.5, double durationSeconds = 3.0, double trimTopDb = 60)
+    {
+        if (!Enum.IsDefined(window)) throw new OptionsException($"FrontEndSettings.Window has no value {(int)window}.");
+        if (!(offsetSeconds >= 0)) throw new OptionsException($"FrontEndSettings.OffsetSeconds must be ≥ 0, got {offsetSeconds}.");
+        if (!(durationSeconds > 0)) throw new OptionsException($"FrontEndSettings.DurationSeconds must be positive, got {durationSeconds}.");
+        if (!(trimTopDb > 0)) throw new OptionsException($"FrontEndSettings.TrimTopDb must be positive, got {trimTopDb}.");
+        Mfcc = new MfccOptions(sampleRate, coefficients); // validates the rest
+        SampleRate = sampleRate; Coefficients = coefficients; Window = window; Deltas = deltas;
+        OffsetSeconds = offsetSeconds; DurationSeconds = durationSeconds; TrimTopDb = trimTopDb;
+    }
+
+    public int SampleRate { get; }
+    public int Coefficients { get; }
+    public WindowMode Window { get; }
+    public bool Deltas { get; }
+    public double OffsetSeconds { get; }
+    public double DurationSeconds { get; }
+    public double TrimTopDb { get; }
+    public MfccOptions Mfcc { get; }
+
+    /// <summary>Values per frame: the MFCCs, then their deltas and delta-deltas when enabled.</summary>
+    public int FeatureSize => Coefficients * (Deltas ? 3 : 1);
+
+    public string Serialize() => string.Create(CultureInfo.InvariantCulture,
+        $"sr={SampleRate};n_mfcc={Coefficients};window={Window.ToString().ToLowerInvariant()};deltas={(Deltas ? 1 : 0)};offset={OffsetSeconds:R};duration={DurationSeconds:R};trim_top_db={TrimTopDb:R};{Mfcc}");
+
+    public static FrontEndSettings Parse(string text)
+    {
+        var fields = text.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2))
+            .Where(p => p.Length == 2).GroupBy(p => p[0]).ToDictionary(g => g.Key, g => g.First()[1]);
+        string Get(string key) => fields.TryGetValue(key, out var v) ? v : throw new OptionsException($"Front-end settings lack '{key}': '{text}'.");
+        double Number(string key) => double.TryParse(Get(key), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
+            : throw new OptionsException($"Front-end setting '{key}' is not a number: '{Get(key)}'.");
+        var window = Enum.TryParse<WindowMode>(Get("window"), true, out var w) ? w : throw new OptionsException($"Front-end setting 'window' is unknown: '{Get("window")}'.");
+        return new FrontEndSettings((int)Number("sr"), (int)Number("n_mfcc"), window, Number("deltas") != 0, Number("offset"), Number("duration"), Number("trim_top_db"));
+    }
+}
+
+/// <summary>Features of one utterance: [Frames × FeatureSize], row-major, frames in time order.</summary>
+public sealed record Features(float[] Values, int Frames, int FeatureSize);
+
+/// <summary>
+/// WAV/AIFF file → mono → window (offset/duration at the file's rate) → resample → trim → MFCC (+Δ, ΔΔ).
+/// Holds an <see cref="MfccExtractor"/>, so use one instance per thread.
+/// </summary>
+public sealed class FrontEnd
+{
+    private readonly MfccExtractor _mfcc;
+
+    public FrontEnd(FrontEndSettings settings, long maxFileBytes = AudioReader.DefaultMaxBytes)
+    {
+        Settings = settings;
+        MaxFileBytes = maxFileBytes;
+        _mfcc = new MfccExtractor(settings.Mfcc);
+    }
+
+    public FrontEndSettings Settings { get; }
+    public long MaxFileBytes { get; }
+
+    public Features Extract(string path) => Extract(AudioReader.Read(path, MaxFileBytes), path);
+
+    /// <summary>The samples the MFCCs are computed from: mono, at Settings.SampleRate, windowed or trimmed.</summary>
+    public float[] Prepare(AudioClip clip, string name)
+    {
+        ReadOnlySpan<float> samples = clip.Samples;
+        if (System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(samples) == 0f)
+            throw new AudioException(name, "is digital silence (every sample is zero): there is nothing to recognise.");
+        if (Settings.Window == WindowMode.Seed)
+        {
+            // librosa.load: offset and duration become sample counts at the native rate, rounded.
+            int start = (int)Math.Round(clip.SampleRate * Settings.OffsetSeconds);
+            int count = (int)Math.Round(clip.SampleRate * Settings.DurationSeconds);
+            if (start >= samples.Length)
+                throw new AudioException(name, $"is {clip.Duration:F2} s long, shorter than the {Settings.OffsetSeconds} s offset of the seed window.");
+            samples = samples.Slice(start, Math.Min(count, samples.Length - start));
+        }
+        float[] resampled = Resampling.Resample(samples, clip.SampleRate, Settings.SampleRate);
+        if (Settings.Window != WindowMode.Trim) return resampled;
+        var (begin, end) = Trim.NonSilentRange(resampled, Settings.TrimTopDb, Settings.Mfcc.FftSize, Settings.Mfcc.HopLength);
+        return resampled[begin..end];
+    }
+
+    public Features Extract(AudioClip clip, string name)
+    {
+        float[] samples = Prepare(clip, name);
+        int c = Settings.Coefficients;
+        float[] mfcc = _mfcc.Compute(samples, out int frames);
+        if (!Settings.Deltas) return new Features(mfcc, frames, c);
+        float[] d1 = Deltas.Compute(mfcc, frames, c, 1), d2 = Deltas.Compute(mfcc, frames, c, 2);
+        int width = 3 * c;
+        var values = new float[frames * width];
+        for (int f = 0; f < frames; f++)
+        {
+            Array.Copy(mfcc, f * c, values, f * width, c);
+            Array.Copy(d1, f * c, values, f * width + c, c);
+            Array.Copy(d2, f * c, values, f * width + 2 * c, c);
+        }
+        return new Features(values, frames, width);
+    }
+}
+
+/// <summary>librosa.effects.trim: frames whose RMS is within top_db of the loudest frame's are speech.</summary>
+public static class Trim
+{
+    /// <summary>
+    /// [begin, end) of the non-silent part: RMS over centred, zero-padded frames of frameLength every hop;
+    /// 10·log10(rms²/max rms²) &gt; −topDb marks a frame non-silent; begin = first·hop, end = min(n, (last + 1)·hop).
+    /// </summary>
+    public static (int Begin, int End) NonSilentRange(ReadOnlySpan<float> samples, double topDb, int frameLength = 2048, int hopLength = 512)
+    {
+        int frames = 1 + samples.Length / hopLength, half = frameLength / 2;
+        var power = new double[frames];
+        double maxPower = 0;
+        for (int f = 0; f < frames; f++)
+        {
+            double sum = 0;
+            int start = f * hopLength - half;
+            for (int n = Math.Max(0, start); n < Math.Min(samples.Length, start + frameLength); n++) sum += (double)samples[n] * samples[n];
+            power[f] = sum / frameLength;
+            maxPower = Math.Max(maxPower, power[f]);
+        }
+        double reference = 10 * Math.Log10(Math.Max(1e-10, maxPower));
+        int first = -1, last = -1;
+        for (int f = 0; f < frames; f++)
+            if (10 * Math.Log10(Math.Max(1e-10, power[f])) - reference > -topDb) { if (first < 0) first = f; last = f; }
+        if (first < 0) return (0, 0);
+        return (first * hopLength, Math.Min(samples.Length, (last + 1) * hopLength));
+    }
+}

@@ -1,0 +1,136 @@
+using System.Buffers.Binary;
+using SpeechEmotion.Core;
+
+namespace SpeechEmotion.Audio.Tests;
+
+public sealed class AudioReaderTests : IDisposable
+{
+    private readonly string _dir = Directory.CreateTempSubdirectory("se-audio-").FullName;
+    public void Dispose() => Directory.Delete(_dir, recursive: true);
+
+    private string Write(string name, byte[] bytes)
+    {
+        string path = Path.Combine(_dir, name);
+        File.WriteAllBytes(path, bytes);
+        return path;
+    }
+
+    private static readonly float[] Left = TestAudio.Tone(440, 0.05, 16000, 0.5), Right = TestAudio.Tone(880, 0.05, 16000, 0.25);
+
+    [Theory]
+    [InlineData(8, false, false, 1.0 / 128)]
+    [InlineData(16, false, false, 1.0 / 32768)]
+    [InlineData(24, false, false, 1.0 / 8388608)]
+    [InlineData(32, false, false, 1e-7)]
+    [InlineData(32, true, false, 1e-7)]
+    [InlineData(64, true, false, 1e-7)]
+    [InlineData(16, false, true, 1.0 / 32768)]
+    [InlineData(32, true, true, 1e-7)]
+    public void EveryWavEncodingReadsBackMonoAndStereo(int bits, bool isFloat, bool extensible, double tolerance)
+    {
+        var mono = AudioReader.Read(Write("mono.wav", TestAudio.Wav([Left], 16000, bits, isFloat, extensible)));
+        Assert.Equal(16000, mono.SampleRate);
+        Assert.Equal(1, mono.Channels);
+        Assert.Equal(Left.Length, mono.Samples.Length);
+        for (int i = 0; i < Left.Length; i++) Assert.True(Math.Abs(mono.Samples[i] - Left[i]) <= tolerance, $"sample {i}: {mono.Samples[i]} vs {Left[i]}");
+
+        var stereo = AudioReader.Read(Write("stereo.wav", TestAudio.Wav([Left, Right], 16000, bits, isFloat, extensible)));
+        Assert.Equal(2, stereo.Channels);
+        for (int i = 0; i < Left.Length; i++)
+            Assert.True(Math.Abs(stereo.Samples[i] - (Left[i] + Right[i]) / 2) <= tolerance, $"mixed sample {i}");
+        Assert.Equal(isFloat ? $"float{bits}" : $"pcm{bits}", stereo.Encoding);
+    }
+
+    [Fact]
+    public void ChunksInAnyOrderAndOddSizesAreSkipped()
+    {
+        byte[] data = TestAudio.Chunk("data", TestAudio.Samples([Left], 16, false));
+        byte[] fmt = TestAudio.Fmt(1, 1, 16000, 16);
+        byte[] list = TestAudio.Chunk("LIST", "INFOISFT\u0005\0\0\0Lavf\0"u8.ToArray()); // odd length: padded
+        byte[] emptyList = TestAudio.Chunk("LIST", []); // as 1,399 TESS files carry after their data
+        byte[] bext = TestAudio.Chunk("bext", new byte[602]), pad = TestAudio.Chunk("PAD ", new byte[7]), fllr = TestAudio.Chunk("FLLR", new byte[4000]);
+        foreach (var order in new[] { new[] { list, fmt, bext, data, emptyList }, [data, fmt], [fllr, fmt, pad, data, list], [fmt, data, pad, bext] })
+        {
+            var clip = AudioReader.Read(Write("order.wav", TestAudio.Riff(order)));
+            Assert.Equal(Left.Length, clip.Samples.Length);
+            Assert.Equal(Left[10], clip.Samples[10], 4);
+        }
+    }
+
+    [Theory]
+    [InlineData(null)]
+    [InlineData("NONE")]
+    [InlineData("sowt")]
+    [InlineData("fl32")]
+    public void AiffIsFoundByItsHeaderWhateverTheName(string? aifcType)
+    {
+        int bits = aifcType == "fl32" ? 32 : 16;
+        var clip = AudioReader.Read(Write("YAF_germ_angry.wav", TestAudio.Aiff([Left, Right], 24414, bits, aifcType)));
+        Assert.Equal("AIFF", clip.Container);
+        Assert.Equal(24414, clip.SampleRate);
+        Assert.Equal(2, clip.Channels);
+        for (int i = 0; i < Left.Length; i++) Assert.True(Math.Abs(clip.Samples[i] - (Left[i] + Right[i]) / 2) <= 1.0 / 32768, $"sample {i}");
+    }
+
+    private void Rejects(string fileName, byte[] bytes, string expected, long maxBytes = AudioReader.DefaultMaxBytes)
+    {
+        string path = Write(fileName, bytes);
+        var error = Assert.Throws<AudioException>(() => AudioReader.Read(path, maxBytes));
+        Assert.Contains(path, error.Message);
+        Assert.Contains(expected, error.Message);
+        Assert.IsAssignableFrom<SpeechEmotionException>(error);
+    }
+
+    [Fact]
+    public void BadFilesAreRejectedWithTheFileAndTheProblem()
+    {
+        byte[] good = TestAudio.Wav([Left], 16000);
+        Rejects("text.wav", "hello, this is not audio at all"u8.ToArray(), "not a WAV (RIFF/WAVE) or AIFF file");
+        Rejects("avi.wav", [.. "RIFF"u8, 0, 0, 0, 0, .. "AVI LIST"u8], "not WAVE");
+        Rejects("short.wav", good[..10], "truncated header");
+        Rejects("cut.wav", good[..(good.Length - 101)], "truncated data");
+        Rejects("nofmt.wav", TestAudio.Riff(TestAudio.Chunk("data", new byte[100])), "no 'fmt ' chunk");
+        Rejects("nodata.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 16000, 16)), "no 'data' chunk");
+        Rejects("empty.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 16000, 16), TestAudio.Chunk("data", [])), "zero samples");
+        Rejects("mp3.wav", TestAudio.Riff(TestAudio.Fmt(0x55, 1, 16000, 16), TestAudio.Chunk("data", new byte[100])), "unsupported codec MP3");
+        Rejects("adpcm.wav", TestAudio.Riff(TestAudio.Fmt(2, 1, 16000, 16), TestAudio.Chunk("data", new byte[100])), "unsupported codec Microsoft ADPCM");
+        Rejects("nochannels.wav", TestAudio.Riff(TestAudio.Fmt(1, 0, 16000, 16), TestAudio.Chunk("data", new byte[100])), "0 channels");
+        Rejects("zerohz.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 0, 16), TestAudio.Chunk("data", new byte[100])), "absurd sample rate 0 Hz");
+        Rejects("12bit.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 16000, 12), TestAudio.Chunk("data", new byte[100])), "unsupported sample format: 12-bit PCM");
+        Rejects("huge.wav", good, "over the limit of 100 bytes", maxBytes: 100);
+        Rejects("song.mp3", [.. "ID3"u8, 4, 0, 0, 0, 0, 0, 0, 0, 0], "an MP3 file");
+        var huge = (byte[])good.Clone(); // a data chunk claiming more than the file holds
+        BinaryPrimitives.WriteUInt32LittleEndian(huge.AsSpan(40), 0x7FFF_FFF0);
+        Rejects("claims.wav", huge, "claims 2,147,483,632 bytes");
+        var missing = Path.Combine(_dir, "missing.wav");
+        Assert.Contains("file not found", Assert.Throws<AudioException>(() => AudioReader.Read(missing)).Message);
+    }
+
+    [Theory]
+    [InlineData(24414)]
+    [InlineData(96000)]
+    [InlineData(8000)]
+    [InlineData(44100)]
+    public void ResamplingKeepsAToneAndLibrosasLength(int fromRate)
+    {
+        var tone = TestAudio.Tone(1000, 1.0, fromRate);
+        var resampled = Resampling.Resample(tone, fromRate, 22050);
+        Assert.Equal((int)Math.Ceiling(tone.Length * 22050.0 / fromRate), resampled.Length);
+        double squared = 0; int count = 0;
+        for (int i = 2000; i < resampled.Length - 2000; i++) // away from the edges, where the signal starts and stops
+        {
+            double expected = 0.5 * Math.Sin(2 * Math.PI * 1000 * i / 22050.0);
+            squared += (resampled[i] - expected) * (resampled[i] - expected); count++;
+        }
+        Assert.True(Math.Sqrt(squared / count) < 2e-3, $"rms error {Math.Sqrt(squared / count):E2}");
+    }
+
+    [Fact]
+    public void ResamplingRemovesWhatTheNewRateCannotHold()
+    {
+        var high = TestAudio.Tone(15000, 1.0, 48000); // above 11,025 Hz: must vanish at 22,050
+        var resampled = Resampling.Resample(high, 48000, 22050);
+        double rms = Math.Sqrt(resampled.Skip(2000).Take(resampled.Length - 4000).Average(v => (double)v * v));
+        Assert.True(rms < 1e-3, $"aliased energy, rms {rms:E2}");
+    }
+}
