@@ -16,6 +16,7 @@ public sealed class MfccExtractor
     private readonly Dct2 _dct;
     private readonly float[][] _melBank;
     private readonly float[] _window, _frame, _power, _mel;
+    private readonly (int First, int End)[] _bandRanges; // each mel filter's non-zero bins: applying it costs its width, not n_fft/2 + 1
 
     public MfccExtractor(MfccOptions options)
     {
@@ -23,6 +24,11 @@ public sealed class MfccExtractor
         _fft = new RealFft(options.FftSize);
         _dct = new Dct2(options.MelBands);
         _melBank = FilterBanks.MelBankSlaney(options.MelBands, options.FftSize, options.SampleRate, options.LowFrequency, options.HighFrequency, normalizeGain: true);
+        _bandRanges = _melBank.Select(band =>
+        {
+            int first = Array.FindIndex(band, w => w != 0f), last = Array.FindLastIndex(band, w => w != 0f);
+            return first < 0 ? (0, 0) : (first, last + 1);
+        }).ToArray();
         // Periodic Hann (scipy.signal.get_window('hann', N, fftbins=True)): w[n] = 0.5 − 0.5·cos(2πn/N).
         _window = new float[options.FftSize];
         for (int n = 0; n < _window.Length; n++) _window[n] = (float)(0.5 - 0.5 * Math.Cos(2 * Math.PI * n / options.FftSize));
@@ -54,10 +60,11 @@ public sealed class MfccExtractor
             }
             // 2. Power spectrum |X(k)|², k = 0…n_fft/2, unnormalised as librosa's np.abs(stft)**2.
             _fft.PowerSpectrum(_frame, _power, normalize: false);
-            // 3. Slaney mel bands, then 10·log10(max(amin, S)).
-            FilterBanks.Apply(_melBank, _power, _mel);
+            // 3. Slaney mel bands (NWaves' bank, applied over each band's non-zero bins), then 10·log10(max(amin, S)).
             for (int m = 0; m < o.MelBands; m++)
             {
+                var (first, end) = _bandRanges[m];
+                _mel[m] = System.Numerics.Tensors.TensorPrimitives.Dot(_melBank[m].AsSpan(first, end - first), _power.AsSpan(first, end - first));
                 double db = 10.0 * Math.Log10(Math.Max(o.Amin, _mel[m]));
                 melDb[f * o.MelBands + m] = (float)db;
                 if (db > maxDb) maxDb = db;
