@@ -1,0 +1,30 @@
+namespace SpeechEmotion.Training.Corpus;
+
+/// <summary>One recording: where it is, who says which word, and the emotion it is labelled with.</summary>
+public sealed record Utterance(string Path, string Speaker, string Word, string Label);
+
+/// <summary>The seven TESS emotions and the spellings public copies use for them.</summary>
+public static class EmotionLabels
+{
+    public static readonly IReadOnlyList<string> All = ["angry", "disgust", "fear", "happy", "neutral", "pleasant_surprise", "sad"];
+
+    /// <summary>
+    /// Maps a spelling to its label, case-insensitively: "ps", "pleasant_surprised", "Pleasant_surprise" →
+    /// pleasant_surprise; null when it names none of the seven.
+    /// </summary>
+    public static string? Normalize(string spelling)
+    {
+        string s = spelling.Trim().ToLowerInvariant().Replace(' ', '_').Replace('-', '_');
+        return s switch
+        {
+            "ps" or "pleasant_surprise" or "pleasant_surprised" or "pleasantsurprise" or "surprise" or "surprised" => "pleasant_surprise",
+            "angry" or "anger" => "angry",
+            "disgust" or "disgusted" => "disgust",
+            "fear" or "fearful" => "fear",
+            "happy" or "happiness" => "happy",
+            "neutral" => "neutral",
+            "sad" or "sadness" => "sad",
+            _ => null,
+        };
+    }
+}

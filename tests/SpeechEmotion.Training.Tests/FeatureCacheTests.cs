@@ -1,0 +1,68 @@
+using SpeechEmotion.Audio;
+using SpeechEmotion.Audio.Tests;
+using SpeechEmotion.Training.Corpus;
+using SpeechEmotion.Training.Features;
+
+namespace SpeechEmotion.Training.Tests;
+
+public sealed class FeatureCacheTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("se-cache-").FullName;
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private Utterance Make(string name, double frequency)
+    {
+        string path = Path.Combine(_root, "audio", name);
+        Directory.CreateDirectory(Path.GetDirectoryName(path)!);
+        File.WriteAllBytes(path, TestAudio.Wav([TestAudio.Tone(frequency, 0.4, 24414)], 24414));
+        return new Utterance(path, "S", name, "happy");
+    }
+
+    [Fact]
+    public void UnchangedIsServedChangedIsRecomputedCorruptIsRebuilt()
+    {
+        var settings = new FrontEndSettings();
+        var cache = new FeatureCache(Path.Combine(_root, "cache"), settings);
+        var items = new[] { Make("a.wav", 200), Make("b.wav", 300), Make("c.wav", 400) };
+
+        var first = FeatureExtraction.ExtractAll(items, settings, cache);
+        Assert.Equal((0, 3), (first.FromCache, first.Computed));
+        var second = FeatureExtraction.ExtractAll(items, settings, cache);
+        Assert.Equal((3, 0), (second.FromCache, second.Computed));
+        for (int i = 0; i < 3; i++) Assert.Equal(first.Features[i].Values, second.Features[i].Values);
+
+        File.WriteAllBytes(items[1].Path, TestAudio.Wav([TestAudio.Tone(350, 0.4, 24414)], 24414)); // a changed file
+        var third = FeatureExtraction.ExtractAll(items, settings, cache);
+        Assert.Equal((2, 1), (third.FromCache, third.Computed));
+        Assert.NotEqual(first.Features[1].Values, third.Features[1].Values);
+
+        var other = new FrontEndSettings(window: WindowMode.Whole); // a changed setting: its own entries
+        var fourth = FeatureExtraction.ExtractAll(items, other, new FeatureCache(Path.Combine(_root, "cache"), other));
+        Assert.Equal((0, 3), (fourth.FromCache, fourth.Computed));
+
+        var entry = Directory.GetFiles(cache.Directory, "*.sefeat", SearchOption.AllDirectories).First();
+        var bytes = File.ReadAllBytes(entry);
+        bytes[^40] ^= 0xFF; // flip a value bit: the checksum no longer matches
+        File.WriteAllBytes(entry, bytes);
+        var fifth = FeatureExtraction.ExtractAll(items, settings, cache);
+        Assert.Equal((2, 1), (fifth.FromCache, fifth.Computed));
+        File.WriteAllBytes(entry, bytes[..20]); // a truncated entry
+        Assert.Equal(1, FeatureExtraction.ExtractAll(items, settings, cache).Computed);
+        Assert.Empty(Directory.GetFiles(_root, "*.tmp-*", SearchOption.AllDirectories));
+    }
+
+    [Fact]
+    public void ABadFileIsReportedAndTheRestGoOnUnlessToldToStop()
+    {
+        var settings = new FrontEndSettings();
+        var items = new List<Utterance> { Make("good1.wav", 250), Make("bad.wav", 300), Make("good2.wav", 350) };
+        File.WriteAllBytes(items[1].Path, "RIFF\0\0\0\0WAVEjunk"u8.ToArray());
+        var result = FeatureExtraction.ExtractAll(items, settings, cache: null);
+        Assert.Equal(2, result.Utterances.Count);
+        var problem = Assert.Single(result.Problems);
+        Assert.Equal(items[1].Path, problem.Path);
+        Assert.Contains("no 'fmt ' chunk", problem.Message);
+        var error = Assert.Throws<AudioException>(() => FeatureExtraction.ExtractAll(items, settings, null, threads: 1, stopOnError: true));
+        Assert.Contains("bad.wav", error.Message);
+    }
+}
