@@ -82,6 +82,8 @@ public static class AudioReader
             if (next > bytes.Length && id != "data") break; // a trailing chunk cut short after the data is harmless
             position = (int)Math.Min(next, bytes.Length);
         }
+        if (formatTag < 0 && position < bytes.Length && position + 8 > bytes.Length)
+            throw new AudioException(name, $"truncated header: a chunk header is cut short at byte {position} of {bytes.Length}.");
         if (formatTag < 0) throw new AudioException(name, "no 'fmt ' chunk: the file does not say how its samples are encoded.");
         if (dataOffset < 0) throw new AudioException(name, "no 'data' chunk: the file holds no audio (truncated?).");
         var kind = formatTag switch

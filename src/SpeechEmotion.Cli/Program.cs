@@ -1,0 +1,1 @@
+return SpeechEmotion.Cli.CliApp.Run(args, Console.Out, Console.Error);
