@@ -16,6 +16,7 @@ public static class CliApp
         var root = new RootCommand("SpeechEmotion: speech emotion recognition on a from-scratch LSTM engine.")
         {
             Commands.FeaturesCommand.Create(output),
+            Commands.TrainCommand.Create(output, error),
         };
         var parsed = root.Parse(args);
         try

@@ -15,6 +15,18 @@ public sealed class Rng
         _s0 = SplitMix(ref x); _s1 = SplitMix(ref x); _s2 = SplitMix(ref x); _s3 = SplitMix(ref x);
     }
 
+    /// <summary>The generator's whole state, to save with a checkpoint and continue the same stream later.</summary>
+    public ulong[] State => [_s0, _s1, _s2, _s3];
+
+    public static Rng FromState(ReadOnlySpan<ulong> state)
+    {
+        if (state.Length != 4 || (state[0] | state[1] | state[2] | state[3]) == 0)
+            throw new ArgumentException("An Rng state is four words, not all zero.", nameof(state));
+        var rng = new Rng(0);
+        (rng._s0, rng._s1, rng._s2, rng._s3) = (state[0], state[1], state[2], state[3]);
+        return rng;
+    }
+
     private static ulong SplitMix(ref ulong x)
     {
         ulong z = x += 0x9E3779B97F4A7C15UL;

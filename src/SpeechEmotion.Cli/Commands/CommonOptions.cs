@@ -1,0 +1,33 @@
+using System.CommandLine;
+using SpeechEmotion.Core;
+using SpeechEmotion.Training;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Cli.Commands;
+
+/// <summary>Options several commands share, so they read and validate the same way everywhere.</summary>
+public static class CommonOptions
+{
+    public static Option<string?> Data() => new("--data") { Description = $"Corpus folder (default: ${DataLocation.EnvironmentVariable}, else data/tess in the repository)." };
+    public static Option<string> Protocol() => new("--protocol") { Description = "random (stratified 75/25), speaker (train on one speaker, test on the other) or word (25% of words held out).", DefaultValueFactory = _ => "random" };
+    public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker to test on (e.g. OAF or YAF; default: the last alphabetically)." };
+    public static Option<ulong> Seed() => new("--seed") { Description = "Seed of the split, initialisation, shuffling and dropout.", DefaultValueFactory = _ => 1UL };
+    public static Option<string?> Cache() => new("--cache") { Description = "Feature cache folder (default: data/cache in the repository; 'none' disables it)." };
+    public static Option<int> Threads() => new("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
+
+    public static SplitInfo ParseSplit(string protocol, string? testSpeaker, ulong seed)
+    {
+        var p = Splits.ParseProtocol(protocol);
+        if (testSpeaker is not null && p != Training.Corpus.Protocol.Speaker)
+            throw new OptionsException($"--test-speaker only applies to --protocol speaker (got --protocol {protocol}).");
+        return new SplitInfo(p, seed, testSpeaker?.ToUpperInvariant());
+    }
+
+    public static string? ResolveCache(string? option)
+    {
+        if (string.Equals(option, "none", StringComparison.OrdinalIgnoreCase)) return null;
+        if (option is not null) return Path.GetFullPath(option);
+        string? root = DataLocation.RepositoryRoot(Directory.GetCurrentDirectory());
+        return Path.Combine(root ?? Directory.GetCurrentDirectory(), "data", "cache");
+    }
+}

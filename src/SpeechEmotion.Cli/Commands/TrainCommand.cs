@@ -1,0 +1,68 @@
+using System.CommandLine;
+using System.Globalization;
+using SpeechEmotion.Core;
+using SpeechEmotion.Training;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Cli.Commands;
+
+/// <summary>
+/// <c>ser train</c>: trains a recipe on a protocol's training side and writes a run folder (model, metrics,
+/// history, split, report). With no options: the frames recipe, random protocol, data at the default location.
+/// </summary>
+public static class TrainCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var data = CommonOptions.Data();
+        var recipe = new Option<string>("--recipe") { Description = "frames (default) or seed.", DefaultValueFactory = _ => "frames" };
+        var protocol = CommonOptions.Protocol();
+        var testSpeaker = CommonOptions.TestSpeaker();
+        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs (early stopping may end sooner).", DefaultValueFactory = _ => 40 };
+        var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
+        var lr = new Option<float>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3f };
+        var seed = CommonOptions.Seed();
+        var outDir = new Option<string?>("--out") { Description = "Run folder (default: runs/<time>-<recipe>-<protocol>)." };
+        var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint." };
+        var cache = CommonOptions.Cache();
+        var threads = CommonOptions.Threads();
+        var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads };
+        command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
+        return command;
+
+        int Run(ParseResult parse, CancellationToken cancellation)
+        {
+            string? resumeDir = parse.GetValue(resume);
+            TrainRunOptions options;
+            if (resumeDir is not null)
+            {
+                var saved = TrainingRun.CheckpointOptions(resumeDir);
+                options = new TrainRunOptions(saved["data"], Recipe.ParseKind(saved["recipe"]),
+                    new SplitInfo(Splits.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null),
+                    new TrainOptions(int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
+                        float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
+                    resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)));
+            }
+            else
+            {
+                var kind = Recipe.ParseKind(parse.GetValue(recipe)!);
+                var split = CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), parse.GetValue(seed));
+                var train = new TrainOptions(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
+                string dir = parse.GetValue(outDir) ?? Path.Combine(DataLocation.RepositoryRoot(Directory.GetCurrentDirectory()) ?? ".", "runs",
+                    $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : "-" + split.TestSpeaker)}");
+                options = new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)));
+            }
+
+            var progress = ProgressDisplay.For(output);
+            var result = TrainingRun.Execute(options, progress, cancellation, resume: resumeDir is not null);
+            progress.Done();
+            output.WriteLine(result.Cancelled
+                ? $"Stopped by request after epoch {result.State.Epoch}; kept the best model (epoch {result.State.BestEpoch}) and the checkpoint. Continue with: ser train --resume {result.Directory}"
+                : $"Best epoch {result.State.BestEpoch} of {result.State.Epoch} (validation accuracy {result.State.BestValidationAccuracy:P2}).");
+            MetricsTable.Write(output, result.Metrics, $"Test side ({options.Split.Protocol.ToString().ToLowerInvariant()}{(options.Split.TestSpeaker is null ? "" : ", test speaker " + options.Split.TestSpeaker)}, {result.Metrics.Count} utterances)");
+            output.WriteLine($"Run folder: {result.Directory}");
+            return CliApp.Ok;
+        }
+    }
+}

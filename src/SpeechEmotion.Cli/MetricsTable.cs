@@ -1,0 +1,23 @@
+using SpeechEmotion.Training;
+
+namespace SpeechEmotion.Cli;
+
+/// <summary>Metrics as a terminal table: the headline scores, per-class scores and the confusion matrix.</summary>
+public static class MetricsTable
+{
+    public static void Write(TextWriter output, Metrics m, string title)
+    {
+        output.WriteLine(title);
+        output.WriteLine($"  accuracy {m.Accuracy:P2}   UAR {m.Uar:P2}   macro-F1 {m.MacroF1:P2}");
+        int width = Math.Max(9, m.Labels.Max(l => l.Length) + 1);
+        output.WriteLine("  " + "".PadRight(width) + " precision   recall       F1  support");
+        for (int k = 0; k < m.Labels.Count; k++)
+            output.WriteLine($"  {m.Labels[k].PadRight(width)}{m.Precision[k],10:P1}{m.Recall[k],9:P1}{m.F1[k],9:P1}{m.Support[k],9}");
+        output.WriteLine("  confusion (rows = true, columns = predicted):");
+        output.WriteLine("  " + "".PadRight(width) + string.Concat(m.Labels.Select(l => Abbreviate(l).PadLeft(6))));
+        for (int r = 0; r < m.Labels.Count; r++)
+            output.WriteLine("  " + m.Labels[r].PadRight(width) + string.Concat(Enumerable.Range(0, m.Labels.Count).Select(c => m.Confusion[r, c].ToString().PadLeft(6))));
+    }
+
+    private static string Abbreviate(string label) => label.Length <= 5 ? label : label[..5];
+}

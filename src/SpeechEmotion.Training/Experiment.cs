@@ -1,0 +1,105 @@
+using SpeechEmotion.Audio;
+using SpeechEmotion.Core;
+using SpeechEmotion.Training.Corpus;
+using SpeechEmotion.Training.Features;
+
+namespace SpeechEmotion.Training;
+
+/// <summary>Everything one protocol needs: the split, the features, and the samples of each part.</summary>
+public sealed record PreparedData(
+    IReadOnlyList<string> Labels,
+    IReadOnlyList<SplitEntry> Split,
+    IReadOnlyList<CorpusProblem> Problems,
+    IReadOnlyList<CorpusProblem> Warnings,
+    ExtractionResult Extraction,
+    FeatureStats TrainStatistics,
+    IReadOnlyList<Sample> Train,
+    IReadOnlyList<Sample> Validation,
+    IReadOnlyList<Sample> Test,
+    int MaxSteps);
+
+/// <summary>
+/// The data side of an experiment, shared by <c>train</c> and <c>evaluate</c> so both see the same split and the
+/// same features: index the corpus, split it by protocol and seed, extract (or load cached) features, standardise
+/// them without looking at any label, and turn them into the recipe's input sequences.
+/// </summary>
+public static class Experiment
+{
+    public static PreparedData Prepare(string dataRoot, Recipe recipe, SplitInfo split, string? cacheDirectory,
+        IReadOnlyList<string>? labels = null, Action<int, int>? progress = null, int threads = 0, CancellationToken cancellation = default)
+    {
+        var index = CorpusIndex.Load(dataRoot);
+        labels ??= CorpusIndex.Labels(index.Utterances);
+        var unknown = index.Utterances.Select(u => u.Label).Distinct().Except(labels).ToList();
+        if (unknown.Count > 0)
+            throw new CorpusException($"{dataRoot}: labels {string.Join(", ", unknown)} are not among the model's ({string.Join(", ", labels)}).");
+        var entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker);
+        var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd);
+        var extraction = FeatureExtraction.ExtractAll(entries.Select(e => e.Utterance).ToList(), recipe.FrontEnd, cache, threads, progress: progress, cancellation: cancellation);
+        var features = new Dictionary<Utterance, Audio.Features>();
+        for (int i = 0; i < extraction.Utterances.Count; i++) features[extraction.Utterances[i]] = extraction.Features[i];
+        var parts = entries.Where(e => features.ContainsKey(e.Utterance)).ToList();
+
+        int size = recipe.FrontEnd.FeatureSize;
+        var trainStats = FeatureStats.Compute(parts.Where(e => e.Part == Part.Train).Select(e => recipe.StatisticsView(features[e.Utterance])),
+            size);
+        var speakerStats = recipe.Normalization == NormalizationMode.Speaker
+            ? parts.GroupBy(e => e.Utterance.Speaker).ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(e => features[e.Utterance]), size))
+            : null;
+
+        var samples = new Dictionary<Part, List<Sample>> { [Part.Train] = new(), [Part.Validation] = new(), [Part.Test] = new() };
+        int maxSteps = 1;
+        foreach (var entry in parts)
+        {
+            var f = features[entry.Utterance];
+            var stats = recipe.Normalization switch
+            {
+                NormalizationMode.Speaker => speakerStats![entry.Utterance.Speaker],
+                NormalizationMode.Utterance => FeatureStats.Compute([f], size),
+                _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
+            };
+            var input = stats is null
+                ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
+                : recipe.ToSequence(stats.Apply(f), f.Frames, f.FeatureSize);
+            maxSteps = Math.Max(maxSteps, input.Steps);
+            samples[entry.Part].Add(new Sample(input, IndexOf(labels, entry.Utterance.Label), entry.Utterance.Speaker, entry.Utterance.Path));
+        }
+        return new PreparedData(labels, entries, extraction.Problems, index.Warnings, extraction, trainStats,
+            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);
+    }
+
+    /// <summary>Seed recipe: the mean vector standardised with the training side's statistics of mean vectors.</summary>
+    public static Sequence Standardize(Sequence sequence, FeatureStats stats)
+    {
+        var values = new float[sequence.Values.Length];
+        for (int i = 0; i < values.Length; i++) values[i] = (sequence.Values[i] - stats.Mean[i]) / stats.Std[i];
+        return sequence with { Values = values };
+    }
+
+    /// <summary>
+    /// Inputs for files without labels (prediction): normalised as the recipe says; under speaker normalisation the
+    /// files given together are taken as one speaker (a single file is normalised on itself).
+    /// </summary>
+    public static IReadOnlyList<Sequence> PrepareUnlabelled(Recipe recipe, FeatureStats trainStats, IReadOnlyList<Audio.Features> features)
+    {
+        int size = recipe.FrontEnd.FeatureSize;
+        var sessionStats = recipe.Normalization == NormalizationMode.Speaker ? FeatureStats.Compute(features, size) : null;
+        return features.Select(f =>
+        {
+            var stats = recipe.Normalization switch
+            {
+                NormalizationMode.Speaker => sessionStats,
+                NormalizationMode.Utterance => FeatureStats.Compute([f], size),
+                _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
+            };
+            return stats is null ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
+                                 : recipe.ToSequence(stats.Apply(f), f.Frames, f.FeatureSize);
+        }).ToList();
+    }
+
+    private static int IndexOf(IReadOnlyList<string> labels, string label)
+    {
+        for (int i = 0; i < labels.Count; i++) if (labels[i] == label) return i;
+        throw new CorpusException($"label '{label}' is not among {string.Join(", ", labels)}.");
+    }
+}

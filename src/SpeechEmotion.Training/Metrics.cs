@@ -1,0 +1,56 @@
+namespace SpeechEmotion.Training;
+
+/// <summary>
+/// Scores from a confusion matrix (rows = true label, columns = predicted): accuracy, unweighted average recall
+/// (UAR, the mean of per-class recalls), macro-F1, and per-class precision, recall and F1. A class never
+/// predicted has precision 0 (as scikit-learn's zero_division=0); a class absent from the truth is left out of
+/// the macro averages.
+/// </summary>
+public sealed class Metrics
+{
+    public Metrics(IReadOnlyList<string> labels, int[,] confusion)
+    {
+        int k = labels.Count;
+        if (confusion.GetLength(0) != k || confusion.GetLength(1) != k)
+            throw new ArgumentException($"confusion matrix is {confusion.GetLength(0)}×{confusion.GetLength(1)} for {k} labels.");
+        Labels = labels;
+        Confusion = confusion;
+        Precision = new double[k]; Recall = new double[k]; F1 = new double[k]; Support = new int[k];
+        long correct = 0, total = 0;
+        for (int c = 0; c < k; c++)
+        {
+            int truePositive = confusion[c, c], rowSum = 0, columnSum = 0;
+            for (int j = 0; j < k; j++) { rowSum += confusion[c, j]; columnSum += confusion[j, c]; }
+            Support[c] = rowSum;
+            Precision[c] = columnSum == 0 ? 0 : truePositive / (double)columnSum;
+            Recall[c] = rowSum == 0 ? 0 : truePositive / (double)rowSum;
+            F1[c] = Precision[c] + Recall[c] == 0 ? 0 : 2 * Precision[c] * Recall[c] / (Precision[c] + Recall[c]);
+            correct += truePositive;
+            total += rowSum;
+        }
+        Count = (int)total;
+        Accuracy = total == 0 ? 0 : correct / (double)total;
+        var present = Enumerable.Range(0, k).Where(c => Support[c] > 0).ToArray();
+        Uar = present.Length == 0 ? 0 : present.Average(c => Recall[c]);
+        MacroF1 = present.Length == 0 ? 0 : present.Average(c => F1[c]);
+    }
+
+    public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted)
+    {
+        if (truth.Count != predicted.Count) throw new ArgumentException($"{truth.Count} true labels but {predicted.Count} predictions.");
+        var confusion = new int[labels.Count, labels.Count];
+        for (int i = 0; i < truth.Count; i++) confusion[truth[i], predicted[i]]++;
+        return new Metrics(labels, confusion);
+    }
+
+    public IReadOnlyList<string> Labels { get; }
+    public int[,] Confusion { get; }
+    public int Count { get; }
+    public double Accuracy { get; }
+    public double Uar { get; }
+    public double MacroF1 { get; }
+    public double[] Precision { get; }
+    public double[] Recall { get; }
+    public double[] F1 { get; }
+    public int[] Support { get; }
+}

@@ -1,0 +1,53 @@
+using System.Globalization;
+using SpeechEmotion.Audio;
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.IO;
+using SpeechEmotion.Core.Models;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Training;
+
+/// <summary>How a model was trained: enough for <c>ser evaluate</c> to rebuild the exact test side.</summary>
+public sealed record SplitInfo(Protocol Protocol, ulong Seed, string? TestSpeaker);
+
+/// <summary>
+/// A model file with everything needed to use it: the classifier, its labels, the recipe (front-end settings,
+/// normalisation, architecture), the training side's feature statistics, and the split it was trained on.
+/// </summary>
+public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string> Labels, Recipe Recipe, FeatureStats Statistics, SplitInfo Split)
+{
+    public void Save(string path)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["frontend"] = Recipe.FrontEnd.Serialize(),
+            ["recipe"] = Recipe.Kind.ToString().ToLowerInvariant(),
+            ["normalization"] = Recipe.Normalization.ToString().ToLowerInvariant(),
+            ["statistics"] = Statistics.Serialize(),
+            ["protocol"] = Split.Protocol.ToString().ToLowerInvariant(),
+            ["seed"] = Split.Seed.ToString(CultureInfo.InvariantCulture),
+            ["test_speaker"] = Split.TestSpeaker ?? "",
+        };
+        ModelFile.Save(path, Model, Labels, metadata);
+    }
+
+    public static ModelBundle Load(string path)
+    {
+        var loaded = ModelFile.Load(path);
+        string Get(string key) => loaded.Metadata.TryGetValue(key, out var value) ? value
+            : throw new ModelFileException(path, $"a model without '{key}' in its metadata: not written by ser train.");
+        try
+        {
+            var kind = Recipe.ParseKind(Get("recipe"));
+            var normalization = Enum.Parse<NormalizationMode>(Get("normalization"), ignoreCase: true);
+            var recipe = new Recipe(kind, FrontEndSettings.Parse(Get("frontend")), normalization, loaded.Model.Config);
+            var split = new SplitInfo(Splits.ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
+                Get("test_speaker") is { Length: > 0 } speaker ? speaker : null);
+            return new ModelBundle(loaded.Model, loaded.Labels, recipe, FeatureStats.Parse(Get("statistics")), split);
+        }
+        catch (Exception e) when (e is OptionsException or FormatException or ArgumentException)
+        {
+            throw new ModelFileException(path, $"bad metadata: {e.Message}", e);
+        }
+    }
+}

@@ -1,0 +1,68 @@
+using System.Globalization;
+using SpeechEmotion.Core;
+
+namespace SpeechEmotion.Training;
+
+/// <summary>How features are standardised before the model sees them. None of them looks at a label.</summary>
+public enum NormalizationMode
+{
+    /// <summary>One mean and standard deviation per feature, from the training side; stored in the model.</summary>
+    Global,
+    /// <summary>Per speaker, from all of that speaker's frames (labels unseen), so a new voice is centred on itself.</summary>
+    Speaker,
+    /// <summary>Per utterance (cepstral mean and variance normalisation).</summary>
+    Utterance,
+}
+
+/// <summary>Per-feature mean and standard deviation over a set of frames.</summary>
+public sealed record FeatureStats(float[] Mean, float[] Std)
+{
+    /// <summary>Floors the standard deviation so a constant feature does not blow up.</summary>
+    public const float MinStd = 1e-3f;
+
+    public static FeatureStats Compute(IEnumerable<Audio.Features> utterances, int featureSize)
+    {
+        var sum = new double[featureSize];
+        var squares = new double[featureSize];
+        long frames = 0;
+        foreach (var u in utterances)
+        {
+            for (int f = 0; f < u.Frames; f++)
+                for (int c = 0; c < featureSize; c++)
+                {
+                    double v = u.Values[f * featureSize + c];
+                    sum[c] += v; squares[c] += v * v;
+                }
+            frames += u.Frames;
+        }
+        if (frames == 0) throw new SpeechEmotionException("Cannot compute feature statistics from zero frames.");
+        var mean = new float[featureSize];
+        var std = new float[featureSize];
+        for (int c = 0; c < featureSize; c++)
+        {
+            double m = sum[c] / frames;
+            mean[c] = (float)m;
+            std[c] = (float)Math.Max(MinStd, Math.Sqrt(Math.Max(0, squares[c] / frames - m * m)));
+        }
+        return new FeatureStats(mean, std);
+    }
+
+    public float[] Apply(Audio.Features features)
+    {
+        int size = Mean.Length;
+        var result = new float[features.Values.Length];
+        for (int i = 0; i < result.Length; i++) result[i] = (features.Values[i] - Mean[i % size]) / Std[i % size];
+        return result;
+    }
+
+    public string Serialize() => string.Join(',', Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + ";" +
+                                 string.Join(',', Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
+
+    public static FeatureStats Parse(string text)
+    {
+        var halves = text.Split(';');
+        if (halves.Length != 2) throw new OptionsException("Normalisation statistics must be 'mean,…;std,…'.");
+        float[] Numbers(string part) => part.Split(',').Select(s => float.Parse(s, CultureInfo.InvariantCulture)).ToArray();
+        return new FeatureStats(Numbers(halves[0]), Numbers(halves[1]));
+    }
+}

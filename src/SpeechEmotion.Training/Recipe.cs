@@ -1,0 +1,65 @@
+using SpeechEmotion.Audio;
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.Layers;
+using SpeechEmotion.Core.Models;
+
+namespace SpeechEmotion.Training;
+
+public enum RecipeKind { Frames, Seed }
+
+/// <summary>
+/// A model recipe (DESIGN.md): the front end, how features become the model's input sequence, the
+/// normalisation and the architecture, all of which travel in the model file.
+/// seed — the original notebook: 40 mean MFCCs of the (0.5 s, 3 s) window fed as a 40-step sequence of one value
+/// (standardised with training-side statistics, which the notebook did not do) into LSTM(256) and its dense head.
+/// frames — the default: trimmed MFCC frames with deltas, per-speaker standardisation, a bidirectional LSTM,
+/// mean-pooled over valid frames.
+/// </summary>
+public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, NormalizationMode Normalization, ClassifierConfig Model)
+{
+    public static Recipe Create(RecipeKind kind, int classes) => kind switch
+    {
+        RecipeKind.Seed => new Recipe(kind, new FrontEndSettings(window: WindowMode.Seed, deltas: false), NormalizationMode.Global, ClassifierConfig.Seed(classes)),
+        RecipeKind.Frames => new Recipe(kind, new FrontEndSettings(window: WindowMode.Trim, deltas: true), NormalizationMode.Speaker,
+            new ClassifierConfig(inputSize: 120, hiddenSize: 64, layers: 1, bidirectional: true, PoolingKind.Mean, [64], classes, dropout: 0.3f)),
+        _ => throw new OptionsException($"Unknown recipe {kind}."),
+    };
+
+    public static RecipeKind ParseKind(string text) => text.ToLowerInvariant() switch
+    {
+        "frames" => RecipeKind.Frames,
+        "seed" => RecipeKind.Seed,
+        _ => throw new OptionsException($"--recipe must be frames or seed, got '{text}'."),
+    };
+
+    /// <summary>Width of one input step: the feature size for frames, 1 for seed.</summary>
+    public int InputSize => Kind == RecipeKind.Seed ? 1 : FrontEnd.FeatureSize;
+
+    /// <summary>
+    /// Normalised features → the model's input sequence [steps × InputSize]. For seed: the mean over time of each
+    /// coefficient, as a sequence of Coefficients steps of one value.
+    /// </summary>
+    public Sequence ToSequence(float[] normalized, int frames, int featureSize)
+    {
+        if (Kind == RecipeKind.Frames) return new Sequence(normalized, frames, featureSize);
+        var means = new float[featureSize];
+        for (int f = 0; f < frames; f++)
+            for (int c = 0; c < featureSize; c++) means[c] += normalized[f * featureSize + c];
+        for (int c = 0; c < featureSize; c++) means[c] /= frames;
+        return new Sequence(means, featureSize, 1);
+    }
+
+    /// <summary>For seed, the statistics are those of the per-utterance means: the notebook's input vector.</summary>
+    public Audio.Features StatisticsView(Audio.Features features)
+    {
+        if (Kind == RecipeKind.Frames) return features;
+        var means = ToSequence(features.Values, features.Frames, features.FeatureSize).Values;
+        return new Audio.Features(means, 1, means.Length);
+    }
+}
+
+/// <summary>A model input: [Steps × Width] values, row-major in time.</summary>
+public sealed record Sequence(float[] Values, int Steps, int Width);
+
+/// <summary>A labelled model input, with the speaker for reports.</summary>
+public sealed record Sample(Sequence Input, int Label, string Speaker, string Path);

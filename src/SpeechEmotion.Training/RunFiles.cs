@@ -1,0 +1,81 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Training;
+
+/// <summary>The files of a run folder, each written atomically.</summary>
+public static class RunFiles
+{
+    public const string Model = "model.safetensors", Checkpoint = "checkpoint.safetensors", Metrics = "metrics.json",
+        History = "history.csv", Split = "split.csv", Report = "report.html";
+
+    public static void WriteHistory(string path, IEnumerable<EpochRecord> history)
+    {
+        var text = new StringBuilder("epoch,train_loss,train_accuracy,validation_loss,validation_accuracy,seconds,samples_per_second,best\n");
+        foreach (var r in history)
+            text.Append(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Epoch},{r.TrainLoss:R},{r.TrainAccuracy:R},{r.ValidationLoss:R},{r.ValidationAccuracy:R},{r.Seconds:F3},{r.SamplesPerSecond:F1},{(r.Best ? 1 : 0)}\n"));
+        AtomicFile.WriteAllText(path, text.ToString());
+    }
+
+    public static List<EpochRecord> ReadHistory(string path)
+    {
+        var records = new List<EpochRecord>();
+        foreach (var line in File.ReadAllLines(path).Skip(1).Where(l => l.Length > 0))
+        {
+            var f = line.Split(',');
+            double D(int i) => double.Parse(f[i], CultureInfo.InvariantCulture);
+            records.Add(new EpochRecord(int.Parse(f[0], CultureInfo.InvariantCulture), D(1), D(2), D(3), D(4), D(5), D(6), f[7] == "1"));
+        }
+        return records;
+    }
+
+    /// <summary>{"protocol", "accuracy", "uar", "macro_f1", "labels", "confusion" (rows = true), "per_class": {…}, …}.</summary>
+    public static string MetricsJson(Metrics metrics, SplitInfo split, string recipe, IReadOnlyDictionary<string, object>? extra = null)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartObject();
+            w.WriteString("protocol", split.Protocol.ToString().ToLowerInvariant());
+            if (split.TestSpeaker is not null) w.WriteString("test_speaker", split.TestSpeaker);
+            w.WriteNumber("seed", split.Seed);
+            w.WriteString("recipe", recipe);
+            w.WriteNumber("test_count", metrics.Count);
+            w.WriteNumber("accuracy", metrics.Accuracy);
+            w.WriteNumber("uar", metrics.Uar);
+            w.WriteNumber("macro_f1", metrics.MacroF1);
+            w.WriteStartArray("labels");
+            foreach (var label in metrics.Labels) w.WriteStringValue(label);
+            w.WriteEndArray();
+            w.WriteStartArray("confusion");
+            for (int r = 0; r < metrics.Labels.Count; r++)
+            {
+                w.WriteStartArray();
+                for (int c = 0; c < metrics.Labels.Count; c++) w.WriteNumberValue(metrics.Confusion[r, c]);
+                w.WriteEndArray();
+            }
+            w.WriteEndArray();
+            w.WriteStartObject("per_class");
+            for (int k = 0; k < metrics.Labels.Count; k++)
+            {
+                w.WriteStartObject(metrics.Labels[k]);
+                w.WriteNumber("precision", metrics.Precision[k]);
+                w.WriteNumber("recall", metrics.Recall[k]);
+                w.WriteNumber("f1", metrics.F1[k]);
+                w.WriteNumber("support", metrics.Support[k]);
+                w.WriteEndObject();
+            }
+            w.WriteEndObject();
+            foreach (var (key, value) in extra ?? new Dictionary<string, object>())
+            {
+                w.WritePropertyName(key);
+                JsonSerializer.Serialize(w, value);
+            }
+            w.WriteEndObject();
+        }
+        return Encoding.UTF8.GetString(stream.ToArray());
+    }
+}

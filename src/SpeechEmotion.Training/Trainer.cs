@@ -1,0 +1,202 @@
+using System.Diagnostics;
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.Models;
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Training;
+
+/// <summary>Training settings, validated at construction with errors that name the option.</summary>
+public sealed record TrainOptions
+{
+    public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
+        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0)
+    {
+        if (epochs < 1 || epochs > 100_000) throw new OptionsException($"--epochs must be in 1…100000, got {epochs}.");
+        if (batchSize < 1 || batchSize > 4096) throw new OptionsException($"--batch must be in 1…4096, got {batchSize}.");
+        if (!(learningRate > 0 && learningRate < 10)) throw new OptionsException($"--lr must be in (0, 10), got {learningRate}.");
+        if (patience < 1) throw new OptionsException($"patience must be at least 1, got {patience}.");
+        if (threads < 0) throw new OptionsException($"--threads must be 0 (all cores) or more, got {threads}.");
+        Epochs = epochs; BatchSize = batchSize; LearningRate = learningRate; Seed = seed; Patience = patience;
+        WeightDecay = weightDecay; MaxGradientNorm = maxGradientNorm; Threads = threads;
+    }
+
+    public int Epochs { get; }
+    public int BatchSize { get; }
+    public float LearningRate { get; }
+    public ulong Seed { get; }
+    public int Patience { get; }
+    public float WeightDecay { get; }
+    public float MaxGradientNorm { get; }
+    public int Threads { get; }
+}
+
+/// <summary>One line of the training history.</summary>
+public sealed record EpochRecord(int Epoch, double TrainLoss, double TrainAccuracy, double ValidationLoss, double ValidationAccuracy,
+    double Seconds, double SamplesPerSecond, bool Best);
+
+/// <summary>Where a run stands, for checkpoints and --resume.</summary>
+public sealed class TrainingState
+{
+    public int Epoch { get; set; }
+    public int BestEpoch { get; set; }
+    public double BestValidationAccuracy { get; set; } = -1;
+    public double BestValidationLoss { get; set; } = double.PositiveInfinity;
+    public float[] BestParameters { get; set; } = [];
+    public List<EpochRecord> History { get; } = new();
+}
+
+/// <summary>
+/// Mini-batch training with Adam, shuffled each epoch by the one seeded generator, model selection and early
+/// stopping on the validation part only (best accuracy, ties broken by loss), and the best parameters restored
+/// at the end. Batches are padded to their longest sequence; every buffer is sized once for the longest batch.
+/// </summary>
+public sealed class Trainer
+{
+    private readonly SequenceClassifier _model;
+    private readonly TrainOptions _options;
+    private readonly Batcher _batcher;
+
+    public Trainer(SequenceClassifier model, TrainOptions options, int maxSteps)
+    {
+        _model = model;
+        _options = options;
+        _batcher = new Batcher(maxSteps, options.BatchSize, model.Config.InputSize);
+        model.Reserve(maxSteps, options.BatchSize);
+    }
+
+    /// <summary>Runs epochs until the budget, the patience or the cancellation ends it. Returns the state with the
+    /// best parameters loaded into the model.</summary>
+    public TrainingState Train(IReadOnlyList<Sample> train, IReadOnlyList<Sample> validation, Rng rng, TrainingState? resume = null,
+        Action<EpochRecord, TrainingState>? onEpoch = null, Action<int, int>? onBatch = null, CancellationToken cancellation = default)
+    {
+        if (train.Count == 0) throw new SpeechEmotionException("No training samples: the training side of the split is empty.");
+        var state = resume ?? new TrainingState();
+        var order = Enumerable.Range(0, train.Count).ToArray();
+        var labels = new int[_options.BatchSize];
+        int sinceBest = state.Epoch - state.BestEpoch;
+        while (state.Epoch < _options.Epochs && sinceBest < _options.Patience && !cancellation.IsCancellationRequested)
+        {
+            var clock = Stopwatch.StartNew();
+            rng.Shuffle(order.AsSpan());
+            double lossSum = 0;
+            int correct = 0, seen = 0, batches = (train.Count + _options.BatchSize - 1) / _options.BatchSize;
+            for (int b = 0; b < batches && !cancellation.IsCancellationRequested; b++)
+            {
+                var indices = order.AsSpan(b * _options.BatchSize, Math.Min(_options.BatchSize, train.Count - b * _options.BatchSize));
+                var batch = _batcher.Fill(train, indices, labels);
+                lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng) * indices.Length;
+                correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
+                seen += indices.Length;
+                onBatch?.Invoke(b + 1, batches);
+            }
+            if (cancellation.IsCancellationRequested && seen < train.Count) break; // a partial epoch is not recorded
+            double seconds = clock.Elapsed.TotalSeconds;
+            var (validationLoss, validationAccuracy) = validation.Count > 0 ? Score(validation) : (lossSum / seen, correct / (double)seen);
+            state.Epoch++;
+            bool best = validationAccuracy > state.BestValidationAccuracy ||
+                        (validationAccuracy == state.BestValidationAccuracy && validationLoss < state.BestValidationLoss);
+            if (best)
+            {
+                state.BestEpoch = state.Epoch;
+                state.BestValidationAccuracy = validationAccuracy;
+                state.BestValidationLoss = validationLoss;
+                state.BestParameters = _model.Parameters.Values.ToArray();
+            }
+            sinceBest = state.Epoch - state.BestEpoch;
+            var record = new EpochRecord(state.Epoch, lossSum / seen, correct / (double)seen, validationLoss, validationAccuracy, seconds, seen / seconds, best);
+            state.History.Add(record);
+            onEpoch?.Invoke(record, state);
+        }
+        if (state.BestParameters.Length == _model.Parameters.Count) state.BestParameters.CopyTo(_model.Parameters.Values, 0);
+        return state;
+    }
+
+    /// <summary>Mean loss and accuracy of the model (no dropout) on a labelled set.</summary>
+    public (double Loss, double Accuracy) Score(IReadOnlyList<Sample> samples)
+    {
+        var predictions = Predict(_model, _batcher, samples, out double loss);
+        int correct = 0;
+        for (int i = 0; i < samples.Count; i++) if (Argmax(predictions, i, _model.Config.Classes) == samples[i].Label) correct++;
+        return (loss, correct / (double)samples.Count);
+    }
+
+    /// <summary>Class probabilities [N × C] for every sample, in batches; loss is the mean cross-entropy.</summary>
+    public static float[] Predict(SequenceClassifier model, Batcher batcher, IReadOnlyList<Sample> samples, out double loss)
+    {
+        int classes = model.Config.Classes, size = batcher.BatchSize;
+        var probabilities = new float[samples.Count * classes];
+        var labels = new int[size];
+        var indices = new int[size];
+        double lossSum = 0;
+        for (int start = 0; start < samples.Count; start += size)
+        {
+            int count = Math.Min(size, samples.Count - start);
+            for (int i = 0; i < count; i++) indices[i] = start + i;
+            var batch = batcher.Fill(samples, indices.AsSpan(0, count), labels);
+            model.Forward(batch.X, batch.Lengths, batch.Steps, count, training: false, rng: null);
+            if (labels.AsSpan(0, count).IndexOfAnyExceptInRange(0, classes - 1) < 0)
+                lossSum += model.Loss(labels.AsSpan(0, count)) * count;
+            model.Probabilities.CopyTo(probabilities.AsSpan(start * classes, count * classes));
+        }
+        loss = lossSum / Math.Max(1, samples.Count);
+        return probabilities;
+    }
+
+    public static int Argmax(ReadOnlySpan<float> probabilities, int row, int classes)
+    {
+        var p = probabilities.Slice(row * classes, classes);
+        int best = 0;
+        for (int c = 1; c < classes; c++) if (p[c] > p[best]) best = c;
+        return best;
+    }
+
+    private static int CountCorrect(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, int classes)
+    {
+        int correct = 0;
+        for (int b = 0; b < labels.Length; b++) if (Argmax(probabilities, b, classes) == labels[b]) correct++;
+        return correct;
+    }
+}
+
+/// <summary>Assembles padded, time-major batches [T, B, I] into buffers allocated once.</summary>
+public sealed class Batcher
+{
+    private readonly float[] _x;
+    private readonly int[] _lengths;
+    private readonly int _width;
+
+    public Batcher(int maxSteps, int batchSize, int width)
+    {
+        MaxSteps = maxSteps; BatchSize = batchSize; _width = width;
+        _x = new float[maxSteps * batchSize * width];
+        _lengths = new int[batchSize];
+    }
+
+    public int MaxSteps { get; }
+    public int BatchSize { get; }
+
+    public readonly ref struct Batch(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, int steps)
+    {
+        public ReadOnlySpan<float> X { get; } = x;
+        public ReadOnlySpan<int> Lengths { get; } = lengths;
+        public int Steps { get; } = steps;
+    }
+
+    public Batch Fill(IReadOnlyList<Sample> samples, ReadOnlySpan<int> indices, Span<int> labels)
+    {
+        int count = indices.Length, steps = 0;
+        for (int b = 0; b < count; b++) steps = Math.Max(steps, samples[indices[b]].Input.Steps);
+        if (steps > MaxSteps) throw new ShapeException($"A sequence of {steps} steps exceeds the batcher's {MaxSteps}.");
+        var x = _x.AsSpan(0, steps * count * _width);
+        x.Clear();
+        for (int b = 0; b < count; b++)
+        {
+            var sample = samples[indices[b]];
+            _lengths[b] = sample.Input.Steps;
+            labels[b] = sample.Label;
+            for (int t = 0; t < sample.Input.Steps; t++)
+                sample.Input.Values.AsSpan(t * _width, _width).CopyTo(x.Slice((t * count + b) * _width, _width));
+        }
+        return new Batch(x, _lengths.AsSpan(0, count), steps);
+    }
+}

@@ -1,0 +1,154 @@
+using System.Globalization;
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.IO;
+using SpeechEmotion.Core.Models;
+using SpeechEmotion.Core.Optim;
+using SpeechEmotion.Core.Tensors;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Training;
+
+/// <summary>Everything <c>ser train</c> was asked to do.</summary>
+public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitInfo Split, TrainOptions Train, string OutputDirectory, string? CacheDirectory);
+
+/// <summary>What a run reports as it goes; the CLI shows it live or as plain lines.</summary>
+public interface ITrainingProgress
+{
+    void Stage(string message);
+    void Extraction(int done, int total);
+    void Batch(int epoch, int batch, int batches);
+    void Epoch(EpochRecord record, int epochs);
+    void Warning(string message);
+}
+
+/// <summary>
+/// One training run from corpus to run folder: split, features, training with per-epoch checkpoints, the best
+/// model, test-side metrics, history and report. Resumable from its checkpoint; cancellation (Ctrl+C) stops after
+/// the current batch and keeps the last complete epoch's checkpoint and the best model so far.
+/// </summary>
+public static class TrainingRun
+{
+    public sealed record Result(string Directory, ModelBundle Bundle, Metrics Metrics, TrainingState State, PreparedData Data, bool Cancelled);
+
+    public static Result Execute(TrainRunOptions options, ITrainingProgress progress, CancellationToken cancellation = default, bool resume = false)
+    {
+        Directory.CreateDirectory(options.OutputDirectory);
+        var recipeProbe = Recipe.Create(options.Recipe, 7);
+        progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
+        var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
+            threads: options.Train.Threads, cancellation: cancellation);
+        foreach (var problem in data.Problems) progress.Warning($"skipped {problem}");
+        foreach (var warning in data.Warnings) progress.Warning(warning.ToString());
+        Manifest.Write(Path.Combine(options.OutputDirectory, RunFiles.Split), data.Split);
+
+        var recipe = Recipe.Create(options.Recipe, data.Labels.Count);
+        using var pool = new WorkerPool(options.Train.Threads > 0 ? options.Train.Threads : Environment.ProcessorCount);
+        var adam = new AdamOptions(options.Train.LearningRate, weightDecay: options.Train.WeightDecay, maxGradientNorm: options.Train.MaxGradientNorm);
+        var model = new SequenceClassifier(recipe.Model, adam, pool);
+        var rng = new Rng(options.Split.Seed);
+        model.Initialize(rng);
+        TrainingState? state = null;
+        string checkpointPath = Path.Combine(options.OutputDirectory, RunFiles.Checkpoint);
+        if (resume) (state, rng) = LoadCheckpoint(checkpointPath, model, Path.Combine(options.OutputDirectory, RunFiles.History));
+
+        progress.Stage($"Training {recipe.Model} on {data.Train.Count} utterances, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
+        var trainer = new Trainer(model, options.Train, data.MaxSteps);
+        int epochForBatches = (state?.Epoch ?? 0) + 1;
+        state = trainer.Train(data.Train, data.Validation, rng, state,
+            onEpoch: (record, s) =>
+            {
+                progress.Epoch(record, options.Train.Epochs);
+                SaveCheckpoint(checkpointPath, model, s, rng, options);
+                RunFiles.WriteHistory(Path.Combine(options.OutputDirectory, RunFiles.History), s.History);
+                epochForBatches = record.Epoch + 1;
+            },
+            onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation);
+        bool cancelled = cancellation.IsCancellationRequested;
+
+        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split);
+        bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
+        var metrics = Evaluate(bundle, data.Test);
+        var extra = new Dictionary<string, object>
+        {
+            ["best_epoch"] = state.BestEpoch,
+            ["epochs_run"] = state.Epoch,
+            ["validation_accuracy"] = state.BestValidationAccuracy,
+            ["train_count"] = data.Train.Count,
+            ["validation_count"] = data.Validation.Count,
+            ["normalization"] = recipe.Normalization.ToString().ToLowerInvariant(),
+            ["cancelled"] = cancelled,
+        };
+        AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, RunFiles.Metrics), RunFiles.MetricsJson(metrics, options.Split, recipe.Kind.ToString().ToLowerInvariant(), extra));
+        return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled);
+    }
+
+    /// <summary>Scores a model on labelled samples: the confusion matrix and everything derived from it.</summary>
+    public static Metrics Evaluate(ModelBundle bundle, IReadOnlyList<Sample> samples)
+    {
+        if (samples.Count == 0) throw new SpeechEmotionException("The test side is empty: nothing to evaluate.");
+        int maxSteps = samples.Max(s => s.Input.Steps);
+        var batcher = new Batcher(maxSteps, Math.Min(64, samples.Count), bundle.Model.Config.InputSize);
+        var probabilities = Trainer.Predict(bundle.Model, batcher, samples, out _);
+        var predicted = Enumerable.Range(0, samples.Count).Select(i => Trainer.Argmax(probabilities, i, bundle.Labels.Count)).ToList();
+        return Metrics.From(bundle.Labels, samples.Select(s => s.Label).ToList(), predicted);
+    }
+
+    private static void SaveCheckpoint(string path, SequenceClassifier model, TrainingState state, Rng rng, TrainRunOptions options)
+    {
+        var metadata = new Dictionary<string, string>
+        {
+            ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture),
+            ["best_epoch"] = state.BestEpoch.ToString(CultureInfo.InvariantCulture),
+            ["best_validation_accuracy"] = state.BestValidationAccuracy.ToString("R", CultureInfo.InvariantCulture),
+            ["best_validation_loss"] = state.BestValidationLoss.ToString("R", CultureInfo.InvariantCulture),
+            ["adam_steps"] = model.Optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
+            ["rng"] = string.Join(',', rng.State.Select(w => w.ToString("x16", CultureInfo.InvariantCulture))),
+            ["data"] = options.DataRoot,
+            ["recipe"] = options.Recipe.ToString().ToLowerInvariant(),
+            ["protocol"] = options.Split.Protocol.ToString().ToLowerInvariant(),
+            ["seed"] = options.Split.Seed.ToString(CultureInfo.InvariantCulture),
+            ["test_speaker"] = options.Split.TestSpeaker ?? "",
+            ["epochs"] = options.Train.Epochs.ToString(CultureInfo.InvariantCulture),
+            ["batch"] = options.Train.BatchSize.ToString(CultureInfo.InvariantCulture),
+            ["lr"] = options.Train.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+        };
+        int n = model.Parameters.Count;
+        SafeTensors.Write(path,
+        [
+            new NamedTensor("parameters", [n], model.Parameters.Values.ToArray()),
+            new NamedTensor("best", [n], state.BestParameters.Length == n ? state.BestParameters : model.Parameters.Values.ToArray()),
+            new NamedTensor("adam.m", [n], model.Optimizer.FirstMoment.ToArray()),
+            new NamedTensor("adam.v", [n], model.Optimizer.SecondMoment.ToArray()),
+        ], metadata);
+    }
+
+    /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>
+    public static IReadOnlyDictionary<string, string> CheckpointOptions(string directory)
+    {
+        string path = Path.Combine(directory, RunFiles.Checkpoint);
+        return SafeTensors.Read(path).Metadata;
+    }
+
+    private static (TrainingState, Rng) LoadCheckpoint(string path, SequenceClassifier model, string historyPath)
+    {
+        var (tensors, metadata) = SafeTensors.Read(path);
+        var byName = tensors.ToDictionary(t => t.Name);
+        int n = model.Parameters.Count;
+        foreach (var name in new[] { "parameters", "best", "adam.m", "adam.v" })
+            if (!byName.TryGetValue(name, out var t) || t.Data.Length != n)
+                throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {n} values: not a checkpoint of this recipe.");
+        byName["parameters"].Data.CopyTo(model.Parameters.Values, 0);
+        int Int(string key) => int.Parse(metadata[key], CultureInfo.InvariantCulture);
+        double Double(string key) => double.Parse(metadata[key], CultureInfo.InvariantCulture);
+        model.Optimizer.Restore(byName["adam.m"].Data, byName["adam.v"].Data, Int("adam_steps"));
+        var state = new TrainingState
+        {
+            Epoch = Int("epoch"), BestEpoch = Int("best_epoch"),
+            BestValidationAccuracy = Double("best_validation_accuracy"), BestValidationLoss = Double("best_validation_loss"),
+            BestParameters = byName["best"].Data,
+        };
+        if (File.Exists(historyPath)) state.History.AddRange(RunFiles.ReadHistory(historyPath).Take(state.Epoch));
+        var words = metadata["rng"].Split(',').Select(w => ulong.Parse(w, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
+        return (state, Rng.FromState(words));
+    }
+}
