@@ -17,6 +17,9 @@ public static class CliApp
         {
             Commands.FeaturesCommand.Create(output),
             Commands.TrainCommand.Create(output, error),
+            Commands.EvaluateCommand.Create(output, error),
+            Commands.PredictCommand.Create(output, error),
+            Commands.InspectCommand.Create(output),
         };
         var parsed = root.Parse(args);
         try

@@ -26,7 +26,8 @@ public sealed record PreparedData(
 public static class Experiment
 {
     public static PreparedData Prepare(string dataRoot, Recipe recipe, SplitInfo split, string? cacheDirectory,
-        IReadOnlyList<string>? labels = null, Action<int, int>? progress = null, int threads = 0, CancellationToken cancellation = default)
+        IReadOnlyList<string>? labels = null, Action<int, int>? progress = null, int threads = 0, CancellationToken cancellation = default,
+        FeatureStats? storedStatistics = null)
     {
         var index = CorpusIndex.Load(dataRoot);
         labels ??= CorpusIndex.Labels(index.Utterances);
@@ -41,8 +42,8 @@ public static class Experiment
         var parts = entries.Where(e => features.ContainsKey(e.Utterance)).ToList();
 
         int size = recipe.FrontEnd.FeatureSize;
-        var trainStats = FeatureStats.Compute(parts.Where(e => e.Part == Part.Train).Select(e => recipe.StatisticsView(features[e.Utterance])),
-            size);
+        // A trained model's own statistics win (evaluate must standardise as training did); else the training side's.
+        var trainStats = storedStatistics ?? FeatureStats.Compute(parts.Where(e => e.Part == Part.Train).Select(e => recipe.StatisticsView(features[e.Utterance])), size);
         var speakerStats = recipe.Normalization == NormalizationMode.Speaker
             ? parts.GroupBy(e => e.Utterance.Speaker).ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(e => features[e.Utterance]), size))
             : null;

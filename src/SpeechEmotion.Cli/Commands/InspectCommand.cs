@@ -1,0 +1,41 @@
+using System.CommandLine;
+using System.Numerics.Tensors;
+using SpeechEmotion.Training;
+
+namespace SpeechEmotion.Cli.Commands;
+
+/// <summary><c>ser inspect --model FILE</c>: architecture, parameter count, every tensor with its statistics, and
+/// the front-end settings, normalisation, labels and split stored in the model.</summary>
+public static class InspectCommand
+{
+    public static Command Create(TextWriter output)
+    {
+        var model = new Option<string>("--model") { Description = "A model.safetensors written by ser train.", Required = true };
+        var command = new Command("inspect", "Show what a model file holds.") { model };
+        command.SetAction(parse =>
+        {
+            string path = parse.GetValue(model)!;
+            var bundle = ModelBundle.Load(path);
+            var p = bundle.Model.Parameters;
+            output.WriteLine($"{path}");
+            output.WriteLine($"  recipe        {bundle.Recipe.Kind.ToString().ToLowerInvariant()}");
+            output.WriteLine($"  architecture  {bundle.Model.Config}");
+            output.WriteLine($"  parameters    {p.Count:N0}");
+            output.WriteLine($"  labels        {string.Join(", ", bundle.Labels)}");
+            output.WriteLine($"  front end     {bundle.Recipe.FrontEnd.Serialize()}");
+            output.WriteLine($"  normalisation {bundle.Recipe.Normalization.ToString().ToLowerInvariant()} ({bundle.Statistics.Mean.Length} features)");
+            output.WriteLine($"  trained on    {bundle.Split.Protocol.ToString().ToLowerInvariant()} split, seed {bundle.Split.Seed}{(bundle.Split.TestSpeaker is null ? "" : ", test speaker " + bundle.Split.TestSpeaker)}");
+            output.WriteLine($"  {"tensor",-28} {"shape",-14} {"mean",10} {"std",10} {"min",10} {"max",10}");
+            foreach (var t in p.Tensors)
+            {
+                ReadOnlySpan<float> v = p.Value(t);
+                float mean = TensorPrimitives.Sum(v) / v.Length;
+                double variance = 0;
+                foreach (float x in v) variance += (x - mean) * (x - mean);
+                output.WriteLine($"  {t.Name,-28} {t.ShapeText,-14} {mean,10:F5} {Math.Sqrt(variance / v.Length),10:F5} {TensorPrimitives.Min(v),10:F5} {TensorPrimitives.Max(v),10:F5}");
+            }
+            return CliApp.Ok;
+        });
+        return command;
+    }
+}

@@ -1,0 +1,88 @@
+using System.CommandLine;
+using System.Globalization;
+using System.Text.Json;
+using SpeechEmotion.Audio;
+using SpeechEmotion.Core;
+using SpeechEmotion.Training;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Cli.Commands;
+
+/// <summary>
+/// <c>ser predict --model FILE PATH…</c>: the label and every class probability for each file (folders are searched
+/// recursively). A file that cannot be read is reported and the rest go on; the exit code is 2 if any failed.
+/// Under speaker normalisation the files given together are standardised as one speaker.
+/// </summary>
+public static class PredictCommand
+{
+    public static Command Create(TextWriter output, TextWriter error)
+    {
+        var model = new Option<string>("--model") { Description = "A model.safetensors written by ser train.", Required = true };
+        var paths = new Argument<string[]>("PATH") { Description = "Audio files or folders.", Arity = ArgumentArity.OneOrMore };
+        var json = new Option<bool>("--json") { Description = "Print JSON: [{\"file\", \"label\", \"probabilities\": {label: p}}]." };
+        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json };
+        command.SetAction(parse =>
+        {
+            var bundle = ModelBundle.Load(parse.GetValue(model)!);
+            var files = Expand(parse.GetValue(paths)!);
+            var frontEnd = new FrontEnd(bundle.Recipe.FrontEnd);
+            var readable = new List<(string Path, Features Features)>();
+            int failed = 0;
+            foreach (var file in files)
+            {
+                try { readable.Add((file, frontEnd.Extract(file))); }
+                catch (AudioException e) { error.WriteLine($"error: {e.Message}"); failed++; }
+            }
+            var results = Predictor.Predict(bundle, readable.Select(r => r.Features).ToList());
+            if (parse.GetValue(json)) WriteJson(output, bundle.Labels, readable.Select(r => r.Path).ToList(), results);
+            else
+                for (int i = 0; i < readable.Count; i++)
+                {
+                    var p = results[i];
+                    int best = Array.IndexOf(p, p.Max());
+                    output.WriteLine($"{readable[i].Path}: {bundle.Labels[best]} ({p[best]:P1})  " +
+                        string.Join("  ", bundle.Labels.Select((l, k) => $"{l} {p[k].ToString("F3", CultureInfo.InvariantCulture)}")));
+                }
+            return failed > 0 ? CliApp.BadInput : CliApp.Ok;
+        });
+        return command;
+    }
+
+    private static List<string> Expand(IEnumerable<string> paths)
+    {
+        var files = new List<string>();
+        foreach (var path in paths)
+        {
+            if (Directory.Exists(path))
+            {
+                var found = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                    .Where(f => CorpusIndex.AudioExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
+                if (found.Count == 0) throw new OptionsException($"{path}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) in this folder.");
+                files.AddRange(found);
+            }
+            else files.Add(path); // a missing file is reported by the reader with its name
+        }
+        return files;
+    }
+
+    private static void WriteJson(TextWriter output, IReadOnlyList<string> labels, IReadOnlyList<string> files, IReadOnlyList<float[]> results)
+    {
+        using var stream = new MemoryStream();
+        using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+        {
+            w.WriteStartArray();
+            for (int i = 0; i < files.Count; i++)
+            {
+                w.WriteStartObject();
+                w.WriteString("file", files[i]);
+                w.WriteString("label", labels[Array.IndexOf(results[i], results[i].Max())]);
+                w.WriteStartObject("probabilities");
+                for (int k = 0; k < labels.Count; k++) w.WriteNumber(labels[k], results[i][k]);
+                w.WriteEndObject();
+                w.WriteEndObject();
+            }
+            w.WriteEndArray();
+        }
+        output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+    }
+}
