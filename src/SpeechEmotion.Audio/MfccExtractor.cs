@@ -43,12 +43,31 @@ public sealed class MfccExtractor
     public float[] Compute(ReadOnlySpan<float> samples, out int frames)
     {
         var o = Options;
+        float[] melDb = MelSpectrogramDb(samples, out frames);
+        // 5. DCT-II, orthonormal, first n_mfcc coefficients of each frame.
+        var dctInput = new float[o.MelBands];
+        var dctOutput = new float[o.MelBands];
+        var mfcc = new float[frames * o.Coefficients];
+        for (int f = 0; f < frames; f++)
+        {
+            Array.Copy(melDb, f * o.MelBands, dctInput, 0, o.MelBands);
+            _dct.DirectNorm(dctInput, dctOutput);
+            Array.Copy(dctOutput, 0, mfcc, f * o.Coefficients, o.Coefficients);
+        }
+        return mfcc;
+    }
+
+    /// <summary>
+    /// samples → log-mel spectrogram [frames × MelBands] in dB, top_db-clipped: librosa's
+    /// power_to_db(melspectrogram(y), top_db=80), the matrix the MFCCs are the DCT of (and the report draws).
+    /// </summary>
+    public float[] MelSpectrogramDb(ReadOnlySpan<float> samples, out int frames)
+    {
+        var o = Options;
         frames = o.FrameCount(samples.Length);
         var melDb = new float[frames * o.MelBands];
         int half = o.FftSize / 2;
         double maxDb = double.NegativeInfinity;
-        var dctInput = new float[o.MelBands];
-        var dctOutput = new float[o.MelBands];
         for (int f = 0; f < frames; f++)
         {
             // 1. Frame f of the zero-padded signal starts at f·hop − n_fft/2 in the original samples.
@@ -70,15 +89,9 @@ public sealed class MfccExtractor
                 if (db > maxDb) maxDb = db;
             }
         }
-        // 4. top_db: nothing below the utterance's maximum − top_db. 5. DCT-II, orthonormal, first n_mfcc.
+        // 4. top_db: nothing below the utterance's maximum − top_db.
         float floor = (float)(maxDb - o.TopDb);
-        var mfcc = new float[frames * o.Coefficients];
-        for (int f = 0; f < frames; f++)
-        {
-            for (int m = 0; m < o.MelBands; m++) dctInput[m] = Math.Max(melDb[f * o.MelBands + m], floor);
-            _dct.DirectNorm(dctInput, dctOutput);
-            Array.Copy(dctOutput, 0, mfcc, f * o.Coefficients, o.Coefficients);
-        }
-        return mfcc;
+        for (int i = 0; i < melDb.Length; i++) melDb[i] = Math.Max(melDb[i], floor);
+        return melDb;
     }
 }

@@ -20,6 +20,7 @@ public static class CliApp
             Commands.EvaluateCommand.Create(output, error),
             Commands.PredictCommand.Create(output, error),
             Commands.InspectCommand.Create(output),
+            Commands.ReportCommand.Create(output),
         };
         var parsed = root.Parse(args);
         try

@@ -57,11 +57,12 @@ public static class TrainCommand
             var progress = ProgressDisplay.For(output);
             var result = TrainingRun.Execute(options, progress, cancellation, resume: resumeDir is not null);
             progress.Done();
+            Training.Reports.Report.Write(result.Directory);
             output.WriteLine(result.Cancelled
                 ? $"Stopped by request after epoch {result.State.Epoch}; kept the best model (epoch {result.State.BestEpoch}) and the checkpoint. Continue with: ser train --resume {result.Directory}"
                 : $"Best epoch {result.State.BestEpoch} of {result.State.Epoch} (validation accuracy {result.State.BestValidationAccuracy:P2}).");
             MetricsTable.Write(output, result.Metrics, $"Test side ({options.Split.Protocol.ToString().ToLowerInvariant()}{(options.Split.TestSpeaker is null ? "" : ", test speaker " + options.Split.TestSpeaker)}, {result.Metrics.Count} utterances)");
-            output.WriteLine($"Run folder: {result.Directory}");
+            output.WriteLine($"Run folder: {result.Directory} (report.html, model.safetensors, metrics.json, history.csv, split.csv)");
             return CliApp.Ok;
         }
     }

@@ -1,0 +1,138 @@
+using System.Globalization;
+using System.Text;
+using System.Text.Json;
+using SpeechEmotion.Audio;
+using SpeechEmotion.Core;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Training.Reports;
+
+/// <summary>
+/// The run report: one self-contained HTML page (inline SVG and PNG data URIs, no script, no network) with what
+/// the seed notebook showed and what a reader of a run needs: class counts per part, a waveform and a
+/// spectrogram per emotion, an MFCC heat map, loss and accuracy curves (train vs validation), the confusion
+/// matrix and per-class scores. Built from the run folder's files alone.
+/// </summary>
+public static class Report
+{
+    public static string Write(string runDirectory)
+    {
+        string Need(string name)
+        {
+            string path = Path.Combine(runDirectory, name);
+            return File.Exists(path) ? path : throw new SpeechEmotionException($"{runDirectory}: no {name} — not a run folder written by ser train (or the run has not finished an epoch).");
+        }
+        var split = Manifest.Read(Need(RunFiles.Split));
+        var history = RunFiles.ReadHistory(Need(RunFiles.History));
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Need(RunFiles.Metrics)));
+        var bundle = ModelBundle.Load(Need(RunFiles.Model));
+        var m = metrics.RootElement;
+        var labels = m.GetProperty("labels").EnumerateArray().Select(e => e.GetString()!).ToList();
+
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>SpeechEmotion run report</title><style>")
+            .Append("body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1280px}h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd}")
+            .Append(".grid{display:flex;flex-wrap:wrap;gap:16px}.card{border:1px solid #e3e3e3;border-radius:6px;padding:8px;background:#fff}.card h3{margin:0 0 6px;font-size:14px}")
+            .Append("table{border-collapse:collapse}td,th{padding:4px 8px;text-align:right;border:1px solid #e3e3e3}th{background:#f5f5f5}.big{font-size:28px;font-weight:bold}")
+            .Append(".muted{color:#666;font-size:13px}img.heat{image-rendering:pixelated;width:300px;height:128px;display:block}</style></head><body>");
+        string protocol = m.GetProperty("protocol").GetString()!;
+        string speaker = m.TryGetProperty("test_speaker", out var ts) ? $", test speaker {ts.GetString()}" : "";
+        html.Append($"<h1>SpeechEmotion — {Svg.Escape(bundle.Recipe.Kind.ToString().ToLowerInvariant())} recipe, {Svg.Escape(protocol)} protocol{Svg.Escape(speaker)}</h1>");
+        html.Append($"<p class='muted'>{Svg.Escape(bundle.Model.Config.ToString())}; {bundle.Model.Parameters.Count:N0} parameters; seed {m.GetProperty("seed").GetUInt64()}; " +
+                    $"front end {Svg.Escape(bundle.Recipe.FrontEnd.Window.ToString().ToLowerInvariant())} window, {bundle.Recipe.FrontEnd.FeatureSize} values per frame, {Svg.Escape(bundle.Recipe.Normalization.ToString().ToLowerInvariant())} normalisation.</p>");
+        html.Append("<div class='grid'>");
+        foreach (var (name, key) in new[] { ("Test accuracy", "accuracy"), ("UAR", "uar"), ("Macro-F1", "macro_f1") })
+            html.Append($"<div class='card'><h3>{name}</h3><div class='big'>{m.GetProperty(key).GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>{m.GetProperty("test_count").GetInt32()} test utterances</div></div>");
+        if (m.TryGetProperty("best_epoch", out var best))
+            html.Append($"<div class='card'><h3>Model selection</h3><div class='big'>epoch {best.GetInt32()}</div><div class='muted'>best validation accuracy of {m.GetProperty("epochs_run").GetInt32()} epochs (validation carved from the training side)</div></div>");
+        html.Append("</div>");
+
+        html.Append("<h2>Data</h2>");
+        var parts = new[] { Part.Train, Part.Validation, Part.Test };
+        html.Append(Svg.BarChart("Utterances per class and part", labels,
+            parts.Select(p => (p.ToString(), (IReadOnlyList<double>)labels.Select(l => (double)split.Count(e => e.Part == p && e.Utterance.Label == l)).ToList())).ToList()));
+
+        html.Append("<h2>One utterance per emotion</h2><p class='muted'>Waveform of the file as read (mono, native rate); log-mel spectrogram (128 bands, dB) of what the model sees after resampling and windowing.</p><div class='grid'>");
+        var frontEnd = new FrontEnd(bundle.Recipe.FrontEnd);
+        var extractor = new MfccExtractor(bundle.Recipe.FrontEnd.Mfcc);
+        (string Label, float[] Samples)? mfccExample = null;
+        for (int k = 0; k < labels.Count; k++)
+        {
+            var example = split.Where(e => e.Utterance.Label == labels[k]).Select(e => e.Utterance).FirstOrDefault(u => File.Exists(u.Path));
+            html.Append($"<div class='card'><h3>{Svg.Escape(labels[k])}</h3>");
+            if (example is null) { html.Append("<p class='muted'>audio not found on this machine</p></div>"); continue; }
+            try
+            {
+                var clip = AudioReader.Read(example.Path);
+                float[] prepared = frontEnd.Prepare(clip, example.Path);
+                float[] mel = extractor.MelSpectrogramDb(prepared, out int frames);
+                html.Append(Svg.Waveform(clip.Samples, clip.SampleRate, Svg.Palette[k % Svg.Palette.Length]));
+                html.Append($"<img class='heat' alt='log-mel spectrogram of {Svg.Escape(Path.GetFileName(example.Path))}' src='data:image/png;base64,{Convert.ToBase64String(Png.HeatMap(Transpose(mel, frames, bundle.Recipe.FrontEnd.Mfcc.MelBands), bundle.Recipe.FrontEnd.Mfcc.MelBands, frames))}'/>");
+                html.Append($"<div class='muted'>{Svg.Escape(Path.GetFileName(example.Path))}, {example.Speaker}</div></div>");
+                mfccExample ??= (labels[k], prepared);
+            }
+            catch (AudioException e) { html.Append($"<p class='muted'>{Svg.Escape(e.Message)}</p></div>"); }
+        }
+        html.Append("</div>");
+        if (mfccExample is { } ex)
+        {
+            float[] mfcc = extractor.Compute(ex.Samples, out int frames);
+            int c = bundle.Recipe.FrontEnd.Coefficients;
+            // Each coefficient is standardised over time for display: c0 (log energy) spans hundreds of dB and would flatten the rest.
+            var rows = Transpose(mfcc, frames, c);
+            for (int row = 0; row < c; row++)
+            {
+                var span = rows.AsSpan(row * frames, frames);
+                float mean = System.Numerics.Tensors.TensorPrimitives.Sum(span) / frames;
+                System.Numerics.Tensors.TensorPrimitives.Subtract(span, mean, span);
+                float std = MathF.Max(1e-3f, System.Numerics.Tensors.TensorPrimitives.Norm(span) / MathF.Sqrt(frames));
+                System.Numerics.Tensors.TensorPrimitives.Divide(span, std, span);
+            }
+            html.Append($"<h2>MFCC heat map</h2><p class='muted'>{c} coefficients × {frames} frames of the {Svg.Escape(ex.Label)} example (coefficient 0 at the bottom; each coefficient standardised over time for display).</p>");
+            html.Append($"<img class='heat' style='width:600px;height:200px' alt='MFCC heat map' src='data:image/png;base64,{Convert.ToBase64String(Png.HeatMap(rows, c, frames))}'/>");
+        }
+
+        html.Append("<h2>Training</h2><div class='grid'>");
+        html.Append(Svg.LineChart("Loss", [("train", history.Select(h => h.TrainLoss).ToList()), ("validation", history.Select(h => h.ValidationLoss).ToList())], "epoch", yMin: 0));
+        html.Append(Svg.LineChart("Accuracy", [("train", history.Select(h => h.TrainAccuracy).ToList()), ("validation", history.Select(h => h.ValidationAccuracy).ToList())], "epoch", yMin: 0, yMax: 1));
+        html.Append("</div>");
+
+        html.Append("<h2>Test side</h2><div class='grid'><div class='card'><h3>Confusion matrix (rows = true, columns = predicted)</h3><table><tr><th></th>");
+        foreach (var l in labels) html.Append($"<th>{Svg.Escape(l)}</th>");
+        html.Append("</tr>");
+        var confusion = m.GetProperty("confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
+        for (int r = 0; r < labels.Count; r++)
+        {
+            int rowSum = Math.Max(1, confusion[r].Sum());
+            html.Append($"<tr><th>{Svg.Escape(labels[r])}</th>");
+            for (int c2 = 0; c2 < labels.Count; c2++)
+            {
+                double share = confusion[r][c2] / (double)rowSum;
+                string colour = r == c2 ? $"rgba(44,160,44,{share:0.00})" : $"rgba(214,39,40,{share:0.00})";
+                html.Append($"<td style='background:{colour}'>{confusion[r][c2]}</td>");
+            }
+            html.Append("</tr>");
+        }
+        html.Append("</table></div><div class='card'><h3>Per class</h3><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>");
+        var perClass = m.GetProperty("per_class");
+        foreach (var l in labels)
+        {
+            var p = perClass.GetProperty(l);
+            html.Append($"<tr><th>{Svg.Escape(l)}</th><td>{p.GetProperty("precision").GetDouble():P1}</td><td>{p.GetProperty("recall").GetDouble():P1}</td><td>{p.GetProperty("f1").GetDouble():P1}</td><td>{p.GetProperty("support").GetInt32()}</td></tr>");
+        }
+        html.Append("</table></div></div>");
+        html.Append($"<p class='muted'>Written by ser report from {Svg.Escape(runDirectory)}.</p></body></html>");
+        string path = Path.Combine(runDirectory, RunFiles.Report);
+        AtomicFile.WriteAllText(path, html.ToString());
+        return path;
+    }
+
+    /// <summary>[frames × bands] → [bands × frames], so rows are frequency for the heat map.</summary>
+    private static float[] Transpose(float[] values, int frames, int bands)
+    {
+        var result = new float[values.Length];
+        for (int f = 0; f < frames; f++)
+            for (int b = 0; b < bands; b++) result[b * frames + f] = values[f * bands + b];
+        return result;
+    }
+}
