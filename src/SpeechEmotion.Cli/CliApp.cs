@@ -21,6 +21,7 @@ public static class CliApp
             Commands.PredictCommand.Create(output, error),
             Commands.InspectCommand.Create(output),
             Commands.ReportCommand.Create(output),
+            Commands.DownloadCommand.Create(output),
         };
         var parsed = root.Parse(args);
         try

@@ -9,13 +9,6 @@ namespace SpeechEmotion.Training.Reports;
 /// </summary>
 public static class Png
 {
-    private static readonly uint[] CrcTable = Enumerable.Range(0, 256).Select(n =>
-    {
-        uint c = (uint)n;
-        for (int k = 0; k < 8; k++) c = (c & 1) != 0 ? 0xEDB88320u ^ (c >> 1) : c >> 1;
-        return c;
-    }).ToArray();
-
     /// <summary>rgb: [height × width × 3] bytes, top row first.</summary>
     public static byte[] Encode(int width, int height, ReadOnlySpan<byte> rgb)
     {
@@ -47,9 +40,7 @@ public static class Png
         var typeBytes = System.Text.Encoding.ASCII.GetBytes(type);
         stream.Write(typeBytes);
         stream.Write(data);
-        uint crc = 0xFFFFFFFFu;
-        foreach (byte b in typeBytes) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
-        foreach (byte b in data) crc = CrcTable[(crc ^ b) & 0xFF] ^ (crc >> 8);
+        uint crc = Corpus.Crc32.Update(Corpus.Crc32.Update(0xFFFFFFFFu, typeBytes), data);
         BinaryPrimitives.WriteUInt32BigEndian(word, crc ^ 0xFFFFFFFFu);
         stream.Write(word);
     }
