@@ -77,6 +77,9 @@ public sealed class Trainer
         while (state.Epoch < _options.Epochs && sinceBest < _options.Patience && !cancellation.IsCancellationRequested)
         {
             var clock = Stopwatch.StartNew();
+            // Each epoch's order depends on the generator alone (not on the last epoch's order), so a resumed run
+            // draws the same batches as an uninterrupted one.
+            for (int i = 0; i < order.Length; i++) order[i] = i;
             rng.Shuffle(order.AsSpan());
             double lossSum = 0;
             int correct = 0, seen = 0, batches = (train.Count + _options.BatchSize - 1) / _options.BatchSize;

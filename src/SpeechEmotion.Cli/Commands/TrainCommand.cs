@@ -18,7 +18,7 @@ public static class TrainCommand
         var recipe = new Option<string>("--recipe") { Description = "frames (default) or seed.", DefaultValueFactory = _ => "frames" };
         var protocol = CommonOptions.Protocol();
         var testSpeaker = CommonOptions.TestSpeaker();
-        var epochs = new Option<int>("--epochs") { Description = "Maximum epochs (early stopping may end sooner).", DefaultValueFactory = _ => 40 };
+        var epochs = new Option<int?>("--epochs") { Description = "Maximum epochs (default 40; early stopping may end sooner). With --resume: a new budget for the resumed run." };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
         var lr = new Option<float>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3f };
         var seed = CommonOptions.Seed();
@@ -40,7 +40,7 @@ public static class TrainCommand
                 var saved = TrainingRun.CheckpointOptions(resumeDir);
                 options = new TrainRunOptions(saved["data"], Recipe.ParseKind(saved["recipe"]),
                     new SplitInfo(Splits.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null),
-                    new TrainOptions(int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
+                    new TrainOptions(parse.GetValue(epochs) ?? int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
                         float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)));
             }
@@ -48,7 +48,7 @@ public static class TrainCommand
             {
                 var kind = Recipe.ParseKind(parse.GetValue(recipe)!);
                 var split = CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), parse.GetValue(seed));
-                var train = new TrainOptions(parse.GetValue(epochs), parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
+                var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
                 string dir = parse.GetValue(outDir) ?? Path.Combine(DataLocation.RepositoryRoot(Directory.GetCurrentDirectory()) ?? ".", "runs",
                     $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : "-" + split.TestSpeaker)}");
                 options = new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)));

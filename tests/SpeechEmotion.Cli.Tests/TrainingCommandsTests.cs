@@ -1,0 +1,178 @@
+using System.Text.Json;
+
+namespace SpeechEmotion.Cli.Tests;
+
+/// <summary>
+/// train → evaluate → predict → inspect → report → resume through the real commands, on a generated corpus.
+/// One shared corpus and run (class fixture) keep the suite quick.
+/// </summary>
+public sealed class TrainedRunFixture : IDisposable
+{
+    public TrainedRunFixture()
+    {
+        Root = Directory.CreateTempSubdirectory("se-e2e-").FullName;
+        Data = SyntheticEmotions.Create(Path.Combine(Root, "corpus"));
+        Run = Path.Combine(Root, "run");
+        Result = CliRunner.Run("train", "--data", Data, "--out", Run, "--epochs", "25", "--batch", "16", "--cache", Path.Combine(Root, "cache"), "--seed", "3");
+    }
+
+    public string Root { get; }
+    public string Data { get; }
+    public string Run { get; }
+    public (int Exit, string Output, string Error) Result { get; }
+    public void Dispose() => Directory.Delete(Root, recursive: true);
+}
+
+public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>
+{
+    [Fact]
+    public void TrainWritesTheRunFolderAndLearnsTheClasses()
+    {
+        Assert.True(run.Result.Exit == 0, run.Result.Output + run.Result.Error);
+        foreach (var file in new[] { "model.safetensors", "metrics.json", "history.csv", "split.csv", "report.html", "checkpoint.safetensors" })
+            Assert.True(File.Exists(Path.Combine(run.Run, file)), $"{file} missing");
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json")));
+        double accuracy = metrics.RootElement.GetProperty("accuracy").GetDouble();
+        Assert.True(accuracy >= 0.6, $"test accuracy {accuracy:P1} is not far above chance (14%)");
+        Assert.Equal(7, metrics.RootElement.GetProperty("confusion").GetArrayLength());
+        Assert.Contains("epoch   1/25", run.Result.Output); // plain progress lines when output is captured
+        Assert.Contains("samples/s", run.Result.Output);
+    }
+
+    [Fact]
+    public void EvaluateScoresExactlyTheHeldOutSide()
+    {
+        string json = Path.Combine(run.Root, "evaluate.json");
+        var (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(run.Run, "model.safetensors"), "--data", run.Data,
+            "--json", json, "--cache", Path.Combine(run.Root, "cache"));
+        Assert.True(exit == 0, output + error);
+        using var trained = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json")));
+        using var evaluated = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(trained.RootElement.GetProperty("accuracy").GetDouble(), evaluated.RootElement.GetProperty("accuracy").GetDouble());
+        Assert.Equal(trained.RootElement.GetProperty("confusion").ToString(), evaluated.RootElement.GetProperty("confusion").ToString());
+        Assert.Equal("random", evaluated.RootElement.GetProperty("protocol").GetString());
+        Assert.Contains("UAR", output);
+    }
+
+    [Fact]
+    public void PredictLabelsFilesAndFoldersAndReportsBadOnes()
+    {
+        string model = Path.Combine(run.Run, "model.safetensors");
+        string folder = Path.Combine(run.Data, "OAF_sad");
+        string bad = Path.Combine(run.Root, "broken.wav");
+        File.WriteAllText(bad, "this is a text file, not audio at all");
+        var (exit, output, error) = CliRunner.Run("predict", "--model", model, folder, bad, "--json");
+        Assert.Equal(2, exit); // one file failed
+        Assert.Contains($"error: {bad}: not a WAV", error);
+        using var json = JsonDocument.Parse(output);
+        Assert.Equal(6, json.RootElement.GetArrayLength());
+        foreach (var item in json.RootElement.EnumerateArray())
+        {
+            var probabilities = item.GetProperty("probabilities").EnumerateObject().Select(p => p.Value.GetDouble()).ToList();
+            Assert.Equal(7, probabilities.Count);
+            Assert.Equal(1.0, probabilities.Sum(), 4);
+        }
+        (exit, output, _) = CliRunner.Run("predict", "--model", model, Directory.GetFiles(folder)[0]);
+        Assert.Equal(0, exit);
+        Assert.Matches(@"OAF_w\d_sad\.wav: \w+ \(\d+\.\d %\)", output);
+    }
+
+    [Fact]
+    public void InspectShowsTheModel()
+    {
+        var (exit, output, _) = CliRunner.Run("inspect", "--model", Path.Combine(run.Run, "model.safetensors"));
+        Assert.Equal(0, exit);
+        Assert.Contains("lstm.weight_ih_l0_reverse", output);
+        Assert.Contains("[256, 120]", output);
+        Assert.Contains("angry, disgust, fear, happy, neutral, pleasant_surprise, sad", output);
+        Assert.Contains("window=trim", output);
+    }
+
+    [Fact]
+    public void ReportIsSelfContainedHtml()
+    {
+        var (exit, output, _) = CliRunner.Run("report", "--run", run.Run);
+        Assert.Equal(0, exit);
+        string html = File.ReadAllText(Path.Combine(run.Run, "report.html"));
+        Assert.Contains("<svg", html);
+        Assert.Contains("data:image/png;base64,", html);
+        Assert.DoesNotContain("<script", html);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", ""));
+        Assert.Equal(7, System.Text.RegularExpressions.Regex.Matches(html, "alt='log-mel spectrogram").Count);
+        Assert.Contains("Confusion matrix", html);
+        Assert.Contains("Report written to", output);
+    }
+
+    /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight.</summary>
+    [Fact]
+    public void ResumingGivesTheSameModelAsAnUninterruptedRun()
+    {
+        string cache = Path.Combine(run.Root, "cache");
+        string straight = Path.Combine(run.Root, "straight"), resumed = Path.Combine(run.Root, "resumed");
+        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5" };
+        Assert.Equal(0, CliRunner.Run(["train", "--out", straight, .. common]).Exit);
+        Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, .. common[..2], "--epochs", "3", .. common[4..]]).Exit);
+        Assert.Equal(4, File.ReadAllLines(Path.Combine(resumed, "history.csv")).Length);
+        var (exit, output, error) = CliRunner.Run("train", "--resume", resumed, "--epochs", "6", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(7, File.ReadAllLines(Path.Combine(resumed, "history.csv")).Length);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "model.safetensors")), File.ReadAllBytes(Path.Combine(resumed, "model.safetensors")));
+        Assert.Equal(File.ReadAllText(Path.Combine(straight, "metrics.json")), File.ReadAllText(Path.Combine(resumed, "metrics.json")));
+    }
+
+    [Fact]
+    public void BadOptionsAndMissingDataGiveAClearMessage()
+    {
+        var (exit, _, error) = CliRunner.Run("train", "--data", Path.Combine(run.Root, "nowhere"));
+        Assert.Equal(2, exit);
+        Assert.Contains("corpus folder not found", error);
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "sideways");
+        Assert.Equal(2, exit);
+        Assert.Contains("--protocol must be random, speaker or word, got 'sideways'", error);
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--epochs", "0");
+        Assert.Equal(2, exit);
+        Assert.Contains("--epochs must be in 1…100000, got 0", error);
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "BOB");
+        Assert.Equal(2, exit);
+        Assert.Contains("'BOB' is not in the corpus", error);
+        (exit, _, error) = CliRunner.Run("evaluate", "--model", Path.Combine(run.Root, "missing.safetensors"));
+        Assert.Equal(2, exit);
+        Assert.Contains("file not found", error);
+    }
+}
+
+public sealed class CancellationTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("se-cancel-").FullName;
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    private sealed class StopAfter(int epochs, CancellationTokenSource source) : SpeechEmotion.Training.ITrainingProgress
+    {
+        public void Stage(string message) { }
+        public void Extraction(int done, int total) { }
+        public void Batch(int epoch, int batch, int batches) { if (epoch > epochs && batch == 2) source.Cancel(); }
+        public void Epoch(SpeechEmotion.Training.EpochRecord record, int total) { }
+        public void Warning(string message) { }
+    }
+
+    /// <summary>What Ctrl+C does: the run stops mid-epoch, keeps the last complete epoch's checkpoint, the best model and its metrics.</summary>
+    [Fact]
+    public void CancellingMidEpochKeepsTheLastGoodCheckpoint()
+    {
+        string data = SyntheticEmotions.Create(Path.Combine(_root, "corpus"), words: 4);
+        string dir = Path.Combine(_root, "run");
+        using var source = new CancellationTokenSource();
+        var options = new SpeechEmotion.Training.TrainRunOptions(data, SpeechEmotion.Training.RecipeKind.Frames,
+            new SpeechEmotion.Training.SplitInfo(SpeechEmotion.Training.Corpus.Protocol.Random, 2, null),
+            new SpeechEmotion.Training.TrainOptions(epochs: 20, batchSize: 8), dir, null);
+        var result = SpeechEmotion.Training.TrainingRun.Execute(options, new StopAfter(2, source), source.Token);
+        Assert.True(result.Cancelled);
+        Assert.Equal(2, result.State.Epoch);
+        Assert.Equal(3, File.ReadAllLines(Path.Combine(dir, "history.csv")).Length);
+        var checkpoint = SpeechEmotion.Core.IO.SafeTensors.Read(Path.Combine(dir, "checkpoint.safetensors")).Metadata;
+        Assert.Equal("2", checkpoint["epoch"]);
+        Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
+        using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+        Assert.True(metrics.RootElement.GetProperty("cancelled").GetBoolean());
+    }
+}
