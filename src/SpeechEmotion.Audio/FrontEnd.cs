@@ -82,9 +82,14 @@ public sealed class FrontEnd
 
     public Features Extract(string path) => Extract(AudioReader.Read(path, MaxFileBytes), path);
 
-    /// <summary>The samples the MFCCs are computed from: mono, at Settings.SampleRate, windowed or trimmed.</summary>
-    public float[] Prepare(AudioClip clip, string name)
+    /// <summary>
+    /// The samples the MFCCs are computed from: mono, at Settings.SampleRate, windowed or trimmed. A speed other
+    /// than 1 plays the clip that much faster (speed perturbation, Ko et al. 2015: pitch and formants scale by the
+    /// factor, duration by its inverse), a training-time augmentation that simulates other voices.
+    /// </summary>
+    public float[] Prepare(AudioClip clip, string name, double speed = 1.0)
     {
+        if (!(speed > 0.5 && speed < 2.0)) throw new OptionsException($"speed factor must be in (0.5, 2), got {speed}.");
         ReadOnlySpan<float> samples = clip.Samples;
         if (System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(samples) == 0f)
             throw new AudioException(name, "is digital silence (every sample is zero): there is nothing to recognise.");
@@ -97,15 +102,15 @@ public sealed class FrontEnd
                 throw new AudioException(name, $"is {clip.Duration:F2} s long, shorter than the {Settings.OffsetSeconds} s offset of the seed window.");
             samples = samples.Slice(start, Math.Min(count, samples.Length - start));
         }
-        float[] resampled = Resampling.Resample(samples, clip.SampleRate, Settings.SampleRate);
+        float[] resampled = Resampling.Resample(samples, (int)Math.Round(clip.SampleRate * speed), Settings.SampleRate);
         if (Settings.Window != WindowMode.Trim) return resampled;
         var (begin, end) = Trim.NonSilentRange(resampled, Settings.TrimTopDb, Settings.Mfcc.FftSize, Settings.Mfcc.HopLength);
         return resampled[begin..end];
     }
 
-    public Features Extract(AudioClip clip, string name)
+    public Features Extract(AudioClip clip, string name, double speed = 1.0)
     {
-        float[] samples = Prepare(clip, name);
+        float[] samples = Prepare(clip, name, speed);
         int c = Settings.Coefficients;
         float[] mfcc = _mfcc.Compute(samples, out int frames);
         if (!Settings.Deltas) return new Features(mfcc, frames, c);

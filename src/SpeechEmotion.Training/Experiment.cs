@@ -50,12 +50,11 @@ public static class Experiment
 
         var samples = new Dictionary<Part, List<Sample>> { [Part.Train] = new(), [Part.Validation] = new(), [Part.Test] = new() };
         int maxSteps = 1;
-        foreach (var entry in parts)
+        void Add(Part part, Utterance utterance, Audio.Features f, FeatureStats? speaker)
         {
-            var f = features[entry.Utterance];
             var stats = recipe.Normalization switch
             {
-                NormalizationMode.Speaker => speakerStats![entry.Utterance.Speaker],
+                NormalizationMode.Speaker => speaker,
                 NormalizationMode.Utterance => FeatureStats.Compute([f], size),
                 _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
             };
@@ -63,7 +62,24 @@ public static class Experiment
                 ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
                 : recipe.ToSequence(stats.Apply(f), f.Frames, f.FeatureSize);
             maxSteps = Math.Max(maxSteps, input.Steps);
-            samples[entry.Part].Add(new Sample(input, IndexOf(labels, entry.Utterance.Label), entry.Utterance.Speaker, entry.Utterance.Path));
+            samples[part].Add(new Sample(input, IndexOf(labels, utterance.Label), utterance.Speaker, utterance.Path));
+        }
+        foreach (var entry in parts)
+            Add(entry.Part, entry.Utterance, features[entry.Utterance], speakerStats?[entry.Utterance.Speaker]);
+
+        // Speed-perturbed copies of the training side: each (speaker, factor) is normalised as a voice of its own.
+        var trainUtterances = parts.Where(e => e.Part == Part.Train).Select(e => e.Utterance).ToList();
+        foreach (double factor in recipe.SpeedFactors)
+        {
+            string variant = "speed=" + factor.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
+            var augmentedCache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
+            var augmented = FeatureExtraction.ExtractAll(trainUtterances, recipe.FrontEnd, augmentedCache, threads, progress: progress, cancellation: cancellation, speed: factor);
+            var voiceStats = recipe.Normalization == NormalizationMode.Speaker
+                ? augmented.Utterances.Select((u, i) => (u.Speaker, Features: augmented.Features[i])).GroupBy(x => x.Speaker)
+                    .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
+                : null;
+            for (int i = 0; i < augmented.Utterances.Count; i++)
+                Add(Part.Train, augmented.Utterances[i], augmented.Features[i], voiceStats?[augmented.Utterances[i].Speaker]);
         }
         return new PreparedData(labels, entries, extraction.Problems, index.Warnings, extraction, trainStats,
             samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);

@@ -23,6 +23,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             ["frontend"] = Recipe.FrontEnd.Serialize(),
             ["recipe"] = Recipe.Kind.ToString().ToLowerInvariant(),
             ["normalization"] = Recipe.Normalization.ToString().ToLowerInvariant(),
+            ["augment"] = string.Join(',', Recipe.SpeedFactors.Select(f => f.ToString("R", CultureInfo.InvariantCulture))),
             ["statistics"] = Statistics.Serialize(),
             ["protocol"] = Split.Protocol.ToString().ToLowerInvariant(),
             ["seed"] = Split.Seed.ToString(CultureInfo.InvariantCulture),
@@ -40,7 +41,10 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         {
             var kind = Recipe.ParseKind(Get("recipe"));
             var normalization = Enum.Parse<NormalizationMode>(Get("normalization"), ignoreCase: true);
-            var recipe = new Recipe(kind, FrontEndSettings.Parse(Get("frontend")), normalization, loaded.Model.Config);
+            var recipe = new Recipe(kind, FrontEndSettings.Parse(Get("frontend")), normalization, loaded.Model.Config)
+            {
+                SpeedFactors = loaded.Metadata.TryGetValue("augment", out var augment) ? RecipeOverrides.ParseSpeeds(augment) : [],
+            };
             var split = new SplitInfo(Splits.ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
                 Get("test_speaker") is { Length: > 0 } speaker ? speaker : null);
             return new ModelBundle(loaded.Model, loaded.Labels, recipe, FeatureStats.Parse(Get("statistics")), split);

@@ -17,13 +17,24 @@ public enum RecipeKind { Frames, Seed }
 /// </summary>
 public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, NormalizationMode Normalization, ClassifierConfig Model)
 {
-    public static Recipe Create(RecipeKind kind, int classes) => kind switch
+    /// <summary>Speed-perturbation factors whose copies of the training side are added (training only; empty = none).</summary>
+    public IReadOnlyList<double> SpeedFactors { get; init; } = [];
+
+    public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
-        RecipeKind.Seed => new Recipe(kind, new FrontEndSettings(window: WindowMode.Seed, deltas: false), NormalizationMode.Global, ClassifierConfig.Seed(classes)),
-        RecipeKind.Frames => new Recipe(kind, new FrontEndSettings(window: WindowMode.Trim, deltas: true), NormalizationMode.Speaker,
-            new ClassifierConfig(inputSize: 120, hiddenSize: 64, layers: 1, bidirectional: true, PoolingKind.Mean, [64], classes, dropout: 0.3f)),
-        _ => throw new OptionsException($"Unknown recipe {kind}."),
-    };
+        var o = overrides ?? new RecipeOverrides();
+        if (kind == RecipeKind.Seed)
+        {
+            var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
+            return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
+                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [] };
+        }
+        if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
+        var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true);
+        return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
+            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? 64, layers: 1, bidirectional: true, PoolingKind.Mean, [64], classes, dropout: 0.3f))
+        { SpeedFactors = o.SpeedFactors ?? [] };
+    }
 
     public static RecipeKind ParseKind(string text) => text.ToLowerInvariant() switch
     {
@@ -56,6 +67,26 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
         var means = ToSequence(features.Values, features.Frames, features.FeatureSize).Values;
         return new Audio.Features(means, 1, means.Length);
     }
+}
+
+/// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
+public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null)
+{
+    public static IReadOnlyList<double> ParseSpeeds(string text)
+    {
+        if (text is "" or "none") return [];
+        var factors = text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f) && f > 0.5 && f < 2 && f != 1
+            ? f : throw new OptionsException($"--augment takes speed factors in (0.5, 2) other than 1, comma-separated (e.g. 0.9,1.1); got '{part}'.")).ToList();
+        return factors;
+    }
+
+    public static NormalizationMode ParseNormalization(string text) => text.ToLowerInvariant() switch
+    {
+        "global" => NormalizationMode.Global,
+        "speaker" => NormalizationMode.Speaker,
+        "utterance" => NormalizationMode.Utterance,
+        _ => throw new OptionsException($"--normalization must be global, speaker or utterance, got '{text}'."),
+    };
 }
 
 /// <summary>A model input: [Steps × Width] values, row-major in time.</summary>

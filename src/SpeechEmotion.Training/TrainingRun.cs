@@ -9,7 +9,8 @@ using SpeechEmotion.Training.Corpus;
 namespace SpeechEmotion.Training;
 
 /// <summary>Everything <c>ser train</c> was asked to do.</summary>
-public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitInfo Split, TrainOptions Train, string OutputDirectory, string? CacheDirectory);
+public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitInfo Split, TrainOptions Train, string OutputDirectory, string? CacheDirectory,
+    RecipeOverrides? Overrides = null);
 
 /// <summary>What a run reports as it goes; the CLI shows it live or as plain lines.</summary>
 public interface ITrainingProgress
@@ -33,7 +34,7 @@ public static class TrainingRun
     public static Result Execute(TrainRunOptions options, ITrainingProgress progress, CancellationToken cancellation = default, bool resume = false)
     {
         Directory.CreateDirectory(options.OutputDirectory);
-        var recipeProbe = Recipe.Create(options.Recipe, 7);
+        var recipeProbe = Recipe.Create(options.Recipe, 7, options.Overrides);
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
             threads: options.Train.Threads, cancellation: cancellation);
@@ -41,7 +42,7 @@ public static class TrainingRun
         foreach (var warning in data.Warnings) progress.Warning(warning.ToString());
         Manifest.Write(Path.Combine(options.OutputDirectory, RunFiles.Split), data.Split);
 
-        var recipe = Recipe.Create(options.Recipe, data.Labels.Count);
+        var recipe = Recipe.Create(options.Recipe, data.Labels.Count, options.Overrides);
         using var pool = new WorkerPool(options.Train.Threads > 0 ? options.Train.Threads : Environment.ProcessorCount);
         var adam = new AdamOptions(options.Train.LearningRate, weightDecay: options.Train.WeightDecay, maxGradientNorm: options.Train.MaxGradientNorm);
         var model = new SequenceClassifier(recipe.Model, adam, pool);
@@ -111,6 +112,7 @@ public static class TrainingRun
             ["epochs"] = options.Train.Epochs.ToString(CultureInfo.InvariantCulture),
             ["batch"] = options.Train.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["lr"] = options.Train.LearningRate.ToString("R", CultureInfo.InvariantCulture),
+            ["overrides"] = Overrides(options.Overrides),
         };
         int n = model.Parameters.Count;
         SafeTensors.Write(path,
@@ -120,6 +122,25 @@ public static class TrainingRun
             new NamedTensor("adam.m", [n], model.Optimizer.FirstMoment.ToArray()),
             new NamedTensor("adam.v", [n], model.Optimizer.SecondMoment.ToArray()),
         ], metadata);
+    }
+
+    private static string Overrides(RecipeOverrides? o) => o is null ? "" : string.Join(';', new[]
+    {
+        o.Coefficients is { } c ? $"n_mfcc={c}" : null,
+        o.Hidden is { } h ? $"hidden={h}" : null,
+        o.Normalization is { } n ? $"normalization={n.ToString().ToLowerInvariant()}" : null,
+        o.SpeedFactors is { Count: > 0 } f ? "augment=" + string.Join(',', f.Select(x => x.ToString("R", CultureInfo.InvariantCulture))) : null,
+    }.Where(x => x is not null));
+
+    /// <summary>Reads back what <see cref="Overrides(RecipeOverrides?)"/> wrote.</summary>
+    public static RecipeOverrides ParseOverrides(string text)
+    {
+        var fields = text.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
+        return new RecipeOverrides(
+            fields.TryGetValue("n_mfcc", out var c) ? int.Parse(c, CultureInfo.InvariantCulture) : null,
+            fields.TryGetValue("hidden", out var h) ? int.Parse(h, CultureInfo.InvariantCulture) : null,
+            fields.TryGetValue("normalization", out var n) ? RecipeOverrides.ParseNormalization(n) : null,
+            fields.TryGetValue("augment", out var a) ? RecipeOverrides.ParseSpeeds(a) : null);
     }
 
     /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>

@@ -26,8 +26,12 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint." };
         var cache = CommonOptions.Cache();
         var threads = CommonOptions.Threads();
+        var mfcc = new Option<int?>("--n-mfcc") { Description = "MFCCs per frame (default 40)." };
+        var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size (default: 64 for frames, 256 for seed)." };
+        var normalization = new Option<string?>("--normalization") { Description = "global, speaker (frames default) or utterance: how features are standardised; none looks at labels." };
+        var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads };
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -42,7 +46,7 @@ public static class TrainCommand
                     new SplitInfo(Splits.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null),
                     new TrainOptions(parse.GetValue(epochs) ?? int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
                         float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
-                    resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)));
+                    resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), TrainingRun.ParseOverrides(saved.GetValueOrDefault("overrides", "")));
             }
             else
             {
@@ -51,7 +55,10 @@ public static class TrainCommand
                 var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
                 string dir = parse.GetValue(outDir) ?? Path.Combine(DataLocation.RepositoryRoot(Directory.GetCurrentDirectory()) ?? ".", "runs",
                     $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : "-" + split.TestSpeaker)}");
-                options = new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)));
+                var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
+                    parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
+                    parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null);
+                options = new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides);
             }
 
             var progress = ProgressDisplay.For(output);

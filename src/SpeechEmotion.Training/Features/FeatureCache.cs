@@ -17,10 +17,11 @@ public sealed class FeatureCache
 {
     private static readonly byte[] Magic = "SEFEAT01"u8.ToArray();
 
-    public FeatureCache(string directory, FrontEndSettings settings)
+    /// <param name="variant">Anything else that changes the features (e.g. "speed=0.9" for augmented copies).</param>
+    public FeatureCache(string directory, FrontEndSettings settings, string variant = "")
     {
         Settings = settings;
-        string settingsKey = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(settings.Serialize())))[..16].ToLowerInvariant();
+        string settingsKey = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(settings.Serialize() + "|" + variant)))[..16].ToLowerInvariant();
         Directory = Path.Combine(directory, settingsKey);
     }
 
