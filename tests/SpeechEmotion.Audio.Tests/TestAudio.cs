@@ -9,11 +9,13 @@ public static class TestAudio
     public static float[] Tone(double frequency, double seconds, int rate, double amplitude = 0.5, double phase = 0) =>
         Enumerable.Range(0, (int)(seconds * rate)).Select(i => (float)(amplitude * Math.Sin(2 * Math.PI * frequency * i / rate + phase))).ToArray();
 
-    public static byte[] Chunk(string id, byte[] body)
+    /// <summary>A RIFF chunk (little-endian size) or, with bigEndian, an AIFF one; padded to an even length.</summary>
+    public static byte[] Chunk(string id, byte[] body, bool bigEndian = false)
     {
         var chunk = new byte[8 + body.Length + (body.Length & 1)];
         Encoding.ASCII.GetBytes(id).CopyTo(chunk, 0);
-        BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(4), (uint)body.Length);
+        if (bigEndian) BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(4), (uint)body.Length);
+        else BinaryPrimitives.WriteUInt32LittleEndian(chunk.AsSpan(4), (uint)body.Length);
         body.CopyTo(chunk, 8);
         return chunk;
     }
@@ -89,7 +91,7 @@ public static class TestAudio
         if (aifcType is not null) Encoding.ASCII.GetBytes(aifcType).CopyTo(comm, 18);
         var ssnd = new byte[8 + data.Length];
         data.CopyTo(ssnd, 8);
-        var chunks = new[] { BigChunk("COMM", comm), BigChunk("SSND", ssnd) };
+        var chunks = new[] { Chunk("COMM", comm, bigEndian: true), Chunk("SSND", ssnd, bigEndian: true) };
         int length = 4 + chunks.Sum(c => c.Length);
         var file = new byte[8 + length];
         Encoding.ASCII.GetBytes("FORM").CopyTo(file, 0);
@@ -98,15 +100,6 @@ public static class TestAudio
         chunks[0].CopyTo(file, 12);
         chunks[1].CopyTo(file, 12 + chunks[0].Length);
         return file;
-    }
-
-    private static byte[] BigChunk(string id, byte[] body)
-    {
-        var chunk = new byte[8 + body.Length + (body.Length & 1)];
-        Encoding.ASCII.GetBytes(id).CopyTo(chunk, 0);
-        BinaryPrimitives.WriteUInt32BigEndian(chunk.AsSpan(4), (uint)body.Length);
-        body.CopyTo(chunk, 8);
-        return chunk;
     }
 
     private static void WriteExtended(Span<byte> destination, double value)
