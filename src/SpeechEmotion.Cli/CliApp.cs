@@ -22,6 +22,7 @@ public static class CliApp
             Commands.InspectCommand.Create(output),
             Commands.ReportCommand.Create(output),
             Commands.DownloadCommand.Create(output),
+            Commands.BenchCommand.Create(output),
         };
         var parsed = root.Parse(args);
         try

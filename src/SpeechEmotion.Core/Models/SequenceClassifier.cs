@@ -68,6 +68,9 @@ public sealed class SequenceClassifier
     /// <summary>Softmax probabilities [B, C] of the last forward.</summary>
     public ReadOnlySpan<float> Probabilities => Ws.Probabilities.AsSpan(0, Ws.Batch * Config.Classes);
 
+    /// <summary>Output of dense layer k of the head in the last forward, [B, size] (after ReLU for hidden layers).</summary>
+    public ReadOnlySpan<float> HeadActivation(int layer) => Ws.Activations[layer + 1].AsSpan(0, Ws.Batch * _dense[layer].OutputSize);
+
     /// <summary>The top LSTM layer's outputs of the last forward, [T, B, D·H], zero at padded steps.</summary>
     public ReadOnlySpan<float> SequenceOutput => Ws.Lstm.Output;
 

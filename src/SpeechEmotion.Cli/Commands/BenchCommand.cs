@@ -1,0 +1,100 @@
+using System.CommandLine;
+using System.Diagnostics;
+using System.Text.Json;
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.Layers;
+using SpeechEmotion.Core.Models;
+using SpeechEmotion.Core.Optim;
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Cli.Commands;
+
+/// <summary>
+/// <c>ser bench</c>: the benchmark workload of the performance issue, measured in this process — a 1-layer
+/// LSTM(I→H), its last hidden state → Dense 128 ReLU → Dense 64 ReLU → Dense 7, softmax cross-entropy, Adam,
+/// dropout off, one fixed random batch — at SEED / FRAMES / FRAMES-L. Medians of timed repetitions after
+/// warm-up, beside the machine's FMA peak measured in the same run.
+/// </summary>
+public static class BenchCommand
+{
+    public static readonly Dictionary<string, (int T, int B, int I, int H)> Shapes = new(StringComparer.OrdinalIgnoreCase)
+    {
+        ["SEED"] = (40, 64, 1, 256),
+        ["FRAMES"] = (200, 32, 40, 128),
+        ["FRAMES-L"] = (200, 64, 120, 256),
+    };
+
+    public sealed record Result(string Shape, double TrainSamplesPerSecond, double InferSamplesPerSecond, double LatencyMicroseconds, double Gflops, double PeakGflops);
+
+    public static Command Create(TextWriter output)
+    {
+        var shape = new Option<string>("--shape") { Description = "SEED, FRAMES, FRAMES-L or all.", DefaultValueFactory = _ => "all" };
+        var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
+        var repetitions = new Option<int>("--repetitions") { Description = "Timed repetitions per measurement (the median is reported).", DefaultValueFactory = _ => 7 };
+        var json = new Option<bool>("--json") { Description = "Print one JSON object per shape." };
+        var command = new Command("bench", "Measure training and inference speed of the benchmark workload against the machine's FMA peak.") { shape, threads, repetitions, json };
+        command.SetAction(parse =>
+        {
+            string which = parse.GetValue(shape)!;
+            var names = which.Equals("all", StringComparison.OrdinalIgnoreCase) ? Shapes.Keys.ToList()
+                : Shapes.ContainsKey(which) ? [which.ToUpperInvariant()] : throw new OptionsException($"--shape must be SEED, FRAMES, FRAMES-L or all, got '{which}'.");
+            int count = parse.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
+            int reps = parse.GetValue(repetitions);
+            if (reps < 1) throw new OptionsException($"--repetitions must be at least 1, got {reps}.");
+            double peak = FmaPeak.Measure(count);
+            if (!parse.GetValue(json)) output.WriteLine($"FMA peak on {count} thread(s): {peak:F0} GFLOP/s (measured now)");
+            foreach (var name in names)
+            {
+                var r = Run(name, count, reps, peak);
+                if (parse.GetValue(json))
+                    output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
+                    {
+                        ["shape"] = r.Shape, ["threads"] = count, ["train_samples_per_s"] = r.TrainSamplesPerSecond, ["infer_samples_per_s"] = r.InferSamplesPerSecond,
+                        ["latency_us"] = r.LatencyMicroseconds, ["gflops"] = r.Gflops, ["peak_gflops"] = r.PeakGflops,
+                    }));
+                else
+                    output.WriteLine($"{r.Shape,-9} train {r.TrainSamplesPerSecond,8:F0} samples/s  infer {r.InferSamplesPerSecond,8:F0} samples/s  " +
+                                     $"latency {r.LatencyMicroseconds / 1000,7:F2} ms  {r.Gflops,6:F1} GFLOP/s ({r.Gflops / r.PeakGflops:P0} of peak)");
+            }
+            return CliApp.Ok;
+        });
+        return command;
+    }
+
+    public static Result Run(string name, int threads, int repetitions, double peak)
+    {
+        var (T, B, I, H) = Shapes[name];
+        using var pool = new WorkerPool(threads);
+        var model = new SequenceClassifier(new ClassifierConfig(I, H, 1, false, PoolingKind.Last, [128, 64], 7, 0f), new AdamOptions(), pool);
+        var rng = new Rng(42);
+        model.Initialize(rng);
+        var x = new float[T * B * I];
+        rng.FillUniform(x, -1, 1);
+        var lengths = Enumerable.Repeat(T, B).ToArray();
+        var labels = Enumerable.Range(0, B).Select(k => k % 7).ToArray();
+        var probabilities = new float[B * 7];
+        double train = Median(repetitions, 3, () => model.TrainStep(x, lengths, labels, T, B, rng));
+        double infer = Median(repetitions, 3, () => model.Predict(x, lengths, T, B, probabilities));
+        var single = new float[T * I];
+        for (int t = 0; t < T; t++) x.AsSpan(t * B * I, I).CopyTo(single.AsSpan(t * I));
+        var singleProbabilities = new float[7];
+        double latency = Median(Math.Max(repetitions, 21), 5, () => model.Predict(single, [T], T, 1, singleProbabilities));
+        // Forward GEMM flops of the LSTM and head, ×3 for forward + backward (the usual convention).
+        double flops = 3.0 * (2.0 * T * B * 4 * H * (I + H) + 2.0 * B * (H * 128 + 128 * 64 + 64 * 7));
+        return new Result(name, B / train, B / infer, latency * 1e6, flops / train / 1e9, peak);
+    }
+
+    private static double Median(int repetitions, int warmup, Action action)
+    {
+        for (int i = 0; i < warmup; i++) action();
+        var times = new double[repetitions];
+        for (int i = 0; i < repetitions; i++)
+        {
+            var clock = Stopwatch.StartNew();
+            action();
+            times[i] = clock.Elapsed.TotalSeconds;
+        }
+        Array.Sort(times);
+        return times[repetitions / 2];
+    }
+}
