@@ -27,7 +27,7 @@ public static class Experiment
 {
     public static PreparedData Prepare(string dataRoot, Recipe recipe, SplitInfo split, string? cacheDirectory,
         IReadOnlyList<string>? labels = null, Action<int, int>? progress = null, int threads = 0, CancellationToken cancellation = default,
-        FeatureStats? storedStatistics = null)
+        FeatureStats? storedStatistics = null, bool stopOnError = false)
     {
         var index = CorpusIndex.Load(dataRoot);
         labels ??= CorpusIndex.Labels(index.Utterances);
@@ -36,7 +36,7 @@ public static class Experiment
             throw new CorpusException($"{dataRoot}: labels {string.Join(", ", unknown)} are not among the model's ({string.Join(", ", labels)}).");
         var entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker);
         var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd);
-        var extraction = FeatureExtraction.ExtractAll(entries.Select(e => e.Utterance).ToList(), recipe.FrontEnd, cache, threads, progress: progress, cancellation: cancellation);
+        var extraction = FeatureExtraction.ExtractAll(entries.Select(e => e.Utterance).ToList(), recipe.FrontEnd, cache, threads, stopOnError, progress, cancellation);
         var features = new Dictionary<Utterance, Audio.Features>();
         for (int i = 0; i < extraction.Utterances.Count; i++) features[extraction.Utterances[i]] = extraction.Features[i];
         var parts = entries.Where(e => features.ContainsKey(e.Utterance)).ToList();

@@ -10,7 +10,7 @@ namespace SpeechEmotion.Training;
 
 /// <summary>Everything <c>ser train</c> was asked to do.</summary>
 public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitInfo Split, TrainOptions Train, string OutputDirectory, string? CacheDirectory,
-    RecipeOverrides? Overrides = null);
+    RecipeOverrides? Overrides = null, bool StopOnError = false);
 
 /// <summary>What a run reports as it goes; the CLI shows it live or as plain lines.</summary>
 public interface ITrainingProgress
@@ -37,7 +37,7 @@ public static class TrainingRun
         var recipeProbe = Recipe.Create(options.Recipe, 7, options.Overrides);
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
-            threads: options.Train.Threads, cancellation: cancellation);
+            threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError);
         foreach (var problem in data.Problems) progress.Warning($"skipped {problem}");
         foreach (var warning in data.Warnings) progress.Warning(warning.ToString());
         Manifest.Write(Path.Combine(options.OutputDirectory, RunFiles.Split), data.Split);

@@ -176,3 +176,24 @@ public sealed class CancellationTests : IDisposable
         Assert.True(metrics.RootElement.GetProperty("cancelled").GetBoolean());
     }
 }
+
+public sealed class BadFileInCorpusTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("se-badcorpus-").FullName;
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void ABadFileIsReportedAndSkippedUnlessToldToStop()
+    {
+        string data = SyntheticEmotions.Create(Path.Combine(_root, "corpus"), words: 3);
+        string bad = Path.Combine(data, "OAF_angry", "OAF_zz_angry.wav");
+        File.WriteAllBytes(bad, "RIFF\u0024\0\0\0WAVEfmt \u0010\0\0\0\u0055\0\u0001\0"u8.ToArray());
+        var (exit, output, error) = CliRunner.Run("train", "--data", data, "--out", Path.Combine(_root, "run"), "--epochs", "2", "--cache", "none");
+        Assert.True(exit == 0, output + error);
+        Assert.Contains($"warning: skipped {bad}:", output);
+        (exit, _, error) = CliRunner.Run("train", "--data", data, "--out", Path.Combine(_root, "run2"), "--epochs", "2", "--cache", "none", "--stop-on-error");
+        Assert.Equal(2, exit);
+        Assert.Contains(bad, error);
+        Assert.False(File.Exists(Path.Combine(_root, "run2", "model.safetensors")));
+    }
+}

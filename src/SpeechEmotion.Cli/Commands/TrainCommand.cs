@@ -29,9 +29,10 @@ public static class TrainCommand
         var mfcc = new Option<int?>("--n-mfcc") { Description = "MFCCs per frame (default 40)." };
         var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size (default: 64 for frames, 256 for seed)." };
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker (frames default) or utterance: how features are standardised; none looks at labels." };
+        var stopOnError = new Option<bool>("--stop-on-error") { Description = "Stop at the first unreadable audio file instead of reporting it and going on." };
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment };
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -58,7 +59,8 @@ public static class TrainCommand
                 var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                     parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
                     parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null);
-                options = new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides);
+                options = new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
+                    parse.GetValue(stopOnError));
             }
 
             var progress = ProgressDisplay.For(output);
