@@ -69,6 +69,7 @@ public sealed record Features(float[] Values, int Frames, int FeatureSize);
 public sealed class FrontEnd
 {
     private readonly MfccExtractor _mfcc;
+    private readonly Resampler _resampler = new();
 
     public FrontEnd(FrontEndSettings settings, long maxFileBytes = AudioReader.DefaultMaxBytes)
     {
@@ -102,7 +103,7 @@ public sealed class FrontEnd
                 throw new AudioException(name, $"is {clip.Duration:F2} s long, shorter than the {Settings.OffsetSeconds} s offset of the seed window.");
             samples = samples.Slice(start, Math.Min(count, samples.Length - start));
         }
-        float[] resampled = Resampling.Resample(samples, (int)Math.Round(clip.SampleRate * speed), Settings.SampleRate);
+        float[] resampled = _resampler.Resample(samples, (int)Math.Round(clip.SampleRate * speed), Settings.SampleRate);
         if (Settings.Window != WindowMode.Trim) return resampled;
         var (begin, end) = Trim.NonSilentRange(resampled, Settings.TrimTopDb, Settings.Mfcc.FftSize, Settings.Mfcc.HopLength);
         return resampled[begin..end];

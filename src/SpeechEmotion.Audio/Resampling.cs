@@ -42,6 +42,16 @@ public static class Resampling
         return output;
     }
 
+    /// <summary>The interpolation kernel s·|offset| → sinc·Kaiser, exact (no table), for offsets in input samples.</summary>
+    internal static double Kernel(double offset, double scale)
+    {
+        double u = Math.Abs(offset) * scale;
+        if (u >= ZeroCrossings) return 0;
+        double ratio = u / ZeroCrossings;
+        double sinc = u < 1e-12 ? 1.0 : Math.Sin(Math.PI * u) / (Math.PI * u);
+        return sinc * BesselI0(KaiserBeta * Math.Sqrt(Math.Max(0.0, 1.0 - ratio * ratio))) / BesselI0(KaiserBeta);
+    }
+
     private const int TableResolution = 512;
     private static double[]? _filterTable;
 
@@ -72,4 +82,59 @@ public static class Resampling
         }
         return sum;
     }
+}
+
+/// <summary>
+/// The same band-limited resampler as <see cref="Resampling.Resample"/>, with its filter precomputed per phase:
+/// for rates from → to with g = gcd(from, to) there are to/g distinct fractional positions, and each output sample
+/// is one dot product of the input window with its phase's weights (vectorised by TensorPrimitives.Dot). Tables
+/// are built on first use of a rate pair and kept in the instance: one instance per thread (it is not
+/// thread-safe), as <see cref="FrontEnd"/> does.
+/// </summary>
+public sealed class Resampler
+{
+    private const long MaxTableWeights = 4_000_000; // 16 MB of weights per rate pair at most
+    private readonly Dictionary<(int From, int To), (float[][] Phases, int Left)> _tables = new();
+
+    public float[] Resample(ReadOnlySpan<float> input, int fromRate, int toRate)
+    {
+        if (fromRate <= 0 || toRate <= 0) throw new ArgumentOutOfRangeException(nameof(fromRate), $"sample rates must be positive, got {fromRate} → {toRate}");
+        if (fromRate == toRate) return input.ToArray();
+        if ((long)(toRate / Gcd(fromRate, toRate)) * (2 * (long)Math.Ceiling(32 / (Math.Min(1.0, (double)toRate / fromRate) * 0.95)) + 1) > MaxTableWeights)
+            return Resampling.Resample(input, fromRate, toRate); // an odd rate pair with too many phases: the direct formula
+        var (phases, left) = Table(fromRate, toRate);
+        int outputLength = (int)Math.Ceiling(input.Length * (double)toRate / fromRate);
+        var output = new float[outputLength];
+        int taps = phases[0].Length, gcd = Gcd(fromRate, toRate);
+        for (int j = 0; j < outputLength; j++)
+        {
+            long position = (long)j * fromRate; // t = position / toRate input samples
+            int whole = (int)(position / toRate), phase = (int)(position % toRate / gcd); // fraction = phase / (to / gcd)
+            int first = whole - left;
+            ReadOnlySpan<float> weights = phases[phase];
+            int from = Math.Max(0, first), to = Math.Min(input.Length, first + taps);
+            if (to > from) output[j] = System.Numerics.Tensors.TensorPrimitives.Dot(input[from..to], weights[(from - first)..(to - first)]);
+        }
+        return output;
+    }
+
+    private (float[][], int) Table(int fromRate, int toRate)
+    {
+        if (_tables.TryGetValue((fromRate, toRate), out var table)) return table;
+        int g = Gcd(fromRate, toRate), count = toRate / g;
+        double scale = Math.Min(1.0, (double)toRate / fromRate) * 0.95, halfWidth = 32 / scale;
+        int left = (int)Math.Ceiling(halfWidth), taps = 2 * left + 1;
+        var phases = new float[count][];
+        for (int p = 0; p < count; p++)
+        {
+            double fraction = p / (double)count; // t = whole + fraction
+            var weights = new float[taps];
+            for (int k = 0; k < taps; k++)
+                weights[k] = (float)(Resampling.Kernel(fraction + left - k, scale) * scale);
+            phases[p] = weights;
+        }
+        return _tables[(fromRate, toRate)] = (phases, left);
+    }
+
+    private static int Gcd(int a, int b) { while (b != 0) (a, b) = (b, a % b); return a; }
 }
