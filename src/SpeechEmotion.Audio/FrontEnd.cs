@@ -68,6 +68,9 @@ public sealed record Features(float[] Values, int Frames, int FeatureSize);
 /// </summary>
 public sealed class FrontEnd
 {
+    /// <summary>Bumped whenever the computation changes in a way settings do not show, so caches keyed by it are rebuilt.</summary>
+    public const int Version = 2;
+
     private readonly MfccExtractor _mfcc;
     private readonly Resampler _resampler = new();
 

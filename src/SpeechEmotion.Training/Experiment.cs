@@ -67,8 +67,11 @@ public static class Experiment
         foreach (var entry in parts)
             Add(entry.Part, entry.Utterance, features[entry.Utterance], speakerStats?[entry.Utterance.Speaker]);
 
-        // Speed-perturbed copies of the training side: each (speaker, factor) is normalised as a voice of its own.
-        var trainUtterances = parts.Where(e => e.Part == Part.Train).Select(e => e.Utterance).ToList();
+        // Speed-perturbed copies of the training side — its training and validation parts both — each (speaker,
+        // factor) normalised as a voice of its own. Perturbed validation copies make model selection prefer what
+        // carries over to another voice, still without touching the test side.
+        var trainSide = parts.Where(e => e.Part != Part.Test).ToDictionary(e => e.Utterance, e => e.Part);
+        var trainUtterances = trainSide.Keys.ToList();
         foreach (double factor in recipe.SpeedFactors)
         {
             string variant = "speed=" + factor.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
@@ -79,7 +82,7 @@ public static class Experiment
                     .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
                 : null;
             for (int i = 0; i < augmented.Utterances.Count; i++)
-                Add(Part.Train, augmented.Utterances[i], augmented.Features[i], voiceStats?[augmented.Utterances[i].Speaker]);
+                Add(trainSide[augmented.Utterances[i]], augmented.Utterances[i], augmented.Features[i], voiceStats?[augmented.Utterances[i].Speaker]);
         }
         return new PreparedData(labels, entries, extraction.Problems, index.Warnings, extraction, trainStats,
             samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);

@@ -21,7 +21,7 @@ public sealed class FeatureCache
     public FeatureCache(string directory, FrontEndSettings settings, string variant = "")
     {
         Settings = settings;
-        string settingsKey = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(settings.Serialize() + "|" + variant)))[..16].ToLowerInvariant();
+        string settingsKey = Convert.ToHexString(SHA256.HashData(Encoding.UTF8.GetBytes(settings.Serialize() + "|" + variant + "|v" + FrontEnd.Version)))[..16].ToLowerInvariant();
         Directory = Path.Combine(directory, settingsKey);
     }
 
