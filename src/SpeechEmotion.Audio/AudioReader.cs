@@ -44,18 +44,47 @@ public static class AudioReader
 
     private enum SampleKind { UnsignedPcm, SignedPcm, Float }
 
+    /// <summary>
+    /// Walks the chunks after a RIFF or IFF (AIFF) header: 4-byte id, 4-byte size in the container's byte order,
+    /// data padded to an even length. A chunk running past the end of the file ends the walk (a trailing chunk
+    /// cut short after the audio is harmless; callers check what they found). Position stops at a chunk header
+    /// the file cuts short.
+    /// </summary>
+    private ref struct Chunks
+    {
+        private readonly ReadOnlySpan<byte> _bytes;
+        private readonly bool _bigEndian;
+
+        public Chunks(ReadOnlySpan<byte> bytes, bool bigEndian) { _bytes = bytes; _bigEndian = bigEndian; Position = 12; Id = ""; }
+
+        public int Position { get; private set; }
+        public string Id { get; private set; }
+        public uint Size { get; private set; }
+        public int Body { get; private set; }
+        public long Available { get; private set; }
+
+        public bool MoveNext()
+        {
+            if (Position + 8 > _bytes.Length) return false;
+            Id = Encoding.ASCII.GetString(_bytes.Slice(Position, 4));
+            var sizeBytes = _bytes.Slice(Position + 4, 4);
+            Size = _bigEndian ? BinaryPrimitives.ReadUInt32BigEndian(sizeBytes) : BinaryPrimitives.ReadUInt32LittleEndian(sizeBytes);
+            Body = Position + 8;
+            Available = _bytes.Length - Body;
+            Position = (int)Math.Min(Body + (long)Size + (Size & 1), _bytes.Length);
+            return true;
+        }
+    }
+
     private static AudioClip ReadWave(ReadOnlySpan<byte> bytes, string name)
     {
         int formatTag = -1, channels = 0, bits = 0, blockAlign = 0;
         long sampleRate = 0;
         int dataOffset = -1, dataLength = 0;
-        int position = 12;
-        while (position + 8 <= bytes.Length)
+        var chunks = new Chunks(bytes, bigEndian: false);
+        while (chunks.MoveNext())
         {
-            string id = Encoding.ASCII.GetString(bytes.Slice(position, 4));
-            uint size = BinaryPrimitives.ReadUInt32LittleEndian(bytes.Slice(position + 4, 4));
-            int body = position + 8;
-            long available = bytes.Length - body;
+            var (id, size, body, available) = (chunks.Id, chunks.Size, chunks.Body, chunks.Available);
             if (id == "fmt ")
             {
                 if (size < 16 || available < 16) throw new AudioException(name, $"truncated header: the 'fmt ' chunk has {Math.Min(size, available)} bytes, needs at least 16.");
@@ -78,12 +107,9 @@ public static class AudioReader
                 dataOffset = body;
                 dataLength = (int)size;
             }
-            long next = body + (long)size + (size & 1); // chunks are padded to an even length
-            if (next > bytes.Length && id != "data") break; // a trailing chunk cut short after the data is harmless
-            position = (int)Math.Min(next, bytes.Length);
         }
-        if (formatTag < 0 && position < bytes.Length && position + 8 > bytes.Length)
-            throw new AudioException(name, $"truncated header: a chunk header is cut short at byte {position} of {bytes.Length}.");
+        if (formatTag < 0 && chunks.Position < bytes.Length)
+            throw new AudioException(name, $"truncated header: a chunk header is cut short at byte {chunks.Position} of {bytes.Length}.");
         if (formatTag < 0) throw new AudioException(name, "no 'fmt ' chunk: the file does not say how its samples are encoded.");
         if (dataOffset < 0) throw new AudioException(name, "no 'data' chunk: the file holds no audio (truncated?).");
         var kind = formatTag switch
@@ -118,13 +144,10 @@ public static class AudioReader
         bool bigEndian = true;
         string encoding = "pcm";
         int dataOffset = -1, dataLength = 0;
-        int position = 12;
-        while (position + 8 <= bytes.Length)
+        var chunks = new Chunks(bytes, bigEndian: true);
+        while (chunks.MoveNext())
         {
-            string id = Encoding.ASCII.GetString(bytes.Slice(position, 4));
-            uint size = BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(position + 4, 4));
-            int body = position + 8;
-            long available = bytes.Length - body;
+            var (id, size, body, available) = (chunks.Id, chunks.Size, chunks.Body, chunks.Available);
             if (id == "COMM")
             {
                 if (size < 18 || available < 18) throw new AudioException(name, "truncated header: the AIFF 'COMM' chunk is shorter than 18 bytes.");
@@ -154,9 +177,6 @@ public static class AudioReader
                 dataLength = (int)size - 8 - (int)offset;
                 if (dataLength < 0) throw new AudioException(name, $"'SSND' data offset {offset} lies beyond the chunk.");
             }
-            long next = body + (long)size + (size & 1);
-            if (next > bytes.Length) break;
-            position = (int)next;
         }
         if (frames < 0) throw new AudioException(name, "no AIFF 'COMM' chunk: the file does not say how its samples are encoded.");
         if (dataOffset < 0) throw new AudioException(name, "no AIFF 'SSND' chunk: the file holds no audio (truncated?).");
