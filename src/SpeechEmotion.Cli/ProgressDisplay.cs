@@ -5,8 +5,8 @@ using Spectre.Console;
 namespace SpeechEmotion.Cli;
 
 /// <summary>
-/// Training progress: a live line on a terminal (Spectre.Console), plain lines when output is redirected or
-/// captured, so logs and tests read cleanly.
+/// Training progress: a live line on a terminal (Spectre.Console decides whether the console is interactive),
+/// plain lines when output is redirected or captured, so logs and tests read cleanly.
 /// </summary>
 public abstract class ProgressDisplay : ITrainingProgress
 {
@@ -15,13 +15,20 @@ public abstract class ProgressDisplay : ITrainingProgress
             ? new Live() : new Plain(output);
 
     protected readonly Stopwatch Clock = Stopwatch.StartNew();
-    private readonly Stopwatch _epochClock = Stopwatch.StartNew();
+    private Stopwatch? _trainingClock;
     protected int LastEpoch;
+    private int _epochsThisSession;
     protected double LastValidation = double.NaN;
 
     public abstract void Stage(string message);
     public abstract void Extraction(int done, int total);
-    public abstract void Batch(int epoch, int batch, int batches);
+    public void Batch(int epoch, int batch, int batches)
+    {
+        _trainingClock ??= Stopwatch.StartNew(); // time left counts training only, not feature extraction
+        OnBatch(epoch, batch, batches);
+    }
+
+    protected abstract void OnBatch(int epoch, int batch, int batches);
     public abstract void Warning(string message);
     public virtual void Done() { }
 
@@ -29,9 +36,9 @@ public abstract class ProgressDisplay : ITrainingProgress
     {
         LastEpoch = r.Epoch;
         LastValidation = r.ValidationAccuracy;
-        double perEpoch = Clock.Elapsed.TotalSeconds / Math.Max(1, r.Epoch);
+        _epochsThisSession++;
+        double perEpoch = (_trainingClock?.Elapsed.TotalSeconds ?? r.Seconds) / _epochsThisSession;
         WriteEpoch(r, epochs, TimeSpan.FromSeconds(perEpoch * (epochs - r.Epoch)));
-        _epochClock.Restart();
     }
 
     protected abstract void WriteEpoch(EpochRecord r, int epochs, TimeSpan left);
@@ -54,27 +61,27 @@ public abstract class ProgressDisplay : ITrainingProgress
             }
             output.WriteLine($"  features {done}/{total}");
         }
-        public override void Batch(int epoch, int batch, int batches) { }
+        protected override void OnBatch(int epoch, int batch, int batches) { }
         public override void Warning(string message) => output.WriteLine($"  warning: {message}");
         protected override void WriteEpoch(EpochRecord r, int epochs, TimeSpan left) => output.WriteLine(Line(r, epochs, left));
     }
 
+    /// <summary>
+    /// A status line rewritten in place (carriage return + ANSI erase-line) and finished lines in colour. The
+    /// escape codes go straight to the console, never through Spectre's markup parser (which reads "[2K" as a tag).
+    /// </summary>
     private sealed class Live : ProgressDisplay
     {
+        private const string EraseLine = "\r\u001b[2K", Bold = "\u001b[1m", Green = "\u001b[32m", Grey = "\u001b[90m", Yellow = "\u001b[33m", Reset = "\u001b[0m";
         private readonly object _gate = new();
-        private void Status(string text)
-        {
-            lock (_gate) AnsiConsole.Markup("\r\u001b[2K" + Markup.Escape(text));
-        }
-        public override void Stage(string message) { lock (_gate) AnsiConsole.MarkupLine("\r\u001b[2K[bold]" + Markup.Escape(message) + "[/]"); }
+        private void Write(string text) { lock (_gate) { Console.Out.Write(text); Console.Out.Flush(); } }
+        private void Status(string text) => Write(EraseLine + text);
+        public override void Stage(string message) => Write(EraseLine + Bold + message + Reset + "\n");
         public override void Extraction(int done, int total) => Status($"  features {done}/{total} ({done * 100 / total}%)  {Clock.Elapsed:mm\\:ss}");
-        public override void Batch(int epoch, int batch, int batches) =>
+        protected override void OnBatch(int epoch, int batch, int batches) =>
             Status($"  epoch {epoch}  batch {batch}/{batches}  last val acc {(double.IsNaN(LastValidation) ? "–" : LastValidation.ToString("P1"))}  {Clock.Elapsed:mm\\:ss}");
-        public override void Warning(string message) { lock (_gate) AnsiConsole.MarkupLine("\r\u001b[2K[yellow]warning:[/] " + Markup.Escape(message)); }
-        protected override void WriteEpoch(EpochRecord r, int epochs, TimeSpan left)
-        {
-            lock (_gate) AnsiConsole.MarkupLine("\r\u001b[2K" + (r.Best ? "[green]" : "[grey]") + Markup.Escape(Line(r, epochs, left)) + "[/]");
-        }
-        public override void Done() { lock (_gate) AnsiConsole.Markup("\r\u001b[2K"); }
+        public override void Warning(string message) => Write(EraseLine + Yellow + "warning: " + Reset + message + "\n");
+        protected override void WriteEpoch(EpochRecord r, int epochs, TimeSpan left) => Write(EraseLine + (r.Best ? Green : Grey) + Line(r, epochs, left) + Reset + "\n");
+        public override void Done() => Write(EraseLine);
     }
 }
