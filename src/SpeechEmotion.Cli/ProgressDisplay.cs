@@ -12,7 +12,10 @@ public abstract class ProgressDisplay : ITrainingProgress
 {
     public static ProgressDisplay For(TextWriter output) =>
         ReferenceEquals(output, Console.Out) && !Console.IsOutputRedirected && AnsiConsole.Profile.Capabilities.Interactive
-            ? new Live() : new Plain(output);
+            ? new Live(output) : new Plain(output);
+
+    /// <summary>The terminal display writing to any writer (for tests).</summary>
+    internal static ProgressDisplay LiveOn(TextWriter output) => new Live(output);
 
     protected readonly Stopwatch Clock = Stopwatch.StartNew();
     private Stopwatch? _trainingClock;
@@ -70,11 +73,11 @@ public abstract class ProgressDisplay : ITrainingProgress
     /// A status line rewritten in place (carriage return + ANSI erase-line) and finished lines in colour. The
     /// escape codes go straight to the console, never through Spectre's markup parser (which reads "[2K" as a tag).
     /// </summary>
-    private sealed class Live : ProgressDisplay
+    private sealed class Live(TextWriter output) : ProgressDisplay
     {
         private const string EraseLine = "\r\u001b[2K", Bold = "\u001b[1m", Green = "\u001b[32m", Grey = "\u001b[90m", Yellow = "\u001b[33m", Reset = "\u001b[0m";
         private readonly object _gate = new();
-        private void Write(string text) { lock (_gate) { Console.Out.Write(text); Console.Out.Flush(); } }
+        private void Write(string text) { lock (_gate) { output.Write(text); output.Flush(); } }
         private void Status(string text) => Write(EraseLine + text);
         public override void Stage(string message) => Write(EraseLine + Bold + message + Reset + "\n");
         public override void Extraction(int done, int total) => Status($"  features {done}/{total} ({done * 100 / total}%)  {Clock.Elapsed:mm\\:ss}");
