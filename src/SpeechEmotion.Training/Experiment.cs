@@ -52,15 +52,7 @@ public static class Experiment
         int maxSteps = 1;
         void Add(Part part, Utterance utterance, Audio.Features f, FeatureStats? speaker)
         {
-            var stats = recipe.Normalization switch
-            {
-                NormalizationMode.Speaker => speaker,
-                NormalizationMode.Utterance => FeatureStats.Compute([f], size),
-                _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
-            };
-            var input = stats is null
-                ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
-                : recipe.ToSequence(stats.Apply(f), f.Frames, f.FeatureSize);
+            var input = ModelInput(recipe, trainStats, speaker, f);
             maxSteps = Math.Max(maxSteps, input.Steps);
             samples[part].Add(new Sample(input, IndexOf(labels, utterance.Label), utterance.Speaker, utterance.Path));
         }
@@ -104,17 +96,23 @@ public static class Experiment
     {
         int size = recipe.FrontEnd.FeatureSize;
         var sessionStats = recipe.Normalization == NormalizationMode.Speaker ? FeatureStats.Compute(features, size) : null;
-        return features.Select(f =>
+        return features.Select(f => ModelInput(recipe, trainStats, sessionStats, f)).ToList();
+    }
+
+    /// <summary>
+    /// One utterance's features → the model's input, standardised as the recipe says: with its speaker's
+    /// statistics, its own, or the training side's (for seed, those of the mean vectors, applied after pooling).
+    /// </summary>
+    private static Sequence ModelInput(Recipe recipe, FeatureStats trainStats, FeatureStats? speakerStats, Audio.Features f)
+    {
+        var stats = recipe.Normalization switch
         {
-            var stats = recipe.Normalization switch
-            {
-                NormalizationMode.Speaker => sessionStats,
-                NormalizationMode.Utterance => FeatureStats.Compute([f], size),
-                _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
-            };
-            return stats is null ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
-                                 : recipe.ToSequence(stats.Apply(f), f.Frames, f.FeatureSize);
-        }).ToList();
+            NormalizationMode.Speaker => speakerStats ?? throw new SpeechEmotionException("Speaker normalisation without the speaker's statistics."),
+            NormalizationMode.Utterance => FeatureStats.Compute([f], recipe.FrontEnd.FeatureSize),
+            _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
+        };
+        return stats is null ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
+                             : recipe.ToSequence(stats.Apply(f), f.Frames, f.FeatureSize);
     }
 
     private static int IndexOf(IReadOnlyList<string> labels, string label)

@@ -35,7 +35,7 @@ public static class EvaluateCommand
             MetricsTable.Write(output, metrics, $"Test side ({Describe(split)}, {metrics.Count} utterances)");
             if (parse.GetValue(json) is { } path)
             {
-                Training.Corpus.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundle.Recipe.Kind.ToString().ToLowerInvariant()));
+                Core.IO.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundle.Recipe.Kind.ToString().ToLowerInvariant()));
                 output.WriteLine($"Metrics written to {path}");
             }
             return CliApp.Ok;

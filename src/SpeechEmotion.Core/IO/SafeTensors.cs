@@ -43,30 +43,18 @@ public static class SafeTensors
         byte[] headerBytes = Encoding.UTF8.GetBytes(header.ToString());
         int padding = (8 - headerBytes.Length % 8) % 8;
 
-        string temp = path + ".tmp-" + Environment.ProcessId;
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+        var file = new byte[8 + headerBytes.Length + padding + 4 * tensors.Sum(tensor => (long)tensor.Data.Length)];
+        BinaryPrimitives.WriteUInt64LittleEndian(file, (ulong)(headerBytes.Length + padding));
+        headerBytes.CopyTo(file, 8);
+        file.AsSpan(8 + headerBytes.Length, padding).Fill((byte)' ');
+        int position = 8 + headerBytes.Length + padding;
+        foreach (var tensor in tensors)
+            foreach (float value in tensor.Data)
             {
-                Span<byte> lengthBytes = stackalloc byte[8];
-                BinaryPrimitives.WriteUInt64LittleEndian(lengthBytes, (ulong)(headerBytes.Length + padding));
-                stream.Write(lengthBytes);
-                stream.Write(headerBytes);
-                for (int i = 0; i < padding; i++) stream.WriteByte((byte)' ');
-                foreach (var tensor in tensors)
-                {
-                    var bytes = new byte[4 * tensor.Data.Length];
-                    for (int i = 0; i < tensor.Data.Length; i++) BinaryPrimitives.WriteSingleLittleEndian(bytes.AsSpan(4 * i), tensor.Data[i]);
-                    stream.Write(bytes);
-                }
-                stream.Flush(flushToDisk: true);
+                BinaryPrimitives.WriteSingleLittleEndian(file.AsSpan(position), value);
+                position += 4;
             }
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
+        AtomicFile.WriteAllBytes(path, file, durable: true);
     }
 
     public static (IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path)

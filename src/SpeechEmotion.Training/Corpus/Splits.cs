@@ -1,3 +1,4 @@
+using SpeechEmotion.Core.IO;
 using System.Globalization;
 using System.Text;
 using SpeechEmotion.Core;
@@ -152,28 +153,5 @@ public static class Manifest
         }
         fields.Add(current.ToString());
         return fields;
-    }
-}
-
-/// <summary>Writes through a temp file in the same folder and renames it into place: never half a file.</summary>
-public static class AtomicFile
-{
-    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
-
-    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes)
-    {
-        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
-        if (directory is not null) Directory.CreateDirectory(directory);
-        string temp = path + ".tmp-" + Environment.ProcessId + "-" + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
-        try
-        {
-            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
-                stream.Write(bytes);
-            File.Move(temp, path, overwrite: true);
-        }
-        finally
-        {
-            if (File.Exists(temp)) File.Delete(temp);
-        }
     }
 }

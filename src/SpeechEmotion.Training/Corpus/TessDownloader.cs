@@ -1,3 +1,4 @@
+using SpeechEmotion.Core.IO;
 using System.IO.Compression;
 using System.Net;
 using System.Net.Http.Headers;

@@ -1,3 +1,4 @@
+using SpeechEmotion.Core.IO;
 using System.Buffers.Binary;
 using System.Security.Cryptography;
 using System.Text;

@@ -1,0 +1,31 @@
+using System.Globalization;
+using System.Text;
+
+namespace SpeechEmotion.Core.IO;
+
+/// <summary>Writes through a temp file in the same folder and renames it into place: never half a file.</summary>
+public static class AtomicFile
+{
+    public static void WriteAllText(string path, string text) => WriteAllBytes(path, Encoding.UTF8.GetBytes(text));
+
+    /// <param name="durable">Also flush to disk before the rename (model files); caches that verify themselves need not.</param>
+    public static void WriteAllBytes(string path, ReadOnlySpan<byte> bytes, bool durable = false)
+    {
+        string? directory = Path.GetDirectoryName(Path.GetFullPath(path));
+        if (directory is not null) Directory.CreateDirectory(directory);
+        string temp = path + ".tmp-" + Environment.ProcessId + "-" + Environment.CurrentManagedThreadId.ToString(CultureInfo.InvariantCulture);
+        try
+        {
+            using (var stream = new FileStream(temp, FileMode.Create, FileAccess.Write, FileShare.None))
+            {
+                stream.Write(bytes);
+                if (durable) stream.Flush(flushToDisk: true);
+            }
+            File.Move(temp, path, overwrite: true);
+        }
+        finally
+        {
+            if (File.Exists(temp)) File.Delete(temp);
+        }
+    }
+}
