@@ -13,36 +13,33 @@ public static class Resampling
     private const int ZeroCrossings = 32;
     private const double Rolloff = 0.95, KaiserBeta = 8.6;
 
+    /// <summary>The cutoff s as a fraction of the input rate's Nyquist frequency, and the window's half width 32/s in input samples.</summary>
+    internal static (double Scale, double HalfWidth) Filter(int fromRate, int toRate)
+    {
+        double scale = Math.Min(1.0, (double)toRate / fromRate) * Rolloff;
+        return (scale, ZeroCrossings / scale);
+    }
+
     public static float[] Resample(ReadOnlySpan<float> input, int fromRate, int toRate)
     {
         if (fromRate <= 0 || toRate <= 0) throw new ArgumentOutOfRangeException(nameof(fromRate), $"sample rates must be positive, got {fromRate} → {toRate}");
         if (fromRate == toRate) return input.ToArray();
         int outputLength = (int)Math.Ceiling(input.Length * (double)toRate / fromRate);
         var output = new float[outputLength];
-        double scale = Math.Min(1.0, (double)toRate / fromRate) * Rolloff;
-        double halfWidth = ZeroCrossings / scale; // in input samples
-        double[] filter = FilterTable();
+        var (scale, halfWidth) = Filter(fromRate, toRate);
         for (int j = 0; j < outputLength; j++)
         {
             double t = j * (double)fromRate / toRate;
             int first = Math.Max(0, (int)Math.Ceiling(t - halfWidth));
             int last = Math.Min(input.Length - 1, (int)Math.Floor(t + halfWidth));
             double sum = 0;
-            for (int i = first; i <= last; i++)
-            {
-                // h(u) at u = s·|t − i| zero crossings, linearly interpolated from the table.
-                double position = Math.Abs(t - i) * scale * TableResolution;
-                int index = (int)position;
-                if (index >= filter.Length - 1) continue;
-                double fraction = position - index;
-                sum += input[i] * (filter[index] + fraction * (filter[index + 1] - filter[index]));
-            }
+            for (int i = first; i <= last; i++) sum += input[i] * Kernel(t - i, scale);
             output[j] = (float)(sum * scale);
         }
         return output;
     }
 
-    /// <summary>The interpolation kernel s·|offset| → sinc·Kaiser, exact (no table), for offsets in input samples.</summary>
+    /// <summary>The interpolation kernel h(u) = sinc(u)·kaiser(u/32) at u = s·|offset| (offset in input samples).</summary>
     internal static double Kernel(double offset, double scale)
     {
         double u = Math.Abs(offset) * scale;
@@ -50,24 +47,6 @@ public static class Resampling
         double ratio = u / ZeroCrossings;
         double sinc = u < 1e-12 ? 1.0 : Math.Sin(Math.PI * u) / (Math.PI * u);
         return sinc * BesselI0(KaiserBeta * Math.Sqrt(Math.Max(0.0, 1.0 - ratio * ratio))) / BesselI0(KaiserBeta);
-    }
-
-    private const int TableResolution = 512;
-    private static double[]? _filterTable;
-
-    /// <summary>h(u) = sinc(u)·kaiser(u/32) for u in [0, 32] zero crossings, 512 points per crossing (immutable once built).</summary>
-    private static double[] FilterTable()
-    {
-        if (_filterTable is { } cached) return cached;
-        var table = new double[ZeroCrossings * TableResolution + 1];
-        double norm = 1.0 / BesselI0(KaiserBeta);
-        for (int k = 0; k < table.Length; k++)
-        {
-            double u = k / (double)TableResolution, ratio = u / ZeroCrossings;
-            double sinc = k == 0 ? 1.0 : Math.Sin(Math.PI * u) / (Math.PI * u);
-            table[k] = sinc * BesselI0(KaiserBeta * Math.Sqrt(Math.Max(0.0, 1.0 - ratio * ratio))) * norm;
-        }
-        return _filterTable = table;
     }
 
     /// <summary>Modified Bessel function of the first kind, order 0 (power series; converges fast for β ≤ 20).</summary>
@@ -100,7 +79,7 @@ public sealed class Resampler
     {
         if (fromRate <= 0 || toRate <= 0) throw new ArgumentOutOfRangeException(nameof(fromRate), $"sample rates must be positive, got {fromRate} → {toRate}");
         if (fromRate == toRate) return input.ToArray();
-        if ((long)(toRate / Gcd(fromRate, toRate)) * (2 * (long)Math.Ceiling(32 / (Math.Min(1.0, (double)toRate / fromRate) * 0.95)) + 1) > MaxTableWeights)
+        if ((long)(toRate / Gcd(fromRate, toRate)) * (2 * (long)Math.Ceiling(Resampling.Filter(fromRate, toRate).HalfWidth) + 1) > MaxTableWeights)
             return Resampling.Resample(input, fromRate, toRate); // an odd rate pair with too many phases: the direct formula
         var (phases, left) = Table(fromRate, toRate);
         int outputLength = (int)Math.Ceiling(input.Length * (double)toRate / fromRate);
@@ -122,7 +101,7 @@ public sealed class Resampler
     {
         if (_tables.TryGetValue((fromRate, toRate), out var table)) return table;
         int g = Gcd(fromRate, toRate), count = toRate / g;
-        double scale = Math.Min(1.0, (double)toRate / fromRate) * 0.95, halfWidth = 32 / scale;
+        var (scale, halfWidth) = Resampling.Filter(fromRate, toRate);
         int left = (int)Math.Ceiling(halfWidth), taps = 2 * left + 1;
         var phases = new float[count][];
         for (int p = 0; p < count; p++)
