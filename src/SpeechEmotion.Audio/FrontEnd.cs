@@ -45,7 +45,7 @@ public sealed record FrontEndSettings
     public int FeatureSize => Coefficients * (Deltas ? 3 : 1);
 
     public string Serialize() => string.Create(CultureInfo.InvariantCulture,
-        $"sr={SampleRate};n_mfcc={Coefficients};window={Window.ToString().ToLowerInvariant()};deltas={(Deltas ? 1 : 0)};offset={OffsetSeconds:R};duration={DurationSeconds:R};trim_top_db={TrimTopDb:R};{Mfcc}");
+        $"window={Window.ToString().ToLowerInvariant()};deltas={(Deltas ? 1 : 0)};offset={OffsetSeconds:R};duration={DurationSeconds:R};trim_top_db={TrimTopDb:R};{Mfcc}"); // Mfcc carries sr and n_mfcc
 
     public static FrontEndSettings Parse(string text)
     {
@@ -83,6 +83,9 @@ public sealed class FrontEnd
 
     public FrontEndSettings Settings { get; }
     public long MaxFileBytes { get; }
+
+    /// <summary>The extractor this front end computes with (its log-mel spectrogram is what the report draws).</summary>
+    public MfccExtractor Mfcc => _mfcc;
 
     public Features Extract(string path) => Extract(AudioReader.Read(path, MaxFileBytes), path);
 

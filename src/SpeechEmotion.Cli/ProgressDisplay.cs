@@ -19,7 +19,6 @@ public abstract class ProgressDisplay : ITrainingProgress
 
     protected readonly Stopwatch Clock = Stopwatch.StartNew();
     private Stopwatch? _trainingClock;
-    protected int LastEpoch;
     private int _epochsThisSession;
     protected double LastValidation = double.NaN;
 
@@ -37,7 +36,6 @@ public abstract class ProgressDisplay : ITrainingProgress
 
     public void Epoch(EpochRecord r, int epochs)
     {
-        LastEpoch = r.Epoch;
         LastValidation = r.ValidationAccuracy;
         _epochsThisSession++;
         double perEpoch = (_trainingClock?.Elapsed.TotalSeconds ?? r.Seconds) / _epochsThisSession;

@@ -1,7 +1,7 @@
 namespace SpeechEmotion.Core.Tensors;
 
 /// <summary>A unit of parallel work: <see cref="Execute"/> is called once for every index in [0, count).</summary>
-public interface IParallelWork
+internal interface IParallelWork
 {
     void Execute(int index);
 }
@@ -58,19 +58,6 @@ public sealed class WorkerPool : IDisposable
     /// <summary>One pool per process by default, sized to the machine's cores.</summary>
     public static WorkerPool Default { get; } = new(Environment.ProcessorCount);
 
-    /// <summary>Runs <paramref name="work"/> for every index in [0, count) and returns when all are done.
-    /// Calls from several threads are serialised: one run at a time.</summary>
-    public void Run(IParallelWork work, int count)
-    {
-        if (count <= 0) return;
-        if (_workers.Length == 0 || count == 1)
-        {
-            for (int i = 0; i < count; i++) work.Execute(i);
-            return;
-        }
-        lock (_start) RunLocked(work, count);
-    }
-
     /// <summary>Runs a GEMM through the pool's reusable box; the box is filled under the lock, so concurrent
     /// callers cannot overwrite each other's job.</summary>
     internal void RunGemm(in Gemm.PanelJob job)
@@ -82,6 +69,7 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Runs work for every index in [0, count) on the caller and the workers; returns when all are done.</summary>
     private void RunLocked(IParallelWork work, int count)
     {
         _work = work;

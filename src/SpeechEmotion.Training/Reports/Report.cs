@@ -55,7 +55,7 @@ public static class Report
 
         html.Append("<h2>One utterance per emotion</h2><p class='muted'>Waveform of the file as read (mono, native rate); log-mel spectrogram (128 bands, dB) of what the model sees after resampling and windowing.</p><div class='grid'>");
         var frontEnd = new FrontEnd(bundle.Recipe.FrontEnd);
-        var extractor = new MfccExtractor(bundle.Recipe.FrontEnd.Mfcc);
+        var extractor = frontEnd.Mfcc;
         (string Label, float[] Samples)? mfccExample = null;
         for (int k = 0; k < labels.Count; k++)
         {
