@@ -33,6 +33,9 @@ public static class PredictCommand
                 try { readable.Add((file, frontEnd.Extract(file))); }
                 catch (AudioException e) { error.WriteLine($"error: {e.Message}"); failed++; }
             }
+            if (bundle.Recipe.Normalization == NormalizationMode.Speaker)
+                error.WriteLine($"note: this model standardises features per speaker; the {readable.Count} file(s) given are taken as one speaker, " +
+                    "which is reliable only for many recordings of one voice across emotions. For single files use a model trained with --normalization utterance.");
             var results = Predictor.Predict(bundle, readable.Select(r => r.Features).ToList());
             if (parse.GetValue(json)) WriteJson(output, bundle.Labels, readable.Select(r => r.Path).ToList(), results);
             else
