@@ -9,10 +9,10 @@ namespace SpeechEmotion.Core.Tensors;
 /// <c>accumulate</c> is set (how backward passes add into gradients).
 /// op(X) is X or Xᵀ; <c>lda</c>, <c>ldb</c>, <c>ldc</c> are the row strides of the matrices as stored.
 ///
-/// The main path (op(B) = B, so a row of op(B) is contiguous) is a register-blocked micro-kernel: 4 rows of C by
+/// The main path (op(B) = B, so a row of op(B) is contiguous) is a register-blocked micro-kernel: 6 rows of C by
 /// two vectors of columns, the widest of Vector512/256/128 the machine has, accumulated with fused multiply-adds
 /// in order p = 0…K-1, starting from C itself when accumulating. K is split in blocks of
-/// <see cref="KBlock"/> so a panel of B stays in cache while a band of rows sweeps over it; the partial sum
+/// <see cref="KBlock"/> so a panel of B stays in cache while a band of rows sweeps over it (Aᵀ is packed per block); the partial sum
 /// goes through C and comes back unchanged, so every element sees the same sequence of roundings whatever the
 /// blocking, vector width or thread that computes it. Hence results are bit-identical to
 /// <see cref="MultiplyReference"/> for op(B) = B, and for any thread count.
@@ -21,9 +21,10 @@ namespace SpeechEmotion.Core.Tensors;
 /// </summary>
 public static class Gemm
 {
-    internal const int RowsPerTile = 4;
+    internal const int RowsPerTile = 6;
     internal const int KBlock = 256;
     private const int TilesPerBand = 16;
+    private const int PanelsPerBlock = 8;
     private const long ParallelThresholdFlops = 1 << 17;
 
     public static void Multiply(bool transposeA, bool transposeB, int m, int n, int k,
@@ -125,13 +126,22 @@ public static class Gemm
     }
 
     /// <summary>
-    /// One GEMM call split into work items: each item is one column panel (two vectors wide) by one band of
-    /// row tiles. A(i, p) is read as <c>a[i·strideI + p·strideP]</c>, which covers A and Aᵀ alike.
+    /// Packed copy of a band of Aᵀ, one per thread: allocated on the thread's first transposed multiply, reused after.
+    /// Layout: tile t, step q, row r at <c>[(t·KBlock + q)·RowsPerTile + r]</c>, so the micro-kernel reads A as one
+    /// contiguous stream whatever A's stride (rows past M are zeros and are never stored).
+    /// </summary>
+    [ThreadStatic] private static float[]? t_packedA;
+
+    /// <summary>
+    /// One GEMM call split into work items: each item is one band of row tiles by one block of column panels (a
+    /// panel is two vectors wide). A(i, p) is read as <c>a[i·strideI + p·strideP]</c>, which covers A and Aᵀ alike;
+    /// Aᵀ (strideP ≠ 1) is packed per K block first, because reading it in place walks one cache line and one page
+    /// per step and row tile.
     /// </summary>
     internal readonly unsafe struct PanelJob
     {
         private readonly float* _a, _b, _c;
-        private readonly int _strideI, _strideP, _ldb, _ldc, _m, _n, _k, _panelWidth, _rowTiles, _bands;
+        private readonly int _strideI, _strideP, _ldb, _ldc, _m, _n, _k, _panelWidth, _rowTiles, _bands, _columnBlocks;
         private readonly bool _accumulate;
 
         public PanelJob(float* a, int strideI, int strideP, float* b, int ldb, float* c, int ldc, int m, int n, int k, bool accumulate)
@@ -142,59 +152,96 @@ public static class Gemm
             _rowTiles = (m + RowsPerTile - 1) / RowsPerTile;
             _bands = (_rowTiles + TilesPerBand - 1) / TilesPerBand;
             int panels = (n + _panelWidth - 1) / _panelWidth;
-            WorkItems = panels * _bands;
+            _columnBlocks = (panels + PanelsPerBlock - 1) / PanelsPerBlock;
+            WorkItems = _columnBlocks * _bands;
         }
 
         public int WorkItems { get; }
 
         public void Execute(int item)
         {
-            int panel = item / _bands, band = item % _bands;
-            int j0 = panel * _panelWidth;
-            int columns = Math.Min(_panelWidth, _n - j0);
+            int band = item / _columnBlocks, block = item % _columnBlocks;
+            int jStart = block * PanelsPerBlock * _panelWidth, jEnd = Math.Min(_n, jStart + PanelsPerBlock * _panelWidth);
             int tileStart = band * TilesPerBand, tileEnd = Math.Min(_rowTiles, tileStart + TilesPerBand);
-            for (int p0 = 0; p0 < _k; p0 += KBlock)
+            bool pack = _strideP != 1;
+            float[]? packed = null;
+            if (pack) packed = t_packedA ??= new float[TilesPerBand * KBlock * RowsPerTile];
+            fixed (float* packedA = packed)
             {
-                int p1 = Math.Min(_k, p0 + KBlock);
-                bool fromC = _accumulate || p0 > 0;
-                for (int tile = tileStart; tile < tileEnd; tile++)
+                for (int p0 = 0; p0 < _k; p0 += KBlock)
                 {
-                    int i0 = tile * RowsPerTile;
-                    int rows = Math.Min(RowsPerTile, _m - i0);
-                    if (columns == _panelWidth) Tile(i0, rows, j0, p0, p1, fromC);
-                    else TileScalar(i0, rows, j0, columns, p0, p1, fromC);
+                    int p1 = Math.Min(_k, p0 + KBlock);
+                    bool fromC = _accumulate || p0 > 0;
+                    if (pack) Pack(packedA, tileStart, tileEnd, p0, p1);
+                    for (int j0 = jStart; j0 < jEnd; j0 += _panelWidth)
+                    {
+                        int columns = Math.Min(_panelWidth, _n - j0);
+                        for (int tile = tileStart; tile < tileEnd; tile++)
+                        {
+                            int i0 = tile * RowsPerTile;
+                            int rows = Math.Min(RowsPerTile, _m - i0);
+                            // Row r of the tile is read at aRow[r][q·step] for q in [0, p1 − p0); rows past M read a valid row.
+                            float* aTile; long rowStep, step;
+                            if (pack) { aTile = packedA + (long)(tile - tileStart) * KBlock * RowsPerTile; rowStep = 1; step = RowsPerTile; }
+                            else { aTile = _a + (long)i0 * _strideI + p0; rowStep = _strideI; step = 1; }
+                            long lastRow = pack ? RowsPerTile - 1 : rows - 1;
+                            var tileA = new TileA(aTile, rowStep, lastRow, step);
+                            float* b = _b + (long)p0 * _ldb + j0;
+                            float* c = _c + (long)i0 * _ldc + j0;
+                            if (columns == _panelWidth) Tile(tileA, b, c, rows, p1 - p0, fromC);
+                            else TileScalar(tileA, b, c, rows, columns, p1 - p0, fromC);
+                        }
+                    }
                 }
             }
         }
 
-        private void Tile(int i0, int rows, int j0, int p0, int p1, bool fromC)
+        private void Pack(float* packed, int tileStart, int tileEnd, int p0, int p1)
         {
-            // Rows past M read row i0's A (always valid) and are never stored.
-            float* a0 = _a + i0 * _strideI;
-            float* a1 = _a + (i0 + (rows > 1 ? 1 : 0)) * _strideI;
-            float* a2 = _a + (i0 + (rows > 2 ? 2 : 0)) * _strideI;
-            float* a3 = _a + (i0 + (rows > 3 ? 3 : 0)) * _strideI;
-            float* c0 = _c + i0 * _ldc + j0;
-            if (Vector512.IsHardwareAccelerated) Kernel512(a0, a1, a2, a3, _strideP, _b + j0, _ldb, c0, _ldc, rows, p0, p1, fromC);
-            else if (Vector256.IsHardwareAccelerated) Kernel256(a0, a1, a2, a3, _strideP, _b + j0, _ldb, c0, _ldc, rows, p0, p1, fromC);
-            else if (Vector128.IsHardwareAccelerated) Kernel128(a0, a1, a2, a3, _strideP, _b + j0, _ldb, c0, _ldc, rows, p0, p1, fromC);
-            else TileScalar(i0, rows, j0, _panelWidth, p0, p1, fromC);
+            for (int tile = tileStart; tile < tileEnd; tile++)
+            {
+                float* destination = packed + (long)(tile - tileStart) * KBlock * RowsPerTile;
+                int i0 = tile * RowsPerTile, rows = Math.Min(RowsPerTile, _m - i0);
+                for (int p = p0; p < p1; p++)
+                {
+                    float* source = _a + (long)p * _strideP + (long)i0 * _strideI;
+                    int r = 0;
+                    for (; r < rows; r++) destination[r] = source[r * _strideI];
+                    for (; r < RowsPerTile; r++) destination[r] = 0f;
+                    destination += RowsPerTile;
+                }
+            }
         }
 
-        private void TileScalar(int i0, int rows, int j0, int columns, int p0, int p1, bool fromC)
+        private void Tile(in TileA a, float* b, float* c, int rows, int length, bool fromC)
+        {
+            if (Vector512.IsHardwareAccelerated) Kernel512(a, b, _ldb, c, _ldc, rows, length, fromC);
+            else if (Vector256.IsHardwareAccelerated) Kernel256(a, b, _ldb, c, _ldc, rows, length, fromC);
+            else if (Vector128.IsHardwareAccelerated) Kernel128(a, b, _ldb, c, _ldc, rows, length, fromC);
+            else TileScalar(a, b, c, rows, _panelWidth, length, fromC);
+        }
+
+        private void TileScalar(in TileA a, float* b, float* c, int rows, int columns, int length, bool fromC)
         {
             for (int r = 0; r < rows; r++)
             {
-                float* aRow = _a + (i0 + r) * _strideI;
-                float* cRow = _c + (i0 + r) * _ldc + j0;
+                float* aRow = a.Row(r);
+                float* cRow = c + (long)r * _ldc;
                 for (int j = 0; j < columns; j++)
                 {
                     float sum = fromC ? cRow[j] : 0f;
-                    for (int p = p0; p < p1; p++) sum = MathF.FusedMultiplyAdd(aRow[p * _strideP], _b[p * _ldb + j0 + j], sum);
+                    for (int q = 0; q < length; q++) sum = MathF.FusedMultiplyAdd(aRow[q * a.Step], b[(long)q * _ldb + j], sum);
                     cRow[j] = sum;
                 }
             }
         }
+    }
+
+    /// <summary>Where a row tile's A lives: row r's element q at <c>Row(r)[q·Step]</c>.</summary>
+    internal readonly unsafe struct TileA(float* first, long rowStep, long lastRow, long step)
+    {
+        public readonly long Step = step;
+        public float* Row(int r) => first + Math.Min(r, lastRow) * rowStep;
     }
 
     internal static int VectorWidth =>
@@ -202,98 +249,120 @@ public static class Gemm
         Vector256.IsHardwareAccelerated ? Vector256<float>.Count :
         Vector128.IsHardwareAccelerated ? Vector128<float>.Count : 8;
 
-    // The three kernels are the same 4×2-vector register block at three widths (the TensorPrimitives shape):
-    // for p in [p0, p1): c[r][v] = fma(A(r, p), B[p, v-th vector], c[r][v]).
+    // The three kernels are the same 6×2-vector register block at three widths (12 accumulators: enough
+    // independent FMA chains to cover two FMA pipes' latency, few enough for 16 vector registers):
+    // for q in [0, length): c[r][v] = fma(A(r, q), B[q, v-th vector], c[r][v]).
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Kernel512(float* a0, float* a1, float* a2, float* a3, int strideP, float* b, int ldb,
-        float* c, int ldc, int rows, int p0, int p1, bool fromC)
+    private static unsafe void Kernel512(in TileA a, float* b, int ldb, float* c, int ldc, int rows, int length, bool fromC)
     {
         const int W = 16;
-        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        float* a0 = a.Row(0), a1 = a.Row(1), a2 = a.Row(2), a3 = a.Row(3), a4 = a.Row(4), a5 = a.Row(5);
+        long step = a.Step;
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
         if (fromC)
         {
             c00 = Vector512.Load(c); c01 = Vector512.Load(c + W);
-            c10 = rows > 1 ? Vector512.Load(c + ldc) : default; c11 = rows > 1 ? Vector512.Load(c + ldc + W) : default;
-            c20 = rows > 2 ? Vector512.Load(c + 2 * ldc) : default; c21 = rows > 2 ? Vector512.Load(c + 2 * ldc + W) : default;
-            c30 = rows > 3 ? Vector512.Load(c + 3 * ldc) : default; c31 = rows > 3 ? Vector512.Load(c + 3 * ldc + W) : default;
+            if (rows > 1) { c10 = Vector512.Load(c + ldc); c11 = Vector512.Load(c + ldc + W); }
+            if (rows > 2) { c20 = Vector512.Load(c + 2 * ldc); c21 = Vector512.Load(c + 2 * ldc + W); }
+            if (rows > 3) { c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + W); }
+            if (rows > 4) { c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + W); }
+            if (rows > 5) { c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + W); }
         }
-        else { c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero; }
-        for (int p = p0; p < p1; p++)
+        for (int q = 0; q < length; q++)
         {
-            float* bRow = b + (long)p * ldb;
+            float* bRow = b + (long)q * ldb;
             var b0 = Vector512.Load(bRow);
             var b1 = Vector512.Load(bRow + W);
-            long ap = (long)p * strideP;
-            var x0 = Vector512.Create(a0[ap]); c00 = Vector512.FusedMultiplyAdd(x0, b0, c00); c01 = Vector512.FusedMultiplyAdd(x0, b1, c01);
-            var x1 = Vector512.Create(a1[ap]); c10 = Vector512.FusedMultiplyAdd(x1, b0, c10); c11 = Vector512.FusedMultiplyAdd(x1, b1, c11);
-            var x2 = Vector512.Create(a2[ap]); c20 = Vector512.FusedMultiplyAdd(x2, b0, c20); c21 = Vector512.FusedMultiplyAdd(x2, b1, c21);
-            var x3 = Vector512.Create(a3[ap]); c30 = Vector512.FusedMultiplyAdd(x3, b0, c30); c31 = Vector512.FusedMultiplyAdd(x3, b1, c31);
+            long o = q * step;
+            var x = Vector512.Create(a0[o]); c00 = Vector512.FusedMultiplyAdd(x, b0, c00); c01 = Vector512.FusedMultiplyAdd(x, b1, c01);
+            x = Vector512.Create(a1[o]); c10 = Vector512.FusedMultiplyAdd(x, b0, c10); c11 = Vector512.FusedMultiplyAdd(x, b1, c11);
+            x = Vector512.Create(a2[o]); c20 = Vector512.FusedMultiplyAdd(x, b0, c20); c21 = Vector512.FusedMultiplyAdd(x, b1, c21);
+            x = Vector512.Create(a3[o]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
+            x = Vector512.Create(a4[o]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
+            x = Vector512.Create(a5[o]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
         }
         c00.Store(c); c01.Store(c + W);
         if (rows > 1) { c10.Store(c + ldc); c11.Store(c + ldc + W); }
         if (rows > 2) { c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + W); }
         if (rows > 3) { c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + W); }
+        if (rows > 4) { c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + W); }
+        if (rows > 5) { c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + W); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Kernel256(float* a0, float* a1, float* a2, float* a3, int strideP, float* b, int ldb,
-        float* c, int ldc, int rows, int p0, int p1, bool fromC)
+    private static unsafe void Kernel256(in TileA a, float* b, int ldb, float* c, int ldc, int rows, int length, bool fromC)
     {
         const int W = 8;
-        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        float* a0 = a.Row(0), a1 = a.Row(1), a2 = a.Row(2), a3 = a.Row(3), a4 = a.Row(4), a5 = a.Row(5);
+        long step = a.Step;
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector256<float>.Zero;
         if (fromC)
         {
             c00 = Vector256.Load(c); c01 = Vector256.Load(c + W);
-            c10 = rows > 1 ? Vector256.Load(c + ldc) : default; c11 = rows > 1 ? Vector256.Load(c + ldc + W) : default;
-            c20 = rows > 2 ? Vector256.Load(c + 2 * ldc) : default; c21 = rows > 2 ? Vector256.Load(c + 2 * ldc + W) : default;
-            c30 = rows > 3 ? Vector256.Load(c + 3 * ldc) : default; c31 = rows > 3 ? Vector256.Load(c + 3 * ldc + W) : default;
+            if (rows > 1) { c10 = Vector256.Load(c + ldc); c11 = Vector256.Load(c + ldc + W); }
+            if (rows > 2) { c20 = Vector256.Load(c + 2 * ldc); c21 = Vector256.Load(c + 2 * ldc + W); }
+            if (rows > 3) { c30 = Vector256.Load(c + 3 * ldc); c31 = Vector256.Load(c + 3 * ldc + W); }
+            if (rows > 4) { c40 = Vector256.Load(c + 4 * ldc); c41 = Vector256.Load(c + 4 * ldc + W); }
+            if (rows > 5) { c50 = Vector256.Load(c + 5 * ldc); c51 = Vector256.Load(c + 5 * ldc + W); }
         }
-        else { c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector256<float>.Zero; }
-        for (int p = p0; p < p1; p++)
+        for (int q = 0; q < length; q++)
         {
-            float* bRow = b + (long)p * ldb;
+            float* bRow = b + (long)q * ldb;
             var b0 = Vector256.Load(bRow);
             var b1 = Vector256.Load(bRow + W);
-            long ap = (long)p * strideP;
-            var x0 = Vector256.Create(a0[ap]); c00 = Vector256.FusedMultiplyAdd(x0, b0, c00); c01 = Vector256.FusedMultiplyAdd(x0, b1, c01);
-            var x1 = Vector256.Create(a1[ap]); c10 = Vector256.FusedMultiplyAdd(x1, b0, c10); c11 = Vector256.FusedMultiplyAdd(x1, b1, c11);
-            var x2 = Vector256.Create(a2[ap]); c20 = Vector256.FusedMultiplyAdd(x2, b0, c20); c21 = Vector256.FusedMultiplyAdd(x2, b1, c21);
-            var x3 = Vector256.Create(a3[ap]); c30 = Vector256.FusedMultiplyAdd(x3, b0, c30); c31 = Vector256.FusedMultiplyAdd(x3, b1, c31);
+            long o = q * step;
+            var x = Vector256.Create(a0[o]); c00 = Vector256.FusedMultiplyAdd(x, b0, c00); c01 = Vector256.FusedMultiplyAdd(x, b1, c01);
+            x = Vector256.Create(a1[o]); c10 = Vector256.FusedMultiplyAdd(x, b0, c10); c11 = Vector256.FusedMultiplyAdd(x, b1, c11);
+            x = Vector256.Create(a2[o]); c20 = Vector256.FusedMultiplyAdd(x, b0, c20); c21 = Vector256.FusedMultiplyAdd(x, b1, c21);
+            x = Vector256.Create(a3[o]); c30 = Vector256.FusedMultiplyAdd(x, b0, c30); c31 = Vector256.FusedMultiplyAdd(x, b1, c31);
+            x = Vector256.Create(a4[o]); c40 = Vector256.FusedMultiplyAdd(x, b0, c40); c41 = Vector256.FusedMultiplyAdd(x, b1, c41);
+            x = Vector256.Create(a5[o]); c50 = Vector256.FusedMultiplyAdd(x, b0, c50); c51 = Vector256.FusedMultiplyAdd(x, b1, c51);
         }
         c00.Store(c); c01.Store(c + W);
         if (rows > 1) { c10.Store(c + ldc); c11.Store(c + ldc + W); }
         if (rows > 2) { c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + W); }
         if (rows > 3) { c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + W); }
+        if (rows > 4) { c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + W); }
+        if (rows > 5) { c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + W); }
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    private static unsafe void Kernel128(float* a0, float* a1, float* a2, float* a3, int strideP, float* b, int ldb,
-        float* c, int ldc, int rows, int p0, int p1, bool fromC)
+    private static unsafe void Kernel128(in TileA a, float* b, int ldb, float* c, int ldc, int rows, int length, bool fromC)
     {
         const int W = 4;
-        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        float* a0 = a.Row(0), a1 = a.Row(1), a2 = a.Row(2), a3 = a.Row(3), a4 = a.Row(4), a5 = a.Row(5);
+        long step = a.Step;
+        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector128<float>.Zero;
         if (fromC)
         {
             c00 = Vector128.Load(c); c01 = Vector128.Load(c + W);
-            c10 = rows > 1 ? Vector128.Load(c + ldc) : default; c11 = rows > 1 ? Vector128.Load(c + ldc + W) : default;
-            c20 = rows > 2 ? Vector128.Load(c + 2 * ldc) : default; c21 = rows > 2 ? Vector128.Load(c + 2 * ldc + W) : default;
-            c30 = rows > 3 ? Vector128.Load(c + 3 * ldc) : default; c31 = rows > 3 ? Vector128.Load(c + 3 * ldc + W) : default;
+            if (rows > 1) { c10 = Vector128.Load(c + ldc); c11 = Vector128.Load(c + ldc + W); }
+            if (rows > 2) { c20 = Vector128.Load(c + 2 * ldc); c21 = Vector128.Load(c + 2 * ldc + W); }
+            if (rows > 3) { c30 = Vector128.Load(c + 3 * ldc); c31 = Vector128.Load(c + 3 * ldc + W); }
+            if (rows > 4) { c40 = Vector128.Load(c + 4 * ldc); c41 = Vector128.Load(c + 4 * ldc + W); }
+            if (rows > 5) { c50 = Vector128.Load(c + 5 * ldc); c51 = Vector128.Load(c + 5 * ldc + W); }
         }
-        else { c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector128<float>.Zero; }
-        for (int p = p0; p < p1; p++)
+        for (int q = 0; q < length; q++)
         {
-            float* bRow = b + (long)p * ldb;
+            float* bRow = b + (long)q * ldb;
             var b0 = Vector128.Load(bRow);
             var b1 = Vector128.Load(bRow + W);
-            long ap = (long)p * strideP;
-            var x0 = Vector128.Create(a0[ap]); c00 = Vector128.FusedMultiplyAdd(x0, b0, c00); c01 = Vector128.FusedMultiplyAdd(x0, b1, c01);
-            var x1 = Vector128.Create(a1[ap]); c10 = Vector128.FusedMultiplyAdd(x1, b0, c10); c11 = Vector128.FusedMultiplyAdd(x1, b1, c11);
-            var x2 = Vector128.Create(a2[ap]); c20 = Vector128.FusedMultiplyAdd(x2, b0, c20); c21 = Vector128.FusedMultiplyAdd(x2, b1, c21);
-            var x3 = Vector128.Create(a3[ap]); c30 = Vector128.FusedMultiplyAdd(x3, b0, c30); c31 = Vector128.FusedMultiplyAdd(x3, b1, c31);
+            long o = q * step;
+            var x = Vector128.Create(a0[o]); c00 = Vector128.FusedMultiplyAdd(x, b0, c00); c01 = Vector128.FusedMultiplyAdd(x, b1, c01);
+            x = Vector128.Create(a1[o]); c10 = Vector128.FusedMultiplyAdd(x, b0, c10); c11 = Vector128.FusedMultiplyAdd(x, b1, c11);
+            x = Vector128.Create(a2[o]); c20 = Vector128.FusedMultiplyAdd(x, b0, c20); c21 = Vector128.FusedMultiplyAdd(x, b1, c21);
+            x = Vector128.Create(a3[o]); c30 = Vector128.FusedMultiplyAdd(x, b0, c30); c31 = Vector128.FusedMultiplyAdd(x, b1, c31);
+            x = Vector128.Create(a4[o]); c40 = Vector128.FusedMultiplyAdd(x, b0, c40); c41 = Vector128.FusedMultiplyAdd(x, b1, c41);
+            x = Vector128.Create(a5[o]); c50 = Vector128.FusedMultiplyAdd(x, b0, c50); c51 = Vector128.FusedMultiplyAdd(x, b1, c51);
         }
         c00.Store(c); c01.Store(c + W);
         if (rows > 1) { c10.Store(c + ldc); c11.Store(c + ldc + W); }
         if (rows > 2) { c20.Store(c + 2 * ldc); c21.Store(c + 2 * ldc + W); }
         if (rows > 3) { c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + W); }
+        if (rows > 4) { c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + W); }
+        if (rows > 5) { c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + W); }
     }
 }
