@@ -51,20 +51,71 @@ public static class Gemm
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
+                Run(new PanelJob(pa, transposeA ? 1 : lda, transposeA ? lda : 1, pb, ldb, packedB: false, pc, ldc, m, n, k, accumulate), pool);
+        }
+    }
+
+    /// <summary>Length of <see cref="PackB"/>'s output for a K×N matrix.</summary>
+    public static int PackedLength(int k, int n) => k * PanelCount(n) * PanelWidth;
+
+    /// <summary>
+    /// Copies B [K, N] (row stride ldb) panel by panel: panel P, row p, column j at
+    /// <c>[(P·K + p)·PanelWidth + j]</c>, the last panel zero-padded. A B that many products share (an LSTM's
+    /// recurrent weights, used at every step) is packed once and given to <see cref="MultiplyPacked"/>.
+    /// </summary>
+    public static void PackB(int k, int n, ReadOnlySpan<float> b, int ldb, Span<float> packed)
+    {
+        CheckMatrix("B", k, n, b.Length, ldb);
+        Check.Length(packed, PackedLength(k, n), "packed B");
+        int width = PanelWidth;
+        for (int panel = 0, j0 = 0; j0 < n; panel++, j0 += width)
+        {
+            int columns = Math.Min(width, n - j0);
+            for (int p = 0; p < k; p++)
             {
-                var job = new PanelJob(pa, transposeA ? 1 : lda, transposeA ? lda : 1, pb, ldb, pc, ldc, m, n, k, accumulate);
-                long flops = 2L * m * n * k;
-                if (pool is null || pool.Threads == 1 || flops < ParallelThresholdFlops || job.WorkItems == 1)
-                {
-                    for (int w = 0; w < job.WorkItems; w++) job.Execute(w);
-                }
-                else
-                {
-                    pool.RunGemm(job);
-                }
+                Span<float> destination = packed.Slice((panel * k + p) * width, width);
+                b.Slice(p * ldb + j0, columns).CopyTo(destination);
+                destination[columns..].Clear();
             }
         }
     }
+
+    /// <summary><c>C = A · B</c> (or <c>+=</c>) with B given as <see cref="PackB"/> wrote it; bit-identical to <see cref="Multiply"/>.</summary>
+    public static void MultiplyPacked(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> packedB,
+        Span<float> c, int ldc, bool accumulate, WorkerPool? pool = null)
+    {
+        if (m < 0 || n < 0 || k < 0) throw new ShapeException($"GEMM sizes must be non-negative, got M={m}, N={n}, K={k}.");
+        CheckMatrix("A", m, k, a.Length, lda);
+        CheckMatrix("C", m, n, c.Length, ldc);
+        Check.Length(packedB, PackedLength(k, n), "packed B");
+        if (m == 0 || n == 0) return;
+        if (k == 0)
+        {
+            if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+            return;
+        }
+        unsafe
+        {
+            fixed (float* pa = a, pb = packedB, pc = c)
+                Run(new PanelJob(pa, lda, 1, pb, PanelWidth, packedB: true, pc, ldc, m, n, k, accumulate), pool);
+        }
+    }
+
+    private static void Run(in PanelJob job, WorkerPool? pool)
+    {
+        long flops = 2L * job.M * job.N * job.K;
+        if (pool is null || pool.Threads == 1 || flops < ParallelThresholdFlops || job.WorkItems == 1)
+        {
+            for (int w = 0; w < job.WorkItems; w++) job.Execute(w);
+        }
+        else
+        {
+            pool.RunGemm(job);
+        }
+    }
+
+    private static int PanelWidth => 2 * VectorWidth;
+    private static int PanelCount(int n) => (n + PanelWidth - 1) / PanelWidth;
 
     /// <summary>The definition, one element at a time, kept as the reference the fast paths are tested against.</summary>
     public static void MultiplyReference(bool transposeA, bool transposeB, int m, int n, int k,
@@ -132,6 +183,11 @@ public static class Gemm
     /// </summary>
     [ThreadStatic] private static float[]? t_packedA;
 
+    /// <summary>One K block of one panel of B, contiguous (per thread).</summary>
+    [ThreadStatic] private static float[]? t_packedB;
+
+    private const int MaxPanelWidth = 32;
+
     /// <summary>
     /// One GEMM call split into work items: each item is one band of row tiles by one block of column panels (a
     /// panel is two vectors wide). A(i, p) is read as <c>a[i·strideI + p·strideP]</c>, which covers A and Aᵀ alike;
@@ -141,18 +197,27 @@ public static class Gemm
     internal readonly unsafe struct PanelJob
     {
         private readonly float* _a, _b, _c;
-        private readonly int _strideI, _strideP, _ldb, _ldc, _m, _n, _k, _panelWidth, _rowTiles, _bands, _columnBlocks;
-        private readonly bool _accumulate;
+        private readonly int _strideI, _strideP, _ldb, _ldc, _m, _n, _k, _panelWidth, _rowTiles, _bands, _panelsPerBlock, _columnBlocks;
+        private readonly long _bPanelStride;
+        private readonly bool _accumulate, _packedB;
 
-        public PanelJob(float* a, int strideI, int strideP, float* b, int ldb, float* c, int ldc, int m, int n, int k, bool accumulate)
+        public int M => _m;
+        public int N => _n;
+        public int K => _k;
+
+        /// <param name="packedB">B is in <see cref="PackB"/>'s layout (then <paramref name="ldb"/> is the panel width).</param>
+        public PanelJob(float* a, int strideI, int strideP, float* b, int ldb, bool packedB, float* c, int ldc, int m, int n, int k, bool accumulate)
         {
             _a = a; _b = b; _c = c; _strideI = strideI; _strideP = strideP; _ldb = ldb; _ldc = ldc;
-            _m = m; _n = n; _k = k; _accumulate = accumulate;
-            _panelWidth = 2 * VectorWidth;
+            _m = m; _n = n; _k = k; _accumulate = accumulate; _packedB = packedB;
+            _panelWidth = PanelWidth;
+            _bPanelStride = packedB ? (long)k * _panelWidth : _panelWidth;
             _rowTiles = (m + RowsPerTile - 1) / RowsPerTile;
             _bands = (_rowTiles + TilesPerBand - 1) / TilesPerBand;
             int panels = (n + _panelWidth - 1) / _panelWidth;
-            _columnBlocks = (panels + PanelsPerBlock - 1) / PanelsPerBlock;
+            // A packed Aᵀ band is reused across every panel; otherwise columns are split in blocks for more work items.
+            _panelsPerBlock = strideP != 1 ? panels : PanelsPerBlock;
+            _columnBlocks = (panels + _panelsPerBlock - 1) / _panelsPerBlock;
             WorkItems = _columnBlocks * _bands;
         }
 
@@ -161,42 +226,46 @@ public static class Gemm
         public void Execute(int item)
         {
             int band = item / _columnBlocks, block = item % _columnBlocks;
-            int jStart = block * PanelsPerBlock * _panelWidth, jEnd = Math.Min(_n, jStart + PanelsPerBlock * _panelWidth);
+            int jStart = block * _panelsPerBlock * _panelWidth, jEnd = Math.Min(_n, jStart + _panelsPerBlock * _panelWidth);
             int tileStart = band * TilesPerBand, tileEnd = Math.Min(_rowTiles, tileStart + TilesPerBand);
-            bool pack = _strideP != 1;
-            float[]? packed = null;
-            if (pack) packed = t_packedA ??= new float[TilesPerBand * KBlock * RowsPerTile];
-            fixed (float* packedA = packed)
+            bool packA = _strideP != 1;
+            float[]? aBuffer = packA ? t_packedA ??= new float[TilesPerBand * KBlock * RowsPerTile] : null;
+            float[] bBuffer = t_packedB ??= new float[KBlock * MaxPanelWidth];
+            float* edgeC = stackalloc float[RowsPerTile * MaxPanelWidth];
+            fixed (float* packedA = aBuffer, packedB = bBuffer)
             {
                 for (int p0 = 0; p0 < _k; p0 += KBlock)
                 {
                     int p1 = Math.Min(_k, p0 + KBlock);
                     bool fromC = _accumulate || p0 > 0;
-                    if (pack) Pack(packedA, tileStart, tileEnd, p0, p1);
+                    if (packA) PackA(packedA, tileStart, tileEnd, p0, p1);
                     for (int j0 = jStart; j0 < jEnd; j0 += _panelWidth)
                     {
                         int columns = Math.Min(_panelWidth, _n - j0);
+                        // B's panel is copied to a contiguous, zero-padded block when more than one tile reads it (a
+                        // row stride of a power of two maps B's rows onto one L1 set) or when it is narrower than a panel.
+                        bool packB = !_packedB && (tileEnd - tileStart > 1 || columns < _panelWidth);
+                        float* b = _b + j0 / _panelWidth * _bPanelStride + (long)p0 * _ldb;
+                        int ldb = _ldb;
+                        if (packB) { PackB(packedB, b, columns, p1 - p0); b = packedB; ldb = _panelWidth; }
                         for (int tile = tileStart; tile < tileEnd; tile++)
                         {
                             int i0 = tile * RowsPerTile;
                             int rows = Math.Min(RowsPerTile, _m - i0);
-                            // Row r of the tile is read at aRow[r][q·step] for q in [0, p1 − p0); rows past M read a valid row.
-                            float* aTile; long rowStep, step;
-                            if (pack) { aTile = packedA + (long)(tile - tileStart) * KBlock * RowsPerTile; rowStep = 1; step = RowsPerTile; }
-                            else { aTile = _a + (long)i0 * _strideI + p0; rowStep = _strideI; step = 1; }
-                            long lastRow = pack ? RowsPerTile - 1 : rows - 1;
-                            var tileA = new TileA(aTile, rowStep, lastRow, step);
-                            float* b = _b + (long)p0 * _ldb + j0;
+                            // Row r of the tile is read at Row(r)[q·Step] for q in [0, p1 − p0); rows past M read a valid row.
+                            var tileA = packA
+                                ? new TileA(packedA + (long)(tile - tileStart) * KBlock * RowsPerTile, 1, RowsPerTile - 1, RowsPerTile)
+                                : new TileA(_a + (long)i0 * _strideI + p0, _strideI, rows - 1, 1);
                             float* c = _c + (long)i0 * _ldc + j0;
-                            if (columns == _panelWidth) Tile(tileA, b, c, rows, p1 - p0, fromC);
-                            else TileScalar(tileA, b, c, rows, columns, p1 - p0, fromC);
+                            if (columns == _panelWidth) Tile(tileA, b, ldb, c, _ldc, rows, p1 - p0, fromC);
+                            else EdgeTile(tileA, b, edgeC, c, rows, columns, p1 - p0, fromC);
                         }
                     }
                 }
             }
         }
 
-        private void Pack(float* packed, int tileStart, int tileEnd, int p0, int p1)
+        private void PackA(float* packed, int tileStart, int tileEnd, int p0, int p1)
         {
             for (int tile = tileStart; tile < tileEnd; tile++)
             {
@@ -205,32 +274,64 @@ public static class Gemm
                 for (int p = p0; p < p1; p++)
                 {
                     float* source = _a + (long)p * _strideP + (long)i0 * _strideI;
-                    int r = 0;
-                    for (; r < rows; r++) destination[r] = source[r * _strideI];
-                    for (; r < RowsPerTile; r++) destination[r] = 0f;
+                    if (rows == RowsPerTile && _strideI == 1)
+                    {
+                        destination[0] = source[0]; destination[1] = source[1]; destination[2] = source[2];
+                        destination[3] = source[3]; destination[4] = source[4]; destination[5] = source[5];
+                    }
+                    else
+                    {
+                        int r = 0;
+                        for (; r < rows; r++) destination[r] = source[r * _strideI];
+                        for (; r < RowsPerTile; r++) destination[r] = 0f;
+                    }
                     destination += RowsPerTile;
                 }
             }
         }
 
-        private void Tile(in TileA a, float* b, float* c, int rows, int length, bool fromC)
+        /// <summary>A K block of one panel of B, contiguous, zero-padded to full width when narrower.</summary>
+        private void PackB(float* packed, float* b, int columns, int length)
         {
-            if (Vector512.IsHardwareAccelerated) Kernel512(a, b, _ldb, c, _ldc, rows, length, fromC);
-            else if (Vector256.IsHardwareAccelerated) Kernel256(a, b, _ldb, c, _ldc, rows, length, fromC);
-            else if (Vector128.IsHardwareAccelerated) Kernel128(a, b, _ldb, c, _ldc, rows, length, fromC);
-            else TileScalar(a, b, c, rows, _panelWidth, length, fromC);
+            for (int q = 0; q < length; q++)
+            {
+                float* source = b + (long)q * _ldb, destination = packed + q * _panelWidth;
+                int j = 0;
+                if (columns == _panelWidth) { new ReadOnlySpan<float>(source, columns).CopyTo(new Span<float>(destination, columns)); continue; }
+                for (; j < columns; j++) destination[j] = source[j];
+                for (; j < _panelWidth; j++) destination[j] = 0f;
+            }
         }
 
-        private void TileScalar(in TileA a, float* b, float* c, int rows, int columns, int length, bool fromC)
+        /// <summary>The full-width kernel on the padded panel, through a tile buffer so only real columns of C are touched.</summary>
+        private void EdgeTile(in TileA a, float* packedB, float* edgeC, float* c, int rows, int columns, int length, bool fromC)
+        {
+            if (fromC)
+                for (int r = 0; r < rows; r++)
+                    for (int j = 0; j < columns; j++) edgeC[r * _panelWidth + j] = c[(long)r * _ldc + j];
+            Tile(a, packedB, _panelWidth, edgeC, _panelWidth, rows, length, fromC);
+            for (int r = 0; r < rows; r++)
+                for (int j = 0; j < columns; j++) c[(long)r * _ldc + j] = edgeC[r * _panelWidth + j];
+        }
+
+        private void Tile(in TileA a, float* b, int ldb, float* c, int ldc, int rows, int length, bool fromC)
+        {
+            if (Vector512.IsHardwareAccelerated) Kernel512(a, b, ldb, c, ldc, rows, length, fromC);
+            else if (Vector256.IsHardwareAccelerated) Kernel256(a, b, ldb, c, ldc, rows, length, fromC);
+            else if (Vector128.IsHardwareAccelerated) Kernel128(a, b, ldb, c, ldc, rows, length, fromC);
+            else TileScalar(a, b, ldb, c, ldc, rows, _panelWidth, length, fromC);
+        }
+
+        private static void TileScalar(in TileA a, float* b, int ldb, float* c, int ldc, int rows, int columns, int length, bool fromC)
         {
             for (int r = 0; r < rows; r++)
             {
                 float* aRow = a.Row(r);
-                float* cRow = c + (long)r * _ldc;
+                float* cRow = c + (long)r * ldc;
                 for (int j = 0; j < columns; j++)
                 {
                     float sum = fromC ? cRow[j] : 0f;
-                    for (int q = 0; q < length; q++) sum = MathF.FusedMultiplyAdd(aRow[q * a.Step], b[(long)q * _ldb + j], sum);
+                    for (int q = 0; q < length; q++) sum = MathF.FusedMultiplyAdd(aRow[q * a.Step], b[(long)q * ldb + j], sum);
                     cRow[j] = sum;
                 }
             }
