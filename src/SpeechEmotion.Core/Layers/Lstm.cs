@@ -32,7 +32,7 @@ public sealed record LstmShape(int InputSize, int HiddenSize, int Layers = 1, bo
 /// output is zero (as pad_packed_sequence gives), and the reverse direction starts at t = lengths[b] − 1.
 /// The input projection of all steps is one GEMM; the weight gradients are one GEMM each after the time loop.
 /// </summary>
-public sealed class Lstm
+public sealed unsafe class Lstm
 {
     private readonly ParameterSet _parameters;
     private readonly Cell[] _cells; // [layer * directions + direction]
@@ -119,37 +119,23 @@ public sealed class Lstm
                 if (h0.IsEmpty) hInit.Clear(); else h0.Slice(index * stepStride, stepStride).CopyTo(hInit);
                 if (c0.IsEmpty) cInit.Clear(); else c0.Slice(index * stepStride, stepStride).CopyTo(cInit);
 
-                for (int s = 0; s < steps; s++)
+                Gemm.PackB(H, 4 * H, state.WeightHhT, 4 * H, state.WeightHhPacked);
+                var work = state.Step;
+                fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
+                fixed (int* lengthsP = lengths)
                 {
-                    int t = reverse ? steps - 1 - s : s;
-                    int prevSlot = reverse ? t + 1 : t, nextSlot = reverse ? t : t + 1;
-                    Span<float> hPrev = state.Hidden.Slice(prevSlot * stepStride, stepStride);
-                    Span<float> cPrev = state.Cell.Slice(prevSlot * stepStride, stepStride);
-                    Span<float> hNext = state.Hidden.Slice(nextSlot * stepStride, stepStride);
-                    Span<float> cNext = state.Cell.Slice(nextSlot * stepStride, stepStride);
-                    Span<float> gatesT = gates.Slice(t * batch * 4 * H, batch * 4 * H);
-                    Gemm.Multiply(false, false, batch, 4 * H, H, hPrev, H, state.WeightHhT, 4 * H, gatesT, 4 * H, accumulate: true, pool);
-                    for (int b = 0; b < batch; b++)
+                    work.Prepare(backward: false, batch, H, lengthsP, packed, state.WeightHhPacked.Length, D * H, pool);
+                    for (int s = 0; s < steps; s++)
                     {
-                        Span<float> hOut = output.Slice((t * batch + b) * D * H + direction * H, H);
-                        if (t >= lengths[b])
-                        {
-                            hPrev.Slice(b * H, H).CopyTo(hNext.Slice(b * H, H));
-                            cPrev.Slice(b * H, H).CopyTo(cNext.Slice(b * H, H));
-                            hOut.Clear();
-                            continue;
-                        }
-                        Span<float> g = gatesT.Slice(b * 4 * H, 4 * H);
-                        TensorPrimitives.Sigmoid(g[..(2 * H)], g[..(2 * H)]);
-                        TensorPrimitives.Tanh(g.Slice(2 * H, H), g.Slice(2 * H, H));
-                        TensorPrimitives.Sigmoid(g.Slice(3 * H, H), g.Slice(3 * H, H));
-                        Span<float> c = cNext.Slice(b * H, H);
-                        Span<float> tanhC = state.TanhCell.Slice((t * batch + b) * H, H);
-                        TensorPrimitives.Multiply(g[..H], g.Slice(2 * H, H), c);
-                        TensorPrimitives.FusedMultiplyAdd(g.Slice(H, H), cPrev.Slice(b * H, H), c, c);
-                        TensorPrimitives.Tanh(c, tanhC);
-                        TensorPrimitives.Multiply(g.Slice(3 * H, H), tanhC, hNext.Slice(b * H, H));
-                        hNext.Slice(b * H, H).CopyTo(hOut);
+                        int t = reverse ? steps - 1 - s : s;
+                        int prevSlot = reverse ? t + 1 : t, nextSlot = reverse ? t : t + 1;
+                        work.Time = t;
+                        work.HPrev = hidden + prevSlot * stepStride; work.CPrev = cells + prevSlot * stepStride;
+                        work.HNext = hidden + nextSlot * stepStride; work.CNext = cells + nextSlot * stepStride;
+                        work.Gates = gatesAll + (long)t * batch * 4 * H;
+                        work.TanhCell = tanhCell + (long)t * batch * H;
+                        work.Output = outputAll + (long)t * batch * D * H + direction * H;
+                        work.Run(pool);
                     }
                 }
                 int finalSlot = reverse ? 0 : steps;
@@ -194,29 +180,34 @@ public sealed class Lstm
                 var state = ws.States[index];
                 bool reverse = direction == 1;
                 Span<float> gates = state.Gates[..(steps * batch * 4 * H)];
-                Span<float> dh = state.HiddenGradient[..stepStride], dhOther = state.HiddenGradientOther[..stepStride], dc = state.CellGradient[..stepStride];
+                Span<float> dh = state.HiddenGradient[..stepStride], dc = state.CellGradient[..stepStride];
                 if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.Slice(index * stepStride, stepStride).CopyTo(dh);
                 if (dFinalCell.IsEmpty) dc.Clear(); else dFinalCell.Slice(index * stepStride, stepStride).CopyTo(dc);
-                ReadOnlySpan<float> weightHh = _parameters.Value(cell.WeightHh);
 
-                for (int s = steps - 1; s >= 0; s--)
+                Gemm.PackB(4 * H, H, _parameters.Value(cell.WeightHh), H, state.WeightHhPackedBackward);
+                var work = state.Step;
+                fixed (float* cells = state.Cell, gatesAll = gates, tanhCell = state.TanhCell, packed = state.WeightHhPackedBackward)
+                fixed (float* dOutAll = dOut, dhA = state.HiddenGradient, dhB = state.HiddenGradientOther, dcP = state.CellGradient)
+                fixed (int* lengthsP = lengths)
                 {
-                    int t = reverse ? steps - 1 - s : s;
-                    int prevSlot = reverse ? t + 1 : t;
-                    Span<float> cPrev = state.Cell.Slice(prevSlot * stepStride, stepStride);
-                    Span<float> gatesT = gates.Slice(t * batch * 4 * H, batch * 4 * H);
-                    for (int b = 0; b < batch; b++)
+                    work.Prepare(backward: true, batch, H, lengthsP, packed, state.WeightHhPackedBackward.Length, D * H, pool);
+                    work.Dc = dcP;
+                    float* dhNow = dhA, dhPrev = dhB;
+                    for (int s = steps - 1; s >= 0; s--)
                     {
-                        if (t >= lengths[b]) { gatesT.Slice(b * 4 * H, 4 * H).Clear(); continue; }
-                        Kernels.LstmCellBackward(gatesT.Slice(b * 4 * H, 4 * H), cPrev.Slice(b * H, H),
-                            state.TanhCell.Slice((t * batch + b) * H, H),
-                            dOut.Slice((t * batch + b) * D * H + direction * H, H), dh.Slice(b * H, H), dc.Slice(b * H, H));
+                        int t = reverse ? steps - 1 - s : s;
+                        int prevSlot = reverse ? t + 1 : t;
+                        work.Time = t;
+                        work.CPrev = cells + prevSlot * stepStride;
+                        work.Gates = gatesAll + (long)t * batch * 4 * H;
+                        work.TanhCell = tanhCell + (long)t * batch * H;
+                        work.DOut = dOutAll + (long)t * batch * D * H + direction * H;
+                        work.Dh = dhNow; work.DhOther = dhPrev;
+                        work.Run(pool);
+                        float* swap = dhNow; dhNow = dhPrev; dhPrev = swap;
                     }
-                    // dh' = dâ·W_hh for the valid rows; a padded row passes its gradient through unchanged.
-                    Gemm.Multiply(false, false, batch, H, 4 * H, gatesT, 4 * H, weightHh, H, dhOther, H, accumulate: false, pool);
-                    for (int b = 0; b < batch; b++)
-                        if (t >= lengths[b]) dh.Slice(b * H, H).CopyTo(dhOther.Slice(b * H, H));
-                    Span<float> swap = dh; dh = dhOther; dhOther = swap;
+                    // After an odd number of steps the gradient of the initial state is in the other buffer.
+                    if (dhNow != dhA) new ReadOnlySpan<float>(dhNow, stepStride).CopyTo(dh);
                 }
                 if (!dh0.IsEmpty) TensorPrimitives.Add(dh0.Slice(index * stepStride, stepStride), dh, dh0.Slice(index * stepStride, stepStride));
                 if (!dc0.IsEmpty) TensorPrimitives.Add(dc0.Slice(index * stepStride, stepStride), dc, dc0.Slice(index * stepStride, stepStride));
@@ -324,7 +315,17 @@ public sealed class LstmWorkspace
             _dh = new float[maxBatch * H];
             _dhOther = new float[maxBatch * H];
             _dc = new float[maxBatch * H];
+            _weightHhPacked = new float[Gemm.PackedLength(H, 4 * H)];
+            _weightHhPackedBackward = new float[Gemm.PackedLength(4 * H, H)];
         }
+
+        private readonly float[] _weightHhPacked, _weightHhPackedBackward;
+
+        /// <summary>W_hhᵀ [H, 4H] as <see cref="Gemm.PackB"/> lays it out, for the forward step's product.</summary>
+        public float[] WeightHhPacked => _weightHhPacked;
+        /// <summary>W_hh [4H, H] packed, for the backward step's dh' = dâ·W_hh.</summary>
+        public float[] WeightHhPackedBackward => _weightHhPackedBackward;
+        public LstmStep Step { get; } = new();
 
         public Span<float> WeightIhT => _weightIhT;
         public Span<float> WeightHhT => _weightHhT;
@@ -340,5 +341,92 @@ public sealed class LstmWorkspace
         public Span<float> HiddenGradient => _dh;
         public Span<float> HiddenGradientOther => _dhOther;
         public Span<float> CellGradient => _dc;
+    }
+}
+
+/// <summary>
+/// One time step of one direction, split by batch rows: a work item runs the recurrent product for its rows and
+/// then their gate math (forward), or their cell backward and then dh' for them (backward). One pool run per
+/// step, no serial elementwise phase, and each row's arithmetic is the same whichever thread runs it.
+/// The pointers are set by <see cref="Lstm"/> inside its <c>fixed</c> blocks, for the duration of one run.
+/// </summary>
+internal sealed unsafe class LstmStep : IParallelWork
+{
+    private bool _backward;
+    private int _batch, _hidden, _rowsPerItem, _items, _outputStride, _packedLength;
+    private int* _lengths;
+    private float* _packed;
+
+    public int Time;
+    public float* HPrev, CPrev, HNext, CNext, Gates, TanhCell, Output, DOut, Dh, DhOther, Dc;
+
+    /// <summary>Rows per item: whole 6-row GEMM tiles, as evenly over the pool's threads as tiles allow.</summary>
+    public void Prepare(bool backward, int batch, int hidden, int* lengths, float* packed, int packedLength, int outputStride, WorkerPool? pool)
+    {
+        _backward = backward; _batch = batch; _hidden = hidden; _lengths = lengths; _packed = packed;
+        _packedLength = packedLength; _outputStride = outputStride;
+        int threads = pool?.Threads ?? 1;
+        int tiles = (batch + Gemm.RowsPerTile - 1) / Gemm.RowsPerTile;
+        _rowsPerItem = (tiles + threads - 1) / threads * Gemm.RowsPerTile;
+        _items = (batch + _rowsPerItem - 1) / _rowsPerItem;
+    }
+
+    public void Run(WorkerPool? pool)
+    {
+        if (pool is null || _items == 1) for (int item = 0; item < _items; item++) Execute(item);
+        else pool.Run(this, _items);
+    }
+
+    public void Execute(int item)
+    {
+        int first = item * _rowsPerItem, rows = Math.Min(_rowsPerItem, _batch - first);
+        if (_backward) BackwardRows(first, rows); else ForwardRows(first, rows);
+    }
+
+    private static Span<float> Row(float* start, int row, int width) => new(start + (long)row * width, width);
+
+    private void ForwardRows(int first, int rows)
+    {
+        int H = _hidden, fourH = 4 * H;
+        var packed = new ReadOnlySpan<float>(_packed, _packedLength);
+        Gemm.MultiplyPacked(rows, fourH, H, new ReadOnlySpan<float>(HPrev + (long)first * H, rows * H), H, packed,
+            new Span<float>(Gates + (long)first * fourH, rows * fourH), fourH, accumulate: true);
+        for (int b = first; b < first + rows; b++)
+        {
+            Span<float> hOut = new(Output + (long)b * _outputStride, H);
+            if (Time >= _lengths[b])
+            {
+                Row(HPrev, b, H).CopyTo(Row(HNext, b, H));
+                Row(CPrev, b, H).CopyTo(Row(CNext, b, H));
+                hOut.Clear();
+                continue;
+            }
+            Span<float> g = Row(Gates, b, fourH);
+            TensorPrimitives.Sigmoid(g[..(2 * H)], g[..(2 * H)]);
+            TensorPrimitives.Tanh(g.Slice(2 * H, H), g.Slice(2 * H, H));
+            TensorPrimitives.Sigmoid(g.Slice(3 * H, H), g.Slice(3 * H, H));
+            Span<float> c = Row(CNext, b, H), tanhC = Row(TanhCell, b, H), h = Row(HNext, b, H);
+            TensorPrimitives.Multiply(g[..H], g.Slice(2 * H, H), c);
+            TensorPrimitives.FusedMultiplyAdd(g.Slice(H, H), Row(CPrev, b, H), c, c);
+            TensorPrimitives.Tanh(c, tanhC);
+            TensorPrimitives.Multiply(g.Slice(3 * H, H), tanhC, h);
+            h.CopyTo(hOut);
+        }
+    }
+
+    private void BackwardRows(int first, int rows)
+    {
+        int H = _hidden, fourH = 4 * H;
+        for (int b = first; b < first + rows; b++)
+        {
+            if (Time >= _lengths[b]) { Row(Gates, b, fourH).Clear(); continue; }
+            Kernels.LstmCellBackward(Row(Gates, b, fourH), Row(CPrev, b, H), Row(TanhCell, b, H),
+                new ReadOnlySpan<float>(DOut + (long)b * _outputStride, H), Row(Dh, b, H), Row(Dc, b, H));
+        }
+        // dh' = dâ·W_hh for the valid rows; a padded row passes its gradient through unchanged.
+        Gemm.MultiplyPacked(rows, H, fourH, new ReadOnlySpan<float>(Gates + (long)first * fourH, rows * fourH), fourH,
+            new ReadOnlySpan<float>(_packed, _packedLength), new Span<float>(DhOther + (long)first * H, rows * H), H, accumulate: false);
+        for (int b = first; b < first + rows; b++)
+            if (Time >= _lengths[b]) Row(Dh, b, H).CopyTo(Row(DhOther, b, H));
     }
 }

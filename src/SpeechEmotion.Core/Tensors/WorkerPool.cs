@@ -69,6 +69,12 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Runs <paramref name="work"/> for every index in [0, count) on the caller and the workers, one run at a time.</summary>
+    internal void Run(IParallelWork work, int count)
+    {
+        lock (_start) RunLocked(work, count);
+    }
+
     /// <summary>Runs work for every index in [0, count) on the caller and the workers; returns when all are done.</summary>
     private void RunLocked(IParallelWork work, int count)
     {
