@@ -84,9 +84,14 @@ public static class BenchCommand
         return new Result(name, B / train, B / infer, latency * 1e6, flops / train / 1e9, peak);
     }
 
+    /// <summary>
+    /// Median of timed runs after a warm-up of at least <paramref name="warmup"/> runs and half a second, so the
+    /// JIT's tiered recompilation of the kernels has finished before the clock starts.
+    /// </summary>
     private static double Median(int repetitions, int warmup, Action action)
     {
-        for (int i = 0; i < warmup; i++) action();
+        var warming = Stopwatch.StartNew();
+        for (int i = 0; i < warmup || warming.Elapsed.TotalSeconds < 0.5; i++) action();
         var times = new double[repetitions];
         for (int i = 0; i < repetitions; i++)
         {

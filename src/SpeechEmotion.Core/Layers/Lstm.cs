@@ -103,13 +103,14 @@ public sealed unsafe class Lstm
                 var state = ws.States[index];
                 bool reverse = direction == 1;
 
-                // Gates of every step at once: biases, then x·W_ihᵀ in one GEMM (W_ihᵀ kept transposed in the workspace).
-                Transpose(_parameters.Value(cell.WeightIh), 4 * H, inputSize, state.WeightIhT);
-                Transpose(_parameters.Value(cell.WeightHh), 4 * H, H, state.WeightHhT);
+                // Gates of every step at once: biases, then x·W_ihᵀ in one GEMM. W_ihᵀ and W_hhᵀ are packed for the
+                // GEMM kernel once per pass (the recurrent one is used at every step).
+                Gemm.PackBTransposed(inputSize, 4 * H, _parameters.Value(cell.WeightIh), inputSize, state.WeightIhPacked);
+                Gemm.PackBTransposed(H, 4 * H, _parameters.Value(cell.WeightHh), H, state.WeightHhPacked);
                 Span<float> gates = state.Gates[..(steps * batch * 4 * H)];
                 TensorPrimitives.Add(_parameters.Value(cell.BiasIh), _parameters.Value(cell.BiasHh), state.Bias);
                 for (int row = 0; row < steps * batch; row++) state.Bias.CopyTo(gates.Slice(row * 4 * H, 4 * H));
-                Gemm.Multiply(false, false, steps * batch, 4 * H, inputSize, input, inputSize, state.WeightIhT, 4 * H, gates, 4 * H, accumulate: true, pool);
+                Gemm.MultiplyPacked(steps * batch, 4 * H, inputSize, input, inputSize, state.WeightIhPacked, gates, 4 * H, accumulate: true, pool);
 
                 // Slot s of the state buffers holds the state before step s (forward) or after step s − 1 (reverse),
                 // so the previous state of every step is one contiguous [T, B, H] block for the weight-gradient GEMM.
@@ -119,7 +120,6 @@ public sealed unsafe class Lstm
                 if (h0.IsEmpty) hInit.Clear(); else h0.Slice(index * stepStride, stepStride).CopyTo(hInit);
                 if (c0.IsEmpty) cInit.Clear(); else c0.Slice(index * stepStride, stepStride).CopyTo(cInit);
 
-                Gemm.PackB(H, 4 * H, state.WeightHhT, 4 * H, state.WeightHhPacked);
                 var work = state.Step;
                 fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
                 fixed (int* lengthsP = lengths)
@@ -228,13 +228,6 @@ public sealed unsafe class Lstm
             }
         }
     }
-
-    private static void Transpose(ReadOnlySpan<float> source, int rows, int columns, Span<float> destination)
-    {
-        for (int r = 0; r < rows; r++)
-            for (int c = 0; c < columns; c++)
-                destination[c * rows + r] = source[r * columns + c];
-    }
 }
 
 /// <summary>
@@ -301,12 +294,11 @@ public sealed class LstmWorkspace
 
     internal sealed class DirectionState
     {
-        private readonly float[] _weightIhT, _weightHhT, _bias, _gates, _hidden, _cell, _tanhCell, _dh, _dhOther, _dc;
+        private readonly float[] _bias, _gates, _hidden, _cell, _tanhCell, _dh, _dhOther, _dc;
 
         public DirectionState(int inputSize, int H, int maxSteps, int maxBatch)
         {
-            _weightIhT = new float[inputSize * 4 * H];
-            _weightHhT = new float[H * 4 * H];
+            _weightIhPacked = new float[Gemm.PackedLength(inputSize, 4 * H)];
             _bias = new float[4 * H];
             _gates = new float[maxSteps * maxBatch * 4 * H];
             _hidden = new float[(maxSteps + 1) * maxBatch * H];
@@ -319,7 +311,10 @@ public sealed class LstmWorkspace
             _weightHhPackedBackward = new float[Gemm.PackedLength(4 * H, H)];
         }
 
-        private readonly float[] _weightHhPacked, _weightHhPackedBackward;
+        private readonly float[] _weightIhPacked, _weightHhPacked, _weightHhPackedBackward;
+
+        /// <summary>W_ihᵀ [I, 4H] as <see cref="Gemm.PackB"/> lays it out, for the input projection.</summary>
+        public float[] WeightIhPacked => _weightIhPacked;
 
         /// <summary>W_hhᵀ [H, 4H] as <see cref="Gemm.PackB"/> lays it out, for the forward step's product.</summary>
         public float[] WeightHhPacked => _weightHhPacked;
@@ -327,8 +322,6 @@ public sealed class LstmWorkspace
         public float[] WeightHhPackedBackward => _weightHhPackedBackward;
         public LstmStep Step { get; } = new();
 
-        public Span<float> WeightIhT => _weightIhT;
-        public Span<float> WeightHhT => _weightHhT;
         /// <summary>b_ih + b_hh in forward; the summed bias gradient in backward.</summary>
         public Span<float> Bias => _bias;
         /// <summary>[T, B, 4H]: gate activations after forward, their pre-activation gradients after backward.</summary>
@@ -345,7 +338,7 @@ public sealed class LstmWorkspace
 }
 
 /// <summary>
-/// One time step of one direction, split by batch rows: a work item runs the recurrent product for its rows and
+/// One time step of one direction, split by batch rows (or, for a batch too small to share, by hidden units): a work item runs the recurrent product for its rows and
 /// then their gate math (forward), or their cell backward and then dh' for them (backward). One pool run per
 /// step, no serial elementwise phase, and each row's arithmetic is the same whichever thread runs it.
 /// The pointers are set by <see cref="Lstm"/> inside its <c>fixed</c> blocks, for the duration of one run.
@@ -353,7 +346,7 @@ public sealed class LstmWorkspace
 internal sealed unsafe class LstmStep : IParallelWork
 {
     private bool _backward;
-    private int _batch, _hidden, _rowsPerItem, _items, _outputStride, _packedLength;
+    private int _batch, _hidden, _rowsPerItem, _unitsPerItem, _items, _outputStride, _packedLength;
     private int* _lengths;
     private float* _packed;
 
@@ -369,6 +362,13 @@ internal sealed unsafe class LstmStep : IParallelWork
         int tiles = (batch + Gemm.RowsPerTile - 1) / Gemm.RowsPerTile;
         _rowsPerItem = (tiles + threads - 1) / threads * Gemm.RowsPerTile;
         _items = (batch + _rowsPerItem - 1) / _rowsPerItem;
+        // Too few rows to share: share the hidden units instead (forward only; whole panels per thread).
+        _unitsPerItem = 0;
+        if (!backward && _items < threads && hidden % (threads * Gemm.PanelWidth) == 0)
+        {
+            _unitsPerItem = hidden / threads;
+            _items = threads;
+        }
     }
 
     public void Run(WorkerPool? pool)
@@ -379,6 +379,7 @@ internal sealed unsafe class LstmStep : IParallelWork
 
     public void Execute(int item)
     {
+        if (_unitsPerItem > 0) { ForwardUnits(item); return; }
         int first = item * _rowsPerItem, rows = Math.Min(_rowsPerItem, _batch - first);
         if (_backward) BackwardRows(first, rows); else ForwardRows(first, rows);
     }
@@ -391,27 +392,51 @@ internal sealed unsafe class LstmStep : IParallelWork
         var packed = new ReadOnlySpan<float>(_packed, _packedLength);
         Gemm.MultiplyPacked(rows, fourH, H, new ReadOnlySpan<float>(HPrev + (long)first * H, rows * H), H, packed,
             new Span<float>(Gates + (long)first * fourH, rows * fourH), fourH, accumulate: true);
-        for (int b = first; b < first + rows; b++)
+        for (int b = first; b < first + rows; b++) GateMath(b, 0, H);
+    }
+
+    /// <summary>
+    /// Small batches (batch-1 inference): item k takes hidden units [k·H/items, (k+1)·H/items) of every row, i.e.
+    /// the same slice of each gate's columns. Its share of W_hh stays in its core's cache from step to step.
+    /// </summary>
+    private void ForwardUnits(int item)
+    {
+        int H = _hidden, fourH = 4 * H, first = item * _unitsPerItem, units = _unitsPerItem;
+        int width = Gemm.PanelWidth;
+        for (int gate = 0; gate < 4; gate++)
         {
-            Span<float> hOut = new(Output + (long)b * _outputStride, H);
-            if (Time >= _lengths[b])
-            {
-                Row(HPrev, b, H).CopyTo(Row(HNext, b, H));
-                Row(CPrev, b, H).CopyTo(Row(CNext, b, H));
-                hOut.Clear();
-                continue;
-            }
-            Span<float> g = Row(Gates, b, fourH);
-            TensorPrimitives.Sigmoid(g[..(2 * H)], g[..(2 * H)]);
-            TensorPrimitives.Tanh(g.Slice(2 * H, H), g.Slice(2 * H, H));
-            TensorPrimitives.Sigmoid(g.Slice(3 * H, H), g.Slice(3 * H, H));
-            Span<float> c = Row(CNext, b, H), tanhC = Row(TanhCell, b, H), h = Row(HNext, b, H);
-            TensorPrimitives.Multiply(g[..H], g.Slice(2 * H, H), c);
-            TensorPrimitives.FusedMultiplyAdd(g.Slice(H, H), Row(CPrev, b, H), c, c);
-            TensorPrimitives.Tanh(c, tanhC);
-            TensorPrimitives.Multiply(g.Slice(3 * H, H), tanhC, h);
-            h.CopyTo(hOut);
+            int column = gate * H + first; // a whole number of panels: packed panels column/width onwards
+            var packed = new ReadOnlySpan<float>(_packed + (long)(column / width) * H * width, units * H);
+            Gemm.MultiplyPacked(_batch, units, H, new ReadOnlySpan<float>(HPrev, _batch * H), H, packed,
+                new Span<float>(Gates + column, (_batch - 1) * fourH + units), fourH, accumulate: true);
         }
+        for (int b = 0; b < _batch; b++) GateMath(b, first, units);
+    }
+
+    /// <summary>Gate nonlinearities, new cell and hidden state for units [first, first + units) of row b.</summary>
+    private void GateMath(int b, int first, int units)
+    {
+        int H = _hidden;
+        Span<float> hOut = new Span<float>(Output + (long)b * _outputStride, H).Slice(first, units);
+        if (Time >= _lengths[b])
+        {
+            Row(HPrev, b, H).Slice(first, units).CopyTo(Row(HNext, b, H).Slice(first, units));
+            Row(CPrev, b, H).Slice(first, units).CopyTo(Row(CNext, b, H).Slice(first, units));
+            hOut.Clear();
+            return;
+        }
+        Span<float> g = Row(Gates, b, 4 * H);
+        Span<float> input = g.Slice(first, units), forget = g.Slice(H + first, units), cell = g.Slice(2 * H + first, units), output = g.Slice(3 * H + first, units);
+        TensorPrimitives.Sigmoid(input, input);
+        TensorPrimitives.Sigmoid(forget, forget);
+        TensorPrimitives.Tanh(cell, cell);
+        TensorPrimitives.Sigmoid(output, output);
+        Span<float> c = Row(CNext, b, H).Slice(first, units), tanhC = Row(TanhCell, b, H).Slice(first, units), h = Row(HNext, b, H).Slice(first, units);
+        TensorPrimitives.Multiply(input, cell, c);
+        TensorPrimitives.FusedMultiplyAdd(forget, Row(CPrev, b, H).Slice(first, units), c, c);
+        TensorPrimitives.Tanh(c, tanhC);
+        TensorPrimitives.Multiply(output, tanhC, h);
+        h.CopyTo(hOut);
     }
 
     private void BackwardRows(int first, int rows)

@@ -80,6 +80,33 @@ public static class Gemm
         }
     }
 
+    /// <summary>
+    /// <see cref="PackB"/> of B = Btᵀ, reading Bt [N, K] (row stride ldbt) directly: a layer's weight [out, in]
+    /// packs as the B of x·Wᵀ without a transposed copy. One panel (16 rows of Bt) at a time, so both sides stay in L1.
+    /// </summary>
+    public static void PackBTransposed(int k, int n, ReadOnlySpan<float> bt, int ldbt, Span<float> packed)
+    {
+        CheckMatrix("Bt", n, k, bt.Length, ldbt);
+        Check.Length(packed, PackedLength(k, n), "packed B");
+        int width = PanelWidth;
+        unsafe
+        {
+            fixed (float* source = bt, target = packed)
+                for (int panel = 0, j0 = 0; j0 < n; panel++, j0 += width)
+                {
+                    int columns = Math.Min(width, n - j0);
+                    float* destination = target + (long)panel * k * width;
+                    if (columns < width) new Span<float>(destination, k * width).Clear();
+                    // Row by row of the destination, reading the panel's rows of Bt side by side (all in L1).
+                    for (int p = 0; p < k; p++)
+                    {
+                        float* column = source + (long)j0 * ldbt + p;
+                        for (int j = 0; j < columns; j++) destination[(long)p * width + j] = column[(long)j * ldbt];
+                    }
+                }
+        }
+    }
+
     /// <summary><c>C = A · B</c> (or <c>+=</c>) with B given as <see cref="PackB"/> wrote it; bit-identical to <see cref="Multiply"/>.</summary>
     public static void MultiplyPacked(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> packedB,
         Span<float> c, int ldc, bool accumulate, WorkerPool? pool = null)
@@ -114,7 +141,8 @@ public static class Gemm
         }
     }
 
-    private static int PanelWidth => 2 * VectorWidth;
+    /// <summary>Columns per panel of B: two of the widest vectors.</summary>
+    internal static int PanelWidth => 2 * VectorWidth;
     private static int PanelCount(int n) => (n + PanelWidth - 1) / PanelWidth;
 
     /// <summary>The definition, one element at a time, kept as the reference the fast paths are tested against.</summary>
@@ -239,7 +267,19 @@ public static class Gemm
                     int p1 = Math.Min(_k, p0 + KBlock);
                     bool fromC = _accumulate || p0 > 0;
                     if (packA) PackA(packedA, tileStart, tileEnd, p0, p1);
-                    for (int j0 = jStart; j0 < jEnd; j0 += _panelWidth)
+                    int j0 = jStart;
+                    if (_m == 1)
+                    {
+                        // One row (batch-1 inference): four panels at a time, so 8 FMA chains run instead of 2 and no
+                        // work goes to the 5 rows a 6-row tile would compute for nothing.
+                        var row = packA ? new TileA(packedA, 1, 0, RowsPerTile) : new TileA(_a + p0, 1, 0, 1);
+                        for (; j0 + 4 * _panelWidth <= jEnd; j0 += 4 * _panelWidth)
+                        {
+                            float* b = _b + j0 / _panelWidth * _bPanelStride + (long)p0 * _ldb;
+                            RowPanels(row.Row(0), row.Step, b, _bPanelStride, _ldb, _c + j0, p1 - p0, fromC);
+                        }
+                    }
+                    for (; j0 < jEnd; j0 += _panelWidth)
                     {
                         int columns = Math.Min(_panelWidth, _n - j0);
                         // B's panel is copied to a contiguous, zero-padded block when more than one tile reads it (a
@@ -312,6 +352,19 @@ public static class Gemm
             Tile(a, packedB, _panelWidth, edgeC, _panelWidth, rows, length, fromC);
             for (int r = 0; r < rows; r++)
                 for (int j = 0; j < columns; j++) c[(long)r * _ldc + j] = edgeC[r * _panelWidth + j];
+        }
+
+        private static void RowPanels(float* a, long step, float* b, long panelStride, int ldb, float* c, int length, bool fromC)
+        {
+            if (Vector512.IsHardwareAccelerated) RowKernel512(a, step, b, panelStride, ldb, c, length, fromC);
+            else if (Vector256.IsHardwareAccelerated) RowKernel256(a, step, b, panelStride, ldb, c, length, fromC);
+            else if (Vector128.IsHardwareAccelerated) RowKernel128(a, step, b, panelStride, ldb, c, length, fromC);
+            else
+                for (int panel = 0; panel < 4; panel++)
+                {
+                    var tile = new TileA(a, 1, 0, step);
+                    TileScalar(tile, b + panel * panelStride, ldb, c + panel * 2 * VectorWidth, 0, 1, 2 * VectorWidth, length, fromC);
+                }
         }
 
         private void Tile(in TileA a, float* b, int ldb, float* c, int ldc, int rows, int length, bool fromC)
@@ -465,5 +518,81 @@ public static class Gemm
         if (rows > 3) { c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + W); }
         if (rows > 4) { c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + W); }
         if (rows > 5) { c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + W); }
+    }
+
+    // One row of C across four panels (batch-1 products): c[v] = fma(A(0, q), B[q, v-th vector], c[v]) in order q.
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void RowKernel512(float* a, long step, float* b, long panelStride, int ldb, float* c, int length, bool fromC)
+    {
+        const int W = 16;
+        float* b0 = b, b1 = b + panelStride, b2 = b + 2 * panelStride, b3 = b + 3 * panelStride;
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector512<float>.Zero;
+        if (fromC)
+        {
+            c00 = Vector512.Load(c); c01 = Vector512.Load(c + W); c10 = Vector512.Load(c + 2 * W); c11 = Vector512.Load(c + 3 * W);
+            c20 = Vector512.Load(c + 4 * W); c21 = Vector512.Load(c + 5 * W); c30 = Vector512.Load(c + 6 * W); c31 = Vector512.Load(c + 7 * W);
+        }
+        for (int q = 0; q < length; q++)
+        {
+            long o = (long)q * ldb;
+            var x = Vector512.Create(a[q * step]);
+            c00 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b0 + o), c00); c01 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b0 + o + W), c01);
+            c10 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b1 + o), c10); c11 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b1 + o + W), c11);
+            c20 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b2 + o), c20); c21 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b2 + o + W), c21);
+            c30 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b3 + o), c30); c31 = Vector512.FusedMultiplyAdd(x, Vector512.Load(b3 + o + W), c31);
+        }
+        c00.Store(c); c01.Store(c + W); c10.Store(c + 2 * W); c11.Store(c + 3 * W);
+        c20.Store(c + 4 * W); c21.Store(c + 5 * W); c30.Store(c + 6 * W); c31.Store(c + 7 * W);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void RowKernel256(float* a, long step, float* b, long panelStride, int ldb, float* c, int length, bool fromC)
+    {
+        const int W = 8;
+        float* b0 = b, b1 = b + panelStride, b2 = b + 2 * panelStride, b3 = b + 3 * panelStride;
+        Vector256<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector256<float>.Zero;
+        if (fromC)
+        {
+            c00 = Vector256.Load(c); c01 = Vector256.Load(c + W); c10 = Vector256.Load(c + 2 * W); c11 = Vector256.Load(c + 3 * W);
+            c20 = Vector256.Load(c + 4 * W); c21 = Vector256.Load(c + 5 * W); c30 = Vector256.Load(c + 6 * W); c31 = Vector256.Load(c + 7 * W);
+        }
+        for (int q = 0; q < length; q++)
+        {
+            long o = (long)q * ldb;
+            var x = Vector256.Create(a[q * step]);
+            c00 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + o), c00); c01 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b0 + o + W), c01);
+            c10 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + o), c10); c11 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b1 + o + W), c11);
+            c20 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b2 + o), c20); c21 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b2 + o + W), c21);
+            c30 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b3 + o), c30); c31 = Vector256.FusedMultiplyAdd(x, Vector256.Load(b3 + o + W), c31);
+        }
+        c00.Store(c); c01.Store(c + W); c10.Store(c + 2 * W); c11.Store(c + 3 * W);
+        c20.Store(c + 4 * W); c21.Store(c + 5 * W); c30.Store(c + 6 * W); c31.Store(c + 7 * W);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static unsafe void RowKernel128(float* a, long step, float* b, long panelStride, int ldb, float* c, int length, bool fromC)
+    {
+        const int W = 4;
+        float* b0 = b, b1 = b + panelStride, b2 = b + 2 * panelStride, b3 = b + 3 * panelStride;
+        Vector128<float> c00, c01, c10, c11, c20, c21, c30, c31;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = Vector128<float>.Zero;
+        if (fromC)
+        {
+            c00 = Vector128.Load(c); c01 = Vector128.Load(c + W); c10 = Vector128.Load(c + 2 * W); c11 = Vector128.Load(c + 3 * W);
+            c20 = Vector128.Load(c + 4 * W); c21 = Vector128.Load(c + 5 * W); c30 = Vector128.Load(c + 6 * W); c31 = Vector128.Load(c + 7 * W);
+        }
+        for (int q = 0; q < length; q++)
+        {
+            long o = (long)q * ldb;
+            var x = Vector128.Create(a[q * step]);
+            c00 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b0 + o), c00); c01 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b0 + o + W), c01);
+            c10 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b1 + o), c10); c11 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b1 + o + W), c11);
+            c20 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b2 + o), c20); c21 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b2 + o + W), c21);
+            c30 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b3 + o), c30); c31 = Vector128.FusedMultiplyAdd(x, Vector128.Load(b3 + o + W), c31);
+        }
+        c00.Store(c); c01.Store(c + W); c10.Store(c + 2 * W); c11.Store(c + 3 * W);
+        c20.Store(c + 4 * W); c21.Store(c + 5 * W); c30.Store(c + 6 * W); c31.Store(c + 7 * W);
     }
 }

@@ -131,6 +131,37 @@ public class ClassifierTests
     }
 
     /// <summary>
+    /// Batch-1 inference shares the hidden units between threads, a batch shares its rows: one utterance must get
+    /// the same bits either way, alone or in a batch, on one thread or two.
+    /// </summary>
+    [Fact]
+    public void OneUtteranceGetsTheSameProbabilitiesAloneOrInABatchOnAnyThreadCount()
+    {
+        var config = new ClassifierConfig(6, 64, 2, true, PoolingKind.Mean, [32], 5, 0f);
+        var rng = new Rng(77);
+        var (x, lengths, _) = Batch(rng, 25, 9, 6, 5);
+        var batched = new float[9 * 5];
+        using var two = new WorkerPool(2);
+        var model = new SequenceClassifier(config, pool: two);
+        model.Initialize(new Rng(5));
+        model.Predict(x, lengths, 25, 9, batched);
+        foreach (int threads in new[] { 1, 2 })
+        {
+            using var pool = new WorkerPool(threads);
+            var alone = new SequenceClassifier(config, pool: pool);
+            alone.Initialize(new Rng(5));
+            for (int b = 0; b < 9; b++)
+            {
+                var single = new float[lengths[b] * 6];
+                for (int t = 0; t < lengths[b]; t++) x.AsSpan((t * 9 + b) * 6, 6).CopyTo(single.AsSpan(t * 6));
+                var probabilities = new float[5];
+                alone.Predict(single, [lengths[b]], lengths[b], 1, probabilities);
+                TestData.Identical(batched.AsSpan(b * 5, 5).ToArray(), probabilities, $"utterance {b} alone on {threads} thread(s)");
+            }
+        }
+    }
+
+    /// <summary>
     /// Three classes of noisy 2-feature sequences of varying length: a rising ramp, a falling ramp, and an
     /// oscillation. The classifier must reach ≥ 99% on 300 held-out sequences.
     /// </summary>

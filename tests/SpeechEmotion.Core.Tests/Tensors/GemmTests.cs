@@ -63,9 +63,37 @@ public class GemmTests
             bool accumulate = trial % 2 == 0;
             Gemm.MultiplyReference(false, false, m, n, k, a, lda, b, ldb, expected, ldc, accumulate);
             var packed = new float[Gemm.PackedLength(k, n)];
-            Gemm.PackB(k, n, b, ldb, packed);
+            if (trial % 2 == 0) Gemm.PackB(k, n, b, ldb, packed);
+            else
+            {
+                var bt = new float[n * (k + pad)];
+                for (int p = 0; p < k; p++) for (int j = 0; j < n; j++) bt[j * (k + pad) + p] = b[p * ldb + j];
+                Gemm.PackBTransposed(k, n, bt, k + pad, packed);
+            }
             Gemm.MultiplyPacked(m, n, k, a, lda, packed, c, ldc, accumulate, trial % 4 < 2 ? pool : null);
             TestData.Identical(expected, c, $"C (M {m}, N {n}, K {k}, accumulate {accumulate})");
+        }
+    }
+
+    /// <summary>A single row of C (batch-1 inference) takes its own four-panel kernel: every width and edge.</summary>
+    [Theory]
+    [MemberData(nameof(Transposes))]
+    public void SingleRowProductsMatchTheReference(bool ta, bool tb)
+    {
+        var rng = new Rng(15);
+        using var pool = new WorkerPool(2);
+        foreach (int n in new[] { 63, 64, 65, 127, 128, 200, 300, 1024 })
+            CompareWithReference(rng, ta, tb, 1, n, 1 + rng.NextInt(700), accumulate: n % 2 == 0, pad: n % 3, n > 200 ? pool : null);
+        for (int trial = 0; trial < 10; trial++)
+        {
+            int n = 64 + rng.NextInt(400), k = 1 + rng.NextInt(300);
+            var (a, lda, b, ldb, c, ldc) = Operands(rng, false, false, 1, n, k, 0);
+            var expected = (float[])c.Clone();
+            Gemm.MultiplyReference(false, false, 1, n, k, a, lda, b, ldb, expected, ldc, accumulate: true);
+            var packed = new float[Gemm.PackedLength(k, n)];
+            Gemm.PackB(k, n, b, ldb, packed);
+            Gemm.MultiplyPacked(1, n, k, a, lda, packed, c, ldc, accumulate: true, pool);
+            TestData.Identical(expected, c, $"C (1 × {n}, K {k}, packed B)");
         }
     }
 
