@@ -33,13 +33,14 @@ public static class TrainingRun
 
     public static Result Execute(TrainRunOptions options, ITrainingProgress progress, CancellationToken cancellation = default, bool resume = false)
     {
-        Directory.CreateDirectory(options.OutputDirectory);
         var recipeProbe = Recipe.Create(options.Recipe, 7, options.Overrides);
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
             threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError);
         foreach (var problem in data.Problems) progress.Warning($"skipped {problem}");
         foreach (var warning in data.Warnings) progress.Warning(warning.ToString());
+        // Only now, with the corpus read and split: a run that fails on its options or data leaves no empty folder.
+        Directory.CreateDirectory(options.OutputDirectory);
         Manifest.Write(Path.Combine(options.OutputDirectory, RunFiles.Split), data.Split);
 
         var recipe = Recipe.Create(options.Recipe, data.Labels.Count, options.Overrides);
@@ -84,14 +85,31 @@ public static class TrainingRun
     }
 
     /// <summary>Scores a model on labelled samples: the confusion matrix and everything derived from it.</summary>
-    public static Metrics Evaluate(ModelBundle bundle, IReadOnlyList<Sample> samples)
+    public static Metrics Evaluate(ModelBundle bundle, IReadOnlyList<Sample> samples) => Evaluate([(bundle, samples)]);
+
+    /// <summary>
+    /// Scores an ensemble: each model's class probabilities on its own view of the same test utterances (each model
+    /// normalises features its own way), averaged, then the arg max. One model is the plain evaluation.
+    /// </summary>
+    public static Metrics Evaluate(IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members)
     {
-        if (samples.Count == 0) throw new SpeechEmotionException("The test side is empty: nothing to evaluate.");
-        int maxSteps = samples.Max(s => s.Input.Steps);
-        var batcher = new Batcher(maxSteps, Math.Min(64, samples.Count), bundle.Model.Config.InputSize);
-        var probabilities = Trainer.Predict(bundle.Model, batcher, samples, out _);
-        var predicted = Enumerable.Range(0, samples.Count).Select(i => Trainer.Argmax(probabilities, i, bundle.Labels.Count)).ToList();
-        return Metrics.From(bundle.Labels, samples.Select(s => s.Label).ToList(), predicted);
+        if (members.Count == 0) throw new SpeechEmotionException("No model to evaluate.");
+        var (first, reference) = members[0];
+        if (reference.Count == 0) throw new SpeechEmotionException("The test side is empty: nothing to evaluate.");
+        int classes = first.Labels.Count;
+        var mean = new float[reference.Count * classes];
+        foreach (var (bundle, samples) in members)
+        {
+            if (!bundle.Labels.SequenceEqual(first.Labels))
+                throw new SpeechEmotionException($"Models in an ensemble must share their labels: [{string.Join(", ", first.Labels)}] vs [{string.Join(", ", bundle.Labels)}].");
+            if (samples.Count != reference.Count || samples.Where((s, i) => s.Path != reference[i].Path).Any())
+                throw new SpeechEmotionException("Models in an ensemble must be scored on the same test utterances.");
+            var batcher = new Batcher(samples.Max(s => s.Input.Steps), Math.Min(64, samples.Count), bundle.Model.Config.InputSize);
+            var probabilities = Trainer.Predict(bundle.Model, batcher, samples, out _);
+            for (int i = 0; i < mean.Length; i++) mean[i] += probabilities[i] / members.Count;
+        }
+        var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, classes)).ToList();
+        return Metrics.From(first.Labels, reference.Select(s => s.Label).ToList(), predicted);
     }
 
     private static void SaveCheckpoint(string path, SequenceClassifier model, TrainingState state, Rng rng, TrainRunOptions options)

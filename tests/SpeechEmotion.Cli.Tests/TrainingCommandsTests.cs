@@ -54,6 +54,21 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("UAR", output);
     }
 
+    /// <summary>Two copies of one model average to the same probabilities: the ensemble scores as the model does.</summary>
+    [Fact]
+    public void EvaluateScoresAnEnsembleOfModels()
+    {
+        string model = Path.Combine(run.Run, "model.safetensors"), copy = Path.Combine(run.Root, "copy.safetensors"), json = Path.Combine(run.Root, "ensemble.json");
+        File.Copy(model, copy, overwrite: true);
+        var (exit, output, error) = CliRunner.Run("evaluate", "--model", model, "--model", copy, "--data", run.Data,
+            "--json", json, "--cache", Path.Combine(run.Root, "cache"));
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("ensemble of 2 models", output);
+        using var trained = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json")));
+        using var evaluated = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(trained.RootElement.GetProperty("confusion").ToString(), evaluated.RootElement.GetProperty("confusion").ToString());
+    }
+
     [Fact]
     public void PredictLabelsFilesAndFoldersAndReportsBadOnes()
     {
@@ -132,9 +147,11 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--epochs", "0");
         Assert.Equal(2, exit);
         Assert.Contains("--epochs must be in 1…100000, got 0", error);
-        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "BOB");
+        string failedRun = Path.Combine(run.Root, "failed-run");
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "BOB", "--out", failedRun);
         Assert.Equal(2, exit);
         Assert.Contains("'BOB' is not in the corpus", error);
+        Assert.False(Directory.Exists(failedRun), "a run that failed on its data must not leave an empty run folder");
         (exit, _, error) = CliRunner.Run("evaluate", "--model", Path.Combine(run.Root, "missing.safetensors"));
         Assert.Equal(2, exit);
         Assert.Contains("file not found", error);

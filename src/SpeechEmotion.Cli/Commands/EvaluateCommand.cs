@@ -5,13 +5,18 @@ namespace SpeechEmotion.Cli.Commands;
 
 /// <summary>
 /// <c>ser evaluate --model FILE</c>: scores the test side of the split the model was trained on (protocol, seed
-/// and test speaker come from the model unless given), as a terminal table and optionally JSON.
+/// and test speaker come from the (first) model unless given), as a terminal table and optionally JSON. Several
+/// <c>--model</c>s are scored as an ensemble: their class probabilities averaged.
 /// </summary>
 public static class EvaluateCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model") { Description = "A model.safetensors written by ser train.", Required = true };
+        var model = new Option<string[]>("--model")
+        {
+            Description = "A model.safetensors written by ser train; give it several times to score the ensemble (probabilities averaged).",
+            Required = true,
+        };
         var data = CommonOptions.Data();
         var protocol = new Option<string?>("--protocol") { Description = "random, speaker or word (default: the model's own)." };
         var testSpeaker = CommonOptions.TestSpeaker();
@@ -22,20 +27,30 @@ public static class EvaluateCommand
         var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, seed, json, cache, threads };
         command.SetAction(parse =>
         {
-            var bundle = ModelBundle.Load(parse.GetValue(model)!);
-            var trained = bundle.Split;
+            var paths = parse.GetValue(model)!;
+            var bundles = paths.Select(ModelBundle.Load).ToList();
+            var trained = bundles[0].Split;
             var split = CommonOptions.ParseSplit(parse.GetValue(protocol) ?? trained.Protocol.ToString(),
                 parse.GetValue(testSpeaker) ?? (parse.GetValue(protocol) is null ? trained.TestSpeaker : null), parse.GetValue(seed) ?? trained.Seed);
-            if (split != trained)
-                error.WriteLine($"note: the model was trained on the {Describe(trained)} split; scoring the {Describe(split)} split, whose test side it may have seen.");
-            var prepared = Experiment.Prepare(DataLocation.Resolve(parse.GetValue(data)), bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
-                bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics);
-            foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");
-            var metrics = TrainingRun.Evaluate(bundle, prepared.Test);
-            MetricsTable.Write(output, metrics, $"Test side ({Describe(split)}, {metrics.Count} utterances)");
+            var root = DataLocation.Resolve(parse.GetValue(data));
+            var members = new List<(ModelBundle, IReadOnlyList<Sample>)>();
+            for (int m = 0; m < bundles.Count; m++)
+            {
+                var bundle = bundles[m];
+                if (bundle.Split != split)
+                    error.WriteLine($"note: {paths[m]} was trained on the {Describe(bundle.Split)} split; scoring the {Describe(split)} split, whose test side it may have seen.");
+                var prepared = Experiment.Prepare(root, bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
+                    bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics);
+                if (m == 0) foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");
+                members.Add((bundle, prepared.Test));
+            }
+            var metrics = TrainingRun.Evaluate(members);
+            var bundleForJson = bundles[0];
+            string ensemble = bundles.Count > 1 ? $", ensemble of {bundles.Count} models" : "";
+            MetricsTable.Write(output, metrics, $"Test side ({Describe(split)}, {metrics.Count} utterances{ensemble})");
             if (parse.GetValue(json) is { } path)
             {
-                Core.IO.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundle.Recipe.Kind.ToString().ToLowerInvariant()));
+                Core.IO.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundleForJson.Recipe.Kind.ToString().ToLowerInvariant()));
                 output.WriteLine($"Metrics written to {path}");
             }
             return CliApp.Ok;
