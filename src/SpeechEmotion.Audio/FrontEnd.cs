@@ -73,6 +73,7 @@ public sealed class FrontEnd
 
     private readonly MfccExtractor _mfcc;
     private readonly Resampler _resampler = new();
+    private MfccExtractor? _warped; // the last VTLP factor asked for (a corpus pass uses one)
 
     public FrontEnd(FrontEndSettings settings, long maxFileBytes = AudioReader.DefaultMaxBytes)
     {
@@ -115,11 +116,13 @@ public sealed class FrontEnd
         return resampled[begin..end];
     }
 
-    public Features Extract(AudioClip clip, string name, double speed = 1.0)
+    /// <param name="warp">Vocal-tract-length perturbation of the filter bank (1 = none), a training-time augmentation.</param>
+    public Features Extract(AudioClip clip, string name, double speed = 1.0, double warp = 1.0)
     {
         float[] samples = Prepare(clip, name, speed);
         int c = Settings.Coefficients;
-        float[] mfcc = _mfcc.Compute(samples, out int frames);
+        var extractor = warp == 1.0 ? _mfcc : _warped?.WarpFactor == warp ? _warped : _warped = new MfccExtractor(Settings.Mfcc, warp);
+        float[] mfcc = extractor.Compute(samples, out int frames);
         if (!Settings.Deltas) return new Features(mfcc, frames, c);
         float[] d1 = Deltas.Compute(mfcc, frames, c, 1), d2 = Deltas.Compute(mfcc, frames, c, 2);
         int width = 3 * c;

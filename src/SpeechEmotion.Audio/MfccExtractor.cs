@@ -1,5 +1,6 @@
 using NWaves.Filters.Fda;
 using NWaves.Transforms;
+using SpeechEmotion.Core;
 
 namespace SpeechEmotion.Audio;
 
@@ -18,12 +19,19 @@ public sealed class MfccExtractor
     private readonly float[] _window, _frame, _power, _mel;
     private readonly (int First, int End)[] _bandRanges; // each mel filter's non-zero bins: applying it costs its width, not n_fft/2 + 1
 
-    public MfccExtractor(MfccOptions options)
+    /// <param name="warp">
+    /// Vocal-tract-length perturbation factor (1 = none): the filter bank reads the spectrum on a warped frequency
+    /// axis, as if formants were scaled by the factor, without changing pitch or tempo (see <see cref="Warp"/>).
+    /// </param>
+    public MfccExtractor(MfccOptions options, double warp = 1.0)
     {
+        if (!(warp >= 0.8 && warp <= 1.25)) throw new OptionsException($"VTLP warp factor must be in [0.8, 1.25], got {warp}.");
         Options = options;
+        WarpFactor = warp;
         _fft = new RealFft(options.FftSize);
         _dct = new Dct2(options.MelBands);
         _melBank = FilterBanks.MelBankSlaney(options.MelBands, options.FftSize, options.SampleRate, options.LowFrequency, options.HighFrequency, normalizeGain: true);
+        if (warp != 1.0) _melBank = WarpBank(_melBank, options, warp);
         _bandRanges = _melBank.Select(band =>
         {
             int first = Array.FindIndex(band, w => w != 0f), last = Array.FindLastIndex(band, w => w != 0f);
@@ -38,6 +46,40 @@ public sealed class MfccExtractor
     }
 
     public MfccOptions Options { get; }
+    public double WarpFactor { get; }
+
+    /// <summary>Boundary frequency of the piecewise-linear warp (Jaitly &amp; Hinton 2013 use 4,800 Hz).</summary>
+    public const double WarpBoundaryHz = 4800;
+
+    /// <summary>
+    /// Jaitly &amp; Hinton's VTLP warp of frequency f (Hz) by α, for Nyquist frequency <paramref name="nyquist"/>:
+    /// f·α up to F = 4,800·min(α, 1)/α, then the straight line to (nyquist, nyquist), so the axis stays within range.
+    /// </summary>
+    public static double Warp(double f, double alpha, double nyquist)
+    {
+        double boundary = WarpBoundaryHz * Math.Min(alpha, 1) / alpha;
+        if (f <= boundary) return f * alpha;
+        return nyquist - (nyquist - WarpBoundaryHz * Math.Min(alpha, 1)) / (nyquist - boundary) * (nyquist - f);
+    }
+
+    /// <summary>Filter m's weight at FFT bin k becomes its weight at the warped frequency of k (linear between bins).</summary>
+    private static float[][] WarpBank(float[][] bank, MfccOptions options, double alpha)
+    {
+        int bins = options.FftSize / 2 + 1;
+        double binHz = (double)options.SampleRate / options.FftSize, nyquist = options.SampleRate / 2.0;
+        return bank.Select(band =>
+        {
+            var warped = new float[bins];
+            for (int k = 0; k < bins; k++)
+            {
+                double position = Math.Min(bins - 1, Warp(k * binHz, alpha, nyquist) / binHz);
+                int low = (int)position, high = Math.Min(bins - 1, low + 1);
+                double t = position - low;
+                warped[k] = (float)((1 - t) * band[low] + t * band[high]);
+            }
+            return warped;
+        }).ToArray();
+    }
 
     /// <summary>samples at Options.SampleRate → MFCCs [frames × Coefficients], frames in time order, row-major.</summary>
     public float[] Compute(ReadOnlySpan<float> samples, out int frames)

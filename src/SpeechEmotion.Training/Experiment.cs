@@ -59,16 +59,18 @@ public static class Experiment
         foreach (var entry in parts)
             Add(entry.Part, entry.Utterance, features[entry.Utterance], speakerStats?[entry.Utterance.Speaker]);
 
-        // Speed-perturbed copies of the training side — its training and validation parts both — each (speaker,
+        // Speed-perturbed and VTLP-warped copies of the training side — its training and validation parts both — each (speaker,
         // factor) normalised as a voice of its own. Perturbed validation copies make model selection prefer what
         // carries over to another voice, still without touching the test side.
         var trainSide = parts.Where(e => e.Part != Part.Test).ToDictionary(e => e.Utterance, e => e.Part);
         var trainUtterances = trainSide.Keys.ToList();
-        foreach (double factor in recipe.SpeedFactors)
+        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Variant: "speed=" + Invariant(f)))
+            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Variant: "vtlp=" + Invariant(a))));
+        foreach (var (speed, warp, variant) in perturbations)
         {
-            string variant = "speed=" + factor.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
             var augmentedCache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
-            var augmented = FeatureExtraction.ExtractAll(trainUtterances, recipe.FrontEnd, augmentedCache, threads, progress: progress, cancellation: cancellation, speed: factor);
+            var augmented = FeatureExtraction.ExtractAll(trainUtterances, recipe.FrontEnd, augmentedCache, threads, progress: progress, cancellation: cancellation,
+                speed: speed, warp: warp);
             var voiceStats = recipe.Normalization == NormalizationMode.Speaker
                 ? augmented.Utterances.Select((u, i) => (u.Speaker, Features: augmented.Features[i])).GroupBy(x => x.Speaker)
                     .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
@@ -79,6 +81,8 @@ public static class Experiment
         return new PreparedData(labels, entries, extraction.Problems, index.Warnings, extraction, trainStats,
             samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);
     }
+
+    private static string Invariant(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Seed recipe: the mean vector standardised with the training side's statistics of mean vectors.</summary>
     public static Sequence Standardize(Sequence sequence, FeatureStats stats)

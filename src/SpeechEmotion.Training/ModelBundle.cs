@@ -8,7 +8,13 @@ using SpeechEmotion.Training.Corpus;
 namespace SpeechEmotion.Training;
 
 /// <summary>How a model was trained: enough for <c>ser evaluate</c> to rebuild the exact test side.</summary>
-public sealed record SplitInfo(Protocol Protocol, ulong Seed, string? TestSpeaker);
+public sealed record SplitInfo(Protocol Protocol, ulong Seed, string? TestSpeaker)
+{
+    /// <summary>Whether both splits hold out the same utterances: the speaker protocol's test side is the whole test
+    /// speaker whatever the seed (the seed only draws the validation part); the others draw it from the seed.</summary>
+    public bool SameTestSide(SplitInfo other) =>
+        Protocol == other.Protocol && TestSpeaker == other.TestSpeaker && (Protocol == Protocol.Speaker || Seed == other.Seed);
+}
 
 /// <summary>
 /// A model file with everything needed to use it: the classifier, its labels, the recipe (front-end settings,
@@ -24,6 +30,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             ["recipe"] = Recipe.Kind.ToString().ToLowerInvariant(),
             ["normalization"] = Recipe.Normalization.ToString().ToLowerInvariant(),
             ["augment"] = string.Join(',', Recipe.SpeedFactors.Select(f => f.ToString("R", CultureInfo.InvariantCulture))),
+            ["vtlp"] = string.Join(',', Recipe.WarpFactors.Select(f => f.ToString("R", CultureInfo.InvariantCulture))),
             ["statistics"] = Statistics.Serialize(),
             ["protocol"] = Split.Protocol.ToString().ToLowerInvariant(),
             ["seed"] = Split.Seed.ToString(CultureInfo.InvariantCulture),
@@ -44,6 +51,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             var recipe = new Recipe(kind, FrontEndSettings.Parse(Get("frontend")), normalization, loaded.Model.Config)
             {
                 SpeedFactors = loaded.Metadata.TryGetValue("augment", out var augment) ? RecipeOverrides.ParseSpeeds(augment) : [],
+                WarpFactors = loaded.Metadata.TryGetValue("vtlp", out var vtlp) ? RecipeOverrides.ParseWarps(vtlp) : [],
             };
             var split = new SplitInfo(Splits.ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
                 Get("test_speaker") is { Length: > 0 } speaker ? speaker : null);

@@ -20,6 +20,9 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
     /// <summary>Speed-perturbation factors whose copies of the training side are added (training only; empty = none).</summary>
     public IReadOnlyList<double> SpeedFactors { get; init; } = [];
 
+    /// <summary>Vocal-tract-length perturbation factors whose copies of the training side are added (empty = none).</summary>
+    public IReadOnlyList<double> WarpFactors { get; init; } = [];
+
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
         var o = overrides ?? new RecipeOverrides();
@@ -27,13 +30,13 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
         {
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
-                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [] };
+                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [] };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
             new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? 64, layers: 1, bidirectional: true, PoolingKind.Mean, [64], classes, dropout: 0.3f))
-        { SpeedFactors = o.SpeedFactors ?? [] };
+        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [] };
     }
 
     public static RecipeKind ParseKind(string text) => text.ToLowerInvariant() switch
@@ -70,8 +73,16 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
 }
 
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
-public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null)
+public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
+    IReadOnlyList<double>? WarpFactors = null)
 {
+    public static IReadOnlyList<double> ParseWarps(string text)
+    {
+        if (text is "" or "none") return [];
+        return text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var a) && a >= 0.8 && a <= 1.25 && a != 1
+            ? a : throw new OptionsException($"--vtlp takes warp factors in [0.8, 1.25] other than 1, comma-separated (e.g. 0.9,1.1); got '{part}'.")).ToList();
+    }
+
     public static IReadOnlyList<double> ParseSpeeds(string text)
     {
         if (text is "" or "none") return [];

@@ -148,6 +148,7 @@ public static class TrainingRun
         o.Hidden is { } h ? $"hidden={h}" : null,
         o.Normalization is { } n ? $"normalization={n.ToString().ToLowerInvariant()}" : null,
         o.SpeedFactors is { Count: > 0 } f ? "augment=" + string.Join(',', f.Select(x => x.ToString("R", CultureInfo.InvariantCulture))) : null,
+        o.WarpFactors is { Count: > 0 } w ? "vtlp=" + string.Join(',', w.Select(x => x.ToString("R", CultureInfo.InvariantCulture))) : null,
     }.Where(x => x is not null));
 
     /// <summary>Reads back what <see cref="Overrides(RecipeOverrides?)"/> wrote.</summary>
@@ -158,7 +159,8 @@ public static class TrainingRun
             fields.TryGetValue("n_mfcc", out var c) ? int.Parse(c, CultureInfo.InvariantCulture) : null,
             fields.TryGetValue("hidden", out var h) ? int.Parse(h, CultureInfo.InvariantCulture) : null,
             fields.TryGetValue("normalization", out var n) ? RecipeOverrides.ParseNormalization(n) : null,
-            fields.TryGetValue("augment", out var a) ? RecipeOverrides.ParseSpeeds(a) : null);
+            fields.TryGetValue("augment", out var a) ? RecipeOverrides.ParseSpeeds(a) : null,
+            fields.TryGetValue("vtlp", out var w) ? RecipeOverrides.ParseWarps(w) : null);
     }
 
     /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>

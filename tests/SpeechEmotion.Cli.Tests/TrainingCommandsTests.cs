@@ -135,6 +135,27 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Equal(File.ReadAllText(Path.Combine(straight, "metrics.json")), File.ReadAllText(Path.Combine(resumed, "metrics.json")));
     }
 
+    /// <summary>
+    /// Speed-perturbed and VTLP-warped copies join the training side (three times the utterances for one factor of
+    /// each), the model remembers both, and a resume of that run continues with the same augmentation.
+    /// </summary>
+    [Fact]
+    public void AugmentedTrainingAddsPerturbedCopiesAndTheModelRemembersThem()
+    {
+        string dir = Path.Combine(run.Root, "augmented"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+            "--cache", cache, "--seed", "3", "--augment", "0.9", "--vtlp", "1.1");
+        Assert.True(exit == 0, output + error);
+        int Count(string text) => int.Parse(System.Text.RegularExpressions.Regex.Match(text, @"on (\d+) utterances").Groups[1].Value);
+        Assert.Equal(3 * Count(run.Result.Output), Count(output));
+        (exit, output, error) = CliRunner.Run("inspect", "--model", Path.Combine(dir, "model.safetensors"));
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("augmentation  speed 0.9; VTLP 1.1", output);
+        (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(3 * Count(run.Result.Output), Count(output));
+    }
+
     [Fact]
     public void BadOptionsAndMissingDataGiveAClearMessage()
     {
@@ -144,6 +165,9 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "sideways");
         Assert.Equal(2, exit);
         Assert.Contains("--protocol must be random, speaker or word, got 'sideways'", error);
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--vtlp", "0.9,2");
+        Assert.Equal(2, exit);
+        Assert.Contains("--vtlp takes warp factors in [0.8, 1.25]", error);
         (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--epochs", "0");
         Assert.Equal(2, exit);
         Assert.Contains("--epochs must be in 1…100000, got 0", error);

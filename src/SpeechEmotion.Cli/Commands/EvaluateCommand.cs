@@ -37,7 +37,7 @@ public static class EvaluateCommand
             for (int m = 0; m < bundles.Count; m++)
             {
                 var bundle = bundles[m];
-                if (bundle.Split != split)
+                if (!bundle.Split.SameTestSide(split))
                     error.WriteLine($"note: {paths[m]} was trained on the {Describe(bundle.Split)} split; scoring the {Describe(split)} split, whose test side it may have seen.");
                 var prepared = Experiment.Prepare(root, bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
                     bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics);

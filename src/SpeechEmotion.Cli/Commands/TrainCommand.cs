@@ -31,8 +31,9 @@ public static class TrainCommand
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker (frames default) or utterance: how features are standardised; none looks at labels." };
         var stopOnError = new Option<bool>("--stop-on-error") { Description = "Stop at the first unreadable audio file instead of reporting it and going on." };
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
+        var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, stopOnError };
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -58,7 +59,8 @@ public static class TrainCommand
                     $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : "-" + split.TestSpeaker)}");
                 var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                     parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
-                    parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null);
+                    parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
+                    parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null);
                 options = new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                     parse.GetValue(stopOnError));
             }

@@ -16,7 +16,7 @@ public static class FeatureExtraction
 {
     public static ExtractionResult ExtractAll(IReadOnlyList<Utterance> utterances, FrontEndSettings settings, FeatureCache? cache,
         int threads = 0, bool stopOnError = false, Action<int, int>? progress = null, CancellationToken cancellation = default,
-        long maxFileBytes = AudioReader.DefaultMaxBytes, double speed = 1.0)
+        long maxFileBytes = AudioReader.DefaultMaxBytes, double speed = 1.0, double warp = 1.0)
     {
         var features = new Audio.Features?[utterances.Count];
         var problems = new CorpusProblem?[utterances.Count];
@@ -53,7 +53,7 @@ public static class FeatureExtraction
                 }
                 else
                 {
-                    var result = frontEnd.Extract(AudioReader.Decode(bytes, path), path, speed);
+                    var result = frontEnd.Extract(AudioReader.Decode(bytes, path), path, speed, warp);
                     cache?.Put(hash, result);
                     features[i] = result;
                     Interlocked.Increment(ref computed);

@@ -1,0 +1,26 @@
+using SpeechEmotion.Training;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Training.Tests;
+
+public class SplitInfoTests
+{
+    [Fact]
+    public void TheSpeakerProtocolHoldsOutTheSameSideWhateverTheSeed()
+    {
+        var yaf1 = new SplitInfo(Protocol.Speaker, 1, "YAF");
+        Assert.True(yaf1.SameTestSide(new SplitInfo(Protocol.Speaker, 7, "YAF")));
+        Assert.False(yaf1.SameTestSide(new SplitInfo(Protocol.Speaker, 1, "OAF")));
+        Assert.False(yaf1.SameTestSide(new SplitInfo(Protocol.Random, 1, null)));
+    }
+
+    [Theory]
+    [InlineData(Protocol.Random)]
+    [InlineData(Protocol.Word)]
+    public void OtherProtocolsDrawTheTestSideFromTheSeed(Protocol protocol)
+    {
+        var split = new SplitInfo(protocol, 1, null);
+        Assert.True(split.SameTestSide(new SplitInfo(protocol, 1, null)));
+        Assert.False(split.SameTestSide(new SplitInfo(protocol, 2, null)));
+    }
+}
