@@ -92,6 +92,28 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Matches(@"OAF_w\d_sad\.wav: \w+ \(\d+\.\d %\)", output);
     }
 
+    /// <summary>
+    /// The default model normalises per speaker: a file alone gets exactly the probabilities it gets among others
+    /// (training-side statistics), and --one-speaker standardises the files given with their own statistics.
+    /// </summary>
+    [Fact]
+    public void PredictionOfAFileDoesNotDependOnTheFilesGivenWithIt()
+    {
+        string model = Path.Combine(run.Run, "model.safetensors");
+        string folder = Path.Combine(run.Data, "OAF_sad");
+        string first = Directory.GetFiles(folder).Order(StringComparer.Ordinal).First();
+        static Dictionary<string, string> ByFile(string json) => JsonDocument.Parse(json).RootElement.EnumerateArray()
+            .ToDictionary(e => Path.GetFileName(e.GetProperty("file").GetString()!), e => e.GetProperty("probabilities").ToString());
+        var (exit, together, error) = CliRunner.Run("predict", "--model", model, folder, "--json");
+        Assert.True(exit == 0, error);
+        (exit, var alone, error) = CliRunner.Run("predict", "--model", model, first, "--json");
+        Assert.True(exit == 0, error);
+        Assert.Equal(ByFile(together)[Path.GetFileName(first)], ByFile(alone)[Path.GetFileName(first)]);
+        (exit, var asOneVoice, error) = CliRunner.Run("predict", "--model", model, folder, "--json", "--one-speaker");
+        Assert.True(exit == 0, error);
+        Assert.NotEqual(ByFile(together)[Path.GetFileName(first)], ByFile(asOneVoice)[Path.GetFileName(first)]);
+    }
+
     [Fact]
     public void InspectShowsTheModel()
     {

@@ -11,7 +11,8 @@ namespace SpeechEmotion.Cli.Commands;
 /// <summary>
 /// <c>ser predict --model FILE PATH…</c>: the label and every class probability for each file (folders are searched
 /// recursively). A file that cannot be read is reported and the rest go on; the exit code is 2 if any failed.
-/// Under speaker normalisation the files given together are standardised as one speaker.
+/// Under speaker normalisation each file is standardised with the training side's statistics, unless
+/// <c>--one-speaker</c> says the files are one voice (then with their own).
 /// </summary>
 public static class PredictCommand
 {
@@ -20,7 +21,11 @@ public static class PredictCommand
         var model = new Option<string>("--model") { Description = "A model.safetensors written by ser train.", Required = true };
         var paths = new Argument<string[]>("PATH") { Description = "Audio files or folders.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print JSON: [{\"file\", \"label\", \"probabilities\": {label: p}}]." };
-        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json };
+        var oneSpeaker = new Option<bool>("--one-speaker")
+        {
+            Description = "The files are many recordings of one voice: standardise them with their own statistics (models with speaker normalisation).",
+        };
+        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker };
         command.SetAction(parse =>
         {
             var bundle = ModelBundle.Load(parse.GetValue(model)!);
@@ -33,10 +38,10 @@ public static class PredictCommand
                 try { readable.Add((file, frontEnd.Extract(file))); }
                 catch (AudioException e) { error.WriteLine($"error: {e.Message}"); failed++; }
             }
-            if (bundle.Recipe.Normalization == NormalizationMode.Speaker)
-                error.WriteLine($"note: this model standardises features per speaker; the {readable.Count} file(s) given are taken as one speaker, " +
-                    "which is reliable only for many recordings of one voice across emotions. For single files use a model trained with --normalization utterance.");
-            var results = Predictor.Predict(bundle, readable.Select(r => r.Features).ToList());
+            bool asOneSpeaker = parse.GetValue(oneSpeaker);
+            if (asOneSpeaker && bundle.Recipe.Normalization != NormalizationMode.Speaker)
+                throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{bundle.Recipe.Normalization.ToString().ToLowerInvariant()}'.");
+            var results = Predictor.Predict(bundle, readable.Select(r => r.Features).ToList(), asOneSpeaker);
             if (parse.GetValue(json)) WriteJson(output, bundle.Labels, readable.Select(r => r.Path).ToList(), results);
             else
                 for (int i = 0; i < readable.Count; i++)
