@@ -338,8 +338,9 @@ public sealed class LstmWorkspace
 }
 
 /// <summary>
-/// One time step of one direction, split by hidden units (forward) or batch rows (backward, or a forward whose H does not split in whole panels): a work item runs the recurrent product for its rows and
-/// then their gate math (forward), or their cell backward and then dh' for them (backward). One pool run per
+/// One time step of one direction, split by hidden units (forward) or batch rows (backward, or a forward whose H
+/// does not split in whole panels): a work item runs the recurrent product for its share and then its gate math
+/// (forward), or its rows' cell backward and then dh' for them (backward). One pool run per
 /// step, no serial elementwise phase, and each row's arithmetic is the same whichever thread runs it.
 /// The pointers are set by <see cref="Lstm"/> inside its <c>fixed</c> blocks, for the duration of one run.
 /// </summary>
