@@ -109,6 +109,9 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         (exit, var alone, error) = CliRunner.Run("predict", "--model", model, first, "--json");
         Assert.True(exit == 0, error);
         Assert.Equal(ByFile(together)[Path.GetFileName(first)], ByFile(alone)[Path.GetFileName(first)]);
+        (exit, var twice, error) = CliRunner.Run("predict", "--model", model, "--model", model, first, "--json");
+        Assert.True(exit == 0, error); // an ensemble of one model twice predicts as the model
+        Assert.Equal(ByFile(alone)[Path.GetFileName(first)], ByFile(twice)[Path.GetFileName(first)]);
         (exit, var asOneVoice, error) = CliRunner.Run("predict", "--model", model, folder, "--json", "--one-speaker");
         Assert.True(exit == 0, error);
         Assert.NotEqual(ByFile(together)[Path.GetFileName(first)], ByFile(asOneVoice)[Path.GetFileName(first)]);

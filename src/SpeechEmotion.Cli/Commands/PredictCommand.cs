@@ -11,6 +11,7 @@ namespace SpeechEmotion.Cli.Commands;
 /// <summary>
 /// <c>ser predict --model FILE PATH…</c>: the label and every class probability for each file (folders are searched
 /// recursively). A file that cannot be read is reported and the rest go on; the exit code is 2 if any failed.
+/// Several <c>--model</c>s (same labels and front end) predict as an ensemble: their probabilities averaged.
 /// Under speaker normalisation each file is standardised with the training side's statistics, unless
 /// <c>--one-speaker</c> says the files are one voice (then with their own).
 /// </summary>
@@ -18,7 +19,11 @@ public static class PredictCommand
 {
     public static Command Create(TextWriter output, TextWriter error)
     {
-        var model = new Option<string>("--model") { Description = "A model.safetensors written by ser train.", Required = true };
+        var model = new Option<string[]>("--model")
+        {
+            Description = "A model.safetensors written by ser train; give it several times to predict with the ensemble (probabilities averaged).",
+            Required = true,
+        };
         var paths = new Argument<string[]>("PATH") { Description = "Audio files or folders.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print JSON: [{\"file\", \"label\", \"probabilities\": {label: p}}]." };
         var oneSpeaker = new Option<bool>("--one-speaker")
@@ -28,7 +33,16 @@ public static class PredictCommand
         var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker };
         command.SetAction(parse =>
         {
-            var bundle = ModelBundle.Load(parse.GetValue(model)!);
+            var modelPaths = parse.GetValue(model)!;
+            var bundles = modelPaths.Select(ModelBundle.Load).ToList();
+            var bundle = bundles[0];
+            for (int m = 1; m < bundles.Count; m++)
+            {
+                if (!bundles[m].Labels.SequenceEqual(bundle.Labels))
+                    throw new OptionsException($"{modelPaths[m]} has labels [{string.Join(", ", bundles[m].Labels)}], {modelPaths[0]} has [{string.Join(", ", bundle.Labels)}]: an ensemble needs the same labels.");
+                if (bundles[m].Recipe.FrontEnd.Serialize() != bundle.Recipe.FrontEnd.Serialize())
+                    throw new OptionsException($"{modelPaths[m]} and {modelPaths[0]} compute different features ({bundles[m].Recipe.FrontEnd.Serialize()} vs {bundle.Recipe.FrontEnd.Serialize()}): an ensemble needs the same front end.");
+            }
             var files = Expand(parse.GetValue(paths)!);
             var frontEnd = new FrontEnd(bundle.Recipe.FrontEnd);
             var readable = new List<(string Path, Features Features)>();
@@ -39,9 +53,16 @@ public static class PredictCommand
                 catch (AudioException e) { error.WriteLine($"error: {e.Message}"); failed++; }
             }
             bool asOneSpeaker = parse.GetValue(oneSpeaker);
-            if (asOneSpeaker && bundle.Recipe.Normalization != NormalizationMode.Speaker)
+            if (asOneSpeaker && bundles.All(b => b.Recipe.Normalization != NormalizationMode.Speaker))
                 throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{bundle.Recipe.Normalization.ToString().ToLowerInvariant()}'.");
-            var results = Predictor.Predict(bundle, readable.Select(r => r.Features).ToList(), asOneSpeaker);
+            var features = readable.Select(r => r.Features).ToList();
+            var results = Predictor.Predict(bundle, features, asOneSpeaker).ToList();
+            foreach (var member in bundles.Skip(1))
+            {
+                var more = Predictor.Predict(member, features, asOneSpeaker);
+                for (int i = 0; i < results.Count; i++) System.Numerics.Tensors.TensorPrimitives.Add(results[i], more[i], results[i]);
+            }
+            if (bundles.Count > 1) foreach (var p in results) System.Numerics.Tensors.TensorPrimitives.Divide(p, bundles.Count, p);
             if (parse.GetValue(json)) WriteJson(output, bundle.Labels, readable.Select(r => r.Path).ToList(), results);
             else
                 for (int i = 0; i < readable.Count; i++)

@@ -211,6 +211,17 @@ public static class Gemm
     /// </summary>
     [ThreadStatic] private static float[]? t_packedA;
 
+    /// <summary>
+    /// Allocates this thread's packing buffers if it has none yet. Every GEMM calls it, whatever it packs, and pool
+    /// workers call it when they start, so which thread happens to claim which work item never decides when the
+    /// allocation happens: a warmed-up training step allocates nothing.
+    /// </summary>
+    internal static void EnsureThreadBuffers()
+    {
+        t_packedA ??= new float[TilesPerBand * KBlock * RowsPerTile];
+        t_packedB ??= new float[KBlock * MaxPanelWidth];
+    }
+
     /// <summary>One K block of one panel of B, contiguous (per thread).</summary>
     [ThreadStatic] private static float[]? t_packedB;
 
@@ -257,8 +268,9 @@ public static class Gemm
             int jStart = block * _panelsPerBlock * _panelWidth, jEnd = Math.Min(_n, jStart + _panelsPerBlock * _panelWidth);
             int tileStart = band * TilesPerBand, tileEnd = Math.Min(_rowTiles, tileStart + TilesPerBand);
             bool packA = _strideP != 1;
-            float[]? aBuffer = packA ? t_packedA ??= new float[TilesPerBand * KBlock * RowsPerTile] : null;
-            float[] bBuffer = t_packedB ??= new float[KBlock * MaxPanelWidth];
+            EnsureThreadBuffers();
+            float[]? aBuffer = packA ? t_packedA : null;
+            float[] bBuffer = t_packedB!;
             float* edgeC = stackalloc float[RowsPerTile * MaxPanelWidth];
             fixed (float* packedA = aBuffer, packedB = bBuffer)
             {

@@ -106,6 +106,7 @@ public sealed class WorkerPool : IDisposable
 
     private void WorkerLoop()
     {
+        Gemm.EnsureThreadBuffers();
         while (true)
         {
             _start.Wait();
