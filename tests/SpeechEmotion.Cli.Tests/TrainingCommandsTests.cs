@@ -181,6 +181,33 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Equal(3 * Count(run.Result.Output), Count(output));
     }
 
+    /// <summary>--seeds trains one model per seed and scores their ensemble; evaluate with the members agrees.</summary>
+    [Fact]
+    public void TrainingWithSeveralSeedsScoresTheirEnsemble()
+    {
+        string dir = Path.Combine(run.Root, "ensemble"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "YAF",
+            "--seeds", "1-2", "--epochs", "2", "--batch", "16", "--cache", cache, "--out", dir);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("Ensemble of 2 seeds (1, 2)", output);
+        using var ensemble = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "ensemble.json")));
+        Assert.Equal("[1,2]", ensemble.RootElement.GetProperty("seeds").ToString().Replace(" ", "").Replace("\n", "").Replace("\r", ""));
+        string json = Path.Combine(run.Root, "ensemble-evaluated.json");
+        (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(dir, "seed-1", "model.safetensors"),
+            "--model", Path.Combine(dir, "seed-2", "model.safetensors"), "--data", run.Data, "--cache", cache, "--json", json);
+        Assert.True(exit == 0, output + error);
+        Assert.DoesNotContain("may have seen", error); // the speaker protocol's test side does not depend on the seed
+        using var evaluated = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(ensemble.RootElement.GetProperty("confusion").ToString(), evaluated.RootElement.GetProperty("confusion").ToString());
+
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--seeds", "1,2", "--out", Path.Combine(run.Root, "no-ensemble"));
+        Assert.Equal(2, exit);
+        Assert.Contains("--seeds needs --protocol speaker", error);
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "YAF", "--seeds", "7");
+        Assert.Equal(2, exit);
+        Assert.Contains("--seeds needs 2 to 50 distinct seeds", error);
+    }
+
     [Fact]
     public void BadOptionsAndMissingDataGiveAClearMessage()
     {

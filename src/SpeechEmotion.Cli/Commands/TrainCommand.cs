@@ -31,15 +31,25 @@ public static class TrainCommand
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker (frames default) or utterance: how features are standardised; none looks at labels." };
         var stopOnError = new Option<bool>("--stop-on-error") { Description = "Stop at the first unreadable audio file instead of reporting it and going on." };
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
+        var seeds = new Option<string?>("--seeds")
+        {
+            Description = "Train one model per seed (e.g. 1,2,3,4,5) into <out>/seed-N and score their ensemble (speaker protocol only).",
+        };
         var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, stopOnError };
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, seeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
         int Run(ParseResult parse, CancellationToken cancellation)
         {
             string? resumeDir = parse.GetValue(resume);
+            if (parse.GetValue(seeds) is { } seedList)
+            {
+                if (resumeDir is not null) throw new OptionsException("--seeds cannot be combined with --resume: resume each seed-N folder of the ensemble on its own.");
+                if (parse.GetValue(seed) != 1) throw new OptionsException("--seeds and --seed exclude each other: --seeds lists every seed of the ensemble.");
+                return RunEnsemble(parse, ParseSeeds(seedList), cancellation);
+            }
             TrainRunOptions options;
             if (resumeDir is not null)
             {
@@ -52,29 +62,88 @@ public static class TrainCommand
             }
             else
             {
-                var kind = Recipe.ParseKind(parse.GetValue(recipe)!);
-                var split = CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), parse.GetValue(seed));
-                var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
-                string dir = parse.GetValue(outDir) ?? Path.Combine(DataLocation.RepositoryRoot(Directory.GetCurrentDirectory()) ?? ".", "runs",
-                    $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : "-" + split.TestSpeaker)}");
-                var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
-                    parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
-                    parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
-                    parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null);
-                options = new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
-                    parse.GetValue(stopOnError));
+                options = FreshOptions(parse, parse.GetValue(seed), dir: null);
             }
 
+            TrainAndReport(options, resumeDir is not null, cancellation);
+            return CliApp.Ok;
+        }
+
+        TrainRunOptions FreshOptions(ParseResult parse, ulong runSeed, string? dir)
+        {
+            var kind = Recipe.ParseKind(parse.GetValue(recipe)!);
+            var split = CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed);
+            var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
+            dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
+            var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
+                parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
+                parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
+                parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null);
+            return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
+                parse.GetValue(stopOnError));
+        }
+
+        TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation)
+        {
             var progress = ProgressDisplay.For(output);
-            var result = TrainingRun.Execute(options, progress, cancellation, resume: resumeDir is not null);
+            var result = TrainingRun.Execute(options, progress, cancellation, resume: resuming);
             progress.Done();
             Training.Reports.Report.Write(result.Directory);
             output.WriteLine(result.Cancelled
                 ? $"Stopped by request after epoch {result.State.Epoch}; kept the best model (epoch {result.State.BestEpoch}) and the checkpoint. Continue with: ser train --resume {result.Directory}"
                 : $"Best epoch {result.State.BestEpoch} of {result.State.Epoch} (validation accuracy {result.State.BestValidationAccuracy:P2}).");
-            MetricsTable.Write(output, result.Metrics, $"Test side ({options.Split.Protocol.ToString().ToLowerInvariant()}{(options.Split.TestSpeaker is null ? "" : ", test speaker " + options.Split.TestSpeaker)}, {result.Metrics.Count} utterances)");
+            MetricsTable.Write(output, result.Metrics, $"Test side ({Describe(options.Split)}, {result.Metrics.Count} utterances)");
             output.WriteLine($"Run folder: {result.Directory} (report.html, model.safetensors, metrics.json, history.csv, split.csv)");
+            return result;
+        }
+
+        // One run per seed into <out>/seed-N, then the members' averaged probabilities on the shared test side.
+        int RunEnsemble(ParseResult parse, IReadOnlyList<ulong> seedValues, CancellationToken cancellation)
+        {
+            var first = FreshOptions(parse, seedValues[0], dir: null);
+            if (first.Split.Protocol != Protocol.Speaker)
+                throw new OptionsException("--seeds needs --protocol speaker: only there do all seeds hold out the same test utterances (elsewhere the seed draws the test side).");
+            string root = first.OutputDirectory;
+            var members = new List<TrainingRun.Result>();
+            foreach (ulong runSeed in seedValues)
+            {
+                output.WriteLine($"Ensemble member: seed {runSeed}");
+                var result = TrainAndReport(FreshOptions(parse, runSeed, Path.Combine(root, $"seed-{runSeed}")), resuming: false, cancellation);
+                if (result.Cancelled) return CliApp.Ok;
+                members.Add(result);
+            }
+            // The members as saved (a run's own model object goes with its worker pool when the run ends).
+            var metrics = TrainingRun.Evaluate(members.Select(m => (ModelBundle.Load(Path.Combine(m.Directory, RunFiles.Model)), m.Data.Test)).ToList());
+            MetricsTable.Write(output, metrics, $"Ensemble of {members.Count} seeds ({string.Join(", ", seedValues)}), test side ({Describe(first.Split)}, {metrics.Count} utterances)");
+            string json = Path.Combine(root, "ensemble.json");
+            Core.IO.AtomicFile.WriteAllText(json, RunFiles.MetricsJson(metrics, first.Split, first.Recipe.ToString().ToLowerInvariant(),
+                new Dictionary<string, object> { ["seeds"] = seedValues.Select(v => (object)v).ToList() }));
+            output.WriteLine($"Ensemble metrics: {json}; score it again with ser evaluate and one --model per seed-N/model.safetensors.");
             return CliApp.Ok;
         }
+    }
+
+    private static string DefaultRunFolder(RecipeKind kind, SplitInfo split) =>
+        Path.Combine(DataLocation.RepositoryRoot(Directory.GetCurrentDirectory()) ?? ".", "runs",
+            $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : "-" + split.TestSpeaker)}");
+
+    private static string Describe(SplitInfo split) =>
+        $"{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : ", test speaker " + split.TestSpeaker)}";
+
+    /// <summary>"1,2,3" or "1-5": distinct seeds, two to fifty of them.</summary>
+    public static IReadOnlyList<ulong> ParseSeeds(string text)
+    {
+        var values = new List<ulong>();
+        foreach (string part in text.Split(',', StringSplitOptions.TrimEntries))
+        {
+            string[] range = part.Split('-');
+            if (range.Length == 2 && ulong.TryParse(range[0], CultureInfo.InvariantCulture, out ulong from) && ulong.TryParse(range[1], CultureInfo.InvariantCulture, out ulong to) && from <= to && to - from < 50)
+                for (ulong v = from; v <= to; v++) values.Add(v);
+            else if (range.Length == 1 && ulong.TryParse(part, CultureInfo.InvariantCulture, out ulong single)) values.Add(single);
+            else throw new OptionsException($"--seeds takes seeds like 1,2,3 or 1-5; got '{part}'.");
+        }
+        if (values.Count < 2 || values.Count > 50 || values.Distinct().Count() != values.Count)
+            throw new OptionsException($"--seeds needs 2 to 50 distinct seeds, got '{text}'.");
+        return values;
     }
 }

@@ -78,6 +78,8 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Runs work for every index in [0, count) on the caller and the workers; returns when all are done.</summary>
     private void RunLocked(IParallelWork work, int count)
     {
+        // Its workers have exited: waiting for them would spin for ever.
+        ObjectDisposedException.ThrowIf(_disposed, this);
         _work = work;
         _count = count;
         ParallelRuns++;

@@ -97,6 +97,17 @@ public class GemmTests
         }
     }
 
+    /// <summary>A disposed pool's workers are gone: a product run on it must fail at once, not wait for them.</summary>
+    [Fact]
+    public void ADisposedPoolRefusesWorkInsteadOfHanging()
+    {
+        var rng = new Rng(16);
+        var (a, lda, b, ldb, c, ldc) = Operands(rng, false, false, 200, 300, 200, 0);
+        var pool = new WorkerPool(2);
+        pool.Dispose();
+        Assert.Throws<ObjectDisposedException>(() => Gemm.Multiply(false, false, 200, 300, 200, a, lda, b, ldb, c, ldc, false, pool));
+    }
+
     [Fact]
     public void PrepackedBRejectsAWrongLength()
     {
