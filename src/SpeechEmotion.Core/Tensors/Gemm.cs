@@ -12,7 +12,8 @@ namespace SpeechEmotion.Core.Tensors;
 /// The main path (op(B) = B, so a row of op(B) is contiguous) is a register-blocked micro-kernel: 6 rows of C by
 /// two vectors of columns, the widest of Vector512/256/128 the machine has, accumulated with fused multiply-adds
 /// in order p = 0…K-1, starting from C itself when accumulating. K is split in blocks of
-/// <see cref="KBlock"/> so a panel of B stays in cache while a band of rows sweeps over it (Aᵀ is packed per block); the partial sum
+/// <see cref="KBlock"/> so a panel of B stays in cache while a band of rows sweeps over it (Aᵀ and B's panels are
+/// copied to contiguous blocks per K block, or B comes pre-packed from <see cref="PackB"/>); the partial sum
 /// goes through C and comes back unchanged, so every element sees the same sequence of roundings whatever the
 /// blocking, vector width or thread that computes it. Hence results are bit-identical to
 /// <see cref="MultiplyReference"/> for op(B) = B, and for any thread count.
@@ -32,12 +33,7 @@ public static class Gemm
         bool accumulate, WorkerPool? pool = null)
     {
         Validate(transposeA, transposeB, m, n, k, a.Length, lda, b.Length, ldb, c.Length, ldc);
-        if (m == 0 || n == 0) return;
-        if (k == 0)
-        {
-            if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
-            return;
-        }
+        if (IsEmpty(m, n, k, c, ldc, accumulate)) return;
         if (transposeB && transposeA)
         {
             MultiplyReference(transposeA, transposeB, m, n, k, a, lda, b, ldb, c, ldc, accumulate);
@@ -68,15 +64,24 @@ public static class Gemm
         CheckMatrix("B", k, n, b.Length, ldb);
         Check.Length(packed, PackedLength(k, n), "packed B");
         int width = PanelWidth;
-        for (int panel = 0, j0 = 0; j0 < n; panel++, j0 += width)
+        unsafe
         {
-            int columns = Math.Min(width, n - j0);
-            for (int p = 0; p < k; p++)
-            {
-                Span<float> destination = packed.Slice((panel * k + p) * width, width);
-                b.Slice(p * ldb + j0, columns).CopyTo(destination);
-                destination[columns..].Clear();
-            }
+            fixed (float* source = b, target = packed)
+                for (int panel = 0, j0 = 0; j0 < n; panel++, j0 += width)
+                    CopyPanel(source + j0, ldb, Math.Min(width, n - j0), k, target + (long)panel * k * width, width);
+        }
+    }
+
+    /// <summary>
+    /// Rows [0, rows) of a panel of B (the <paramref name="columns"/> at <paramref name="b"/>, row stride
+    /// <paramref name="ldb"/>) into a contiguous block <paramref name="width"/> wide, zero-padded past the columns.
+    /// </summary>
+    private static unsafe void CopyPanel(float* b, int ldb, int columns, int rows, float* destination, int width)
+    {
+        for (int q = 0; q < rows; q++, destination += width)
+        {
+            new ReadOnlySpan<float>(b + (long)q * ldb, columns).CopyTo(new Span<float>(destination, columns));
+            if (columns < width) new Span<float>(destination + columns, width - columns).Clear();
         }
     }
 
@@ -115,17 +120,21 @@ public static class Gemm
         CheckMatrix("A", m, k, a.Length, lda);
         CheckMatrix("C", m, n, c.Length, ldc);
         Check.Length(packedB, PackedLength(k, n), "packed B");
-        if (m == 0 || n == 0) return;
-        if (k == 0)
-        {
-            if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
-            return;
-        }
+        if (IsEmpty(m, n, k, c, ldc, accumulate)) return;
         unsafe
         {
             fixed (float* pa = a, pb = packedB, pc = c)
                 Run(new PanelJob(pa, lda, 1, pb, PanelWidth, packedB: true, pc, ldc, m, n, k, accumulate), pool);
         }
+    }
+
+    /// <summary>A product with nothing to sum: C is left as is (M or N is 0, or accumulating) or cleared (K = 0).</summary>
+    private static bool IsEmpty(int m, int n, int k, Span<float> c, int ldc, bool accumulate)
+    {
+        if (m == 0 || n == 0) return true;
+        if (k != 0) return false;
+        if (!accumulate) for (int i = 0; i < m; i++) c.Slice(i * ldc, n).Clear();
+        return true;
     }
 
     private static void Run(in PanelJob job, WorkerPool? pool)
@@ -205,7 +214,7 @@ public static class Gemm
     }
 
     /// <summary>
-    /// Packed copy of a band of Aᵀ, one per thread: allocated on the thread's first transposed multiply, reused after.
+    /// Packed copy of a band of Aᵀ, one per thread (see <see cref="EnsureThreadBuffers"/>).
     /// Layout: tile t, step q, row r at <c>[(t·KBlock + q)·RowsPerTile + r]</c>, so the micro-kernel reads A as one
     /// contiguous stream whatever A's stride (rows past M are zeros and are never stored).
     /// </summary>
@@ -299,7 +308,7 @@ public static class Gemm
                         bool packB = !_packedB && (tileEnd - tileStart > 1 || columns < _panelWidth);
                         float* b = _b + j0 / _panelWidth * _bPanelStride + (long)p0 * _ldb;
                         int ldb = _ldb;
-                        if (packB) { PackB(packedB, b, columns, p1 - p0); b = packedB; ldb = _panelWidth; }
+                        if (packB) { CopyPanel(b, _ldb, columns, p1 - p0, packedB, _panelWidth); b = packedB; ldb = _panelWidth; }
                         for (int tile = tileStart; tile < tileEnd; tile++)
                         {
                             int i0 = tile * RowsPerTile;
@@ -342,19 +351,6 @@ public static class Gemm
             }
         }
 
-        /// <summary>A K block of one panel of B, contiguous, zero-padded to full width when narrower.</summary>
-        private void PackB(float* packed, float* b, int columns, int length)
-        {
-            for (int q = 0; q < length; q++)
-            {
-                float* source = b + (long)q * _ldb, destination = packed + q * _panelWidth;
-                int j = 0;
-                if (columns == _panelWidth) { new ReadOnlySpan<float>(source, columns).CopyTo(new Span<float>(destination, columns)); continue; }
-                for (; j < columns; j++) destination[j] = source[j];
-                for (; j < _panelWidth; j++) destination[j] = 0f;
-            }
-        }
-
         /// <summary>The full-width kernel on the padded panel, through a tile buffer so only real columns of C are touched.</summary>
         private void EdgeTile(in TileA a, float* packedB, float* edgeC, float* c, int rows, int columns, int length, bool fromC)
         {
@@ -375,7 +371,7 @@ public static class Gemm
                 for (int panel = 0; panel < 4; panel++)
                 {
                     var tile = new TileA(a, 1, 0, step);
-                    TileScalar(tile, b + panel * panelStride, ldb, c + panel * 2 * VectorWidth, 0, 1, 2 * VectorWidth, length, fromC);
+                    TileScalar(tile, b + panel * panelStride, ldb, c + panel * PanelWidth, 0, 1, PanelWidth, length, fromC);
                 }
         }
 
