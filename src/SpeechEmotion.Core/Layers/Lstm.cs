@@ -294,7 +294,7 @@ public sealed class LstmWorkspace
 
     internal sealed class DirectionState
     {
-        private readonly float[] _bias, _gates, _hidden, _cell, _tanhCell, _dh, _dhOther, _dc;
+        private readonly float[] _weightIhPacked, _weightHhPacked, _weightHhPackedBackward, _bias, _gates, _hidden, _cell, _tanhCell, _dh, _dhOther, _dc;
 
         public DirectionState(int inputSize, int H, int maxSteps, int maxBatch)
         {
@@ -310,8 +310,6 @@ public sealed class LstmWorkspace
             _weightHhPacked = new float[Gemm.PackedLength(H, 4 * H)];
             _weightHhPackedBackward = new float[Gemm.PackedLength(4 * H, H)];
         }
-
-        private readonly float[] _weightIhPacked, _weightHhPacked, _weightHhPackedBackward;
 
         /// <summary>W_ihᵀ [I, 4H] as <see cref="Gemm.PackB"/> lays it out, for the input projection.</summary>
         public float[] WeightIhPacked => _weightIhPacked;
@@ -354,7 +352,10 @@ internal sealed unsafe class LstmStep : IParallelWork
     public int Time;
     public float* HPrev, CPrev, HNext, CNext, Gates, TanhCell, Output, DOut, Dh, DhOther, Dc;
 
-    /// <summary>Rows per item: whole 6-row GEMM tiles, as evenly over the pool's threads as tiles allow.</summary>
+    /// <summary>
+    /// How the step is shared for this pass: by hidden units (forward, when H splits in whole panels per thread),
+    /// else by rows in whole 6-row GEMM tiles, as evenly over the pool's threads as tiles allow.
+    /// </summary>
     public void Prepare(bool backward, int batch, int hidden, int* lengths, float* packed, int packedLength, int outputStride, WorkerPool? pool)
     {
         _backward = backward; _batch = batch; _hidden = hidden; _lengths = lengths; _packed = packed;
@@ -399,8 +400,8 @@ internal sealed unsafe class LstmStep : IParallelWork
     }
 
     /// <summary>
-    /// Forward steps (any batch, when H splits in whole panels): item k takes hidden units [k·H/items, (k+1)·H/items) of every row, i.e.
-    /// the same slice of each gate's columns. Its share of W_hh stays in its core's cache from step to step.
+    /// Forward steps (any batch, when H splits in whole panels): item k takes hidden units [k·H/items, (k+1)·H/items)
+    /// of every row, i.e. the same slice of each gate's columns. Its share of W_hh stays in its core's cache.
     /// </summary>
     private void ForwardUnits(int item)
     {
