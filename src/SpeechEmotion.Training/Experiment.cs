@@ -64,8 +64,8 @@ public static class Experiment
         // carries over to another voice, still without touching the test side.
         var trainSide = parts.Where(e => e.Part != Part.Test).ToDictionary(e => e.Utterance, e => e.Part);
         var trainUtterances = trainSide.Keys.ToList();
-        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Variant: "speed=" + Invariant(f)))
-            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Variant: "vtlp=" + Invariant(a))));
+        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Variant: "speed=" + RecipeOverrides.FormatFactors([f])))
+            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Variant: "vtlp=" + RecipeOverrides.FormatFactors([a]))));
         foreach (var (speed, warp, variant) in perturbations)
         {
             var augmentedCache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
@@ -81,8 +81,6 @@ public static class Experiment
         return new PreparedData(labels, entries, extraction.Problems, index.Warnings, extraction, trainStats,
             samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);
     }
-
-    private static string Invariant(double value) => value.ToString("R", System.Globalization.CultureInfo.InvariantCulture);
 
     /// <summary>Seed recipe: the mean vector standardised with the training side's statistics of mean vectors.</summary>
     public static Sequence Standardize(Sequence sequence, FeatureStats stats)

@@ -22,6 +22,18 @@ public sealed record SplitInfo(Protocol Protocol, ulong Seed, string? TestSpeake
 /// </summary>
 public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string> Labels, Recipe Recipe, FeatureStats Statistics, SplitInfo Split)
 {
+    /// <summary>The file it was loaded from, to name it in messages ("a model" when it was never saved).</summary>
+    public string Source { get; init; } = "a model";
+
+    /// <summary>Models whose probabilities are averaged must score the same classes in the same order.</summary>
+    public static void RequireSameLabels(IReadOnlyList<ModelBundle> ensemble)
+    {
+        var first = ensemble[0];
+        foreach (var other in ensemble.Skip(1))
+            if (!other.Labels.SequenceEqual(first.Labels))
+                throw new OptionsException($"{other.Source} has labels [{string.Join(", ", other.Labels)}], {first.Source} has [{string.Join(", ", first.Labels)}]: an ensemble needs the same labels.");
+    }
+
     public void Save(string path)
     {
         var metadata = new Dictionary<string, string>
@@ -29,8 +41,8 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             ["frontend"] = Recipe.FrontEnd.Serialize(),
             ["recipe"] = Recipe.Kind.ToString().ToLowerInvariant(),
             ["normalization"] = Recipe.Normalization.ToString().ToLowerInvariant(),
-            ["augment"] = string.Join(',', Recipe.SpeedFactors.Select(f => f.ToString("R", CultureInfo.InvariantCulture))),
-            ["vtlp"] = string.Join(',', Recipe.WarpFactors.Select(f => f.ToString("R", CultureInfo.InvariantCulture))),
+            ["augment"] = RecipeOverrides.FormatFactors(Recipe.SpeedFactors),
+            ["vtlp"] = RecipeOverrides.FormatFactors(Recipe.WarpFactors),
             ["statistics"] = Statistics.Serialize(),
             ["protocol"] = Split.Protocol.ToString().ToLowerInvariant(),
             ["seed"] = Split.Seed.ToString(CultureInfo.InvariantCulture),
@@ -55,7 +67,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             };
             var split = new SplitInfo(Splits.ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
                 Get("test_speaker") is { Length: > 0 } speaker ? speaker : null);
-            return new ModelBundle(loaded.Model, loaded.Labels, recipe, FeatureStats.Parse(Get("statistics")), split);
+            return new ModelBundle(loaded.Model, loaded.Labels, recipe, FeatureStats.Parse(Get("statistics")), split) { Source = path };
         }
         catch (Exception e) when (e is OptionsException or FormatException or ArgumentException)
         {

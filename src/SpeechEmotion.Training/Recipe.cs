@@ -76,20 +76,23 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
     IReadOnlyList<double>? WarpFactors = null)
 {
-    public static IReadOnlyList<double> ParseWarps(string text)
+    public static IReadOnlyList<double> ParseWarps(string text) =>
+        ParseFactors(text, a => a >= 0.8 && a <= 1.25, "--vtlp takes warp factors in [0.8, 1.25]");
+
+    public static IReadOnlyList<double> ParseSpeeds(string text) =>
+        ParseFactors(text, f => f > 0.5 && f < 2, "--augment takes speed factors in (0.5, 2)");
+
+    /// <summary>Comma-separated augmentation factors, each in range and other than 1 ("" or "none": no copies).</summary>
+    private static IReadOnlyList<double> ParseFactors(string text, Func<double, bool> inRange, string rule)
     {
         if (text is "" or "none") return [];
-        return text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var a) && a >= 0.8 && a <= 1.25 && a != 1
-            ? a : throw new OptionsException($"--vtlp takes warp factors in [0.8, 1.25] other than 1, comma-separated (e.g. 0.9,1.1); got '{part}'.")).ToList();
+        return text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f) && inRange(f) && f != 1
+            ? f : throw new OptionsException($"{rule} other than 1, comma-separated (e.g. 0.9,1.1); got '{part}'.")).ToList();
     }
 
-    public static IReadOnlyList<double> ParseSpeeds(string text)
-    {
-        if (text is "" or "none") return [];
-        var factors = text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f) && f > 0.5 && f < 2 && f != 1
-            ? f : throw new OptionsException($"--augment takes speed factors in (0.5, 2) other than 1, comma-separated (e.g. 0.9,1.1); got '{part}'.")).ToList();
-        return factors;
-    }
+    /// <summary>Factors as <see cref="ParseSpeeds"/> and <see cref="ParseWarps"/> read them back (round-trip precision).</summary>
+    public static string FormatFactors(IEnumerable<double> factors) =>
+        string.Join(',', factors.Select(f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
 
     public static NormalizationMode ParseNormalization(string text) => text.ToLowerInvariant() switch
     {

@@ -94,21 +94,18 @@ public static class TrainingRun
     public static Metrics Evaluate(IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members)
     {
         if (members.Count == 0) throw new SpeechEmotionException("No model to evaluate.");
+        ModelBundle.RequireSameLabels(members.Select(m => m.Bundle).ToList());
         var (first, reference) = members[0];
         if (reference.Count == 0) throw new SpeechEmotionException("The test side is empty: nothing to evaluate.");
-        int classes = first.Labels.Count;
-        var mean = new float[reference.Count * classes];
-        foreach (var (bundle, samples) in members)
+        var mean = Predictor.Mean(members.Select(member =>
         {
-            if (!bundle.Labels.SequenceEqual(first.Labels))
-                throw new SpeechEmotionException($"Models in an ensemble must share their labels: [{string.Join(", ", first.Labels)}] vs [{string.Join(", ", bundle.Labels)}].");
+            var (bundle, samples) = member;
             if (samples.Count != reference.Count || samples.Where((s, i) => s.Path != reference[i].Path).Any())
                 throw new SpeechEmotionException("Models in an ensemble must be scored on the same test utterances.");
             var batcher = new Batcher(samples.Max(s => s.Input.Steps), Math.Min(64, samples.Count), bundle.Model.Config.InputSize);
-            var probabilities = Trainer.Predict(bundle.Model, batcher, samples, out _);
-            for (int i = 0; i < mean.Length; i++) mean[i] += probabilities[i] / members.Count;
-        }
-        var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, classes)).ToList();
+            return Trainer.Predict(bundle.Model, batcher, samples, out _);
+        }).ToList());
+        var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, first.Labels.Count)).ToList();
         return Metrics.From(first.Labels, reference.Select(s => s.Label).ToList(), predicted);
     }
 
@@ -147,8 +144,8 @@ public static class TrainingRun
         o.Coefficients is { } c ? $"n_mfcc={c}" : null,
         o.Hidden is { } h ? $"hidden={h}" : null,
         o.Normalization is { } n ? $"normalization={n.ToString().ToLowerInvariant()}" : null,
-        o.SpeedFactors is { Count: > 0 } f ? "augment=" + string.Join(',', f.Select(x => x.ToString("R", CultureInfo.InvariantCulture))) : null,
-        o.WarpFactors is { Count: > 0 } w ? "vtlp=" + string.Join(',', w.Select(x => x.ToString("R", CultureInfo.InvariantCulture))) : null,
+        o.SpeedFactors is { Count: > 0 } f ? "augment=" + RecipeOverrides.FormatFactors(f) : null,
+        o.WarpFactors is { Count: > 0 } w ? "vtlp=" + RecipeOverrides.FormatFactors(w) : null,
     }.Where(x => x is not null));
 
     /// <summary>Reads back what <see cref="Overrides(RecipeOverrides?)"/> wrote.</summary>

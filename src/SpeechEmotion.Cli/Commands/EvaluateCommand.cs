@@ -45,12 +45,11 @@ public static class EvaluateCommand
                 members.Add((bundle, prepared.Test));
             }
             var metrics = TrainingRun.Evaluate(members);
-            var bundleForJson = bundles[0];
             string ensemble = bundles.Count > 1 ? $", ensemble of {bundles.Count} models" : "";
             MetricsTable.Write(output, metrics, $"Test side ({Describe(split)}, {metrics.Count} utterances{ensemble})");
             if (parse.GetValue(json) is { } path)
             {
-                Core.IO.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundleForJson.Recipe.Kind.ToString().ToLowerInvariant()));
+                Core.IO.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundles[0].Recipe.Kind.ToString().ToLowerInvariant()));
                 output.WriteLine($"Metrics written to {path}");
             }
             return CliApp.Ok;

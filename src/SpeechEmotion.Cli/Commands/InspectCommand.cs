@@ -24,7 +24,7 @@ public static class InspectCommand
             output.WriteLine($"  labels        {string.Join(", ", bundle.Labels)}");
             output.WriteLine($"  front end     {bundle.Recipe.FrontEnd.Serialize()}");
             output.WriteLine($"  normalisation {bundle.Recipe.Normalization.ToString().ToLowerInvariant()} ({bundle.Statistics.Mean.Length} features)");
-            string Factors(IReadOnlyList<double> f) => f.Count == 0 ? "none" : string.Join(", ", f.Select(x => x.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));
+            string Factors(IReadOnlyList<double> f) => f.Count == 0 ? "none" : RecipeOverrides.FormatFactors(f);
             output.WriteLine($"  augmentation  speed {Factors(bundle.Recipe.SpeedFactors)}; VTLP {Factors(bundle.Recipe.WarpFactors)}");
             output.WriteLine($"  trained on    {bundle.Split.Protocol.ToString().ToLowerInvariant()} split, seed {bundle.Split.Seed}{(bundle.Split.TestSpeaker is null ? "" : ", test speaker " + bundle.Split.TestSpeaker)}");
             output.WriteLine($"  {"tensor",-28} {"shape",-14} {"mean",10} {"std",10} {"min",10} {"max",10}");

@@ -33,16 +33,9 @@ public static class PredictCommand
         var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker };
         command.SetAction(parse =>
         {
-            var modelPaths = parse.GetValue(model)!;
-            var bundles = modelPaths.Select(ModelBundle.Load).ToList();
+            var bundles = parse.GetValue(model)!.Select(ModelBundle.Load).ToList();
+            Predictor.RequireCompatible(bundles); // before any audio is read
             var bundle = bundles[0];
-            for (int m = 1; m < bundles.Count; m++)
-            {
-                if (!bundles[m].Labels.SequenceEqual(bundle.Labels))
-                    throw new OptionsException($"{modelPaths[m]} has labels [{string.Join(", ", bundles[m].Labels)}], {modelPaths[0]} has [{string.Join(", ", bundle.Labels)}]: an ensemble needs the same labels.");
-                if (bundles[m].Recipe.FrontEnd.Serialize() != bundle.Recipe.FrontEnd.Serialize())
-                    throw new OptionsException($"{modelPaths[m]} and {modelPaths[0]} compute different features ({bundles[m].Recipe.FrontEnd.Serialize()} vs {bundle.Recipe.FrontEnd.Serialize()}): an ensemble needs the same front end.");
-            }
             var files = Expand(parse.GetValue(paths)!);
             var frontEnd = new FrontEnd(bundle.Recipe.FrontEnd);
             var readable = new List<(string Path, Features Features)>();
@@ -55,14 +48,7 @@ public static class PredictCommand
             bool asOneSpeaker = parse.GetValue(oneSpeaker);
             if (asOneSpeaker && bundles.All(b => b.Recipe.Normalization != NormalizationMode.Speaker))
                 throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{bundle.Recipe.Normalization.ToString().ToLowerInvariant()}'.");
-            var features = readable.Select(r => r.Features).ToList();
-            var results = Predictor.Predict(bundle, features, asOneSpeaker).ToList();
-            foreach (var member in bundles.Skip(1))
-            {
-                var more = Predictor.Predict(member, features, asOneSpeaker);
-                for (int i = 0; i < results.Count; i++) System.Numerics.Tensors.TensorPrimitives.Add(results[i], more[i], results[i]);
-            }
-            if (bundles.Count > 1) foreach (var p in results) System.Numerics.Tensors.TensorPrimitives.Divide(p, bundles.Count, p);
+            var results = Predictor.Predict(bundles, readable.Select(r => r.Features).ToList(), asOneSpeaker);
             if (parse.GetValue(json)) WriteJson(output, bundle.Labels, readable.Select(r => r.Path).ToList(), results);
             else
                 for (int i = 0; i < readable.Count; i++)

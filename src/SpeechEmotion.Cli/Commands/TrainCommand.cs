@@ -101,7 +101,7 @@ public static class TrainCommand
         int RunEnsemble(ParseResult parse, IReadOnlyList<ulong> seedValues, CancellationToken cancellation)
         {
             var first = FreshOptions(parse, seedValues[0], dir: null);
-            if (first.Split.Protocol != Protocol.Speaker)
+            if (!seedValues.All(s => first.Split.SameTestSide(first.Split with { Seed = s })))
                 throw new OptionsException("--seeds needs --protocol speaker: only there do all seeds hold out the same test utterances (elsewhere the seed draws the test side).");
             string root = first.OutputDirectory;
             var members = new List<TrainingRun.Result>();
