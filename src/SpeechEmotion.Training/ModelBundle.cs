@@ -25,6 +25,9 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     /// <summary>The file it was loaded from, to name it in messages ("a model" when it was never saved).</summary>
     public string Source { get; init; } = "a model";
 
+    /// <summary>Rounds of self-training on the unlabelled test side of <see cref="Split"/> (0: the model never heard it).</summary>
+    public int AdaptationRounds { get; init; }
+
     /// <summary>Models whose probabilities are averaged must score the same classes in the same order.</summary>
     public static void RequireSameLabels(IReadOnlyList<ModelBundle> ensemble)
     {
@@ -47,6 +50,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             ["protocol"] = Split.Protocol.ToString().ToLowerInvariant(),
             ["seed"] = Split.Seed.ToString(CultureInfo.InvariantCulture),
             ["test_speaker"] = Split.TestSpeaker ?? "",
+            ["adaptation_rounds"] = AdaptationRounds.ToString(CultureInfo.InvariantCulture),
         };
         ModelFile.Save(path, Model, Labels, metadata);
     }
@@ -67,7 +71,11 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             };
             var split = new SplitInfo(Splits.ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
                 Get("test_speaker") is { Length: > 0 } speaker ? speaker : null);
-            return new ModelBundle(loaded.Model, loaded.Labels, recipe, FeatureStats.Parse(Get("statistics")), split) { Source = path };
+            return new ModelBundle(loaded.Model, loaded.Labels, recipe, FeatureStats.Parse(Get("statistics")), split)
+            {
+                Source = path,
+                AdaptationRounds = loaded.Metadata.TryGetValue("adaptation_rounds", out var rounds) ? int.Parse(rounds, CultureInfo.InvariantCulture) : 0,
+            };
         }
         catch (Exception e) when (e is OptionsException or FormatException or ArgumentException)
         {

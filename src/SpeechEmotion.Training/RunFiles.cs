@@ -10,7 +10,20 @@ namespace SpeechEmotion.Training;
 public static class RunFiles
 {
     public const string Model = "model.safetensors", Checkpoint = "checkpoint.safetensors", Metrics = "metrics.json",
-        History = "history.csv", Split = "split.csv", Report = "report.html";
+        History = "history.csv", Split = "split.csv", Report = "report.html",
+        Adaptation = "adaptation.csv", BaseModel = "model-before-adaptation.safetensors";
+
+    /// <summary>One line per self-training round: its share, how many test utterances it pseudo-labelled (and per
+    /// class), how many predictions changed since the round before, and the round's model selection.</summary>
+    public static void WriteAdaptation(string path, IReadOnlyList<string> labels, IEnumerable<AdaptationRound> rounds)
+    {
+        var text = new StringBuilder("round,share,pseudo_labelled," + string.Join(',', labels.Select(l => "n_" + l)) +
+                                     ",changed_predictions,best_epoch,epochs_run,validation_accuracy\n");
+        foreach (var r in rounds)
+            text.Append(string.Create(CultureInfo.InvariantCulture,
+                $"{r.Round},{r.Share:R},{r.PseudoLabelled},{string.Join(',', r.PerClass)},{r.ChangedPredictions},{r.BestEpoch},{r.EpochsRun},{r.ValidationAccuracy:R}\n"));
+        AtomicFile.WriteAllText(path, text.ToString());
+    }
 
     public static void WriteHistory(string path, IEnumerable<EpochRecord> history)
     {

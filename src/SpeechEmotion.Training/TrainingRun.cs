@@ -10,7 +10,16 @@ namespace SpeechEmotion.Training;
 
 /// <summary>Everything <c>ser train</c> was asked to do.</summary>
 public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitInfo Split, TrainOptions Train, string OutputDirectory, string? CacheDirectory,
-    RecipeOverrides? Overrides = null, bool StopOnError = false);
+    RecipeOverrides? Overrides = null, bool StopOnError = false, int AdaptRounds = 0)
+{
+    /// <summary>Rounds of self-training on the test side's unlabelled audio (<see cref="SelfTraining"/>); 0 = none.</summary>
+    public int AdaptRounds { get; init; } = AdaptRounds is >= 0 and <= SelfTraining.MaxRounds ? AdaptRounds
+        : throw new OptionsException($"--adapt takes 0 to {SelfTraining.MaxRounds} rounds, got {AdaptRounds}.");
+}
+
+/// <summary>One round of adaptation as adaptation.csv records it; nothing in it comes from a test label.</summary>
+public sealed record AdaptationRound(int Round, double Share, int PseudoLabelled, IReadOnlyList<int> PerClass, int ChangedPredictions,
+    int BestEpoch, int EpochsRun, double ValidationAccuracy);
 
 /// <summary>What a run reports as it goes; the CLI shows it live or as plain lines.</summary>
 public interface ITrainingProgress
@@ -29,7 +38,14 @@ public interface ITrainingProgress
 /// </summary>
 public static class TrainingRun
 {
-    public sealed record Result(string Directory, ModelBundle Bundle, Metrics Metrics, TrainingState State, PreparedData Data, bool Cancelled);
+    public sealed record Result(string Directory, ModelBundle Bundle, Metrics Metrics, TrainingState State, PreparedData Data, bool Cancelled)
+    {
+        /// <summary>The self-training rounds completed after the base training (empty without --adapt).</summary>
+        public IReadOnlyList<AdaptationRound> Adaptation { get; init; } = [];
+
+        /// <summary>The test-side scores of the model before adaptation (null without --adapt).</summary>
+        public Metrics? BaseMetrics { get; init; }
+    }
 
     public static Result Execute(TrainRunOptions options, ITrainingProgress progress, CancellationToken cancellation = default, bool resume = false)
     {
@@ -66,8 +82,18 @@ public static class TrainingRun
             },
             onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation);
         bool cancelled = cancellation.IsCancellationRequested;
+        var adaptation = new List<AdaptationRound>();
+        Metrics? baseMetrics = null;
+        if (!cancelled && options.AdaptRounds > 0)
+        {
+            // The model before adaptation is kept and scored too, so the run shows what the test side's audio added.
+            var baseBundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split);
+            baseBundle.Save(Path.Combine(options.OutputDirectory, RunFiles.BaseModel));
+            baseMetrics = Evaluate(baseBundle, data.Test);
+            (model, cancelled) = Adapt(model, data, options, recipe, adam, pool, rng, progress, adaptation, cancellation);
+        }
 
-        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split);
+        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count };
         bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
         var metrics = Evaluate(bundle, data.Test);
         var extra = new Dictionary<string, object>
@@ -79,9 +105,54 @@ public static class TrainingRun
             ["validation_count"] = data.Validation.Count,
             ["normalization"] = recipe.Normalization.ToString().ToLowerInvariant(),
             ["cancelled"] = cancelled,
+            ["adaptation_rounds"] = adaptation.Count,
         };
+        if (baseMetrics is not null)
+            extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
         AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, RunFiles.Metrics), RunFiles.MetricsJson(metrics, options.Split, recipe.Kind.ToString().ToLowerInvariant(), extra));
-        return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled);
+        return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics };
+    }
+
+    /// <summary>
+    /// Self-training rounds after the base training: the current model labels the test side's utterances (their
+    /// labels removed first), the most confident share per class joins the training side, and a freshly initialised
+    /// model trains on it with the same options, selecting its epoch on the same validation part. Each round's
+    /// history goes to history-round-N.csv and a line to adaptation.csv. A cancelled round is dropped, keeping the
+    /// last complete model. Returns the final model and whether the run was cancelled.
+    /// </summary>
+    private static (SequenceClassifier Model, bool Cancelled) Adapt(SequenceClassifier model, PreparedData data, TrainRunOptions options, Recipe recipe,
+        AdamOptions adam, WorkerPool pool, Rng rng, ITrainingProgress progress, List<AdaptationRound> rounds, CancellationToken cancellation)
+    {
+        var unlabelled = SelfTraining.Unlabelled(data.Test);
+        if (unlabelled.Count == 0) throw new SpeechEmotionException("--adapt needs a test side to adapt to, and it is empty.");
+        int classes = data.Labels.Count;
+        var batcher = new Batcher(data.MaxSteps, Math.Min(64, unlabelled.Count), recipe.InputSize);
+        int[]? previous = null;
+        for (int round = 1; round <= options.AdaptRounds; round++)
+        {
+            var probabilities = Trainer.Predict(model, batcher, unlabelled, out _);
+            var predicted = Enumerable.Range(0, unlabelled.Count).Select(i => Trainer.Argmax(probabilities, i, classes)).ToArray();
+            int changed = previous is null ? 0 : predicted.Where((p, i) => p != previous[i]).Count();
+            previous = predicted;
+            double share = SelfTraining.Share(round, options.AdaptRounds);
+            var pseudo = SelfTraining.Select(unlabelled, probabilities, classes, share);
+            progress.Stage($"Adaptation round {round} of {options.AdaptRounds}: {pseudo.Count} of the test side's {unlabelled.Count} utterances " +
+                           $"(the most confident {share:P0} per predicted class, labels unseen) join the training side under the model's labels");
+            var next = new SequenceClassifier(recipe.Model, adam, pool);
+            next.Initialize(rng);
+            var trainer = new Trainer(next, options.Train, data.MaxSteps);
+            int epochForBatches = 1;
+            var state = trainer.Train(data.Train.Concat(pseudo).ToList(), data.Validation, rng,
+                onEpoch: (record, _) => { progress.Epoch(record, options.Train.Epochs); epochForBatches = record.Epoch + 1; },
+                onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation);
+            if (cancellation.IsCancellationRequested) return (model, true);
+            RunFiles.WriteHistory(Path.Combine(options.OutputDirectory, $"history-round-{round}.csv"), state.History);
+            var perClass = Enumerable.Range(0, classes).Select(c => pseudo.Count(s => s.Label == c)).ToList();
+            rounds.Add(new AdaptationRound(round, share, pseudo.Count, perClass, changed, state.BestEpoch, state.Epoch, state.BestValidationAccuracy));
+            RunFiles.WriteAdaptation(Path.Combine(options.OutputDirectory, RunFiles.Adaptation), data.Labels, rounds);
+            model = next;
+        }
+        return (model, false);
     }
 
     /// <summary>Scores a model on labelled samples: the confusion matrix and everything derived from it.</summary>
@@ -128,6 +199,7 @@ public static class TrainingRun
             ["batch"] = options.Train.BatchSize.ToString(CultureInfo.InvariantCulture),
             ["lr"] = options.Train.LearningRate.ToString("R", CultureInfo.InvariantCulture),
             ["overrides"] = Overrides(options.Overrides),
+            ["adapt"] = options.AdaptRounds.ToString(CultureInfo.InvariantCulture),
         };
         int n = model.Parameters.Count;
         SafeTensors.Write(path,

@@ -208,6 +208,49 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("--seeds needs 2 to 50 distinct seeds", error);
     }
 
+    /// <summary>
+    /// --adapt: after training, rounds of self-training on the test side's unlabelled audio; adaptation.csv records
+    /// each round's growing share, the model file says it was adapted, evaluate calls the score transductive, and a
+    /// resumed run adapts again to the same model.
+    /// </summary>
+    [Fact]
+    public void AdaptationSelfTrainsOnTheTestSideAndSaysSo()
+    {
+        string dir = Path.Combine(run.Root, "adapted"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "YAF",
+            "--epochs", "3", "--batch", "16", "--cache", cache, "--out", dir, "--adapt", "2");
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("Adaptation round 2:", output);
+        Assert.Contains("after 2 rounds of self-training", output);
+        var lines = File.ReadAllLines(Path.Combine(dir, "adaptation.csv"));
+        Assert.Equal(3, lines.Length);
+        Assert.StartsWith("round,share,pseudo_labelled,n_angry,", lines[0]);
+        int testCount = int.Parse(System.Text.RegularExpressions.Regex.Match(output, @"testing on (\d+)").Groups[1].Value);
+        int[] Fields(string line) => line.Split(',').Where((_, i) => i != 1 && i != lines[0].Split(',').Length - 1).Select(int.Parse).ToArray();
+        var first = Fields(lines[1]); var second = Fields(lines[2]);
+        Assert.Equal(1, first[0]);
+        Assert.Equal(first[1], first.Skip(2).Take(7).Sum()); // per-class counts add up
+        Assert.True(first[1] >= testCount / 3 && first[1] < second[1] && second[1] <= testCount, string.Join('|', lines)); // ⅓, then ⅔ of each class
+        Assert.True(File.Exists(Path.Combine(dir, "history-round-2.csv")));
+
+        (exit, output, error) = CliRunner.Run("inspect", "--model", Path.Combine(dir, "model.safetensors"));
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("adaptation    2 rounds of self-training", output);
+        (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(dir, "model.safetensors"), "--data", run.Data, "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("a transductive score", error);
+
+        string model = File.ReadAllText(Path.Combine(dir, "metrics.json"));
+        (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("Adaptation round 2:", output);
+        Assert.Equal(model, File.ReadAllText(Path.Combine(dir, "metrics.json")));
+
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--adapt", "11");
+        Assert.Equal(2, exit);
+        Assert.Contains("--adapt takes 0 to 10 rounds, got 11", error);
+    }
+
     [Fact]
     public void BadOptionsAndMissingDataGiveAClearMessage()
     {

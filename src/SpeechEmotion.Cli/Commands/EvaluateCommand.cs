@@ -39,6 +39,8 @@ public static class EvaluateCommand
                 var bundle = bundles[m];
                 if (!bundle.Split.SameTestSide(split))
                     error.WriteLine($"note: {paths[m]} was trained on the {Describe(bundle.Split)} split; scoring the {Describe(split)} split, whose test side it may have seen.");
+                else if (bundle.AdaptationRounds > 0)
+                    error.WriteLine($"note: {paths[m]} adapted itself to this test side's audio (self-training, labels unseen): a transductive score.");
                 var prepared = Experiment.Prepare(root, bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
                     bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics);
                 if (m == 0) foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");

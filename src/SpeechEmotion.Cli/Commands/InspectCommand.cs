@@ -27,6 +27,8 @@ public static class InspectCommand
             string Factors(IReadOnlyList<double> f) => f.Count == 0 ? "none" : RecipeOverrides.FormatFactors(f);
             output.WriteLine($"  augmentation  speed {Factors(bundle.Recipe.SpeedFactors)}; VTLP {Factors(bundle.Recipe.WarpFactors)}");
             output.WriteLine($"  trained on    {bundle.Split.Protocol.ToString().ToLowerInvariant()} split, seed {bundle.Split.Seed}{(bundle.Split.TestSpeaker is null ? "" : ", test speaker " + bundle.Split.TestSpeaker)}");
+            if (bundle.AdaptationRounds > 0)
+                output.WriteLine($"  adaptation    {bundle.AdaptationRounds} rounds of self-training on that split's test side (its audio, not its labels)");
             output.WriteLine($"  {"tensor",-28} {"shape",-14} {"mean",10} {"std",10} {"min",10} {"max",10}");
             foreach (var t in p.Tensors)
             {

@@ -36,8 +36,12 @@ public static class TrainCommand
             Description = "Train one model per seed (e.g. 1,2,3,4,5) into <out>/seed-N and score their ensemble (speaker protocol only).",
         };
         var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
+        var adapt = new Option<int>("--adapt")
+        {
+            Description = "Rounds of self-training on the test side's unlabelled audio after training (transductive: adapts to the held-out voice, never reads its labels; default 0).",
+        };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, seeds, stopOnError };
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, seeds, adapt, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -58,7 +62,8 @@ public static class TrainCommand
                     new SplitInfo(Splits.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null),
                     new TrainOptions(parse.GetValue(epochs) ?? int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
                         float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
-                    resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), TrainingRun.ParseOverrides(saved.GetValueOrDefault("overrides", "")));
+                    resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), TrainingRun.ParseOverrides(saved.GetValueOrDefault("overrides", "")),
+                    AdaptRounds: int.Parse(saved.GetValueOrDefault("adapt", "0"), CultureInfo.InvariantCulture));
             }
             else
             {
@@ -80,7 +85,7 @@ public static class TrainCommand
                 parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
                 parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
-                parse.GetValue(stopOnError));
+                parse.GetValue(stopOnError), parse.GetValue(adapt));
         }
 
         TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation)
@@ -92,7 +97,13 @@ public static class TrainCommand
             output.WriteLine(result.Cancelled
                 ? $"Stopped by request after epoch {result.State.Epoch}; kept the best model (epoch {result.State.BestEpoch}) and the checkpoint. Continue with: ser train --resume {result.Directory}"
                 : $"Best epoch {result.State.BestEpoch} of {result.State.Epoch} (validation accuracy {result.State.BestValidationAccuracy:P2}).");
-            MetricsTable.Write(output, result.Metrics, $"Test side ({Describe(options.Split)}, {result.Metrics.Count} utterances)");
+            foreach (var r in result.Adaptation)
+                output.WriteLine($"Adaptation round {r.Round}: {r.PseudoLabelled} test utterances pseudo-labelled ({r.Share:P0} per class), " +
+                                 $"{r.ChangedPredictions} predictions changed since the last round, best epoch {r.BestEpoch} of {r.EpochsRun}.");
+            if (result.BaseMetrics is { } before)
+                output.WriteLine($"Before adaptation ({RunFiles.BaseModel}): accuracy {before.Accuracy:P2}, UAR {before.Uar:P2}, macro-F1 {before.MacroF1:P2}.");
+            string adapted = result.Adaptation.Count > 0 ? $", after {result.Adaptation.Count} rounds of self-training on its unlabelled audio" : "";
+            MetricsTable.Write(output, result.Metrics, $"Test side ({Describe(options.Split)}, {result.Metrics.Count} utterances{adapted})");
             output.WriteLine($"Run folder: {result.Directory} (report.html, model.safetensors, metrics.json, history.csv, split.csv)");
             return result;
         }

@@ -1,0 +1,56 @@
+namespace SpeechEmotion.Training;
+
+/// <summary>
+/// Adaptation to a new voice from its unlabelled recordings: class-balanced self-training (Zou et al., ECCV 2018,
+/// "CBST"). The model labels the new voice's utterances; for each class the most confident share of the utterances
+/// it assigns to that class joins the training side under that label; a fresh model trains on the result; the
+/// share grows round by round. It is transductive — it uses the test side's audio, never its labels: the samples it
+/// is given have their labels removed (<see cref="Unlabelled"/>) before anything else sees them.
+/// </summary>
+public static class SelfTraining
+{
+    /// <summary>Largest number of rounds a run may ask for.</summary>
+    public const int MaxRounds = 10;
+
+    /// <summary>The samples with their labels replaced by −1 (unknown), so nothing downstream can read them.</summary>
+    public static IReadOnlyList<Sample> Unlabelled(IReadOnlyList<Sample> samples) => samples.Select(s => s with { Label = -1 }).ToList();
+
+    /// <summary>Share of each class's utterances taken in round <paramref name="round"/> of <paramref name="rounds"/>:
+    /// round / (rounds + 1), so four rounds take 20, 40, 60 and 80 % and the least confident fifth is never used.</summary>
+    public static double Share(int round, int rounds)
+    {
+        if (rounds < 1 || rounds > MaxRounds) throw new ArgumentOutOfRangeException(nameof(rounds), rounds, $"rounds must be in 1…{MaxRounds}.");
+        if (round < 1 || round > rounds) throw new ArgumentOutOfRangeException(nameof(round), round, $"round must be in 1…{rounds}.");
+        return round / (double)(rounds + 1);
+    }
+
+    /// <summary>
+    /// Pseudo-labelled samples: for each class c, of the utterances whose most probable class is c, the
+    /// ⌈share · count⌉ with the highest probability of c (ties: the earlier utterance), labelled c. Selecting per
+    /// class keeps a class the model is shy of from vanishing from the pseudo-labels.
+    /// </summary>
+    /// <param name="probabilities">[N × classes], row i for unlabelled[i].</param>
+    public static List<Sample> Select(IReadOnlyList<Sample> unlabelled, ReadOnlySpan<float> probabilities, int classes, double share)
+    {
+        if (probabilities.Length != unlabelled.Count * classes)
+            throw new ArgumentException($"Expected {unlabelled.Count} × {classes} probabilities, got {probabilities.Length}.", nameof(probabilities));
+        if (!(share > 0 && share <= 1)) throw new ArgumentOutOfRangeException(nameof(share), share, "share must be in (0, 1].");
+        var byClass = new List<(float Confidence, int Index)>[classes];
+        for (int c = 0; c < classes; c++) byClass[c] = new();
+        for (int i = 0; i < unlabelled.Count; i++)
+        {
+            int c = Trainer.Argmax(probabilities, i, classes);
+            byClass[c].Add((probabilities[i * classes + c], i));
+        }
+        var chosen = new List<Sample>();
+        for (int c = 0; c < classes; c++)
+        {
+            var candidates = byClass[c];
+            candidates.Sort((a, b) => a.Confidence != b.Confidence ? b.Confidence.CompareTo(a.Confidence) : a.Index.CompareTo(b.Index));
+            int take = (int)Math.Ceiling(share * candidates.Count - 1e-9);
+            foreach (var (_, index) in candidates.Take(take)) chosen.Add(unlabelled[index] with { Label = c });
+        }
+        chosen.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path)); // a fixed order whatever the classes' sizes
+        return chosen;
+    }
+}
