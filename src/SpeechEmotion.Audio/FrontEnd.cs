@@ -21,7 +21,7 @@ public enum WindowMode
 public sealed record FrontEndSettings
 {
     public FrontEndSettings(int sampleRate = 22050, int coefficients = 40, WindowMode window = WindowMode.Trim, bool deltas = true,
-        double offsetSeconds = 0.5, double durationSeconds = 3.0, double trimTopDb = 60)
+        double offsetSeconds = 0.5, double durationSeconds = 3.0, double trimTopDb = 60, bool prosody = false)
     {
         if (!Enum.IsDefined(window)) throw new OptionsException($"FrontEndSettings.Window has no value {(int)window}.");
         if (!(offsetSeconds >= 0)) throw new OptionsException($"FrontEndSettings.OffsetSeconds must be ≥ 0, got {offsetSeconds}.");
@@ -29,7 +29,7 @@ public sealed record FrontEndSettings
         if (!(trimTopDb > 0)) throw new OptionsException($"FrontEndSettings.TrimTopDb must be positive, got {trimTopDb}.");
         Mfcc = new MfccOptions(sampleRate, coefficients); // validates the rest
         SampleRate = sampleRate; Coefficients = coefficients; Window = window; Deltas = deltas;
-        OffsetSeconds = offsetSeconds; DurationSeconds = durationSeconds; TrimTopDb = trimTopDb;
+        OffsetSeconds = offsetSeconds; DurationSeconds = durationSeconds; TrimTopDb = trimTopDb; Prosody = prosody;
     }
 
     public int SampleRate { get; }
@@ -39,13 +39,18 @@ public sealed record FrontEndSettings
     public double OffsetSeconds { get; }
     public double DurationSeconds { get; }
     public double TrimTopDb { get; }
+    /// <summary>Whether each frame ends with <see cref="Audio.Prosody"/>'s pitch, voicing and energy.</summary>
+    public bool Prosody { get; }
     public MfccOptions Mfcc { get; }
 
-    /// <summary>Values per frame: the MFCCs, then their deltas and delta-deltas when enabled.</summary>
-    public int FeatureSize => Coefficients * (Deltas ? 3 : 1);
+    /// <summary>Values per frame from the spectrum: the MFCCs, then their deltas and delta-deltas when enabled.</summary>
+    public int SpectralSize => Coefficients * (Deltas ? 3 : 1);
+
+    /// <summary>Values per frame: the spectral ones, then the prosody ones when enabled.</summary>
+    public int FeatureSize => SpectralSize + (Prosody ? Audio.Prosody.Size : 0);
 
     public string Serialize() => string.Create(CultureInfo.InvariantCulture,
-        $"window={Window.ToString().ToLowerInvariant()};deltas={(Deltas ? 1 : 0)};offset={OffsetSeconds:R};duration={DurationSeconds:R};trim_top_db={TrimTopDb:R};{Mfcc}"); // Mfcc carries sr and n_mfcc
+        $"window={Window.ToString().ToLowerInvariant()};deltas={(Deltas ? 1 : 0)};offset={OffsetSeconds:R};duration={DurationSeconds:R};trim_top_db={TrimTopDb:R};{Mfcc}{(Prosody ? ";prosody=1" : "")}"); // Mfcc carries sr and n_mfcc
 
     public static FrontEndSettings Parse(string text)
     {
@@ -55,7 +60,8 @@ public sealed record FrontEndSettings
         double Number(string key) => double.TryParse(Get(key), NumberStyles.Float, CultureInfo.InvariantCulture, out var v) ? v
             : throw new OptionsException($"Front-end setting '{key}' is not a number: '{Get(key)}'.");
         var window = Enum.TryParse<WindowMode>(Get("window"), true, out var w) ? w : throw new OptionsException($"Front-end setting 'window' is unknown: '{Get("window")}'.");
-        return new FrontEndSettings((int)Number("sr"), (int)Number("n_mfcc"), window, Number("deltas") != 0, Number("offset"), Number("duration"), Number("trim_top_db"));
+        return new FrontEndSettings((int)Number("sr"), (int)Number("n_mfcc"), window, Number("deltas") != 0, Number("offset"), Number("duration"), Number("trim_top_db"),
+            fields.ContainsKey("prosody") && Number("prosody") != 0);
     }
 }
 
@@ -123,15 +129,22 @@ public sealed class FrontEnd
         int c = Settings.Coefficients;
         var extractor = warp == 1.0 ? _mfcc : _warped?.WarpFactor == warp ? _warped : _warped = new MfccExtractor(Settings.Mfcc, warp);
         float[] mfcc = extractor.Compute(samples, out int frames);
-        if (!Settings.Deltas) return new Features(mfcc, frames, c);
-        float[] d1 = Deltas.Compute(mfcc, frames, c, 1), d2 = Deltas.Compute(mfcc, frames, c, 2);
-        int width = 3 * c;
+        float[]? d1 = Settings.Deltas ? Deltas.Compute(mfcc, frames, c, 1) : null, d2 = Settings.Deltas ? Deltas.Compute(mfcc, frames, c, 2) : null;
+        float[]? prosody = Settings.Prosody ? Audio.Prosody.Compute(samples, Settings.SampleRate, Settings.Mfcc.HopLength, frames) : null;
+        if (d1 is null && prosody is null) return new Features(mfcc, frames, c);
+        int width = Settings.FeatureSize;
         var values = new float[frames * width];
         for (int f = 0; f < frames; f++)
         {
-            Array.Copy(mfcc, f * c, values, f * width, c);
-            Array.Copy(d1, f * c, values, f * width + c, c);
-            Array.Copy(d2, f * c, values, f * width + 2 * c, c);
+            int at = f * width;
+            Array.Copy(mfcc, f * c, values, at, c); at += c;
+            if (d1 is not null && d2 is not null)
+            {
+                Array.Copy(d1, f * c, values, at, c);
+                Array.Copy(d2, f * c, values, at + c, c);
+                at += 2 * c;
+            }
+            if (prosody is not null) Array.Copy(prosody, f * Audio.Prosody.Size, values, at, Audio.Prosody.Size);
         }
         return new Features(values, frames, width);
     }

@@ -44,7 +44,7 @@ public static class Experiment
         int size = recipe.FrontEnd.FeatureSize;
         // A trained model's own statistics win (evaluate must standardise as training did); else the training side's.
         var trainStats = storedStatistics ?? FeatureStats.Compute(parts.Where(e => e.Part == Part.Train).Select(e => recipe.StatisticsView(features[e.Utterance])), size);
-        var speakerStats = recipe.Normalization == NormalizationMode.Speaker
+        var speakerStats = recipe.NeedsSpeakerStatistics
             ? parts.GroupBy(e => e.Utterance.Speaker).ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(e => features[e.Utterance]), size))
             : null;
 
@@ -71,7 +71,7 @@ public static class Experiment
             var augmentedCache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
             var augmented = FeatureExtraction.ExtractAll(trainUtterances, recipe.FrontEnd, augmentedCache, threads, progress: progress, cancellation: cancellation,
                 speed: speed, warp: warp);
-            var voiceStats = recipe.Normalization == NormalizationMode.Speaker
+            var voiceStats = recipe.NeedsSpeakerStatistics
                 ? augmented.Utterances.Select((u, i) => (u.Speaker, Features: augmented.Features[i])).GroupBy(x => x.Speaker)
                     .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
                 : null;
@@ -101,7 +101,7 @@ public static class Experiment
         bool filesAreOneSpeaker = false)
     {
         int size = recipe.FrontEnd.FeatureSize;
-        var sessionStats = recipe.Normalization != NormalizationMode.Speaker ? null
+        var sessionStats = !recipe.NeedsSpeakerStatistics ? null
             : filesAreOneSpeaker ? FeatureStats.Compute(features, size) : trainStats;
         return features.Select(f => ModelInput(recipe, trainStats, sessionStats, f)).ToList();
     }
@@ -109,6 +109,8 @@ public static class Experiment
     /// <summary>
     /// One utterance's features → the model's input, standardised as the recipe says: with its speaker's
     /// statistics, its own, or the training side's (for seed, those of the mean vectors, applied after pooling).
+    /// Prosody columns always take the speaker's statistics: a pitch or a loudness means something only against the
+    /// voice's own range, and standardising them per utterance would erase how high or loud the utterance is.
     /// </summary>
     private static Sequence ModelInput(Recipe recipe, FeatureStats trainStats, FeatureStats? speakerStats, Audio.Features f)
     {
@@ -118,6 +120,9 @@ public static class Experiment
             NormalizationMode.Utterance => FeatureStats.Compute([f], recipe.FrontEnd.FeatureSize),
             _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
         };
+        if (recipe.FrontEnd.Prosody)
+            stats = (stats ?? trainStats).Splice(speakerStats ?? throw new SpeechEmotionException("Prosody features without the speaker's statistics."),
+                recipe.FrontEnd.SpectralSize);
         return stats is null ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
                              : recipe.ToSequence(stats.Apply(f), f.Frames, f.FeatureSize);
     }

@@ -47,6 +47,14 @@ public sealed record FeatureStats(float[] Mean, float[] Std)
         return new FeatureStats(mean, std);
     }
 
+    /// <summary>These statistics for the columns before <paramref name="from"/>, <paramref name="other"/>'s from there on.</summary>
+    public FeatureStats Splice(FeatureStats other, int from)
+    {
+        if (other.Mean.Length != Mean.Length || from < 0 || from > Mean.Length)
+            throw new SpeechEmotionException($"Cannot splice statistics of {other.Mean.Length} features into {Mean.Length} at column {from}.");
+        return new FeatureStats([.. Mean[..from], .. other.Mean[from..]], [.. Std[..from], .. other.Std[from..]]);
+    }
+
     public float[] Apply(Audio.Features features)
     {
         int size = Mean.Length;

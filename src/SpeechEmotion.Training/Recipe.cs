@@ -28,12 +28,13 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
         var o = overrides ?? new RecipeOverrides();
         if (kind == RecipeKind.Seed)
         {
+            if (o.Prosody == true) throw new OptionsException("--prosody is for the frames recipe: the seed recipe keeps the notebook's 40 mean MFCCs.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
                 o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [] };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
-        var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true);
+        var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true, prosody: o.Prosody ?? false);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
             new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? 64, layers: 1, bidirectional: true, PoolingKind.Mean, [64], classes, dropout: 0.3f))
         { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [] };
@@ -45,6 +46,10 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
         "seed" => RecipeKind.Seed,
         _ => throw new OptionsException($"--recipe must be frames or seed, got '{text}'."),
     };
+
+    /// <summary>Whether inputs need each speaker's (or voice's) own feature statistics: per-speaker normalisation, or
+    /// prosody features, which are always standardised per speaker.</summary>
+    public bool NeedsSpeakerStatistics => Normalization == NormalizationMode.Speaker || FrontEnd.Prosody;
 
     /// <summary>Width of one input step: the feature size for frames, 1 for seed.</summary>
     public int InputSize => Kind == RecipeKind.Seed ? 1 : FrontEnd.FeatureSize;
@@ -74,7 +79,7 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
 
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
-    IReadOnlyList<double>? WarpFactors = null)
+    IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null)
 {
     public static IReadOnlyList<double> ParseWarps(string text) =>
         ParseFactors(text, a => a >= 0.8 && a <= 1.25, "--vtlp takes warp factors in [0.8, 1.25]");

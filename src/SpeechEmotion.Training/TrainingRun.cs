@@ -218,6 +218,7 @@ public static class TrainingRun
         o.Normalization is { } n ? $"normalization={n.ToString().ToLowerInvariant()}" : null,
         o.SpeedFactors is { Count: > 0 } f ? "augment=" + RecipeOverrides.FormatFactors(f) : null,
         o.WarpFactors is { Count: > 0 } w ? "vtlp=" + RecipeOverrides.FormatFactors(w) : null,
+        o.Prosody == true ? "prosody=1" : null,
     }.Where(x => x is not null));
 
     /// <summary>Reads back what <see cref="Overrides(RecipeOverrides?)"/> wrote.</summary>
@@ -229,7 +230,8 @@ public static class TrainingRun
             fields.TryGetValue("hidden", out var h) ? int.Parse(h, CultureInfo.InvariantCulture) : null,
             fields.TryGetValue("normalization", out var n) ? RecipeOverrides.ParseNormalization(n) : null,
             fields.TryGetValue("augment", out var a) ? RecipeOverrides.ParseSpeeds(a) : null,
-            fields.TryGetValue("vtlp", out var w) ? RecipeOverrides.ParseWarps(w) : null);
+            fields.TryGetValue("vtlp", out var w) ? RecipeOverrides.ParseWarps(w) : null,
+            fields.TryGetValue("prosody", out var p) ? p == "1" : null);
     }
 
     /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>

@@ -1,0 +1,88 @@
+using System.Numerics.Tensors;
+
+namespace SpeechEmotion.Audio;
+
+/// <summary>
+/// Per-frame prosody on the MFCC frame grid (frame f centred on sample f·hop): pitch in semitones, voicing
+/// strength and log energy. Pitch is the lag that maximises the normalised cross-correlation (NCCF, as in
+/// Talkin's RAPT) of a window with itself shifted; the shortest lag whose NCCF is within 10 % of the best is
+/// taken, which keeps the tracker off sub-octaves. Frames whose best NCCF is below <see cref="VoicedThreshold"/>
+/// (or that are more than 40 dB below the loudest frame) are unvoiced; their pitch is carried linearly between
+/// the voiced frames on either side (held flat beyond the first and last), so the pitch feature is a contour,
+/// not a sequence of gaps. These three values carry what MFCCs mostly discard: how high, how steady and how
+/// loud a voice is relative to itself, which is where much of emotion lives.
+/// </summary>
+public static class Prosody
+{
+    /// <summary>Values per frame: semitones above 100 Hz, voicing (best NCCF, 0…1), energy in dB.</summary>
+    public const int Size = 3;
+
+    public const double MinPitchHz = 70, MaxPitchHz = 600, VoicedThreshold = 0.6, SilenceDb = 40;
+
+    /// <summary>Window length: 46 ms at 22,050 Hz, enough for two periods of the lowest pitch.</summary>
+    public static int WindowLength(int sampleRate) => (int)Math.Round(0.0465 * sampleRate);
+
+    /// <summary>[frames × 3] prosody for the frames 0…frames−1 centred at f·hop (zero beyond the samples).</summary>
+    public static float[] Compute(ReadOnlySpan<float> samples, int sampleRate, int hop, int frames)
+    {
+        int window = WindowLength(sampleRate);
+        int minLag = (int)Math.Floor(sampleRate / MaxPitchHz), maxLag = (int)Math.Ceiling(sampleRate / MinPitchHz);
+        if (maxLag >= window) throw new ArgumentException($"A {window}-sample window cannot hold a {maxLag}-sample lag.");
+        var frame = new float[window];
+        var prefix = new double[window + 1]; // prefix sums of squares: the energy of any part of the window in O(1)
+        var pitch = new double[frames];
+        var voicing = new float[frames];
+        var energy = new float[frames];
+        var voiced = new bool[frames];
+        var nccf = new double[maxLag + 1];
+        for (int f = 0; f < frames; f++)
+        {
+            int start = f * hop - window / 2;
+            Array.Clear(frame);
+            int from = Math.Max(0, start), to = Math.Min(samples.Length, start + window);
+            if (to > from) samples[from..to].CopyTo(frame.AsSpan(from - start));
+            float mean = TensorPrimitives.Sum(frame) / window;
+            TensorPrimitives.Subtract(frame, mean, frame);
+            for (int n = 0; n < window; n++) prefix[n + 1] = prefix[n] + (double)frame[n] * frame[n];
+            energy[f] = (float)(10 * Math.Log10(prefix[window] / window + 1e-10));
+
+            double best = 0;
+            for (int lag = minLag; lag <= maxLag; lag++)
+            {
+                int length = window - lag;
+                double denominator = Math.Sqrt(prefix[length] * (prefix[window] - prefix[lag]));
+                nccf[lag] = denominator > 0 ? TensorPrimitives.Dot(frame.AsSpan(0, length), frame.AsSpan(lag, length)) / denominator : 0;
+                best = Math.Max(best, nccf[lag]);
+            }
+            int chosen = 0;
+            if (best > 0)
+                for (int lag = minLag; lag <= maxLag; lag++)
+                    if (nccf[lag] >= 0.9 * best && (lag == maxLag || nccf[lag] >= nccf[lag + 1])) { chosen = lag; break; } // first peak near the best
+            voicing[f] = (float)Math.Clamp(best, 0, 1);
+            voiced[f] = chosen > 0 && best >= VoicedThreshold;
+            pitch[f] = chosen > 0 ? 12 * Math.Log2(sampleRate / (double)chosen / 100) : 0;
+        }
+        float loudest = frames > 0 ? TensorPrimitives.Max(energy) : 0;
+        for (int f = 0; f < frames; f++) voiced[f] &= energy[f] > loudest - SilenceDb;
+
+        var result = new float[frames * Size];
+        int previous = -1;
+        for (int f = 0; f <= frames; f++)
+        {
+            if (f < frames && !voiced[f]) continue;
+            // Fill the gap (previous, f) between voiced frames: linear between them, flat at the ends.
+            for (int g = previous + 1; g < f; g++)
+                result[g * Size] = (float)(previous < 0 && f == frames ? 0
+                    : previous < 0 ? pitch[f] : f == frames ? pitch[previous]
+                    : pitch[previous] + (pitch[f] - pitch[previous]) * (g - previous) / (f - previous));
+            if (f < frames) result[f * Size] = (float)pitch[f];
+            previous = f;
+        }
+        for (int f = 0; f < frames; f++)
+        {
+            result[f * Size + 1] = voicing[f];
+            result[f * Size + 2] = energy[f];
+        }
+        return result;
+    }
+}
