@@ -25,6 +25,35 @@ public static class SelfTraining
     }
 
     /// <summary>
+    /// Class probabilities rebalanced so that every class receives the same share of the utterances (Sinkhorn-Knopp
+    /// scaling, as in Asano et al. 2020 and SwAV's equipartition): the columns of [N × classes] are scaled to sum to
+    /// N / classes and the rows to 1, alternately, <paramref name="iterations"/> times. This is an assumption about
+    /// the recordings — that the emotions in them are about equally frequent — not knowledge of any label; a class
+    /// the model never predicts for the new voice then still receives the utterances that suit it best.
+    /// </summary>
+    public static float[] Balance(ReadOnlySpan<float> probabilities, int classes, int iterations = 100)
+    {
+        if (classes < 1 || probabilities.Length % classes != 0) throw new ArgumentException($"{probabilities.Length} probabilities are not rows of {classes}.", nameof(probabilities));
+        int n = probabilities.Length / classes;
+        var q = new double[probabilities.Length];
+        for (int i = 0; i < q.Length; i++) q[i] = Math.Max(probabilities[i], 1e-30); // a zero would pin its cell at zero
+        var columnSums = new double[classes];
+        for (int iteration = 0; iteration < iterations; iteration++)
+        {
+            Array.Clear(columnSums);
+            for (int i = 0; i < n; i++)
+                for (int c = 0; c < classes; c++) columnSums[c] += q[i * classes + c];
+            for (int i = 0; i < n; i++)
+            {
+                double row = 0;
+                for (int c = 0; c < classes; c++) row += q[i * classes + c] *= n / (double)classes / columnSums[c];
+                for (int c = 0; c < classes; c++) q[i * classes + c] /= row;
+            }
+        }
+        return q.Select(v => (float)v).ToArray();
+    }
+
+    /// <summary>
     /// Pseudo-labelled samples: for each class c, of the utterances whose most probable class is c, the
     /// ⌈share · count⌉ with the highest probability of c (ties: the earlier utterance), labelled c. Selecting per
     /// class keeps a class the model is shy of from vanishing from the pseudo-labels.

@@ -10,11 +10,15 @@ namespace SpeechEmotion.Training;
 
 /// <summary>Everything <c>ser train</c> was asked to do.</summary>
 public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitInfo Split, TrainOptions Train, string OutputDirectory, string? CacheDirectory,
-    RecipeOverrides? Overrides = null, bool StopOnError = false, int AdaptRounds = 0)
+    RecipeOverrides? Overrides = null, bool StopOnError = false, int AdaptRounds = 0, bool BalancedAdaptation = false)
 {
     /// <summary>Rounds of self-training on the test side's unlabelled audio (<see cref="SelfTraining"/>); 0 = none.</summary>
     public int AdaptRounds { get; init; } = AdaptRounds is >= 0 and <= SelfTraining.MaxRounds ? AdaptRounds
         : throw new OptionsException($"--adapt takes 0 to {SelfTraining.MaxRounds} rounds, got {AdaptRounds}.");
+
+    /// <summary>Balance the pseudo-labels to equal class shares (<see cref="SelfTraining.Balance"/>).</summary>
+    public bool BalancedAdaptation { get; init; } = !BalancedAdaptation || AdaptRounds > 0 ? BalancedAdaptation
+        : throw new OptionsException("--adapt-balanced shapes the pseudo-labels of --adapt: give --adapt N (rounds) with it.");
 }
 
 /// <summary>One round of adaptation as adaptation.csv records it; nothing in it comes from a test label.</summary>
@@ -106,6 +110,7 @@ public static class TrainingRun
             ["normalization"] = recipe.Normalization.ToString().ToLowerInvariant(),
             ["cancelled"] = cancelled,
             ["adaptation_rounds"] = adaptation.Count,
+            ["adaptation_prior"] = adaptation.Count == 0 ? "none" : options.BalancedAdaptation ? "balanced" : "model",
         };
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
@@ -135,7 +140,7 @@ public static class TrainingRun
             int changed = previous is null ? 0 : predicted.Where((p, i) => p != previous[i]).Count();
             previous = predicted;
             double share = SelfTraining.Share(round, options.AdaptRounds);
-            var pseudo = SelfTraining.Select(unlabelled, probabilities, classes, share);
+            var pseudo = SelfTraining.Select(unlabelled, options.BalancedAdaptation ? SelfTraining.Balance(probabilities, classes) : probabilities, classes, share);
             progress.Stage($"Adaptation round {round} of {options.AdaptRounds}: {pseudo.Count} of the test side's {unlabelled.Count} utterances " +
                            $"(the most confident {share:P0} per predicted class, labels unseen) join the training side under the model's labels");
             var next = new SequenceClassifier(recipe.Model, adam, pool);
@@ -200,6 +205,7 @@ public static class TrainingRun
             ["lr"] = options.Train.LearningRate.ToString("R", CultureInfo.InvariantCulture),
             ["overrides"] = Overrides(options.Overrides),
             ["adapt"] = options.AdaptRounds.ToString(CultureInfo.InvariantCulture),
+            ["adapt_balanced"] = options.BalancedAdaptation ? "1" : "0",
         };
         int n = model.Parameters.Count;
         SafeTensors.Write(path,

@@ -181,6 +181,31 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Equal(3 * Count(run.Result.Output), Count(output));
     }
 
+    /// <summary>
+    /// --prosody appends pitch, voicing and energy to every frame (standardised per speaker even under per-utterance
+    /// normalisation); the model remembers it, predicts with it, and the seed recipe refuses it.
+    /// </summary>
+    [Fact]
+    public void ProsodyFeaturesTravelWithTheModel()
+    {
+        string dir = Path.Combine(run.Root, "prosody"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "2", "--batch", "16",
+            "--cache", cache, "--seed", "3", "--prosody", "--normalization", "utterance");
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("123 values per frame", output);
+        string model = Path.Combine(dir, "model.safetensors");
+        (exit, output, error) = CliRunner.Run("inspect", "--model", model);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("prosody=1", output);
+        Assert.Contains("LSTM(123→", output);
+        (exit, output, error) = CliRunner.Run("predict", "--model", model, Path.Combine(run.Data, "OAF_sad"), "--json");
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("\"probabilities\"", output);
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--recipe", "seed", "--prosody");
+        Assert.Equal(2, exit);
+        Assert.Contains("--prosody is for the frames recipe", error);
+    }
+
     /// <summary>--seeds trains one model per seed and scores their ensemble; evaluate with the members agrees.</summary>
     [Fact]
     public void TrainingWithSeveralSeedsScoresTheirEnsemble()
@@ -246,9 +271,19 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("Adaptation round 2:", output);
         Assert.Equal(model, File.ReadAllText(Path.Combine(dir, "metrics.json")));
 
+        using (var metrics = JsonDocument.Parse(model))
+        {
+            Assert.Equal("model", metrics.RootElement.GetProperty("adaptation_prior").GetString());
+            Assert.InRange(metrics.RootElement.GetProperty("before_adaptation").GetProperty("accuracy").GetDouble(), 0, 1);
+        }
+        Assert.True(File.Exists(Path.Combine(dir, "model-before-adaptation.safetensors")));
+
         (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--adapt", "11");
         Assert.Equal(2, exit);
         Assert.Contains("--adapt takes 0 to 10 rounds, got 11", error);
+        (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--adapt-balanced");
+        Assert.Equal(2, exit);
+        Assert.Contains("--adapt-balanced shapes the pseudo-labels of --adapt", error);
     }
 
     [Fact]

@@ -56,6 +56,25 @@ public class SelfTrainingTests
         Assert.Equal(["u01.wav"], chosen.Select(s => s.Path));
     }
 
+    [Fact]
+    public void BalanceGivesEveryClassAnEqualShareAndKeepsRowsProbabilities()
+    {
+        // Four utterances, two classes; the model calls all four class 0, but u2 and u3 lean further to class 1.
+        float[] p = [0.99f, 0.01f, 0.95f, 0.05f, 0.7f, 0.3f, 0.6f, 0.4f];
+        var q = SelfTraining.Balance(p, 2);
+        for (int i = 0; i < 4; i++) Assert.Equal(1.0, q[2 * i] + q[2 * i + 1], 5);
+        Assert.Equal(2.0, q[0] + q[2] + q[4] + q[6], 4);
+        Assert.Equal(2.0, q[1] + q[3] + q[5] + q[7], 4);
+        Assert.Equal([0, 0, 1, 1], Enumerable.Range(0, 4).Select(i => Trainer.Argmax(q, i, 2)));
+        // The order within a class is kept: the more a row leaned to a class, the more it still does.
+        Assert.True(q[7] > q[5] && q[5] > q[3] && q[3] > q[1]);
+
+        // Already balanced and confident: the labels stay; a zero probability does not pin a cell.
+        float[] clear = [1f, 0f, 0f, 1f];
+        Assert.Equal([0, 1], Enumerable.Range(0, 2).Select(i => Trainer.Argmax(SelfTraining.Balance(clear, 2), i, 2)));
+        Assert.Throws<ArgumentException>(() => SelfTraining.Balance(new float[5], 2));
+    }
+
     [Theory]
     [InlineData(1, 4, 0.2)]
     [InlineData(4, 4, 0.8)]
@@ -76,5 +95,8 @@ public class SelfTrainingTests
         var options = Assert.Throws<Core.OptionsException>(() => new TrainRunOptions("d", RecipeKind.Frames, new SplitInfo(Corpus.Protocol.Speaker, 1, "YAF"),
             new TrainOptions(), "o", null, AdaptRounds: 11));
         Assert.Contains("--adapt", options.Message);
+        var balanced = Assert.Throws<Core.OptionsException>(() => new TrainRunOptions("d", RecipeKind.Frames, new SplitInfo(Corpus.Protocol.Speaker, 1, "YAF"),
+            new TrainOptions(), "o", null, BalancedAdaptation: true));
+        Assert.Contains("--adapt-balanced", balanced.Message);
     }
 }

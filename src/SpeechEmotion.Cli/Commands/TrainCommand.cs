@@ -44,8 +44,12 @@ public static class TrainCommand
         {
             Description = "Rounds of self-training on the test side's unlabelled audio after training (transductive: adapts to the held-out voice, never reads its labels; default 0).",
         };
+        var balanced = new Option<bool>("--adapt-balanced")
+        {
+            Description = "With --adapt: assume the emotions are about equally frequent in the test side's recordings and balance the pseudo-labels to match (an assumption, not a label).",
+        };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, stopOnError };
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -67,7 +71,8 @@ public static class TrainCommand
                     new TrainOptions(parse.GetValue(epochs) ?? int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
                         float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), TrainingRun.ParseOverrides(saved.GetValueOrDefault("overrides", "")),
-                    AdaptRounds: int.Parse(saved.GetValueOrDefault("adapt", "0"), CultureInfo.InvariantCulture));
+                    AdaptRounds: int.Parse(saved.GetValueOrDefault("adapt", "0"), CultureInfo.InvariantCulture),
+                    BalancedAdaptation: saved.GetValueOrDefault("adapt_balanced", "0") == "1");
             }
             else
             {
@@ -89,7 +94,7 @@ public static class TrainCommand
                 parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
                 parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetValue(prosody) ? true : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
-                parse.GetValue(stopOnError), parse.GetValue(adapt));
+                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced));
         }
 
         TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation)
