@@ -277,6 +277,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             Assert.InRange(metrics.RootElement.GetProperty("before_adaptation").GetProperty("accuracy").GetDouble(), 0, 1);
         }
         Assert.True(File.Exists(Path.Combine(dir, "model-before-adaptation.safetensors")));
+        Assert.Contains("Adaptation (transductive)", File.ReadAllText(Path.Combine(dir, "report.html")));
 
         (exit, _, error) = CliRunner.Run("train", "--data", run.Data, "--adapt", "11");
         Assert.Equal(2, exit);

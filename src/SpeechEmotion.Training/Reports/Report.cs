@@ -46,6 +46,10 @@ public static class Report
             html.Append($"<div class='card'><h3>{name}</h3><div class='big'>{m.GetProperty(key).GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>{m.GetProperty("test_count").GetInt32()} test utterances</div></div>");
         if (m.TryGetProperty("best_epoch", out var best))
             html.Append($"<div class='card'><h3>Model selection</h3><div class='big'>epoch {best.GetInt32()}</div><div class='muted'>best validation accuracy of {m.GetProperty("epochs_run").GetInt32()} epochs (validation carved from the training side)</div></div>");
+        if (m.TryGetProperty("before_adaptation", out var before))
+            html.Append($"<div class='card'><h3>Adaptation (transductive)</h3><div class='big'>{before.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)} → " +
+                        $"{m.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>test accuracy before and after {m.GetProperty("adaptation_rounds").GetInt32()} rounds of self-training " +
+                        $"on the test side's audio ({Svg.Escape(m.GetProperty("adaptation_prior").GetString() == "balanced" ? "pseudo-labels balanced to equal class shares" : "the model's own pseudo-labels")}; labels never read)</div></div>");
         html.Append("</div>");
 
         html.Append("<h2>Data</h2>");
