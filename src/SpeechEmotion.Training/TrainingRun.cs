@@ -142,7 +142,7 @@ public static class TrainingRun
             double share = SelfTraining.Share(round, options.AdaptRounds);
             var pseudo = SelfTraining.Select(unlabelled, options.BalancedAdaptation ? SelfTraining.Balance(probabilities, classes) : probabilities, classes, share);
             progress.Stage($"Adaptation round {round} of {options.AdaptRounds}: {pseudo.Count} of the test side's {unlabelled.Count} utterances " +
-                           $"(the most confident {share:P0} per predicted class, labels unseen) join the training side under the model's labels");
+                           $"(the most confident {share:P0} of each class the model assigns, labels unseen) join the training side under the model's labels");
             var next = new SequenceClassifier(recipe.Model, adam, pool);
             next.Initialize(rng);
             var trainer = new Trainer(next, options.Train, data.MaxSteps);
