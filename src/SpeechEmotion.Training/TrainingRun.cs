@@ -22,7 +22,7 @@ public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitIn
 }
 
 /// <summary>One round of adaptation as adaptation.csv records it; nothing in it comes from a test label.</summary>
-public sealed record AdaptationRound(int Round, double Share, int PseudoLabelled, IReadOnlyList<int> PerClass, int ChangedPredictions,
+public sealed record AdaptationRound(int Round, double Share, int PseudoLabelled, IReadOnlyList<int> PerClass, int? ChangedPredictions,
     int BestEpoch, int EpochsRun, double ValidationAccuracy);
 
 /// <summary>What a run reports as it goes; the CLI shows it live or as plain lines.</summary>
@@ -137,7 +137,7 @@ public static class TrainingRun
         {
             var probabilities = Trainer.Predict(model, batcher, unlabelled, out _);
             var predicted = Enumerable.Range(0, unlabelled.Count).Select(i => Trainer.Argmax(probabilities, i, classes)).ToArray();
-            int changed = previous is null ? 0 : predicted.Where((p, i) => p != previous[i]).Count();
+            int? changed = previous is null ? null : predicted.Where((p, i) => p != previous[i]).Count(); // none before the first round
             previous = predicted;
             double share = SelfTraining.Share(round, options.AdaptRounds);
             var pseudo = SelfTraining.Select(unlabelled, options.BalancedAdaptation ? SelfTraining.Balance(probabilities, classes) : probabilities, classes, share);

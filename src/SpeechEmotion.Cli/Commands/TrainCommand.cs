@@ -108,7 +108,7 @@ public static class TrainCommand
                 : $"Best epoch {result.State.BestEpoch} of {result.State.Epoch} (validation accuracy {result.State.BestValidationAccuracy:P2}).");
             foreach (var r in result.Adaptation)
                 output.WriteLine($"Adaptation round {r.Round}: {r.PseudoLabelled} test utterances pseudo-labelled ({r.Share:P0} per class), " +
-                                 $"{r.ChangedPredictions} predictions changed since the last round, best epoch {r.BestEpoch} of {r.EpochsRun}.");
+                                 (r.ChangedPredictions is { } changed ? $"{changed} predictions changed since the round before, " : "") + $"best epoch {r.BestEpoch} of {r.EpochsRun}.");
             if (result.BaseMetrics is { } before)
                 output.WriteLine($"Before adaptation ({RunFiles.BaseModel}): accuracy {before.Accuracy:P2}, UAR {before.Uar:P2}, macro-F1 {before.MacroF1:P2}.");
             string adapted = result.Adaptation.Count > 0 ? $", after {result.Adaptation.Count} rounds of self-training on its unlabelled audio" : "";
