@@ -10,4 +10,12 @@ internal static class CliRunner
         int exit = CliApp.Run(args, output, error);
         return (exit, output.ToString(), error.ToString());
     }
+
+    /// <summary>Runs a command line that must be refused: exit code 2 and <paramref name="expected"/> in the error output.</summary>
+    public static void Refused(string expected, params string[] args)
+    {
+        var (exit, _, error) = Run(args);
+        Assert.Equal(2, exit);
+        Assert.Contains(expected, error);
+    }
 }
