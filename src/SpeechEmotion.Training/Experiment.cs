@@ -120,7 +120,7 @@ public static class Experiment
             NormalizationMode.Utterance => FeatureStats.Compute([f], recipe.FrontEnd.FeatureSize),
             _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
         };
-        if (recipe.FrontEnd.Prosody)
+        if (recipe.FrontEnd.Prosody && recipe.Normalization != NormalizationMode.Speaker) // under speaker normalisation every column has them already
             stats = (stats ?? trainStats).Splice(speakerStats ?? throw new SpeechEmotionException("Prosody features without the speaker's statistics."),
                 recipe.FrontEnd.SpectralSize);
         return stats is null ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
