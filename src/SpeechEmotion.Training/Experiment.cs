@@ -16,7 +16,16 @@ public sealed record PreparedData(
     IReadOnlyList<Sample> Train,
     IReadOnlyList<Sample> Validation,
     IReadOnlyList<Sample> Test,
-    int MaxSteps);
+    int MaxSteps)
+{
+    /// <summary>The raw (unstandardised) features of each test sample, in the order of <see cref="Test"/>.</summary>
+    public IReadOnlyList<Audio.Features> TestFeatures()
+    {
+        var byPath = new Dictionary<string, Audio.Features>(StringComparer.Ordinal);
+        for (int i = 0; i < Extraction.Utterances.Count; i++) byPath[Extraction.Utterances[i].Path] = Extraction.Features[i];
+        return Test.Select(s => byPath[s.Path]).ToList();
+    }
+}
 
 /// <summary>
 /// The data side of an experiment, shared by <c>train</c> and <c>evaluate</c> so both see the same split and the

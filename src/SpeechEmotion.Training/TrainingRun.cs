@@ -169,6 +169,43 @@ public static class TrainingRun
     /// </summary>
     public static Metrics Evaluate(IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members)
     {
+        var (labels, reference, mean) = Probabilities(members);
+        var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, labels.Count)).ToList();
+        return Metrics.From(labels, reference.Select(s => s.Label).ToList(), predicted);
+    }
+
+    /// <summary>
+    /// Scores an ensemble after a cluster vote (<see cref="ClusterVote"/>, transductive): each test speaker's
+    /// utterances are grouped on their own, and each takes its group's majority label. features[i] are the raw
+    /// features of the test utterance the members' samples[i] hold; the speaker comes from the corpus, no label is read.
+    /// </summary>
+    public static (Metrics Metrics, IReadOnlyList<(string Speaker, ClusterVoteResult Vote)> Votes) EvaluateWithClusterVote(
+        IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members, IReadOnlyList<Audio.Features> features, ulong seed)
+    {
+        var (labels, reference, mean) = Probabilities(members);
+        if (features.Count != reference.Count) throw new ArgumentException($"{features.Count} feature sets for {reference.Count} test utterances.", nameof(features));
+        int classes = labels.Count;
+        var predicted = new int[reference.Count];
+        var votes = new List<(string, ClusterVoteResult)>();
+        foreach (var speaker in reference.Select(s => s.Speaker).Distinct().Order(StringComparer.Ordinal))
+        {
+            var rows = Enumerable.Range(0, reference.Count).Where(i => reference[i].Speaker == speaker).ToArray();
+            var probabilities = new float[rows.Length * classes];
+            for (int r = 0; r < rows.Length; r++) mean.AsSpan(rows[r] * classes, classes).CopyTo(probabilities.AsSpan(r * classes));
+            ClusterVoteResult vote;
+            try { vote = ClusterVote.Apply(rows.Select(i => features[i]).ToList(), probabilities, classes, seed); }
+            catch (OptionsException e) { throw new OptionsException($"Test speaker {speaker}: {e.Message}"); }
+            for (int r = 0; r < rows.Length; r++) predicted[rows[r]] = vote.Labels[r];
+            votes.Add((speaker, vote));
+        }
+        return (Metrics.From(labels, reference.Select(s => s.Label).ToList(), predicted), votes);
+    }
+
+    /// <summary>The members' class probabilities on the test side, averaged: [N × classes], with the labels and the
+    /// first member's samples (all members must hold the same utterances in the same order).</summary>
+    private static (IReadOnlyList<string> Labels, IReadOnlyList<Sample> Reference, float[] Mean) Probabilities(
+        IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members)
+    {
         if (members.Count == 0) throw new SpeechEmotionException("No model to evaluate.");
         ModelBundle.RequireSameLabels(members.Select(m => m.Bundle).ToList());
         var (first, reference) = members[0];
@@ -181,8 +218,7 @@ public static class TrainingRun
             var batcher = new Batcher(samples.Max(s => s.Input.Steps), Math.Min(64, samples.Count), bundle.Model.Config.InputSize);
             return Trainer.Predict(bundle.Model, batcher, samples, out _);
         }).ToList());
-        var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, first.Labels.Count)).ToList();
-        return Metrics.From(first.Labels, reference.Select(s => s.Label).ToList(), predicted);
+        return (first.Labels, reference, mean);
     }
 
     private static void SaveCheckpoint(string path, SequenceClassifier model, TrainingState state, Rng rng, TrainRunOptions options)

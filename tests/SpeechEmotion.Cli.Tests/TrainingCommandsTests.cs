@@ -281,6 +281,40 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--adapt-balanced shapes the pseudo-labels of --adapt", "train", "--data", run.Data, "--adapt-balanced");
     }
 
+    /// <summary>
+    /// evaluate --cluster-vote groups each test speaker's utterances (here YAF's 42) into as many groups as labels,
+    /// says the score is transductive, lists the groups and their votes, and writes them to the JSON.
+    /// </summary>
+    [Fact]
+    public void EvaluateWithAClusterVoteGroupsEachSpeakerAndSaysSo()
+    {
+        string json = Path.Combine(run.Root, "cluster-vote.json"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(run.Run, "model.safetensors"), "--data", run.Data,
+            "--protocol", "speaker", "--test-speaker", "YAF", "--cache", cache, "--cluster-vote", "--json", json);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("a cluster vote is transductive", error);
+        Assert.Contains("Groups of YAF (42 utterances): ", output);
+        Assert.Contains("42 utterances, cluster vote)", output);
+        using var voted = JsonDocument.Parse(File.ReadAllText(json));
+        var groups = voted.RootElement.GetProperty("cluster_vote").GetProperty("YAF");
+        var sizes = groups.GetProperty("sizes").EnumerateArray().Select(e => e.GetInt32()).ToList();
+        Assert.Equal(7, sizes.Count);
+        Assert.Equal(42, sizes.Sum());
+        var labels = groups.GetProperty("labels").EnumerateArray().Select(e => e.GetString()).ToList();
+        // Every group's members share its label, so each predicted column of the confusion matrix is a sum of group sizes.
+        var confusion = voted.RootElement.GetProperty("confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(e => e.GetInt32()).ToArray()).ToArray();
+        var modelLabels = voted.RootElement.GetProperty("labels").EnumerateArray().Select(e => e.GetString()).ToList();
+        for (int c = 0; c < modelLabels.Count; c++)
+            Assert.Equal(sizes.Where((_, j) => labels[j] == modelLabels[c]).Sum(), confusion.Sum(row => row[c]));
+
+        (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(run.Run, "model.safetensors"), "--data", run.Data,
+            "--protocol", "speaker", "--test-speaker", "YAF", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        double plain = double.Parse(System.Text.RegularExpressions.Regex.Match(output, @"accuracy ([\d.]+) %").Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        // The classes differ audibly within a voice, so the groups are the emotions and the vote loses nothing.
+        Assert.True(voted.RootElement.GetProperty("accuracy").GetDouble() * 100 >= plain - 1e-9, $"vote {voted.RootElement.GetProperty("accuracy")} vs plain {plain} %");
+    }
+
     [Fact]
     public void BadOptionsAndMissingDataGiveAClearMessage()
     {

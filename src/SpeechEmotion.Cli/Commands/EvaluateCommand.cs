@@ -6,7 +6,8 @@ namespace SpeechEmotion.Cli.Commands;
 /// <summary>
 /// <c>ser evaluate --model FILE</c>: scores the test side of the split the model was trained on (protocol, seed
 /// and test speaker come from the (first) model unless given), as a terminal table and optionally JSON. Several
-/// <c>--model</c>s are scored as an ensemble: their class probabilities averaged.
+/// <c>--model</c>s are scored as an ensemble: their class probabilities averaged. <c>--cluster-vote</c> scores the
+/// transductive cluster vote (<see cref="ClusterVote"/>) instead of each utterance on its own.
 /// </summary>
 public static class EvaluateCommand
 {
@@ -24,7 +25,12 @@ public static class EvaluateCommand
         var json = new Option<string?>("--json") { Description = "Also write the metrics as JSON to this file." };
         var cache = CommonOptions.Cache();
         var threads = CommonOptions.Threads();
-        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, seed, json, cache, threads };
+        var clusterVote = new Option<bool>("--cluster-vote")
+        {
+            Description = "Transductive: group each test speaker's utterances by k-means on their features (as many groups as labels, no labels read) " +
+                          "and give each utterance its group's majority prediction.",
+        };
+        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, seed, json, cache, threads, clusterVote };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(model)!;
@@ -34,6 +40,7 @@ public static class EvaluateCommand
                 parse.GetValue(testSpeaker) ?? (parse.GetValue(protocol) is null ? trained.TestSpeaker : null), parse.GetValue(seed) ?? trained.Seed);
             var root = DataLocation.Resolve(parse.GetValue(data));
             var members = new List<(ModelBundle, IReadOnlyList<Sample>)>();
+            IReadOnlyList<Audio.Features>? testFeatures = null;
             for (int m = 0; m < bundles.Count; m++)
             {
                 var bundle = bundles[m];
@@ -43,15 +50,40 @@ public static class EvaluateCommand
                     error.WriteLine($"note: {paths[m]} adapted itself to this test side's audio (self-training, labels unseen): a transductive score.");
                 var prepared = Experiment.Prepare(root, bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
                     bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics);
-                if (m == 0) foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");
+                if (m == 0)
+                {
+                    foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");
+                    testFeatures = prepared.TestFeatures(); // the groups come from the first model's front end
+                }
                 members.Add((bundle, prepared.Test));
             }
-            var metrics = TrainingRun.Evaluate(members);
+            Metrics metrics;
+            Dictionary<string, object>? extra = null;
             string ensemble = bundles.Count > 1 ? $", ensemble of {bundles.Count} models" : "";
+            if (parse.GetValue(clusterVote))
+            {
+                var (voted, votes) = TrainingRun.EvaluateWithClusterVote(members, testFeatures!, split.Seed);
+                metrics = voted;
+                error.WriteLine("note: a cluster vote is transductive: each test speaker's utterances were grouped together (labels unseen) and share their group's majority prediction.");
+                var labels = bundles[0].Labels;
+                foreach (var (speaker, vote) in votes)
+                    output.WriteLine($"Groups of {speaker} ({vote.Cluster.Length} utterances): " +
+                        string.Join(", ", vote.Sizes.Select((size, j) => $"{size} → {labels[vote.ClusterLabel[j]]}")));
+                extra = new Dictionary<string, object>
+                {
+                    ["cluster_vote"] = votes.ToDictionary(v => v.Speaker, v => (object)new Dictionary<string, object>
+                    {
+                        ["sizes"] = v.Vote.Sizes,
+                        ["labels"] = v.Vote.ClusterLabel.Select(c => labels[c]).ToArray(),
+                    }),
+                };
+                ensemble += ", cluster vote";
+            }
+            else metrics = TrainingRun.Evaluate(members);
             MetricsTable.Write(output, metrics, $"Test side ({Describe(split)}, {metrics.Count} utterances{ensemble})");
             if (parse.GetValue(json) is { } path)
             {
-                Core.IO.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundles[0].Recipe.Kind.ToString().ToLowerInvariant()));
+                Core.IO.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundles[0].Recipe.Kind.ToString().ToLowerInvariant(), extra));
                 output.WriteLine($"Metrics written to {path}");
             }
             return CliApp.Ok;
