@@ -30,6 +30,9 @@ public static class ClusterVote
     /// <summary>k-means runs from different k-means++ starts; the one with the least inertia is kept.</summary>
     public const int Restarts = 32;
 
+    /// <summary>The generator's seed where no run seed applies (<c>ser predict</c>).</summary>
+    public const ulong DefaultSeed = 1;
+
     /// <summary>Lloyd iterations per run at most; runs on these sizes settle within a few dozen.</summary>
     public const int MaxIterations = 300;
 

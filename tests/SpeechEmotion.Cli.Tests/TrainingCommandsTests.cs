@@ -315,6 +315,34 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.True(voted.RootElement.GetProperty("accuracy").GetDouble() * 100 >= plain - 1e-9, $"vote {voted.RootElement.GetProperty("accuracy")} vs plain {plain} %");
     }
 
+    /// <summary>predict --cluster-vote: the files as one voice, seven groups, each file its group's label beside its
+    /// own; too few files to form the groups is refused.</summary>
+    [Fact]
+    public void PredictWithAClusterVoteGivesEveryFileItsGroupsLabel()
+    {
+        string model = Path.Combine(run.Run, "model.safetensors");
+        var folders = Directory.GetDirectories(run.Data, "YAF_*").Order(StringComparer.Ordinal).ToArray();
+        var (exit, output, error) = CliRunner.Run(["predict", "--model", model, "--json", "--cluster-vote", .. folders]);
+        Assert.True(exit == 0, output + error);
+        using var json = JsonDocument.Parse(output);
+        var items = json.RootElement.EnumerateArray().ToList();
+        Assert.Equal(42, items.Count);
+        var groups = items.Select(i => (Group: i.GetProperty("cluster_vote").GetProperty("group").GetInt32(), Label: i.GetProperty("cluster_vote").GetProperty("label").GetString())).ToList();
+        Assert.Equal(Enumerable.Range(1, 7), groups.Select(g => g.Group).Distinct().Order());
+        foreach (var group in groups.GroupBy(g => g.Group))
+        {
+            Assert.Single(group.Select(g => g.Label).Distinct()); // one label per group
+            // …the one most of its members' own predictions give.
+            var own = items.Where((_, i) => groups[i].Group == group.Key).Select(i => i.GetProperty("label").GetString()).ToList();
+            int votes = own.Count(l => l == group.First().Label);
+            Assert.True(own.GroupBy(l => l).All(g => g.Count() <= votes), $"group {group.Key}: {string.Join(", ", own)} voted {group.First().Label}");
+        }
+
+        (exit, output, error) = CliRunner.Run(["predict", "--model", model, "--cluster-vote", .. Directory.GetFiles(folders[0]).Take(3)]);
+        Assert.Equal(2, exit);
+        Assert.Contains("at least as many utterances of one voice as there are labels (7); got 3", error);
+    }
+
     [Fact]
     public void BadOptionsAndMissingDataGiveAClearMessage()
     {

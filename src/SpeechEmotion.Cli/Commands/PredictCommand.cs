@@ -13,7 +13,8 @@ namespace SpeechEmotion.Cli.Commands;
 /// recursively). A file that cannot be read is reported and the rest go on; the exit code is 2 if any failed.
 /// Several <c>--model</c>s (same labels and front end) predict as an ensemble: their probabilities averaged.
 /// Under speaker normalisation each file is standardised with the training side's statistics, unless
-/// <c>--one-speaker</c> says the files are one voice (then with their own).
+/// <c>--one-speaker</c> says the files are one voice (then with their own). <c>--cluster-vote</c> also groups the files,
+/// as one voice, and gives each its group's majority label (<see cref="ClusterVote"/>).
 /// </summary>
 public static class PredictCommand
 {
@@ -25,12 +26,17 @@ public static class PredictCommand
             Required = true,
         };
         var paths = new Argument<string[]>("PATH") { Description = "Audio files or folders.", Arity = ArgumentArity.OneOrMore };
-        var json = new Option<bool>("--json") { Description = "Print JSON: [{\"file\", \"label\", \"probabilities\": {label: p}}]." };
+        var json = new Option<bool>("--json") { Description = "Print JSON: [{\"file\", \"label\", \"probabilities\": {label: p}}] (with --cluster-vote also \"cluster_vote\": {\"group\", \"label\"})." };
         var oneSpeaker = new Option<bool>("--one-speaker")
         {
             Description = "The files are many recordings of one voice: standardise them with their own statistics (models with speaker normalisation).",
         };
-        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker };
+        var clusterVote = new Option<bool>("--cluster-vote")
+        {
+            Description = "The files are many recordings of one voice: group them by k-means on their features (as many groups as labels) " +
+                          "and give each file its group's majority label too. Needs at least as many files as labels.",
+        };
+        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote };
         command.SetAction(parse =>
         {
             var bundles = parse.GetValue(model)!.Select(ModelBundle.Load).ToList();
@@ -49,13 +55,20 @@ public static class PredictCommand
             if (asOneSpeaker && bundles.All(b => b.Recipe.Normalization != NormalizationMode.Speaker))
                 throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{bundle.Recipe.Normalization.ToString().ToLowerInvariant()}'.");
             var results = Predictor.Predict(bundles, readable.Select(r => r.Features).ToList(), asOneSpeaker);
-            if (parse.GetValue(json)) WriteJson(output, bundle.Labels, readable.Select(r => r.Path).ToList(), results);
+            ClusterVoteResult? vote = null;
+            if (parse.GetValue(clusterVote))
+            {
+                if (readable.Count == 0) throw new OptionsException("--cluster-vote: no readable audio files to group.");
+                vote = ClusterVote.Apply(readable.Select(r => r.Features).ToList(), results.SelectMany(p => p).ToArray(), bundle.Labels.Count, ClusterVote.DefaultSeed);
+            }
+            if (parse.GetValue(json)) WriteJson(output, bundle.Labels, readable.Select(r => r.Path).ToList(), results, vote);
             else
                 for (int i = 0; i < readable.Count; i++)
                 {
                     var p = results[i];
                     int best = Array.IndexOf(p, p.Max());
-                    output.WriteLine($"{readable[i].Path}: {bundle.Labels[best]} ({p[best]:P1})  " +
+                    string voted = vote is null ? "" : $"  [group {vote.Cluster[i] + 1} votes {bundle.Labels[vote.Labels[i]]}]";
+                    output.WriteLine($"{readable[i].Path}: {bundle.Labels[best]} ({p[best]:P1}){voted}  " +
                         string.Join("  ", bundle.Labels.Select((l, k) => $"{l} {p[k].ToString("F3", CultureInfo.InvariantCulture)}")));
                 }
             return failed > 0 ? CliApp.BadInput : CliApp.Ok;
@@ -80,7 +93,8 @@ public static class PredictCommand
         return files;
     }
 
-    private static void WriteJson(TextWriter output, IReadOnlyList<string> labels, IReadOnlyList<string> files, IReadOnlyList<float[]> results)
+    private static void WriteJson(TextWriter output, IReadOnlyList<string> labels, IReadOnlyList<string> files, IReadOnlyList<float[]> results,
+        ClusterVoteResult? vote)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
@@ -94,6 +108,13 @@ public static class PredictCommand
                 w.WriteStartObject("probabilities");
                 for (int k = 0; k < labels.Count; k++) w.WriteNumber(labels[k], results[i][k]);
                 w.WriteEndObject();
+                if (vote is not null)
+                {
+                    w.WriteStartObject("cluster_vote");
+                    w.WriteNumber("group", vote.Cluster[i] + 1);
+                    w.WriteString("label", labels[vote.Labels[i]]);
+                    w.WriteEndObject();
+                }
                 w.WriteEndObject();
             }
             w.WriteEndArray();
