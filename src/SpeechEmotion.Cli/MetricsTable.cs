@@ -19,5 +19,13 @@ public static class MetricsTable
             output.WriteLine("  " + m.Labels[r].PadRight(width) + string.Concat(Enumerable.Range(0, m.Labels.Count).Select(c => m.Confusion[r, c].ToString().PadLeft(6))));
     }
 
+    /// <summary>A cluster vote's groups, one line per test speaker: each group's size and the label it voted for.</summary>
+    public static void WriteGroups(TextWriter output, IReadOnlyList<string> labels, IReadOnlyList<(string Speaker, ClusterVoteResult Vote)> votes)
+    {
+        foreach (var (speaker, vote) in votes)
+            output.WriteLine($"Groups of {speaker} ({vote.Cluster.Length} utterances): " +
+                string.Join(", ", vote.Sizes.Select((size, j) => $"{size} → {labels[vote.ClusterLabel[j]]}")));
+    }
+
     private static string Abbreviate(string label) => label.Length <= 5 ? label : label[..5];
 }

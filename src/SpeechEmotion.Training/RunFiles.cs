@@ -47,6 +47,27 @@ public static class RunFiles
     }
 
     /// <summary>{"protocol", "accuracy", "uar", "macro_f1", "labels", "confusion" (rows = true), "per_class": {…}, …}.</summary>
+    /// <summary>
+    /// What metrics.json and ensemble.json say about a cluster vote: its scores, its confusion matrix (rows = true),
+    /// and per test speaker the groups' sizes and the label each voted for.
+    /// </summary>
+    public static Dictionary<string, object> ClusterVoteSummary(Metrics voted, IReadOnlyList<(string Speaker, ClusterVoteResult Vote)> votes) => new()
+    {
+        ["accuracy"] = voted.Accuracy,
+        ["uar"] = voted.Uar,
+        ["macro_f1"] = voted.MacroF1,
+        ["confusion"] = Enumerable.Range(0, voted.Labels.Count).Select(r => Enumerable.Range(0, voted.Labels.Count).Select(c => voted.Confusion[r, c]).ToArray()).ToArray(),
+        ["groups"] = ClusterVoteGroups(voted.Labels, votes),
+    };
+
+    /// <summary>Per test speaker: the groups' sizes and the label each voted for.</summary>
+    public static Dictionary<string, object> ClusterVoteGroups(IReadOnlyList<string> labels, IReadOnlyList<(string Speaker, ClusterVoteResult Vote)> votes) =>
+        votes.ToDictionary(v => v.Speaker, v => (object)new Dictionary<string, object>
+        {
+            ["sizes"] = v.Vote.Sizes,
+            ["labels"] = v.Vote.ClusterLabel.Select(c => labels[c]).ToArray(),
+        });
+
     public static string MetricsJson(Metrics metrics, SplitInfo split, string recipe, IReadOnlyDictionary<string, object>? extra = null)
     {
         using var stream = new MemoryStream();

@@ -10,7 +10,7 @@ namespace SpeechEmotion.Training;
 
 /// <summary>Everything <c>ser train</c> was asked to do.</summary>
 public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitInfo Split, TrainOptions Train, string OutputDirectory, string? CacheDirectory,
-    RecipeOverrides? Overrides = null, bool StopOnError = false, int AdaptRounds = 0, bool BalancedAdaptation = false)
+    RecipeOverrides? Overrides = null, bool StopOnError = false, int AdaptRounds = 0, bool BalancedAdaptation = false, bool ClusterVote = false)
 {
     /// <summary>Rounds of self-training on the test side's unlabelled audio (<see cref="SelfTraining"/>); 0 = none.</summary>
     public int AdaptRounds { get; init; } = AdaptRounds is >= 0 and <= SelfTraining.MaxRounds ? AdaptRounds
@@ -49,6 +49,9 @@ public static class TrainingRun
 
         /// <summary>The test-side scores of the model before adaptation (null without --adapt).</summary>
         public Metrics? BaseMetrics { get; init; }
+
+        /// <summary>The test side scored by a cluster vote, per speaker's groups (null without --cluster-vote).</summary>
+        public (Metrics Metrics, IReadOnlyList<(string Speaker, ClusterVoteResult Vote)> Votes)? Voted { get; init; }
     }
 
     public static Result Execute(TrainRunOptions options, ITrainingProgress progress, CancellationToken cancellation = default, bool resume = false)
@@ -114,8 +117,15 @@ public static class TrainingRun
         };
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
+        (Metrics, IReadOnlyList<(string, ClusterVoteResult)>)? voted = null;
+        if (options.ClusterVote && !cancelled)
+        {
+            var (votedMetrics, votes) = EvaluateWithClusterVote([(bundle, data.Test)], data.TestFeatures(), options.Split.Seed);
+            voted = (votedMetrics, votes);
+            extra["cluster_vote"] = RunFiles.ClusterVoteSummary(votedMetrics, votes);
+        }
         AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, RunFiles.Metrics), RunFiles.MetricsJson(metrics, options.Split, recipe.Kind.ToString().ToLowerInvariant(), extra));
-        return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics };
+        return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics, Voted = voted };
     }
 
     /// <summary>
@@ -242,6 +252,7 @@ public static class TrainingRun
             ["overrides"] = Overrides(options.Overrides),
             ["adapt"] = options.AdaptRounds.ToString(CultureInfo.InvariantCulture),
             ["adapt_balanced"] = options.BalancedAdaptation ? "1" : "0",
+            ["cluster_vote"] = options.ClusterVote ? "1" : "0",
         };
         int n = model.Parameters.Count;
         SafeTensors.Write(path,

@@ -223,6 +223,29 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         using var evaluated = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(ensemble.RootElement.GetProperty("confusion").ToString(), evaluated.RootElement.GetProperty("confusion").ToString());
 
+        // --cluster-vote adds the ensemble's cluster vote beside its plain score; evaluate --cluster-vote of the members agrees.
+        string voted = Path.Combine(run.Root, "ensemble-voted");
+        (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "YAF",
+            "--seeds", "1-2", "--epochs", "2", "--batch", "16", "--cache", cache, "--out", voted, "--cluster-vote");
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("Ensemble by cluster vote (transductive", output);
+        Assert.Contains("Test side by cluster vote (transductive", output); // each member's own vote too
+        using var votedEnsemble = JsonDocument.Parse(File.ReadAllText(Path.Combine(voted, "ensemble.json")));
+        var vote = votedEnsemble.RootElement.GetProperty("cluster_vote");
+        Assert.Equal(42, vote.GetProperty("groups").GetProperty("YAF").GetProperty("sizes").EnumerateArray().Sum(e => e.GetInt32()));
+        (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(voted, "seed-1", "model.safetensors"),
+            "--model", Path.Combine(voted, "seed-2", "model.safetensors"), "--data", run.Data, "--cache", cache, "--json", json, "--cluster-vote");
+        Assert.True(exit == 0, output + error);
+        using (var reevaluated = JsonDocument.Parse(File.ReadAllText(json)))
+        {
+            Assert.Equal(vote.GetProperty("accuracy").GetDouble(), reevaluated.RootElement.GetProperty("accuracy").GetDouble());
+            Assert.Equal(vote.GetProperty("confusion").ToString().Replace(" ", "").Replace("\n", "").Replace("\r", ""),
+                         reevaluated.RootElement.GetProperty("confusion").ToString().Replace(" ", "").Replace("\n", "").Replace("\r", ""));
+        }
+        using (var member = JsonDocument.Parse(File.ReadAllText(Path.Combine(voted, "seed-1", "metrics.json"))))
+            Assert.InRange(member.RootElement.GetProperty("cluster_vote").GetProperty("accuracy").GetDouble(), 0, 1);
+        Assert.Contains("Cluster vote (transductive)", File.ReadAllText(Path.Combine(voted, "seed-1", "report.html")));
+
         CliRunner.Refused("--seeds needs --protocol speaker", "train", "--data", run.Data, "--seeds", "1,2", "--out", Path.Combine(run.Root, "no-ensemble"));
         CliRunner.Refused("--seeds needs 2 to 50 distinct seeds", "train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "YAF", "--seeds", "7");
     }

@@ -66,17 +66,8 @@ public static class EvaluateCommand
                 metrics = voted;
                 error.WriteLine("note: a cluster vote is transductive: each test speaker's utterances were grouped together (labels unseen) and share their group's majority prediction.");
                 var labels = bundles[0].Labels;
-                foreach (var (speaker, vote) in votes)
-                    output.WriteLine($"Groups of {speaker} ({vote.Cluster.Length} utterances): " +
-                        string.Join(", ", vote.Sizes.Select((size, j) => $"{size} → {labels[vote.ClusterLabel[j]]}")));
-                extra = new Dictionary<string, object>
-                {
-                    ["cluster_vote"] = votes.ToDictionary(v => v.Speaker, v => (object)new Dictionary<string, object>
-                    {
-                        ["sizes"] = v.Vote.Sizes,
-                        ["labels"] = v.Vote.ClusterLabel.Select(c => labels[c]).ToArray(),
-                    }),
-                };
+                MetricsTable.WriteGroups(output, labels, votes);
+                extra = new Dictionary<string, object> { ["cluster_vote"] = RunFiles.ClusterVoteGroups(labels, votes) };
                 ensemble += ", cluster vote";
             }
             else metrics = TrainingRun.Evaluate(members);

@@ -48,8 +48,13 @@ public static class TrainCommand
         {
             Description = "With --adapt: assume the emotions are about equally frequent in the test side's recordings and balance the pseudo-labels to match (an assumption, not a label).",
         };
+        var clusterVote = new Option<bool>("--cluster-vote")
+        {
+            Description = "Also score the test side by a cluster vote (transductive: each test speaker's utterances grouped by k-means, labels unseen, " +
+                          "each taking its group's majority prediction), in metrics.json beside the plain score.",
+        };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, stopOnError };
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -72,7 +77,8 @@ public static class TrainCommand
                         float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), TrainingRun.ParseOverrides(saved.GetValueOrDefault("overrides", "")),
                     AdaptRounds: int.Parse(saved.GetValueOrDefault("adapt", "0"), CultureInfo.InvariantCulture),
-                    BalancedAdaptation: saved.GetValueOrDefault("adapt_balanced", "0") == "1");
+                    BalancedAdaptation: saved.GetValueOrDefault("adapt_balanced", "0") == "1",
+                    ClusterVote: saved.GetValueOrDefault("cluster_vote", "0") == "1" || parse.GetValue(clusterVote));
             }
             else
             {
@@ -94,7 +100,7 @@ public static class TrainCommand
                 parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
                 parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetValue(prosody) ? true : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
-                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced));
+                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote));
         }
 
         TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation)
@@ -113,6 +119,11 @@ public static class TrainCommand
                 output.WriteLine($"Before adaptation ({RunFiles.BaseModel}): accuracy {before.Accuracy:P2}, UAR {before.Uar:P2}, macro-F1 {before.MacroF1:P2}.");
             string adapted = result.Adaptation.Count > 0 ? $", after {result.Adaptation.Count} rounds of self-training on its unlabelled audio" : "";
             MetricsTable.Write(output, result.Metrics, $"Test side ({Describe(options.Split)}, {result.Metrics.Count} utterances{adapted})");
+            if (result.Voted is var (voted, votes))
+            {
+                MetricsTable.WriteGroups(output, result.Bundle.Labels, votes);
+                MetricsTable.Write(output, voted, $"Test side by cluster vote (transductive: each test speaker's utterances grouped, labels unseen), {voted.Count} utterances");
+            }
             output.WriteLine($"Run folder: {result.Directory} (report.html, model.safetensors, metrics.json, history.csv, split.csv)");
             return result;
         }
@@ -133,11 +144,19 @@ public static class TrainCommand
                 members.Add(result);
             }
             // The members as saved (a run's own model object goes with its worker pool when the run ends).
-            var metrics = TrainingRun.Evaluate(members.Select(m => (ModelBundle.Load(Path.Combine(m.Directory, RunFiles.Model)), m.Data.Test)).ToList());
+            var ensemble = members.Select(m => (ModelBundle.Load(Path.Combine(m.Directory, RunFiles.Model)), m.Data.Test)).ToList();
+            var metrics = TrainingRun.Evaluate(ensemble);
             MetricsTable.Write(output, metrics, $"Ensemble of {members.Count} seeds ({string.Join(", ", seedValues)}), test side ({Describe(first.Split)}, {metrics.Count} utterances)");
+            var extra = new Dictionary<string, object> { ["seeds"] = seedValues.Select(v => (object)v).ToList() };
+            if (first.ClusterVote)
+            {
+                var (voted, votes) = TrainingRun.EvaluateWithClusterVote(ensemble, members[0].Data.TestFeatures(), first.Split.Seed);
+                MetricsTable.WriteGroups(output, members[0].Bundle.Labels, votes);
+                MetricsTable.Write(output, voted, $"Ensemble by cluster vote (transductive: each test speaker's utterances grouped, labels unseen), {voted.Count} utterances");
+                extra["cluster_vote"] = RunFiles.ClusterVoteSummary(voted, votes);
+            }
             string json = Path.Combine(root, "ensemble.json");
-            Core.IO.AtomicFile.WriteAllText(json, RunFiles.MetricsJson(metrics, first.Split, first.Recipe.ToString().ToLowerInvariant(),
-                new Dictionary<string, object> { ["seeds"] = seedValues.Select(v => (object)v).ToList() }));
+            Core.IO.AtomicFile.WriteAllText(json, RunFiles.MetricsJson(metrics, first.Split, first.Recipe.ToString().ToLowerInvariant(), extra));
             output.WriteLine($"Ensemble metrics: {json}; score it again with ser evaluate and one --model per seed-N/model.safetensors.");
             return CliApp.Ok;
         }

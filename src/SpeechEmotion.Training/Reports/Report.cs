@@ -50,6 +50,10 @@ public static class Report
             html.Append($"<div class='card'><h3>Adaptation (transductive)</h3><div class='big'>{before.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)} → " +
                         $"{m.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>test accuracy before and after {m.GetProperty("adaptation_rounds").GetInt32()} rounds of self-training " +
                         $"on the test side's audio ({Svg.Escape(m.GetProperty("adaptation_prior").GetString() == "balanced" ? "pseudo-labels balanced to equal class shares" : "the model's own pseudo-labels")}; labels never read)</div></div>");
+        if (m.TryGetProperty("cluster_vote", out var vote))
+            html.Append($"<div class='card'><h3>Cluster vote (transductive)</h3><div class='big'>{vote.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div>" +
+                        $"<div class='muted'>test accuracy when each test speaker's utterances are grouped by k-means (labels never read) and every utterance takes its group's majority prediction; " +
+                        $"UAR {vote.GetProperty("uar").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div></div>");
         html.Append("</div>");
 
         html.Append("<h2>Data</h2>");
