@@ -120,9 +120,13 @@ public static class TrainingRun
         (Metrics, IReadOnlyList<(string, ClusterVoteResult)>)? voted = null;
         if (options.ClusterVote && !cancelled)
         {
-            var (votedMetrics, votes) = EvaluateWithClusterVote([(bundle, data.Test)], data.TestFeatures(), options.Split.Seed);
-            voted = (votedMetrics, votes);
-            extra["cluster_vote"] = RunFiles.ClusterVoteSummary(votedMetrics, votes);
+            try
+            {
+                var (votedMetrics, votes) = EvaluateWithClusterVote([(bundle, data.Test)], data.TestFeatures(), options.Split.Seed);
+                voted = (votedMetrics, votes);
+                extra["cluster_vote"] = RunFiles.ClusterVoteSummary(votedMetrics, votes);
+            }
+            catch (OptionsException e) { progress.Warning($"no cluster vote: {e.Message}"); } // the run and its plain score stand
         }
         AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, RunFiles.Metrics), RunFiles.MetricsJson(metrics, options.Split, recipe.Kind.ToString().ToLowerInvariant(), extra));
         return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics, Voted = voted };

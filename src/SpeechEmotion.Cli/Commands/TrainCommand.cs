@@ -148,7 +148,7 @@ public static class TrainCommand
             var metrics = TrainingRun.Evaluate(ensemble);
             MetricsTable.Write(output, metrics, $"Ensemble of {members.Count} seeds ({string.Join(", ", seedValues)}), test side ({Describe(first.Split)}, {metrics.Count} utterances)");
             var extra = new Dictionary<string, object> { ["seeds"] = seedValues.Select(v => (object)v).ToList() };
-            if (first.ClusterVote)
+            if (first.ClusterVote && members[0].Voted is not null) // a member without a vote said why already
             {
                 var (voted, votes) = TrainingRun.EvaluateWithClusterVote(ensemble, members[0].Data.TestFeatures(), first.Split.Seed);
                 MetricsTable.WriteGroups(output, members[0].Bundle.Labels, votes);
