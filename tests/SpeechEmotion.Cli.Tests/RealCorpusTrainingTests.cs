@@ -5,7 +5,8 @@ namespace SpeechEmotion.Cli.Tests;
 
 /// <summary>
 /// With the real TESS decoded (CI runs ../shared/data/get-tess first), one short real training through
-/// <c>ser train</c>: three epochs of the default recipe on the random protocol must score far above chance.
+/// <c>ser train</c>: three epochs of the default recipe on the random protocol must score far above chance; and the
+/// groups the cluster vote forms within each speaker must be the emotions.
 /// Reported as skipped when the corpus is absent.
 /// </summary>
 public sealed class RealCorpusTrainingTests : IDisposable
@@ -25,5 +26,22 @@ public sealed class RealCorpusTrainingTests : IDisposable
         Assert.Equal(700, metrics.RootElement.GetProperty("test_count").GetInt32());
         double accuracy = metrics.RootElement.GetProperty("accuracy").GetDouble();
         Assert.True(accuracy > 0.8, $"accuracy {accuracy:P1} after 3 epochs; chance is 14%");
+
+        // What the cluster vote rests on (README, "Cluster vote"): grouped from the audio alone, each speaker's
+        // utterances fall into groups that are almost exactly the emotions. Checked here with the labels, which the
+        // vote itself never reads; the features are the training's, from its cache.
+        var recipe = Recipe.Create(RecipeKind.Frames, 7);
+        foreach (var (speaker, expected) in new[] { ("OAF", 0.98), ("YAF", 0.99) })
+        {
+            var prepared = Experiment.Prepare(data, recipe, new SplitInfo(Training.Corpus.Protocol.Speaker, 1, speaker), Path.Combine(_root, "cache"));
+            var features = prepared.TestFeatures();
+            var rows = ClusterVote.Summaries(features, out int width);
+            ClusterVote.StandardizeColumns(rows, features.Count, width);
+            var (groups, _) = ClusterVote.KMeans(rows, features.Count, width, 7, new Core.Tensors.Rng(1));
+            int inMajority = Enumerable.Range(0, 7).Sum(g => prepared.Test.Where((_, i) => groups[i] == g).GroupBy(s => s.Label)
+                .Select(l => l.Count()).DefaultIfEmpty(0).Max());
+            double purity = inMajority / (double)features.Count;
+            Assert.True(purity >= expected, $"{speaker}: {purity:P2} of the utterances share their group's majority emotion, expected ≥ {expected:P0}");
+        }
     }
 }
