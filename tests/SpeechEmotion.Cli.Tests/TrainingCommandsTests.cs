@@ -244,7 +244,9 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         }
         using (var member = JsonDocument.Parse(File.ReadAllText(Path.Combine(voted, "seed-1", "metrics.json"))))
             Assert.InRange(member.RootElement.GetProperty("cluster_vote").GetProperty("accuracy").GetDouble(), 0, 1);
-        Assert.Contains("Cluster vote (transductive)", File.ReadAllText(Path.Combine(voted, "seed-1", "report.html")));
+        string report = File.ReadAllText(Path.Combine(voted, "seed-1", "report.html"));
+        Assert.Contains("Cluster vote (transductive)", report);
+        Assert.Contains("After the cluster vote (transductive)", report); // its confusion matrix beside the plain one
 
         CliRunner.Refused("--seeds needs --protocol speaker", "train", "--data", run.Data, "--seeds", "1,2", "--out", Path.Combine(run.Root, "no-ensemble"));
         CliRunner.Refused("--seeds needs 2 to 50 distinct seeds", "train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "YAF", "--seeds", "7");

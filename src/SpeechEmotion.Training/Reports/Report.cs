@@ -52,8 +52,7 @@ public static class Report
                         $"on the test side's audio ({Svg.Escape(m.GetProperty("adaptation_prior").GetString() == "balanced" ? "pseudo-labels balanced to equal class shares" : "the model's own pseudo-labels")}; labels never read)</div></div>");
         if (m.TryGetProperty("cluster_vote", out var vote))
             html.Append($"<div class='card'><h3>Cluster vote (transductive)</h3><div class='big'>{vote.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div>" +
-                        $"<div class='muted'>test accuracy when each test speaker's utterances are grouped by k-means (labels never read) and every utterance takes its group's majority prediction; " +
-                        $"UAR {vote.GetProperty("uar").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div></div>");
+                        $"<div class='muted'>each test speaker's utterances grouped (k-means, labels never read),<br>each taking its group's majority prediction</div></div>");
         html.Append("</div>");
 
         html.Append("<h2>Data</h2>");
@@ -106,23 +105,11 @@ public static class Report
         html.Append(Svg.LineChart("Accuracy", [("train", history.Select(h => h.TrainAccuracy).ToList()), ("validation", history.Select(h => h.ValidationAccuracy).ToList())], "epoch", yMin: 0, yMax: 1));
         html.Append("</div>");
 
-        html.Append("<h2>Test side</h2><div class='grid'><div class='card'><h3>Confusion matrix (rows = true, columns = predicted)</h3><table><tr><th></th>");
-        foreach (var l in labels) html.Append($"<th>{Svg.Escape(l)}</th>");
-        html.Append("</tr>");
-        var confusion = m.GetProperty("confusion").EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
-        for (int r = 0; r < labels.Count; r++)
-        {
-            int rowSum = Math.Max(1, confusion[r].Sum());
-            html.Append($"<tr><th>{Svg.Escape(labels[r])}</th>");
-            for (int c2 = 0; c2 < labels.Count; c2++)
-            {
-                double share = confusion[r][c2] / (double)rowSum;
-                string colour = r == c2 ? $"rgba(44,160,44,{share:0.00})" : $"rgba(214,39,40,{share:0.00})";
-                html.Append($"<td style='background:{colour}'>{confusion[r][c2]}</td>");
-            }
-            html.Append("</tr>");
-        }
-        html.Append("</table></div><div class='card'><h3>Per class</h3><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>");
+        html.Append("<h2>Test side</h2><div class='grid'>");
+        ConfusionTable(html, "Confusion matrix (rows = true, columns = predicted)", labels, m.GetProperty("confusion"));
+        if (m.TryGetProperty("cluster_vote", out var voted))
+            ConfusionTable(html, "After the cluster vote (transductive)", labels, voted.GetProperty("confusion"));
+        html.Append("<div class='card'><h3>Per class</h3><table><tr><th>label</th><th>precision</th><th>recall</th><th>F1</th><th>support</th></tr>");
         var perClass = m.GetProperty("per_class");
         foreach (var l in labels)
         {
@@ -134,6 +121,28 @@ public static class Report
         string path = Path.Combine(runDirectory, RunFiles.Report);
         AtomicFile.WriteAllText(path, html.ToString());
         return path;
+    }
+
+    /// <summary>A confusion matrix card: counts, each cell shaded by its share of the row (green on the diagonal, red off it).</summary>
+    private static void ConfusionTable(StringBuilder html, string title, IReadOnlyList<string> labels, JsonElement matrix)
+    {
+        html.Append($"<div class='card'><h3>{Svg.Escape(title)}</h3><table><tr><th></th>");
+        foreach (var l in labels) html.Append($"<th>{Svg.Escape(l)}</th>");
+        html.Append("</tr>");
+        var confusion = matrix.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
+        for (int r = 0; r < labels.Count; r++)
+        {
+            int rowSum = Math.Max(1, confusion[r].Sum());
+            html.Append($"<tr><th>{Svg.Escape(labels[r])}</th>");
+            for (int c = 0; c < labels.Count; c++)
+            {
+                double share = confusion[r][c] / (double)rowSum;
+                string colour = r == c ? $"rgba(44,160,44,{share:0.00})" : $"rgba(214,39,40,{share:0.00})";
+                html.Append($"<td style='background:{colour}'>{confusion[r][c]}</td>");
+            }
+            html.Append("</tr>");
+        }
+        html.Append("</table></div>");
     }
 
     /// <summary>[frames × bands] → [bands × frames], so rows are frequency for the heat map.</summary>
