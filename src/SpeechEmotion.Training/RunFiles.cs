@@ -46,7 +46,6 @@ public static class RunFiles
         return records;
     }
 
-    /// <summary>{"protocol", "accuracy", "uar", "macro_f1", "labels", "confusion" (rows = true), "per_class": {…}, …}.</summary>
     /// <summary>
     /// What metrics.json and ensemble.json say about a cluster vote: its scores, its confusion matrix (rows = true),
     /// and per test speaker the groups' sizes and the label each voted for.
@@ -68,6 +67,7 @@ public static class RunFiles
             ["labels"] = v.Vote.ClusterLabel.Select(c => labels[c]).ToArray(),
         });
 
+    /// <summary>{"protocol", "accuracy", "uar", "macro_f1", "labels", "confusion" (rows = true), "per_class": {…}, …}.</summary>
     public static string MetricsJson(Metrics metrics, SplitInfo split, string recipe, IReadOnlyDictionary<string, object>? extra = null)
     {
         using var stream = new MemoryStream();
