@@ -96,6 +96,29 @@ public class ClusterVoteTests
     }
 
     /// <summary>
+    /// Whatever the probabilities and groups: each group votes for a label that none of the labels predicted for its
+    /// members outnumbers, and a group whose members all agree votes for their label.
+    /// </summary>
+    [Property(MaxTest = 100)]
+    public bool VoteIsAMajorityOfEachGroupsPredictions(PositiveInt seed)
+    {
+        var rng = new Rng((ulong)seed.Get);
+        int classes = 2 + rng.NextInt(6), k = 1 + rng.NextInt(5), n = k + rng.NextInt(40);
+        var probabilities = new float[n * classes];
+        rng.FillUniform(probabilities, 0f, 1f);
+        var assignment = Enumerable.Range(0, n).Select(i => i < k ? i : rng.NextInt(k)).ToArray(); // every group has a member
+        var votes = ClusterVote.Vote(probabilities, classes, assignment, k);
+        for (int group = 0; group < k; group++)
+        {
+            var predicted = Enumerable.Range(0, n).Where(i => assignment[i] == group).Select(i => Trainer.Argmax(probabilities, i, classes)).ToList();
+            int mostFrequent = predicted.GroupBy(c => c).Max(g => g.Count());
+            if (predicted.Count(c => c == votes[group]) != mostFrequent) return false;
+            if (predicted.Distinct().Count() == 1 && votes[group] != predicted[0]) return false;
+        }
+        return true;
+    }
+
+    /// <summary>
     /// Three "emotions" that differ in level, movement and length (every summary column tells them apart); the model is right for two of every three utterances
     /// and wrong in varying ways for the third. The vote labels every utterance right, and reads no label.
     /// </summary>
