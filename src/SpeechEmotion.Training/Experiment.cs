@@ -91,6 +91,31 @@ public static class Experiment
             samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);
     }
 
+    /// <summary>
+    /// The test side again, its audio played faster or slower by <paramref name="speed"/> (the speed perturbation of
+    /// training, <c>--augment</c>), standardised as the recipe says with <paramref name="trainStats"/> (under
+    /// speaker normalisation each (speaker, speed) is a voice of its own, as the training copies are). Same
+    /// utterances, labels and order as <see cref="PreparedData.Test"/>: test-time augmentation scores each utterance
+    /// on these too and averages, which is inductive — each utterance's score depends on its own audio only, except
+    /// for the statistics that speaker normalisation takes from the whole voice.
+    /// </summary>
+    public static IReadOnlyList<Sample> PerturbedTest(PreparedData data, Recipe recipe, FeatureStats trainStats, double speed, string? cacheDirectory,
+        int threads = 0, CancellationToken cancellation = default)
+    {
+        var byPath = data.Split.Where(e => e.Part == Part.Test).ToDictionary(e => e.Utterance.Path, e => e.Utterance, StringComparer.Ordinal);
+        var utterances = data.Test.Select(s => byPath[s.Path]).ToList();
+        var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, "speed=" + RecipeOverrides.FormatFactors([speed]));
+        var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, speed: speed, cancellation: cancellation);
+        if (extraction.Problems.Count > 0)
+            throw new CorpusException($"{extraction.Problems[0].Path}: read at speed 1 but not at speed {speed}: {extraction.Problems[0].Message}");
+        int size = recipe.FrontEnd.FeatureSize;
+        var voiceStats = recipe.NeedsSpeakerStatistics
+            ? utterances.Select((u, i) => (u.Speaker, Features: extraction.Features[i])).GroupBy(x => x.Speaker)
+                .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
+            : null;
+        return utterances.Select((u, i) => new Sample(ModelInput(recipe, trainStats, voiceStats?[u.Speaker], extraction.Features[i]), data.Test[i].Label, u.Speaker, u.Path)).ToList();
+    }
+
     /// <summary>Seed recipe: the mean vector standardised with the training side's statistics of mean vectors.</summary>
     public static Sequence Standardize(Sequence sequence, FeatureStats stats)
     {

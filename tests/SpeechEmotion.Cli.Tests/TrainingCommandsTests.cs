@@ -179,6 +179,18 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
         Assert.True(exit == 0, output + error);
         Assert.Equal(3 * Count(run.Result.Output), Count(output));
+
+        // --tta scores each test utterance at the model's training speed too (0.9 here; VTLP is not a speed) and averages.
+        string json = Path.Combine(run.Root, "tta.json");
+        (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(dir, "model.safetensors"), "--data", run.Data,
+            "--cache", cache, "--tta", "--json", json);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("each utterance also scored at speed 0.9, probabilities averaged", error);
+        Assert.Contains(", test-time augmentation)", output);
+        using (var tta = JsonDocument.Parse(File.ReadAllText(json)))
+            Assert.Equal(21, tta.RootElement.GetProperty("test_count").GetInt32()); // a quarter of the 84 generated utterances
+        CliRunner.Refused("no model given here was trained with any", "evaluate", "--model", Path.Combine(run.Run, "model.safetensors"),
+            "--data", run.Data, "--cache", cache, "--tta");
     }
 
     /// <summary>

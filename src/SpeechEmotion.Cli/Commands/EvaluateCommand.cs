@@ -7,7 +7,8 @@ namespace SpeechEmotion.Cli.Commands;
 /// <c>ser evaluate --model FILE</c>: scores the test side of the split the model was trained on (protocol, seed
 /// and test speaker come from the (first) model unless given), as a terminal table and optionally JSON. Several
 /// <c>--model</c>s are scored as an ensemble: their class probabilities averaged. <c>--cluster-vote</c> scores the
-/// transductive cluster vote (<see cref="ClusterVote"/>) instead of each utterance on its own.
+/// transductive cluster vote (<see cref="ClusterVote"/>) instead of each utterance on its own; <c>--tta</c> averages
+/// each model's probabilities over the test audio at its training speeds too (<see cref="Experiment.PerturbedTest"/>).
 /// </summary>
 public static class EvaluateCommand
 {
@@ -30,7 +31,12 @@ public static class EvaluateCommand
             Description = "Transductive: group each test speaker's utterances by k-means on their features (as many groups as labels, no labels read) " +
                           "and give each utterance its group's majority prediction.",
         };
-        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, seed, json, cache, threads, clusterVote };
+        var tta = new Option<bool>("--tta")
+        {
+            Description = "Test-time augmentation: also score each test utterance played at the speeds the model was trained with (--augment) " +
+                          "and average the probabilities (per utterance, so still inductive).",
+        };
+        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, seed, json, cache, threads, clusterVote, tta };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(model)!;
@@ -40,6 +46,7 @@ public static class EvaluateCommand
                 parse.GetValue(testSpeaker) ?? (parse.GetValue(protocol) is null ? trained.TestSpeaker : null), parse.GetValue(seed) ?? trained.Seed);
             var root = DataLocation.Resolve(parse.GetValue(data));
             var members = new List<(ModelBundle, IReadOnlyList<Sample>)>();
+            string ensemble = bundles.Count > 1 ? $", ensemble of {bundles.Count} models" : "";
             IReadOnlyList<Audio.Features>? testFeatures = null;
             for (int m = 0; m < bundles.Count; m++)
             {
@@ -56,10 +63,21 @@ public static class EvaluateCommand
                     testFeatures = prepared.TestFeatures(); // the groups come from the first model's front end
                 }
                 members.Add((bundle, prepared.Test));
+                // Each (model, speed) pair is one more member of the average, so every view weighs the same.
+                if (parse.GetValue(tta))
+                    foreach (double speed in bundle.Recipe.SpeedFactors)
+                        members.Add((bundle, Experiment.PerturbedTest(prepared, bundle.Recipe, bundle.Statistics, speed, CommonOptions.ResolveCache(parse.GetValue(cache)),
+                            parse.GetValue(threads))));
+            }
+            if (parse.GetValue(tta))
+            {
+                if (members.Count == bundles.Count)
+                    throw new Core.OptionsException("--tta scores the test side at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
+                error.WriteLine($"note: test-time augmentation: each utterance also scored at speed {string.Join(", ", bundles.SelectMany(b => b.Recipe.SpeedFactors).Distinct().Select(f => RecipeOverrides.FormatFactors([f])))}, probabilities averaged.");
+                ensemble = ensemble.Length > 0 ? ensemble + ", test-time augmentation" : ", test-time augmentation";
             }
             Metrics metrics;
             Dictionary<string, object>? extra = null;
-            string ensemble = bundles.Count > 1 ? $", ensemble of {bundles.Count} models" : "";
             if (parse.GetValue(clusterVote))
             {
                 var (voted, votes) = TrainingRun.EvaluateWithClusterVote(members, testFeatures!, split.Seed);

@@ -1,0 +1,54 @@
+using SpeechEmotion.Audio.Tests;
+using SpeechEmotion.Training.Corpus;
+
+namespace SpeechEmotion.Training.Tests;
+
+/// <summary>Test-time augmentation's input: the held-out side again, played at another speed.</summary>
+public sealed class PerturbedTestTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("se-tta-").FullName;
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void PerturbedTestHoldsTheSameUtterancesPlayedFasterOrSlowerAndStandardisedAsAVoice()
+    {
+        string[] emotions = ["angry", "disgust", "fear", "happy", "neutral", "ps", "sad"];
+        foreach (var speaker in new[] { "OAF", "YAF" })
+            for (int e = 0; e < emotions.Length; e++)
+                for (int w = 0; w < 2; w++)
+                {
+                    string dir = Path.Combine(_root, $"{speaker}_{emotions[e]}");
+                    Directory.CreateDirectory(dir);
+                    var tone = TestAudio.Tone(200 + 40 * e + 15 * w, 0.5 + 0.05 * e, 24414);
+                    File.WriteAllBytes(Path.Combine(dir, $"{speaker}_w{w}_{emotions[e]}.wav"), TestAudio.Wav([tone], 24414));
+                }
+        var recipe = Recipe.Create(RecipeKind.Frames, 7); // per-speaker normalisation
+        var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
+        Assert.Equal(14, data.Test.Count);
+
+        var slower = Experiment.PerturbedTest(data, recipe, data.TrainStatistics, 0.9, cacheDirectory: null);
+        var faster = Experiment.PerturbedTest(data, recipe, data.TrainStatistics, 1.1, cacheDirectory: null);
+        foreach (var perturbed in new[] { slower, faster })
+        {
+            Assert.Equal(data.Test.Select(s => s.Path), perturbed.Select(s => s.Path));
+            Assert.Equal(data.Test.Select(s => s.Label), perturbed.Select(s => s.Label));
+            Assert.All(perturbed, s => Assert.Equal("YAF", s.Speaker));
+        }
+        for (int i = 0; i < data.Test.Count; i++)
+        {
+            // Played at 0.9 the utterance lasts 1/0.9 as long, at 1.1 1/1.1: about that many more or fewer frames.
+            int steps = data.Test[i].Input.Steps;
+            Assert.InRange(slower[i].Input.Steps, (int)(steps / 0.9) - 3, (int)(steps / 0.9) + 3);
+            Assert.InRange(faster[i].Input.Steps, (int)(steps / 1.1) - 3, (int)(steps / 1.1) + 3);
+        }
+        // (YAF, 0.9) is standardised as a voice of its own: each column of all its frames averages to zero.
+        int width = slower[0].Input.Width;
+        for (int column = 0; column < width; column++)
+        {
+            double sum = 0; int frames = 0;
+            foreach (var s in slower)
+                for (int t = 0; t < s.Input.Steps; t++) { sum += s.Input.Values[t * width + column]; frames++; }
+            Assert.InRange(sum / frames, -1e-3, 1e-3);
+        }
+    }
+}
