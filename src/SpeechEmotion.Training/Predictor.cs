@@ -12,20 +12,30 @@ public static class Predictor
     /// An ensemble's probabilities: each model's, averaged (<see cref="Mean"/>). The features are computed once, so
     /// the models must share their front end as well as their labels.
     /// </summary>
-    public static IReadOnlyList<float[]> Predict(IReadOnlyList<ModelBundle> ensemble, IReadOnlyList<Audio.Features> features, bool filesAreOneSpeaker = false)
+    public static IReadOnlyList<float[]> Predict(IReadOnlyList<ModelBundle> ensemble, IReadOnlyList<Audio.Features> features, bool filesAreOneSpeaker = false) =>
+        PredictViews(ensemble.Select(bundle => (bundle, features)).ToList(), filesAreOneSpeaker);
+
+    /// <summary>
+    /// The average over views: each a model and the files' features as it should see them (test-time augmentation
+    /// adds the same files played at the model's training speeds as further views). Every view holds the same files
+    /// in the same order; each weighs the same.
+    /// </summary>
+    public static IReadOnlyList<float[]> PredictViews(IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Audio.Features> Features)> views, bool filesAreOneSpeaker = false)
     {
-        RequireCompatible(ensemble);
-        var first = ensemble[0];
-        if (features.Count == 0) return [];
-        var mean = Mean(ensemble.Select(bundle =>
+        RequireCompatible(views.Select(v => v.Bundle).Distinct().ToList());
+        int count = views[0].Features.Count;
+        if (views.Any(v => v.Features.Count != count)) throw new ArgumentException("Every view must hold the same files.", nameof(views));
+        if (count == 0) return [];
+        var mean = Mean(views.Select(view =>
         {
+            var (bundle, features) = view;
             var sequences = Experiment.PrepareUnlabelled(bundle.Recipe, bundle.Statistics, features, filesAreOneSpeaker);
             var samples = sequences.Select(s => new Sample(s, -1, "", "")).ToList();
             var batcher = new Batcher(sequences.Max(s => s.Steps), Math.Min(32, samples.Count), bundle.Model.Config.InputSize);
             return Trainer.Predict(bundle.Model, batcher, samples, out _);
         }).ToList());
-        int classes = first.Labels.Count;
-        return Enumerable.Range(0, features.Count).Select(i => mean.AsSpan(i * classes, classes).ToArray()).ToList();
+        int classes = views[0].Bundle.Labels.Count;
+        return Enumerable.Range(0, count).Select(i => mean.AsSpan(i * classes, classes).ToArray()).ToList();
     }
 
     /// <summary>Models that can predict together from one set of features: the same labels and the same front end.</summary>

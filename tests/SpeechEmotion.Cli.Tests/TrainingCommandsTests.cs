@@ -191,6 +191,18 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             Assert.Equal(21, tta.RootElement.GetProperty("test_count").GetInt32()); // a quarter of the 84 generated utterances
         CliRunner.Refused("no model given here was trained with any", "evaluate", "--model", Path.Combine(run.Run, "model.safetensors"),
             "--data", run.Data, "--cache", cache, "--tta");
+
+        // predict --tta: the same average for files; each file's probabilities still sum to one.
+        (exit, output, error) = CliRunner.Run("predict", "--model", Path.Combine(dir, "model.safetensors"), Path.Combine(run.Data, "YAF_sad"), "--json", "--tta");
+        Assert.True(exit == 0, output + error);
+        using (var predicted = JsonDocument.Parse(output))
+        {
+            Assert.Equal(6, predicted.RootElement.GetArrayLength());
+            foreach (var item in predicted.RootElement.EnumerateArray())
+                Assert.Equal(1.0, item.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble()), 4);
+        }
+        CliRunner.Refused("no model given here was trained with any", "predict", "--model", Path.Combine(run.Run, "model.safetensors"),
+            Path.Combine(run.Data, "YAF_sad"), "--tta");
     }
 
     /// <summary>

@@ -14,7 +14,8 @@ namespace SpeechEmotion.Cli.Commands;
 /// Several <c>--model</c>s (same labels and front end) predict as an ensemble: their probabilities averaged.
 /// Under speaker normalisation each file is standardised with the training side's statistics, unless
 /// <c>--one-speaker</c> says the files are one voice (then with their own). <c>--cluster-vote</c> also groups the files,
-/// as one voice, and gives each its group's majority label (<see cref="ClusterVote"/>).
+/// as one voice, and gives each its group's majority label (<see cref="ClusterVote"/>); <c>--tta</c> averages over the
+/// files played at the models' training speeds too.
 /// </summary>
 public static class PredictCommand
 {
@@ -36,7 +37,11 @@ public static class PredictCommand
             Description = "The files are many recordings of one voice: group them by k-means on their features (as many groups as labels) " +
                           "and give each file its group's majority label too. Needs at least as many files as labels.",
         };
-        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote };
+        var tta = new Option<bool>("--tta")
+        {
+            Description = "Test-time augmentation: also score each file played at the speeds the model was trained with (--augment) and average.",
+        };
+        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote, tta };
         command.SetAction(parse =>
         {
             var bundles = parse.GetValue(model)!.Select(ModelBundle.Load).ToList();
@@ -54,7 +59,21 @@ public static class PredictCommand
             bool asOneSpeaker = parse.GetValue(oneSpeaker);
             if (asOneSpeaker && bundles.All(b => b.Recipe.Normalization != NormalizationMode.Speaker))
                 throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{bundle.Recipe.Normalization.ToString().ToLowerInvariant()}'.");
-            var results = Predictor.Predict(bundles, readable.Select(r => r.Features).ToList(), asOneSpeaker);
+            var views = bundles.Select(b => (b, (IReadOnlyList<Features>)readable.Select(r => r.Features).ToList())).ToList();
+            if (parse.GetValue(tta))
+            {
+                if (bundles.All(b => b.Recipe.SpeedFactors.Count == 0))
+                    throw new OptionsException("--tta scores the files at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
+                var bySpeed = new Dictionary<double, IReadOnlyList<Features>>();
+                foreach (var b in bundles)
+                    foreach (double speed in b.Recipe.SpeedFactors)
+                    {
+                        if (!bySpeed.TryGetValue(speed, out var atSpeed))
+                            bySpeed[speed] = atSpeed = readable.Select(r => frontEnd.Extract(AudioReader.Read(r.Path, frontEnd.MaxFileBytes), r.Path, speed)).ToList();
+                        views.Add((b, atSpeed));
+                    }
+            }
+            var results = Predictor.PredictViews(views, asOneSpeaker);
             ClusterVoteResult? vote = null;
             if (parse.GetValue(clusterVote))
             {
