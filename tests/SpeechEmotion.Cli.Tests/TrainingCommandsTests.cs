@@ -188,7 +188,10 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("each utterance also scored at speed 0.9, probabilities averaged", error);
         Assert.Contains(", test-time augmentation)", output);
         using (var tta = JsonDocument.Parse(File.ReadAllText(json)))
+        {
             Assert.Equal(21, tta.RootElement.GetProperty("test_count").GetInt32()); // a quarter of the 84 generated utterances
+            Assert.Equal(0.9, tta.RootElement.GetProperty("tta_speeds")[0].GetDouble());
+        }
         CliRunner.Refused("no model given here was trained with any", "evaluate", "--model", Path.Combine(run.Run, "model.safetensors"),
             "--data", run.Data, "--cache", cache, "--tta");
 

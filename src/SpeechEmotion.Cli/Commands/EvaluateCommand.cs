@@ -77,7 +77,8 @@ public static class EvaluateCommand
                 ensemble = ensemble.Length > 0 ? ensemble + ", test-time augmentation" : ", test-time augmentation";
             }
             Metrics metrics;
-            Dictionary<string, object>? extra = null;
+            var extra = new Dictionary<string, object>();
+            if (parse.GetValue(tta)) extra["tta_speeds"] = bundles.SelectMany(b => b.Recipe.SpeedFactors).Distinct().Order().ToArray();
             if (parse.GetValue(clusterVote))
             {
                 var (voted, votes) = TrainingRun.EvaluateWithClusterVote(members, testFeatures!, split.Seed);
@@ -85,7 +86,7 @@ public static class EvaluateCommand
                 error.WriteLine("note: a cluster vote is transductive: each test speaker's utterances were grouped together (labels unseen) and share their group's majority prediction.");
                 var labels = bundles[0].Labels;
                 MetricsTable.WriteGroups(output, labels, votes);
-                extra = new Dictionary<string, object> { ["cluster_vote"] = RunFiles.ClusterVoteGroups(labels, votes) };
+                extra["cluster_vote"] = RunFiles.ClusterVoteGroups(labels, votes);
                 ensemble += ", cluster vote";
             }
             else metrics = TrainingRun.Evaluate(members);
