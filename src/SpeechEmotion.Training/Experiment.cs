@@ -87,6 +87,21 @@ public static class Experiment
             for (int i = 0; i < augmented.Utterances.Count; i++)
                 Add(trainSide[augmented.Utterances[i]], augmented.Utterances[i], augmented.Features[i], voiceStats?[augmented.Utterances[i].Speaker]);
         }
+
+        // Copies of the validation part alone at further speeds, each (speaker, speed) a voice of its own: model
+        // selection then also asks how well an epoch does on voices that training never heard.
+        var validationUtterances = parts.Where(e => e.Part == Part.Validation).Select(e => e.Utterance).ToList();
+        foreach (double speed in recipe.ValidationSpeedFactors)
+        {
+            var variantCache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, "speed=" + RecipeOverrides.FormatFactors([speed]));
+            var perturbed = FeatureExtraction.ExtractAll(validationUtterances, recipe.FrontEnd, variantCache, threads, progress: progress, cancellation: cancellation, speed: speed);
+            var voiceStats = recipe.NeedsSpeakerStatistics
+                ? perturbed.Utterances.Select((u, i) => (u.Speaker, Features: perturbed.Features[i])).GroupBy(x => x.Speaker)
+                    .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
+                : null;
+            for (int i = 0; i < perturbed.Utterances.Count; i++)
+                Add(Part.Validation, perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
+        }
         return new PreparedData(labels, entries, extraction.Problems, index.Warnings, extraction, trainStats,
             samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);
     }

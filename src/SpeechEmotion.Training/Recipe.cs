@@ -23,6 +23,10 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
     /// <summary>Vocal-tract-length perturbation factors whose copies of the training side are added (empty = none).</summary>
     public IReadOnlyList<double> WarpFactors { get; init; } = [];
 
+    /// <summary>Speed factors whose copies of the validation part alone are added to it (model selection only; empty =
+    /// none): a stand-in for a voice training never heard, so the chosen epoch is the one that carries over best.</summary>
+    public IReadOnlyList<double> ValidationSpeedFactors { get; init; } = [];
+
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
         var o = overrides ?? new RecipeOverrides();
@@ -31,13 +35,13 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
             if (o.Prosody == true) throw new OptionsException("--prosody is for the frames recipe: the seed recipe keeps the notebook's 40 mean MFCCs.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
-                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [] };
+                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [] };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true, prosody: o.Prosody ?? false);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
             new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? 64, layers: 1, bidirectional: true, PoolingKind.Mean, [64], classes, dropout: 0.3f))
-        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [] };
+        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [] };
     }
 
     public static RecipeKind ParseKind(string text) => text.ToLowerInvariant() switch
@@ -79,8 +83,11 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
 
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
-    IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null)
+    IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null)
 {
+    public static IReadOnlyList<double> ParseValidationSpeeds(string text) =>
+        ParseFactors(text, f => f > 0.5 && f < 2, "--validate-speeds takes speed factors in (0.5, 2)");
+
     public static IReadOnlyList<double> ParseWarps(string text) =>
         ParseFactors(text, a => a >= 0.8 && a <= 1.25, "--vtlp takes warp factors in [0.8, 1.25]");
 

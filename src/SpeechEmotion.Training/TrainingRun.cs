@@ -276,6 +276,7 @@ public static class TrainingRun
         o.SpeedFactors is { Count: > 0 } f ? "augment=" + RecipeOverrides.FormatFactors(f) : null,
         o.WarpFactors is { Count: > 0 } w ? "vtlp=" + RecipeOverrides.FormatFactors(w) : null,
         o.Prosody == true ? "prosody=1" : null,
+        o.ValidationSpeedFactors is { Count: > 0 } v ? "validate=" + RecipeOverrides.FormatFactors(v) : null,
     }.Where(x => x is not null));
 
     /// <summary>Reads back what <see cref="Overrides(RecipeOverrides?)"/> wrote.</summary>
@@ -288,7 +289,8 @@ public static class TrainingRun
             fields.TryGetValue("normalization", out var n) ? RecipeOverrides.ParseNormalization(n) : null,
             fields.TryGetValue("augment", out var a) ? RecipeOverrides.ParseSpeeds(a) : null,
             fields.TryGetValue("vtlp", out var w) ? RecipeOverrides.ParseWarps(w) : null,
-            fields.TryGetValue("prosody", out var p) ? p == "1" : null);
+            fields.TryGetValue("prosody", out var p) ? p == "1" : null,
+            fields.TryGetValue("validate", out var v) ? RecipeOverrides.ParseValidationSpeeds(v) : null);
     }
 
     /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>

@@ -209,6 +209,27 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     }
 
     /// <summary>
+    /// --validate-speeds adds perturbed copies of the validation part alone (the training side and the test side keep
+    /// their sizes), and a resume of that run validates on the same copies.
+    /// </summary>
+    [Fact]
+    public void ValidationSpeedsAddCopiesOfTheValidationPartOnly()
+    {
+        string dir = Path.Combine(run.Root, "validate-speeds"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+            "--cache", cache, "--seed", "3", "--validate-speeds", "0.8,1.2");
+        Assert.True(exit == 0, output + error);
+        int Count(string text, string what) => int.Parse(System.Text.RegularExpressions.Regex.Match(text, what + @" (\d+)").Groups[1].Value);
+        Assert.Equal(Count(run.Result.Output, "on"), Count(output, "on"));
+        Assert.Equal(3 * Count(run.Result.Output, "validating on"), Count(output, "validating on"));
+        Assert.Equal(Count(run.Result.Output, "testing on"), Count(output, "testing on"));
+        (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(3 * Count(run.Result.Output, "validating on"), Count(output, "validating on"));
+        CliRunner.Refused("--validate-speeds takes speed factors in (0.5, 2) other than 1", "train", "--data", run.Data, "--validate-speeds", "1");
+    }
+
+    /// <summary>
     /// --prosody appends pitch, voicing and energy to every frame (standardised per speaker even under per-utterance
     /// normalisation); the model remembers it, predicts with it, and the seed recipe refuses it.
     /// </summary>

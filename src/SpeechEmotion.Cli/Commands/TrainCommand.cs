@@ -48,13 +48,17 @@ public static class TrainCommand
         {
             Description = "With --adapt: assume the emotions are about equally frequent in the test side's recordings and balance the pseudo-labels to match (an assumption, not a label).",
         };
+        var validateSpeeds = new Option<string?>("--validate-speeds")
+        {
+            Description = "Speed factors for extra copies of the validation part only, e.g. 0.8,1.2: model selection also scores the epochs on voices training never heard (default none).",
+        };
         var clusterVote = new Option<bool>("--cluster-vote")
         {
             Description = "Also score the test side by a cluster vote (transductive: each test speaker's utterances grouped by k-means, labels unseen, " +
                           "each taking its group's majority prediction), in metrics.json beside the plain score.",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, stopOnError };
+            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -98,7 +102,8 @@ public static class TrainCommand
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
                 parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
-                parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetValue(prosody) ? true : null);
+                parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetValue(prosody) ? true : null,
+                parse.GetValue(validateSpeeds) is { } v ? RecipeOverrides.ParseValidationSpeeds(v) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote));
         }
