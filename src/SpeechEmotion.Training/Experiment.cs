@@ -70,37 +70,19 @@ public static class Experiment
 
         // Speed-perturbed and VTLP-warped copies of the training side — its training and validation parts both — each (speaker,
         // factor) normalised as a voice of its own. Perturbed validation copies make model selection prefer what
-        // carries over to another voice, still without touching the test side.
+        // carries over to another voice, still without touching the test side. --validate-speeds adds copies of the
+        // validation part alone, at speeds training never hears.
         var trainSide = parts.Where(e => e.Part != Part.Test).ToDictionary(e => e.Utterance, e => e.Part);
         var trainUtterances = trainSide.Keys.ToList();
-        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Variant: "speed=" + RecipeOverrides.FormatFactors([f])))
-            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Variant: "vtlp=" + RecipeOverrides.FormatFactors([a]))));
-        foreach (var (speed, warp, variant) in perturbations)
+        var validationUtterances = trainUtterances.Where(u => trainSide[u] == Part.Validation).ToList();
+        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Utterances: trainUtterances))
+            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Utterances: trainUtterances)))
+            .Concat(recipe.ValidationSpeedFactors.Select(f => (Speed: f, Warp: 1.0, Utterances: validationUtterances)));
+        foreach (var (speed, warp, utterances) in perturbations)
         {
-            var augmentedCache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
-            var augmented = FeatureExtraction.ExtractAll(trainUtterances, recipe.FrontEnd, augmentedCache, threads, progress: progress, cancellation: cancellation,
-                speed: speed, warp: warp);
-            var voiceStats = recipe.NeedsSpeakerStatistics
-                ? augmented.Utterances.Select((u, i) => (u.Speaker, Features: augmented.Features[i])).GroupBy(x => x.Speaker)
-                    .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
-                : null;
-            for (int i = 0; i < augmented.Utterances.Count; i++)
-                Add(trainSide[augmented.Utterances[i]], augmented.Utterances[i], augmented.Features[i], voiceStats?[augmented.Utterances[i].Speaker]);
-        }
-
-        // Copies of the validation part alone at further speeds, each (speaker, speed) a voice of its own: model
-        // selection then also asks how well an epoch does on voices that training never heard.
-        var validationUtterances = parts.Where(e => e.Part == Part.Validation).Select(e => e.Utterance).ToList();
-        foreach (double speed in recipe.ValidationSpeedFactors)
-        {
-            var variantCache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, "speed=" + RecipeOverrides.FormatFactors([speed]));
-            var perturbed = FeatureExtraction.ExtractAll(validationUtterances, recipe.FrontEnd, variantCache, threads, progress: progress, cancellation: cancellation, speed: speed);
-            var voiceStats = recipe.NeedsSpeakerStatistics
-                ? perturbed.Utterances.Select((u, i) => (u.Speaker, Features: perturbed.Features[i])).GroupBy(x => x.Speaker)
-                    .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
-                : null;
+            var (perturbed, voiceStats) = Perturbed(utterances, recipe, cacheDirectory, speed, warp, threads, progress, cancellation);
             for (int i = 0; i < perturbed.Utterances.Count; i++)
-                Add(Part.Validation, perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
+                Add(trainSide[perturbed.Utterances[i]], perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
         }
         return new PreparedData(labels, entries, extraction.Problems, index.Warnings, extraction, trainStats,
             samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);
@@ -119,16 +101,28 @@ public static class Experiment
     {
         var byPath = data.Split.Where(e => e.Part == Part.Test).ToDictionary(e => e.Utterance.Path, e => e.Utterance, StringComparer.Ordinal);
         var utterances = data.Test.Select(s => byPath[s.Path]).ToList();
-        var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, "speed=" + RecipeOverrides.FormatFactors([speed]));
-        var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, speed: speed, cancellation: cancellation);
+        var (extraction, voiceStats) = Perturbed(utterances, recipe, cacheDirectory, speed, warp: 1.0, threads, progress: null, cancellation);
         if (extraction.Problems.Count > 0)
             throw new CorpusException($"{extraction.Problems[0].Path}: read at speed 1 but not at speed {speed}: {extraction.Problems[0].Message}");
-        int size = recipe.FrontEnd.FeatureSize;
-        var voiceStats = recipe.NeedsSpeakerStatistics
-            ? utterances.Select((u, i) => (u.Speaker, Features: extraction.Features[i])).GroupBy(x => x.Speaker)
-                .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), size))
-            : null;
         return utterances.Select((u, i) => new Sample(ModelInput(recipe, trainStats, voiceStats?[u.Speaker], extraction.Features[i]), data.Test[i].Label, u.Speaker, u.Path)).ToList();
+    }
+
+    /// <summary>
+    /// Features of the utterances played at <paramref name="speed"/> or through a <paramref name="warp"/>ed filter
+    /// bank (one of the two, the other 1), cached under the variant's own name, and — when the recipe needs them —
+    /// the statistics of each (speaker, variant) as a voice of its own.
+    /// </summary>
+    private static (ExtractionResult Extraction, Dictionary<string, FeatureStats>? VoiceStats) Perturbed(IReadOnlyList<Utterance> utterances, Recipe recipe,
+        string? cacheDirectory, double speed, double warp, int threads, Action<int, int>? progress, CancellationToken cancellation)
+    {
+        string variant = speed != 1.0 ? "speed=" + RecipeOverrides.FormatFactors([speed]) : "vtlp=" + RecipeOverrides.FormatFactors([warp]);
+        var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
+        var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, progress: progress, cancellation: cancellation, speed: speed, warp: warp);
+        var voiceStats = recipe.NeedsSpeakerStatistics
+            ? extraction.Utterances.Select((u, i) => (u.Speaker, Features: extraction.Features[i])).GroupBy(x => x.Speaker)
+                .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), recipe.FrontEnd.FeatureSize))
+            : null;
+        return (extraction, voiceStats);
     }
 
     /// <summary>Seed recipe: the mean vector standardised with the training side's statistics of mean vectors.</summary>

@@ -85,14 +85,12 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
     IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null)
 {
-    public static IReadOnlyList<double> ParseValidationSpeeds(string text) =>
-        ParseFactors(text, f => f > 0.5 && f < 2, "--validate-speeds takes speed factors in (0.5, 2)");
-
     public static IReadOnlyList<double> ParseWarps(string text) =>
         ParseFactors(text, a => a >= 0.8 && a <= 1.25, "--vtlp takes warp factors in [0.8, 1.25]");
 
-    public static IReadOnlyList<double> ParseSpeeds(string text) =>
-        ParseFactors(text, f => f > 0.5 && f < 2, "--augment takes speed factors in (0.5, 2)");
+    /// <summary>Speed factors for <paramref name="option"/> (<c>--augment</c> or <c>--validate-speeds</c>), each in (0.5, 2).</summary>
+    public static IReadOnlyList<double> ParseSpeeds(string text, string option = "--augment") =>
+        ParseFactors(text, f => f > 0.5 && f < 2, $"{option} takes speed factors in (0.5, 2)");
 
     /// <summary>Comma-separated augmentation factors, each in range and other than 1 ("" or "none": no copies).</summary>
     private static IReadOnlyList<double> ParseFactors(string text, Func<double, bool> inRange, string rule)

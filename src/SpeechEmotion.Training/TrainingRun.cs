@@ -290,7 +290,7 @@ public static class TrainingRun
             fields.TryGetValue("augment", out var a) ? RecipeOverrides.ParseSpeeds(a) : null,
             fields.TryGetValue("vtlp", out var w) ? RecipeOverrides.ParseWarps(w) : null,
             fields.TryGetValue("prosody", out var p) ? p == "1" : null,
-            fields.TryGetValue("validate", out var v) ? RecipeOverrides.ParseValidationSpeeds(v) : null);
+            fields.TryGetValue("validate", out var v) ? RecipeOverrides.ParseSpeeds(v, "--validate-speeds") : null);
     }
 
     /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>

@@ -103,7 +103,7 @@ public static class TrainCommand
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
                 parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
                 parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetValue(prosody) ? true : null,
-                parse.GetValue(validateSpeeds) is { } v ? RecipeOverrides.ParseValidationSpeeds(v) : null);
+                parse.GetValue(validateSpeeds) is { } v ? RecipeOverrides.ParseSpeeds(v, "--validate-speeds") : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote));
         }
