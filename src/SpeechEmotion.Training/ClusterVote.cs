@@ -46,11 +46,18 @@ public static class ClusterVote
             throw new ArgumentException($"Expected {features.Count} × {classes} probabilities, got {probabilities.Length}.", nameof(probabilities));
         if (features.Count < classes)
             throw new OptionsException($"A cluster vote needs at least as many utterances of one voice as there are labels ({classes}); got {features.Count}.");
-        var summaries = Summaries(features, out int width);
-        StandardizeColumns(summaries, features.Count, width);
-        var (cluster, inertia) = KMeans(summaries, features.Count, width, classes, new Rng(seed));
+        var (cluster, inertia) = Group(features, classes, seed);
         var clusterLabel = Vote(probabilities, classes, cluster, classes);
         return new ClusterVoteResult(cluster, clusterLabel, cluster.Select(c => clusterLabel[c]).ToArray(), inertia);
+    }
+
+    /// <summary>One voice's utterances in <paramref name="k"/> groups from their audio alone: summaries, standardised over
+    /// the voice, then k-means. Returns each utterance's group and the grouping's inertia.</summary>
+    public static (int[] Assignment, double Inertia) Group(IReadOnlyList<Audio.Features> features, int k, ulong seed)
+    {
+        var summaries = Summaries(features, out int width);
+        StandardizeColumns(summaries, features.Count, width);
+        return KMeans(summaries, features.Count, width, k, new Rng(seed));
     }
 
     /// <summary>

@@ -35,9 +35,7 @@ public sealed class RealCorpusTrainingTests : IDisposable
         {
             var prepared = Experiment.Prepare(data, recipe, new SplitInfo(Training.Corpus.Protocol.Speaker, 1, speaker), Path.Combine(_root, "cache"));
             var features = prepared.TestFeatures();
-            var rows = ClusterVote.Summaries(features, out int width);
-            ClusterVote.StandardizeColumns(rows, features.Count, width);
-            var (groups, _) = ClusterVote.KMeans(rows, features.Count, width, 7, new Core.Tensors.Rng(1));
+            var (groups, _) = ClusterVote.Group(features, 7, seed: 1);
             int inMajority = Enumerable.Range(0, 7).Sum(g => prepared.Test.Where((_, i) => groups[i] == g).GroupBy(s => s.Label)
                 .Select(l => l.Count()).DefaultIfEmpty(0).Max());
             double purity = inMajority / (double)features.Count;
