@@ -1,4 +1,4 @@
-using SpeechEmotion.Audio.Tests;
+using SpeechEmotion.Cli.Tests;
 using SpeechEmotion.Training.Corpus;
 
 namespace SpeechEmotion.Training.Tests;
@@ -12,16 +12,7 @@ public sealed class PerturbedTestTests : IDisposable
     [Fact]
     public void PerturbedTestHoldsTheSameUtterancesPlayedFasterOrSlowerAndStandardisedAsAVoice()
     {
-        string[] emotions = ["angry", "disgust", "fear", "happy", "neutral", "ps", "sad"];
-        foreach (var speaker in new[] { "OAF", "YAF" })
-            for (int e = 0; e < emotions.Length; e++)
-                for (int w = 0; w < 2; w++)
-                {
-                    string dir = Path.Combine(_root, $"{speaker}_{emotions[e]}");
-                    Directory.CreateDirectory(dir);
-                    var tone = TestAudio.Tone(200 + 40 * e + 15 * w, 0.5 + 0.05 * e, 24414);
-                    File.WriteAllBytes(Path.Combine(dir, $"{speaker}_w{w}_{emotions[e]}.wav"), TestAudio.Wav([tone], 24414));
-                }
+        SyntheticEmotions.Create(_root, words: 2);
         var recipe = Recipe.Create(RecipeKind.Frames, 7); // per-speaker normalisation
         var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
         Assert.Equal(14, data.Test.Count);
