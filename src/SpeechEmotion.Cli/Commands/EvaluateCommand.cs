@@ -69,16 +69,17 @@ public static class EvaluateCommand
                         members.Add((bundle, Experiment.PerturbedTest(prepared, bundle.Recipe, bundle.Statistics, speed, CommonOptions.ResolveCache(parse.GetValue(cache)),
                             parse.GetValue(threads))));
             }
+            Metrics metrics;
+            var extra = new Dictionary<string, object>();
             if (parse.GetValue(tta))
             {
                 if (members.Count == bundles.Count)
                     throw new Core.OptionsException("--tta scores the test side at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
-                error.WriteLine($"note: test-time augmentation: each utterance also scored at speed {string.Join(", ", bundles.SelectMany(b => b.Recipe.SpeedFactors).Distinct().Select(f => RecipeOverrides.FormatFactors([f])))}, probabilities averaged.");
-                ensemble = ensemble.Length > 0 ? ensemble + ", test-time augmentation" : ", test-time augmentation";
+                var speeds = bundles.SelectMany(b => b.Recipe.SpeedFactors).Distinct().Order().ToArray();
+                error.WriteLine($"note: test-time augmentation: each utterance also scored at speed {string.Join(", ", speeds.Select(f => RecipeOverrides.FormatFactors([f])))}, probabilities averaged.");
+                ensemble += ", test-time augmentation";
+                extra["tta_speeds"] = speeds;
             }
-            Metrics metrics;
-            var extra = new Dictionary<string, object>();
-            if (parse.GetValue(tta)) extra["tta_speeds"] = bundles.SelectMany(b => b.Recipe.SpeedFactors).Distinct().Order().ToArray();
             if (parse.GetValue(clusterVote))
             {
                 var (voted, votes) = TrainingRun.EvaluateWithClusterVote(members, testFeatures!, split.Seed);
