@@ -61,7 +61,7 @@ public static class Experiment
         int maxSteps = 1;
         void Add(Part part, Utterance utterance, Audio.Features f, FeatureStats? speaker)
         {
-            var input = ModelInput(recipe, trainStats, speaker, f);
+            var input = ModelInputs.Prepare(recipe, trainStats, speaker, f);
             maxSteps = Math.Max(maxSteps, input.Steps);
             samples[part].Add(new Sample(input, IndexOf(labels, utterance.Label), utterance.Speaker, utterance.Path));
         }
@@ -104,7 +104,7 @@ public static class Experiment
         var (extraction, voiceStats) = Perturbed(utterances, recipe, cacheDirectory, speed, warp: 1.0, threads, progress: null, cancellation);
         if (extraction.Problems.Count > 0)
             throw new CorpusException($"{extraction.Problems[0].Path}: read at speed 1 but not at speed {speed}: {extraction.Problems[0].Message}");
-        return utterances.Select((u, i) => new Sample(ModelInput(recipe, trainStats, voiceStats?[u.Speaker], extraction.Features[i]), data.Test[i].Label, u.Speaker, u.Path)).ToList();
+        return utterances.Select((u, i) => new Sample(ModelInputs.Prepare(recipe, trainStats, voiceStats?[u.Speaker], extraction.Features[i]), data.Test[i].Label, u.Speaker, u.Path)).ToList();
     }
 
     /// <summary>
@@ -115,7 +115,7 @@ public static class Experiment
     private static (ExtractionResult Extraction, Dictionary<string, FeatureStats>? VoiceStats) Perturbed(IReadOnlyList<Utterance> utterances, Recipe recipe,
         string? cacheDirectory, double speed, double warp, int threads, Action<int, int>? progress, CancellationToken cancellation)
     {
-        string variant = speed != 1.0 ? "speed=" + RecipeOverrides.FormatFactors([speed]) : "vtlp=" + RecipeOverrides.FormatFactors([warp]);
+        string variant = speed != 1.0 ? "speed=" + Recipe.FormatFactors([speed]) : "vtlp=" + Recipe.FormatFactors([warp]);
         var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
         var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, progress: progress, cancellation: cancellation, speed: speed, warp: warp);
         var voiceStats = recipe.NeedsSpeakerStatistics
@@ -123,51 +123,6 @@ public static class Experiment
                 .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), recipe.FrontEnd.FeatureSize))
             : null;
         return (extraction, voiceStats);
-    }
-
-    /// <summary>Seed recipe: the mean vector standardised with the training side's statistics of mean vectors.</summary>
-    public static Sequence Standardize(Sequence sequence, FeatureStats stats)
-    {
-        var values = new float[sequence.Values.Length];
-        for (int i = 0; i < values.Length; i++) values[i] = (sequence.Values[i] - stats.Mean[i]) / stats.Std[i];
-        return sequence with { Values = values };
-    }
-
-    /// <summary>
-    /// Inputs for files without labels (prediction), normalised as the recipe says. Under speaker normalisation an
-    /// unknown voice's statistics cannot be had from a file or a few: each file is standardised with the training
-    /// side's statistics (stored in the model), so its prediction does not depend on which other files came with
-    /// it; <paramref name="filesAreOneSpeaker"/> standardises the files with their own statistics instead, for many
-    /// recordings of one voice. (Measured in the README: single files normalised on themselves lose 20–35 points.)
-    /// </summary>
-    public static IReadOnlyList<Sequence> PrepareUnlabelled(Recipe recipe, FeatureStats trainStats, IReadOnlyList<Audio.Features> features,
-        bool filesAreOneSpeaker = false)
-    {
-        int size = recipe.FrontEnd.FeatureSize;
-        var sessionStats = !recipe.NeedsSpeakerStatistics ? null
-            : filesAreOneSpeaker ? FeatureStats.Compute(features, size) : trainStats;
-        return features.Select(f => ModelInput(recipe, trainStats, sessionStats, f)).ToList();
-    }
-
-    /// <summary>
-    /// One utterance's features → the model's input, standardised as the recipe says: with its speaker's
-    /// statistics, its own, or the training side's (for seed, those of the mean vectors, applied after pooling).
-    /// Prosody columns always take the speaker's statistics: a pitch or a loudness means something only against the
-    /// voice's own range, and standardising them per utterance would erase how high or loud the utterance is.
-    /// </summary>
-    private static Sequence ModelInput(Recipe recipe, FeatureStats trainStats, FeatureStats? speakerStats, Audio.Features f)
-    {
-        var stats = recipe.Normalization switch
-        {
-            NormalizationMode.Speaker => speakerStats ?? throw new SpeechEmotionException("Speaker normalisation without the speaker's statistics."),
-            NormalizationMode.Utterance => FeatureStats.Compute([f], recipe.FrontEnd.FeatureSize),
-            _ => recipe.Kind == RecipeKind.Seed ? null : trainStats,
-        };
-        if (recipe.FrontEnd.Prosody && recipe.Normalization != NormalizationMode.Speaker) // under speaker normalisation every column has them already
-            stats = (stats ?? trainStats).Splice(speakerStats ?? throw new SpeechEmotionException("Prosody features without the speaker's statistics."),
-                recipe.FrontEnd.SpectralSize);
-        return stats is null ? Standardize(recipe.ToSequence(f.Values, f.Frames, f.FeatureSize), trainStats)
-                             : recipe.ToSequence(stats.Apply(f), f.Frames, f.FeatureSize);
     }
 
     private static int IndexOf(IReadOnlyList<string> labels, string label)

@@ -56,7 +56,7 @@ public static class TrainingRun
 
     public static Result Execute(TrainRunOptions options, ITrainingProgress progress, CancellationToken cancellation = default, bool resume = false)
     {
-        var recipeProbe = Recipe.Create(options.Recipe, 7, options.Overrides);
+        var recipeProbe = Recipes.Create(options.Recipe, 7, options.Overrides);
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
             threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError);
@@ -66,7 +66,7 @@ public static class TrainingRun
         Directory.CreateDirectory(options.OutputDirectory);
         Manifest.Write(Path.Combine(options.OutputDirectory, RunFiles.Split), data.Split);
 
-        var recipe = Recipe.Create(options.Recipe, data.Labels.Count, options.Overrides);
+        var recipe = Recipes.Create(options.Recipe, data.Labels.Count, options.Overrides);
         using var pool = new WorkerPool(options.Train.Threads > 0 ? options.Train.Threads : Environment.ProcessorCount);
         var adam = new AdamOptions(options.Train.LearningRate, weightDecay: options.Train.WeightDecay, maxGradientNorm: options.Train.MaxGradientNorm);
         var model = new SequenceClassifier(recipe.Model, adam, pool);
@@ -224,7 +224,7 @@ public static class TrainingRun
         ModelBundle.RequireSameLabels(members.Select(m => m.Bundle).ToList());
         var (first, reference) = members[0];
         if (reference.Count == 0) throw new SpeechEmotionException("The test side is empty: nothing to evaluate.");
-        var mean = Predictor.Mean(members.Select(member =>
+        var mean = Ensemble.Mean(members.Select(member =>
         {
             var (bundle, samples) = member;
             if (samples.Count != reference.Count || samples.Where((s, i) => s.Path != reference[i].Path).Any())
@@ -273,10 +273,10 @@ public static class TrainingRun
         o.Coefficients is { } c ? $"n_mfcc={c}" : null,
         o.Hidden is { } h ? $"hidden={h}" : null,
         o.Normalization is { } n ? $"normalization={n.ToString().ToLowerInvariant()}" : null,
-        o.SpeedFactors is { Count: > 0 } f ? "augment=" + RecipeOverrides.FormatFactors(f) : null,
-        o.WarpFactors is { Count: > 0 } w ? "vtlp=" + RecipeOverrides.FormatFactors(w) : null,
+        o.SpeedFactors is { Count: > 0 } f ? "augment=" + Recipe.FormatFactors(f) : null,
+        o.WarpFactors is { Count: > 0 } w ? "vtlp=" + Recipe.FormatFactors(w) : null,
         o.Prosody == true ? "prosody=1" : null,
-        o.ValidationSpeedFactors is { Count: > 0 } v ? "validate=" + RecipeOverrides.FormatFactors(v) : null,
+        o.ValidationSpeedFactors is { Count: > 0 } v ? "validate=" + Recipe.FormatFactors(v) : null,
     }.Where(x => x is not null));
 
     /// <summary>Reads back what <see cref="Overrides(RecipeOverrides?)"/> wrote.</summary>

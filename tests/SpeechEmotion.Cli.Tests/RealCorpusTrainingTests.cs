@@ -30,10 +30,10 @@ public sealed class RealCorpusTrainingTests : IDisposable
         // What the cluster vote rests on (README, "Cluster vote"): grouped from the audio alone, each speaker's
         // utterances fall into groups that are almost exactly the emotions. Checked here with the labels, which the
         // vote itself never reads; the features are the training's, from its cache.
-        var recipe = Recipe.Create(RecipeKind.Frames, 7);
+        var recipe = Recipes.Create(RecipeKind.Frames, 7);
         foreach (var (speaker, expected) in new[] { ("OAF", 0.98), ("YAF", 0.99) })
         {
-            var prepared = Experiment.Prepare(data, recipe, new SplitInfo(Training.Corpus.Protocol.Speaker, 1, speaker), Path.Combine(_root, "cache"));
+            var prepared = Experiment.Prepare(data, recipe, new SplitInfo(Protocol.Speaker, 1, speaker), Path.Combine(_root, "cache"));
             var features = prepared.TestFeatures();
             var (groups, _) = ClusterVote.Group(features, 7, seed: 1);
             int inMajority = Enumerable.Range(0, 7).Sum(g => prepared.Test.Where((_, i) => groups[i] == g).GroupBy(s => s.Label)

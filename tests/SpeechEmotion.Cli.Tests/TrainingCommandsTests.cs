@@ -451,8 +451,8 @@ public sealed class CancellationTests : IDisposable
         string data = SyntheticEmotions.Create(Path.Combine(_root, "corpus"), words: 4);
         string dir = Path.Combine(_root, "run");
         using var source = new CancellationTokenSource();
-        var options = new SpeechEmotion.Training.TrainRunOptions(data, SpeechEmotion.Training.RecipeKind.Frames,
-            new SpeechEmotion.Training.SplitInfo(SpeechEmotion.Training.Corpus.Protocol.Random, 2, null),
+        var options = new SpeechEmotion.Training.TrainRunOptions(data, RecipeKind.Frames,
+            new SplitInfo(Protocol.Random, 2, null),
             new SpeechEmotion.Training.TrainOptions(epochs: 20, batchSize: 8), dir, null);
         var result = SpeechEmotion.Training.TrainingRun.Execute(options, new StopAfter(2, source), source.Token);
         Assert.True(result.Cancelled);

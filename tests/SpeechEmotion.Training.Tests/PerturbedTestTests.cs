@@ -13,7 +13,7 @@ public sealed class PerturbedTestTests : IDisposable
     public void PerturbedTestHoldsTheSameUtterancesPlayedFasterOrSlowerAndStandardisedAsAVoice()
     {
         SyntheticEmotions.Create(_root, words: 2);
-        var recipe = Recipe.Create(RecipeKind.Frames, 7); // per-speaker normalisation
+        var recipe = Recipes.Create(RecipeKind.Frames, 7); // per-speaker normalisation
         var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
         Assert.Equal(14, data.Test.Count);
 

@@ -92,10 +92,10 @@ public class SelfTrainingTests
         var one = SelfTraining.Unlabelled([Utterance(0, 0)]);
         Assert.Throws<ArgumentException>(() => SelfTraining.Select(one, new float[3], 2, 0.5));
         Assert.Throws<ArgumentOutOfRangeException>(() => SelfTraining.Select(one, new float[2], 2, 0));
-        var options = Assert.Throws<Core.OptionsException>(() => new TrainRunOptions("d", RecipeKind.Frames, new SplitInfo(Corpus.Protocol.Speaker, 1, "YAF"),
+        var options = Assert.Throws<Core.OptionsException>(() => new TrainRunOptions("d", RecipeKind.Frames, new SplitInfo(Protocol.Speaker, 1, "YAF"),
             new TrainOptions(), "o", null, AdaptRounds: 11));
         Assert.Contains("--adapt", options.Message);
-        var balanced = Assert.Throws<Core.OptionsException>(() => new TrainRunOptions("d", RecipeKind.Frames, new SplitInfo(Corpus.Protocol.Speaker, 1, "YAF"),
+        var balanced = Assert.Throws<Core.OptionsException>(() => new TrainRunOptions("d", RecipeKind.Frames, new SplitInfo(Protocol.Speaker, 1, "YAF"),
             new TrainOptions(), "o", null, BalancedAdaptation: true));
         Assert.Contains("--adapt-balanced", balanced.Message);
     }

@@ -31,9 +31,9 @@ public class EnsembleMeanTests
     public void OneModelComesBackUnchangedAndSeveralAreAveraged()
     {
         float[] a = [0.1f, 0.7f, 0.2f], b = [0.3f, 0.3f, 0.4f];
-        Assert.Equal(a, Predictor.Mean([a]));
-        Assert.Equal(a, Predictor.Mean([a, a]));
-        var mean = Predictor.Mean([a, b]);
+        Assert.Equal(a, Ensemble.Mean([a]));
+        Assert.Equal(a, Ensemble.Mean([a, a]));
+        var mean = Ensemble.Mean([a, b]);
         for (int i = 0; i < a.Length; i++) Assert.Equal((a[i] + b[i]) / 2, mean[i], 6);
     }
 }

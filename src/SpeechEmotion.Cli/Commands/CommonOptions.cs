@@ -17,10 +17,25 @@ public static class CommonOptions
 
     public static SplitInfo ParseSplit(string protocol, string? testSpeaker, ulong seed)
     {
-        var p = Splits.ParseProtocol(protocol);
-        if (testSpeaker is not null && p != Training.Corpus.Protocol.Speaker)
+        var p = ParseProtocol(protocol);
+        if (testSpeaker is not null && p != Inference.Protocol.Speaker)
             throw new OptionsException($"--test-speaker only applies to --protocol speaker (got --protocol {protocol}).");
         return new SplitInfo(p, seed, testSpeaker?.ToUpperInvariant());
+    }
+
+    /// <summary>The library's parse of a protocol name, its message naming the option.</summary>
+    public static Inference.Protocol ParseProtocol(string text) =>
+        ForOption("--protocol", () => ModelBundle.ParseProtocol(text), $"random, speaker or word, got '{text}'");
+
+    /// <summary>The library's parse of a recipe name, its message naming the option.</summary>
+    public static RecipeKind ParseRecipe(string text) =>
+        ForOption("--recipe", () => Recipe.ParseKind(text), $"frames or seed, got '{text}'");
+
+    /// <summary>Runs a library parse; its refusal becomes "OPTION must be RULE." (the library names fields, the CLI its options).</summary>
+    private static T ForOption<T>(string option, Func<T> parse, string rule)
+    {
+        try { return parse(); }
+        catch (OptionsException) { throw new OptionsException($"{option} must be {rule}."); }
     }
 
     public static string? ResolveCache(string? option)

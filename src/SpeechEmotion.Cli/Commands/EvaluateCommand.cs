@@ -40,7 +40,7 @@ public static class EvaluateCommand
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(model)!;
-            var bundles = paths.Select(ModelBundle.Load).ToList();
+            var bundles = paths.Select(path => ModelBundle.Load(path)).ToList();
             var trained = bundles[0].Split;
             var split = CommonOptions.ParseSplit(parse.GetValue(protocol) ?? trained.Protocol.ToString(),
                 parse.GetValue(testSpeaker) ?? (parse.GetValue(protocol) is null ? trained.TestSpeaker : null), parse.GetValue(seed) ?? trained.Seed);
@@ -76,7 +76,7 @@ public static class EvaluateCommand
                 if (members.Count == bundles.Count)
                     throw new Core.OptionsException("--tta scores the test side at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
                 var speeds = bundles.SelectMany(b => b.Recipe.SpeedFactors).Distinct().Order().ToArray();
-                error.WriteLine($"note: test-time augmentation: each utterance also scored at speed {string.Join(", ", speeds.Select(f => RecipeOverrides.FormatFactors([f])))}, probabilities averaged.");
+                error.WriteLine($"note: test-time augmentation: each utterance also scored at speed {string.Join(", ", speeds.Select(f => Recipe.FormatFactors([f])))}, probabilities averaged.");
                 ensemble += ", test-time augmentation";
                 extra["tta_speeds"] = speeds;
             }

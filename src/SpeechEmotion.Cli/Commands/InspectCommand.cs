@@ -24,7 +24,7 @@ public static class InspectCommand
             output.WriteLine($"  labels        {string.Join(", ", bundle.Labels)}");
             output.WriteLine($"  front end     {bundle.Recipe.FrontEnd.Serialize()}");
             output.WriteLine($"  normalisation {bundle.Recipe.Normalization.ToString().ToLowerInvariant()} ({bundle.Statistics.Mean.Length} features)");
-            string Factors(IReadOnlyList<double> f) => f.Count == 0 ? "none" : RecipeOverrides.FormatFactors(f);
+            string Factors(IReadOnlyList<double> f) => f.Count == 0 ? "none" : Recipe.FormatFactors(f);
             output.WriteLine($"  augmentation  speed {Factors(bundle.Recipe.SpeedFactors)}; VTLP {Factors(bundle.Recipe.WarpFactors)}");
             output.WriteLine($"  trained on    {bundle.Split.Protocol.ToString().ToLowerInvariant()} split, seed {bundle.Split.Seed}{(bundle.Split.TestSpeaker is null ? "" : ", test speaker " + bundle.Split.TestSpeaker)}");
             if (bundle.AdaptationRounds > 0)

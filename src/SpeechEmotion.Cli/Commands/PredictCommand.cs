@@ -3,6 +3,7 @@ using System.Globalization;
 using System.Text.Json;
 using SpeechEmotion.Audio;
 using SpeechEmotion.Core;
+using SpeechEmotion.Inference;
 using SpeechEmotion.Training;
 using SpeechEmotion.Training.Corpus;
 
@@ -44,51 +45,40 @@ public static class PredictCommand
         var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote, tta };
         command.SetAction(parse =>
         {
-            var bundles = parse.GetValue(model)!.Select(ModelBundle.Load).ToList();
-            Predictor.RequireCompatible(bundles); // before any audio is read
-            var bundle = bundles[0];
+            var recognizer = EmotionRecognizer.Load(parse.GetValue(model)!); // labels and front ends checked before any audio is read
+            var labels = recognizer.Labels;
+            bool asOneSpeaker = parse.GetValue(oneSpeaker), augment = parse.GetValue(tta);
+            if (asOneSpeaker && !recognizer.NormalizesBySpeaker)
+                throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{recognizer.Models[0].Recipe.Normalization.ToString().ToLowerInvariant()}'.");
+            if (augment && recognizer.TrainingSpeeds.Count == 0)
+                throw new OptionsException("--tta scores the files at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
             var files = Expand(parse.GetValue(paths)!);
-            var frontEnd = new FrontEnd(bundle.Recipe.FrontEnd);
-            var readable = new List<(string Path, Features Features)>();
-            int failed = 0;
-            foreach (var file in files)
+            // Read in parallel; report unreadable files in the order given, and predict the rest.
+            var heardOrFailed = new (HeardAudio? Heard, AudioException? Failure)[files.Count];
+            Parallel.For(0, files.Count, i =>
             {
-                try { readable.Add((file, frontEnd.Extract(file))); }
-                catch (AudioException e) { error.WriteLine($"error: {e.Message}"); failed++; }
-            }
-            bool asOneSpeaker = parse.GetValue(oneSpeaker);
-            if (asOneSpeaker && bundles.All(b => b.Recipe.Normalization != NormalizationMode.Speaker))
-                throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{bundle.Recipe.Normalization.ToString().ToLowerInvariant()}'.");
-            var views = bundles.Select(b => (b, (IReadOnlyList<Features>)readable.Select(r => r.Features).ToList())).ToList();
-            if (parse.GetValue(tta))
-            {
-                if (bundles.All(b => b.Recipe.SpeedFactors.Count == 0))
-                    throw new OptionsException("--tta scores the files at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
-                var bySpeed = new Dictionary<double, IReadOnlyList<Features>>();
-                foreach (var b in bundles)
-                    foreach (double speed in b.Recipe.SpeedFactors)
-                    {
-                        if (!bySpeed.TryGetValue(speed, out var atSpeed))
-                            bySpeed[speed] = atSpeed = readable.Select(r => frontEnd.Extract(AudioReader.Read(r.Path, frontEnd.MaxFileBytes), r.Path, speed)).ToList();
-                        views.Add((b, atSpeed));
-                    }
-            }
-            var results = Predictor.PredictViews(views, asOneSpeaker);
+                try { heardOrFailed[i] = (recognizer.Listen(files[i]), null); }
+                catch (AudioException e) { heardOrFailed[i] = (null, e); }
+            });
+            foreach (var (_, failure) in heardOrFailed)
+                if (failure is not null) error.WriteLine($"error: {failure.Message}");
+            int failed = heardOrFailed.Count(h => h.Failure is not null);
+            var heard = heardOrFailed.Where(h => h.Heard is not null).Select(h => h.Heard!).ToList();
+            var results = recognizer.Predict(heard, new PredictionOptions { SameSpeaker = asOneSpeaker, TestTimeAugmentation = augment });
             ClusterVoteResult? vote = null;
             if (parse.GetValue(clusterVote))
             {
-                if (readable.Count == 0) throw new OptionsException("--cluster-vote: no readable audio files to group.");
-                vote = ClusterVote.Apply(readable.Select(r => r.Features).ToList(), results.SelectMany(p => p).ToArray(), bundle.Labels.Count, ClusterVote.DefaultSeed);
+                if (heard.Count == 0) throw new OptionsException("--cluster-vote: no readable audio files to group.");
+                vote = ClusterVote.Apply(heard.Select(h => h.Features).ToList(), results.SelectMany(p => p.Scores.ToArray()).ToArray(), labels.Count, ClusterVote.DefaultSeed);
             }
-            if (parse.GetValue(json)) WriteJson(output, bundle.Labels, readable.Select(r => r.Path).ToList(), results, vote);
+            if (parse.GetValue(json)) WriteJson(output, labels, results, vote);
             else
-                for (int i = 0; i < readable.Count; i++)
+                for (int i = 0; i < results.Count; i++)
                 {
                     var p = results[i];
-                    int best = Array.IndexOf(p, p.Max());
-                    string voted = vote is null ? "" : $"  [group {vote.Cluster[i] + 1} votes {bundle.Labels[vote.Labels[i]]}]";
-                    output.WriteLine($"{readable[i].Path}: {bundle.Labels[best]} ({p[best]:P1}){voted}  " +
-                        string.Join("  ", bundle.Labels.Select((l, k) => $"{l} {p[k].ToString("F3", CultureInfo.InvariantCulture)}")));
+                    string voted = vote is null ? "" : $"  [group {vote.Cluster[i] + 1} votes {labels[vote.Labels[i]]}]";
+                    output.WriteLine($"{p.Source}: {p.Label} ({p.Confidence:P1}){voted}  " +
+                        string.Join("  ", labels.Select((l, k) => $"{l} {p.Scores[k].ToString("F3", CultureInfo.InvariantCulture)}")));
                 }
             return failed > 0 ? CliApp.BadInput : CliApp.Ok;
         });
@@ -112,20 +102,19 @@ public static class PredictCommand
         return files;
     }
 
-    private static void WriteJson(TextWriter output, IReadOnlyList<string> labels, IReadOnlyList<string> files, IReadOnlyList<float[]> results,
-        ClusterVoteResult? vote)
+    private static void WriteJson(TextWriter output, IReadOnlyList<string> labels, IReadOnlyList<EmotionPrediction> results, ClusterVoteResult? vote)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartArray();
-            for (int i = 0; i < files.Count; i++)
+            for (int i = 0; i < results.Count; i++)
             {
                 w.WriteStartObject();
-                w.WriteString("file", files[i]);
-                w.WriteString("label", labels[Array.IndexOf(results[i], results[i].Max())]);
+                w.WriteString("file", results[i].Source);
+                w.WriteString("label", results[i].Label);
                 w.WriteStartObject("probabilities");
-                for (int k = 0; k < labels.Count; k++) w.WriteNumber(labels[k], results[i][k]);
+                for (int k = 0; k < labels.Count; k++) w.WriteNumber(labels[k], results[i].Scores[k]);
                 w.WriteEndObject();
                 if (vote is not null)
                 {

@@ -75,8 +75,8 @@ public static class TrainCommand
             if (resumeDir is not null)
             {
                 var saved = TrainingRun.CheckpointOptions(resumeDir);
-                options = new TrainRunOptions(saved["data"], Recipe.ParseKind(saved["recipe"]),
-                    new SplitInfo(Splits.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null),
+                options = new TrainRunOptions(saved["data"], CommonOptions.ParseRecipe(saved["recipe"]),
+                    new SplitInfo(CommonOptions.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null),
                     new TrainOptions(parse.GetValue(epochs) ?? int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
                         float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), TrainingRun.ParseOverrides(saved.GetValueOrDefault("overrides", "")),
@@ -95,7 +95,7 @@ public static class TrainCommand
 
         TrainRunOptions FreshOptions(ParseResult parse, ulong runSeed, string? dir)
         {
-            var kind = Recipe.ParseKind(parse.GetValue(recipe)!);
+            var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             var split = CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed);
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);

@@ -33,9 +33,15 @@ public static class ModelFile
 
     public sealed record Loaded(SequenceClassifier Model, IReadOnlyList<string> Labels, IReadOnlyDictionary<string, string> Metadata);
 
-    public static Loaded Load(string path)
+    /// <param name="inferenceOnly">Allocate the parameters alone, without gradients or optimiser state.</param>
+    public static Loaded Load(string path, bool inferenceOnly = false) => FromSafeTensors(SafeTensors.Read(path), path, inferenceOnly);
+
+    /// <summary>A model file already in memory; <paramref name="name"/> names it in messages.</summary>
+    public static Loaded Load(byte[] file, string name, bool inferenceOnly = false) => FromSafeTensors(SafeTensors.Parse(file, name), name, inferenceOnly);
+
+    private static Loaded FromSafeTensors((IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) read, string path, bool inferenceOnly)
     {
-        var (tensors, metadata) = SafeTensors.Read(path);
+        var (tensors, metadata) = read;
         if (!metadata.TryGetValue(ArchitectureKey, out var architecture))
             throw new ModelFileException(path, "a safetensors file, but not a SpeechEmotion model: __metadata__ has no 'architecture'.");
         ClassifierConfig config;
@@ -44,7 +50,7 @@ public static class ModelFile
         var labels = metadata.TryGetValue(LabelsKey, out var labelText) ? labelText.Split(',') : Array.Empty<string>();
         if (labels.Length != config.Classes)
             throw new ModelFileException(path, $"metadata lists {labels.Length} labels for a model of {config.Classes} classes.");
-        var model = new SequenceClassifier(config);
+        var model = new SequenceClassifier(config, inferenceOnly: inferenceOnly);
         var byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
         foreach (var expected in model.Parameters.Tensors)
         {

@@ -62,7 +62,13 @@ public static class SafeTensors
         if (!File.Exists(path)) throw new ModelFileException(path, "file not found.");
         byte[] file;
         try { file = File.ReadAllBytes(path); }
-        catch (IOException e) { throw new ModelFileException(path, $"cannot be read: {e.Message}", e); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFileException(path, $"cannot be read: {e.Message}", e); }
+        return Parse(file, path);
+    }
+
+    /// <summary>A whole safetensors file already in memory; <paramref name="path"/> names it in messages.</summary>
+    public static (IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Parse(byte[] file, string path)
+    {
         if (file.Length < 8) throw new ModelFileException(path, $"not a safetensors file: {file.Length} bytes, shorter than the 8-byte header length.");
         ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
         if (headerLength > MaxHeaderBytes) throw new ModelFileException(path, $"not a safetensors file: header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit.");
@@ -77,8 +83,10 @@ public static class SafeTensors
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw new ModelFileException(path, "not a safetensors file: the header is not a JSON object.");
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var entries = new List<(string Name, int[] Shape, long Begin, long End)>();
+            var names = new HashSet<string>(StringComparer.Ordinal);
             foreach (var property in document.RootElement.EnumerateObject())
             {
+                if (!names.Add(property.Name)) throw new ModelFileException(path, $"the header names '{property.Name}' twice.");
                 if (property.Name == "__metadata__")
                 {
                     if (property.Value.ValueKind != JsonValueKind.Object) throw new ModelFileException(path, "__metadata__ is not an object.");
@@ -116,6 +124,7 @@ public static class SafeTensors
             || !value.TryGetProperty("dtype", out var dtype) || !value.TryGetProperty("shape", out var shape)
             || !value.TryGetProperty("data_offsets", out var offsets) || shape.ValueKind != JsonValueKind.Array || offsets.ValueKind != JsonValueKind.Array)
             throw new ModelFileException(path, $"tensor '{property.Name}' lacks dtype, shape or data_offsets.");
+        if (dtype.ValueKind != JsonValueKind.String) throw new ModelFileException(path, $"tensor '{property.Name}' has a dtype that is not a string ({dtype.ValueKind}).");
         if (dtype.GetString() != "F32") throw new ModelFileException(path, $"tensor '{property.Name}' has dtype {dtype.GetString()}; only F32 is supported.");
         int[] dims;
         long begin, end;

@@ -10,7 +10,6 @@ namespace SpeechEmotion.Core.Layers;
 public sealed class Dense
 {
     private readonly ParameterSet _parameters;
-    private readonly float[] _weightT; // Wᵀ [in, out], refreshed every forward so the GEMM runs its fast path
 
     public Dense(int inputSize, int outputSize, ParameterSet parameters, string prefix)
     {
@@ -21,7 +20,6 @@ public sealed class Dense
         _parameters = parameters;
         Weight = parameters.Declare($"{prefix}.weight", outputSize, inputSize);
         Bias = parameters.Declare($"{prefix}.bias", outputSize);
-        _weightT = new float[inputSize * outputSize];
     }
 
     public int InputSize { get; }
@@ -36,17 +34,23 @@ public sealed class Dense
         rng.FillUniform(_parameters.Value(Bias), -bound, bound);
     }
 
-    /// <summary>x: [B, in] → y: [B, out].</summary>
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch, WorkerPool? pool = null)
+    /// <summary>
+    /// x: [B, in] → y: [B, out]. <paramref name="weightTransposed"/> [in · out] is the caller's scratch for Wᵀ,
+    /// refreshed every forward so the GEMM runs its fast path; the layer itself holds no state but its parameters, so
+    /// callers with their own scratch may run it concurrently.
+    /// </summary>
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch, Span<float> weightTransposed, WorkerPool? pool = null)
     {
         Check.Length(x, (long)batch * InputSize, "Dense x [B, in]");
         Check.Length(y, (long)batch * OutputSize, "Dense y [B, out]");
+        Check.Length(weightTransposed, (long)InputSize * OutputSize, "Dense Wᵀ scratch [in, out]");
         ReadOnlySpan<float> weight = _parameters.Value(Weight), bias = _parameters.Value(Bias);
+        Span<float> weightT = weightTransposed[..(InputSize * OutputSize)];
         for (int o = 0; o < OutputSize; o++)
             for (int i = 0; i < InputSize; i++)
-                _weightT[i * OutputSize + o] = weight[o * InputSize + i];
+                weightT[i * OutputSize + o] = weight[o * InputSize + i];
         for (int b = 0; b < batch; b++) bias.CopyTo(y.Slice(b * OutputSize, OutputSize));
-        Gemm.Multiply(false, false, batch, OutputSize, InputSize, x, InputSize, _weightT, OutputSize, y, OutputSize, accumulate: true, pool);
+        Gemm.Multiply(false, false, batch, OutputSize, InputSize, x, InputSize, weightT, OutputSize, y, OutputSize, accumulate: true, pool);
     }
 
     /// <summary>dy: [B, out] → adds dW += dyᵀ·x, db += Σ_b dy, and dx += dy·W when dx is given.</summary>

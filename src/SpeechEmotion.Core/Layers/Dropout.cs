@@ -27,10 +27,10 @@ public sealed class Dropout
     public void Forward(ReadOnlySpan<float> x, Span<float> y, bool training, Rng rng)
     {
         int n = x.Length;
-        if (n > _mask.Length) throw new ShapeException($"Dropout: {n} elements, but the workspace holds {_mask.Length}.");
         Check.Length(y, n, "Dropout y");
         Active = training && Probability > 0f;
-        if (!Active) { x.CopyTo(y); return; }
+        if (!Active) { x.CopyTo(y); return; } // the identity needs no mask: a prediction-only dropout has none
+        if (n > _mask.Length) throw new ShapeException($"Dropout: {n} elements, but the workspace holds {_mask.Length}.");
         float scale = 1f / (1f - Probability);
         Span<float> mask = _mask.AsSpan(0, n);
         for (int i = 0; i < n; i++) mask[i] = rng.NextFloat() < Probability ? 0f : scale;

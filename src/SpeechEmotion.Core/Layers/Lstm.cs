@@ -74,7 +74,8 @@ public sealed unsafe class Lstm
         }
     }
 
-    public LstmWorkspace CreateWorkspace(int maxSteps, int maxBatch) => new(Shape, maxSteps, maxBatch);
+    /// <param name="forwardOnly">For prediction: no buffers for backward (<see cref="Backward"/> refuses the workspace).</param>
+    public LstmWorkspace CreateWorkspace(int maxSteps, int maxBatch, bool forwardOnly = false) => new(Shape, maxSteps, maxBatch, forwardOnly);
 
     /// <summary>
     /// x: [T, B, I], lengths: [B] in 1…T, h0/c0: [L·D, B, H] or empty for zeros →
@@ -155,6 +156,7 @@ public sealed unsafe class Lstm
         ReadOnlySpan<float> dFinalHidden = default, ReadOnlySpan<float> dFinalCell = default,
         Span<float> dx = default, Span<float> dh0 = default, Span<float> dc0 = default, WorkerPool? pool = null)
     {
+        if (ws.ForwardOnly) throw new InvalidOperationException("This LSTM workspace was made for prediction only: it keeps nothing for backward.");
         int steps = ws.Steps, batch = ws.Batch, H = Shape.HiddenSize, D = Shape.Directions, stepStride = batch * H;
         ReadOnlySpan<int> lengths = ws.Lengths;
         int stateSize = _cells.Length * stepStride;
@@ -240,20 +242,22 @@ public sealed class LstmWorkspace
     private readonly float[][] _layerOutputs, _layerOutputGradients;
     private readonly int[] _lengths;
 
-    internal LstmWorkspace(LstmShape shape, int maxSteps, int maxBatch)
+    internal LstmWorkspace(LstmShape shape, int maxSteps, int maxBatch, bool forwardOnly = false)
     {
         Check.Positive(maxSteps, "maxSteps");
         Check.Positive(maxBatch, "maxBatch");
         _shape = shape;
         MaxSteps = maxSteps;
         MaxBatch = maxBatch;
+        ForwardOnly = forwardOnly;
         int H = shape.HiddenSize, cells = shape.Layers * shape.Directions;
         States = new DirectionState[cells];
         for (int layer = 0; layer < shape.Layers; layer++)
             for (int direction = 0; direction < shape.Directions; direction++)
-                States[layer * shape.Directions + direction] = new DirectionState(shape.LayerInputSize(layer), H, maxSteps, maxBatch);
+                States[layer * shape.Directions + direction] = new DirectionState(shape.LayerInputSize(layer), H, maxSteps, maxBatch, forwardOnly);
         _layerOutputs = Enumerable.Range(0, shape.Layers).Select(_ => new float[maxSteps * maxBatch * shape.OutputSize]).ToArray();
-        _layerOutputGradients = Enumerable.Range(0, shape.Layers - 1).Select(_ => new float[maxSteps * maxBatch * shape.OutputSize]).ToArray();
+        _layerOutputGradients = forwardOnly ? []
+            : Enumerable.Range(0, shape.Layers - 1).Select(_ => new float[maxSteps * maxBatch * shape.OutputSize]).ToArray();
         _finalHidden = new float[cells * maxBatch * H];
         _finalCell = new float[cells * maxBatch * H];
         _lengths = new int[maxBatch];
@@ -263,6 +267,8 @@ public sealed class LstmWorkspace
 
     public int MaxSteps { get; }
     public int MaxBatch { get; }
+    /// <summary>Made for prediction: the gradient buffers of backward were never allocated.</summary>
+    public bool ForwardOnly { get; }
     public int Steps { get; private set; }
     public int Batch { get; private set; }
     public ReadOnlySpan<int> Lengths => _lengths.AsSpan(0, Batch);
@@ -296,7 +302,7 @@ public sealed class LstmWorkspace
     {
         private readonly float[] _weightIhPacked, _weightHhPacked, _weightHhPackedBackward, _bias, _gates, _hidden, _cell, _tanhCell, _dh, _dhOther, _dc;
 
-        public DirectionState(int inputSize, int H, int maxSteps, int maxBatch)
+        public DirectionState(int inputSize, int H, int maxSteps, int maxBatch, bool forwardOnly)
         {
             _weightIhPacked = new float[Gemm.PackedLength(inputSize, 4 * H)];
             _bias = new float[4 * H];
@@ -304,11 +310,12 @@ public sealed class LstmWorkspace
             _hidden = new float[(maxSteps + 1) * maxBatch * H];
             _cell = new float[(maxSteps + 1) * maxBatch * H];
             _tanhCell = new float[maxSteps * maxBatch * H];
-            _dh = new float[maxBatch * H];
-            _dhOther = new float[maxBatch * H];
-            _dc = new float[maxBatch * H];
             _weightHhPacked = new float[Gemm.PackedLength(H, 4 * H)];
-            _weightHhPackedBackward = new float[Gemm.PackedLength(4 * H, H)];
+            int backward = forwardOnly ? 0 : 1;
+            _dh = new float[backward * maxBatch * H];
+            _dhOther = new float[backward * maxBatch * H];
+            _dc = new float[backward * maxBatch * H];
+            _weightHhPackedBackward = new float[backward * Gemm.PackedLength(4 * H, H)];
         }
 
         /// <summary>W_ihᵀ [I, 4H] as <see cref="Gemm.PackB"/> lays it out, for the input projection.</summary>

@@ -6,40 +6,48 @@ namespace SpeechEmotion.Core.Models;
 
 /// <summary>
 /// LSTM → pooling → dense head → softmax, with every parameter in one <see cref="ParameterSet"/>.
-/// <see cref="Forward"/>, <see cref="Backward"/> and <see cref="Step"/> work on buffers allocated once for a
-/// capacity of (maxSteps, maxBatch); <see cref="TrainStep"/> allocates nothing.
+/// The model holds parameters only; what a forward pass writes lives in a <see cref="ClassifierWorkspace"/>
+/// allocated once for a capacity of (maxSteps, maxBatch). Training uses the model's own workspace
+/// (<see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, bool, Rng?)"/>, <see cref="Backward"/>,
+/// <see cref="Step"/>; <see cref="TrainStep"/> allocates nothing). Prediction may instead pass workspaces of its own
+/// (<see cref="CreateInferenceWorkspace"/>): forward passes on distinct workspaces only read the parameters, so
+/// they may run on several threads at once.
 /// Shapes: x [T, B, I] time-major, lengths [B], labels [B] → logits and probabilities [B, C].
 /// </summary>
 public sealed class SequenceClassifier
 {
     private readonly Lstm _lstm;
     private readonly Dense[] _dense;
-    private readonly Dropout[] _dropouts;
-    private Workspace? _ws;
+    private readonly Adam? _optimizer;
+    private ClassifierWorkspace? _ws;
 
-    public SequenceClassifier(ClassifierConfig config, AdamOptions? adam = null, WorkerPool? pool = null)
+    /// <param name="inferenceOnly">A model that only predicts: parameters alone, no gradients and no Adam moments
+    /// (<see cref="Backward"/>, <see cref="Step"/> and <see cref="Optimizer"/> refuse).</param>
+    public SequenceClassifier(ClassifierConfig config, AdamOptions? adam = null, WorkerPool? pool = null, bool inferenceOnly = false)
     {
         Config = config;
         Pool = pool ?? WorkerPool.Default;
+        InferenceOnly = inferenceOnly;
         Parameters = new ParameterSet();
         _lstm = new Lstm(config.LstmShape, Parameters, "lstm");
         int width = config.LstmShape.OutputSize;
         int layers = config.DenseSizes.Count + 1;
         _dense = new Dense[layers];
-        _dropouts = new Dropout[layers];
         for (int k = 0; k < layers; k++)
         {
             int outputs = k < config.DenseSizes.Count ? config.DenseSizes[k] : config.Classes;
             _dense[k] = new Dense(width, outputs, Parameters, $"head.{k}");
             width = outputs;
         }
-        Parameters.Allocate();
-        Optimizer = new Adam(Parameters.Count, adam ?? new AdamOptions());
+        Parameters.Allocate(gradients: !inferenceOnly);
+        _optimizer = inferenceOnly ? null : new Adam(Parameters.Count, adam ?? new AdamOptions());
     }
 
     public ClassifierConfig Config { get; }
     public ParameterSet Parameters { get; }
-    public Adam Optimizer { get; }
+    /// <summary>Whether the model was built to predict only (no gradients, no optimiser state).</summary>
+    public bool InferenceOnly { get; }
+    public Adam Optimizer => _optimizer ?? throw new InvalidOperationException("This model was loaded for inference only: it has no optimiser state.");
     public WorkerPool Pool { get; set; }
     public Lstm Lstm => _lstm;
     public IReadOnlyList<Dense> DenseLayers => _dense;
@@ -51,22 +59,24 @@ public sealed class SequenceClassifier
         foreach (var dense in _dense) dense.Initialize(rng);
     }
 
-    /// <summary>Makes sure buffers for (steps, batch) exist; grows them only when a bigger shape arrives.</summary>
+    /// <summary>A workspace for forward passes only (no buffers for backward), for one caller at a time.</summary>
+    public ClassifierWorkspace CreateInferenceWorkspace(int maxSteps, int maxBatch) => new(this, maxSteps, maxBatch, forwardOnly: true);
+
+    /// <summary>Makes sure the model's own buffers for (steps, batch) exist; grows them only when a bigger shape arrives.</summary>
     public void Reserve(int maxSteps, int maxBatch)
     {
         if (_ws is not null && _ws.MaxSteps >= maxSteps && _ws.MaxBatch >= maxBatch) return;
         int steps = Math.Max(maxSteps, _ws?.MaxSteps ?? 0), batch = Math.Max(maxBatch, _ws?.MaxBatch ?? 0);
-        _ws = new Workspace(this, steps, batch);
-        for (int k = 0; k < _dropouts.Length; k++) _dropouts[k] = new Dropout(Config.Dropout, batch * _dense[k].InputSize);
+        _ws = new ClassifierWorkspace(this, steps, batch, forwardOnly: InferenceOnly);
     }
 
-    private Workspace Ws => _ws ?? throw new InvalidOperationException("Call Forward before Backward.");
+    private ClassifierWorkspace Ws => _ws ?? throw new InvalidOperationException("Call Forward before Backward.");
 
-    /// <summary>Logits [B, C] of the last forward.</summary>
-    public ReadOnlySpan<float> Logits => Ws.Activations[^1].AsSpan(0, Ws.Batch * Config.Classes);
+    /// <summary>Logits [B, C] of the last forward on the model's own workspace.</summary>
+    public ReadOnlySpan<float> Logits => Ws.Logits;
 
-    /// <summary>Softmax probabilities [B, C] of the last forward.</summary>
-    public ReadOnlySpan<float> Probabilities => Ws.Probabilities.AsSpan(0, Ws.Batch * Config.Classes);
+    /// <summary>Softmax probabilities [B, C] of the last forward on the model's own workspace.</summary>
+    public ReadOnlySpan<float> Probabilities => Ws.Probabilities;
 
     /// <summary>Output of dense layer k of the head in the last forward, [B, size] (after ReLU for hidden layers).</summary>
     public ReadOnlySpan<float> HeadActivation(int layer) => Ws.Activations[layer + 1].AsSpan(0, Ws.Batch * _dense[layer].OutputSize);
@@ -81,14 +91,30 @@ public sealed class SequenceClassifier
     /// <summary>Gradient of the loss with respect to the input x [T, B, I], filled by Backward when asked.</summary>
     public ReadOnlySpan<float> InputGradient => Ws.InputGradient.AsSpan(0, Ws.Steps * Ws.Batch * Config.InputSize);
 
-    /// <summary>x: [T, B, I], lengths: [B] → logits and probabilities [B, C]. Dropout draws from rng when training.</summary>
+    /// <summary>x: [T, B, I], lengths: [B] → logits and probabilities [B, C] in the model's own workspace. Dropout draws from rng when training.</summary>
     public void Forward(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, int steps, int batch, bool training, Rng? rng)
     {
-        if (training && Config.Dropout > 0f && rng is null) throw new ArgumentNullException(nameof(rng), "Training with dropout needs the seeded generator.");
         Reserve(steps, batch);
-        var ws = Ws;
+        Forward(Ws, x, lengths, steps, batch, training, rng, Pool);
+    }
+
+    /// <summary>
+    /// x: [T, B, I], lengths: [B] → <see cref="ClassifierWorkspace.Logits"/> and <see cref="ClassifierWorkspace.Probabilities"/>
+    /// [B, C] in <paramref name="ws"/>. Reads the parameters and writes only the workspace: concurrent calls on distinct
+    /// workspaces are safe (a shared <paramref name="pool"/> serialises their parallel sections; results do not
+    /// depend on the pool).
+    /// </summary>
+    public void Forward(ClassifierWorkspace ws, ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, int steps, int batch, bool training, Rng? rng,
+        WorkerPool? pool = null)
+    {
+        if (training && Config.Dropout > 0f && rng is null) throw new ArgumentNullException(nameof(rng), "Training with dropout needs the seeded generator.");
+        if (training && ws.ForwardOnly) throw new InvalidOperationException("A prediction-only workspace cannot train: it keeps nothing for backward.");
+        if (!ReferenceEquals(ws.Owner, this)) throw new ArgumentException("The workspace was made for another model.", nameof(ws));
+        if (steps > ws.MaxSteps || batch > ws.MaxBatch)
+            throw new ShapeException($"A batch of {batch} × {steps} steps exceeds the workspace's {ws.MaxBatch} × {ws.MaxSteps}.");
+        pool ??= Pool;
         ws.Steps = steps; ws.Batch = batch;
-        _lstm.Forward(ws.Lstm, x, lengths, steps, batch, pool: Pool);
+        _lstm.Forward(ws.Lstm, x, lengths, steps, batch, pool: pool);
         var shape = Config.LstmShape;
         Span<float> pooled = ws.Activations[0].AsSpan(0, batch * shape.OutputSize);
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, pooled);
@@ -100,16 +126,15 @@ public sealed class SequenceClassifier
             Span<float> input = ws.Activations[k].AsSpan(0, batch * dense.InputSize);
             Span<float> dropped = ws.Dropped[k].AsSpan(0, batch * dense.InputSize);
             Span<float> output = ws.Activations[k + 1].AsSpan(0, batch * dense.OutputSize);
-            _dropouts[k].Forward(input, dropped, training, rng!);
-            dense.Forward(dropped, output, batch, Pool);
+            ws.Dropouts[k].Forward(input, dropped, training, rng!);
+            dense.Forward(dropped, output, batch, ws.TransposedWeights[k], pool);
             if (k < _dense.Length - 1) Kernels.Relu(output, output);
         }
-        SoftmaxCrossEntropy.Softmax(Logits, batch, Config.Classes, ws.Probabilities);
+        SoftmaxCrossEntropy.Softmax(ws.Logits, batch, Config.Classes, ws.ProbabilityBuffer);
     }
-
     /// <summary>Mean cross-entropy of the last forward against labels [B] (optionally class-weighted).</summary>
     public float Loss(ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default) =>
-        SoftmaxCrossEntropy.Forward(Logits, labels, Ws.Batch, Config.Classes, Ws.Probabilities, classWeights);
+        SoftmaxCrossEntropy.Forward(Logits, labels, Ws.Batch, Config.Classes, Ws.ProbabilityBuffer, classWeights);
 
     /// <summary>
     /// Backpropagates the cross-entropy of the last forward against labels [B], adding into
@@ -119,6 +144,7 @@ public sealed class SequenceClassifier
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, bool computeInputGradient = false)
     {
         var ws = Ws;
+        if (ws.ForwardOnly) throw new InvalidOperationException("This model was loaded for inference only: it has no gradients to backpropagate into.");
         int batch = ws.Batch, steps = ws.Steps;
         var shape = Config.LstmShape;
         Span<float> dLogits = ws.Gradients[^1].AsSpan(0, batch * Config.Classes);
@@ -142,7 +168,7 @@ public sealed class SequenceClassifier
             dense.Backward(ws.Dropped[k].AsSpan(0, batch * dense.InputSize), dOutput, dDropped, batch, Pool);
             Span<float> dInput = ws.Gradients[k].AsSpan(0, batch * dense.InputSize);
             dInput.Clear();
-            _dropouts[k].Backward(dDropped, dInput);
+            ws.Dropouts[k].Backward(dDropped, dInput);
         }
 
         Span<float> dPooled = ws.Gradients[0].AsSpan(0, batch * shape.OutputSize);
@@ -183,50 +209,80 @@ public sealed class SequenceClassifier
         Probabilities.CopyTo(probabilities);
     }
 
-    private sealed class Workspace
-    {
-        public Workspace(SequenceClassifier model, int maxSteps, int maxBatch)
-        {
-            var config = model.Config;
-            MaxSteps = maxSteps; MaxBatch = maxBatch;
-            Lstm = model._lstm.CreateWorkspace(maxSteps, maxBatch);
-            int layers = model._dense.Length;
-            Activations = new float[layers + 1][];
-            Gradients = new float[layers + 1][];
-            Dropped = new float[layers][];
-            Activations[0] = new float[maxBatch * config.LstmShape.OutputSize];
-            Gradients[0] = new float[maxBatch * config.LstmShape.OutputSize];
-            int widest = 0;
-            for (int k = 0; k < layers; k++)
-            {
-                Dropped[k] = new float[maxBatch * model._dense[k].InputSize];
-                Activations[k + 1] = new float[maxBatch * model._dense[k].OutputSize];
-                Gradients[k + 1] = new float[maxBatch * model._dense[k].OutputSize];
-                widest = Math.Max(widest, Math.Max(model._dense[k].InputSize, model._dense[k].OutputSize));
-            }
-            DroppedGradient = new float[maxBatch * widest];
-            ReluGradient = new float[maxBatch * widest];
-            Probabilities = new float[maxBatch * config.Classes];
-            LstmOutputGradient = new float[maxSteps * maxBatch * config.LstmShape.OutputSize];
-            FinalHiddenGradient = new float[config.Layers * config.LstmShape.Directions * maxBatch * config.HiddenSize];
-            InputGradient = new float[maxSteps * maxBatch * config.InputSize];
-        }
-
-        public int MaxSteps { get; }
-        public int MaxBatch { get; }
-        public int Steps { get; set; }
-        public int Batch { get; set; }
-        public LstmWorkspace Lstm { get; }
-        /// <summary>[0] pooled LSTM output, [k + 1] output of dense layer k (after ReLU for hidden layers).</summary>
-        public float[][] Activations { get; }
-        public float[][] Gradients { get; }
-        /// <summary>Input of dense layer k after dropout.</summary>
-        public float[][] Dropped { get; }
-        public float[] DroppedGradient { get; }
-        public float[] ReluGradient { get; }
-        public float[] Probabilities { get; }
-        public float[] LstmOutputGradient { get; }
-        public float[] FinalHiddenGradient { get; }
-        public float[] InputGradient { get; }
-    }
+    internal Lstm LstmLayer => _lstm;
+    internal Dense[] Dense => _dense;
 }
+
+/// <summary>
+/// Everything one forward (and, for training, backward) pass of a <see cref="SequenceClassifier"/> writes,
+/// allocated once for a capacity of (maxSteps, maxBatch). One workspace serves one caller at a time.
+/// </summary>
+public sealed class ClassifierWorkspace
+{
+    internal ClassifierWorkspace(SequenceClassifier model, int maxSteps, int maxBatch, bool forwardOnly)
+    {
+        Check.Positive(maxSteps, "maxSteps");
+        Check.Positive(maxBatch, "maxBatch");
+        var config = model.Config;
+        var dense = model.Dense;
+        Owner = model;
+        MaxSteps = maxSteps; MaxBatch = maxBatch; ForwardOnly = forwardOnly;
+        Lstm = model.LstmLayer.CreateWorkspace(maxSteps, maxBatch, forwardOnly);
+        int layers = dense.Length;
+        int backward = forwardOnly ? 0 : 1;
+        Activations = new float[layers + 1][];
+        Gradients = new float[layers + 1][];
+        Dropped = new float[layers][];
+        Dropouts = new Dropout[layers];
+        TransposedWeights = new float[layers][];
+        Activations[0] = new float[maxBatch * config.LstmShape.OutputSize];
+        Gradients[0] = new float[backward * maxBatch * config.LstmShape.OutputSize];
+        int widest = 0;
+        for (int k = 0; k < layers; k++)
+        {
+            Dropped[k] = new float[maxBatch * dense[k].InputSize];
+            Dropouts[k] = new Dropout(config.Dropout, forwardOnly ? 0 : maxBatch * dense[k].InputSize);
+            TransposedWeights[k] = new float[dense[k].InputSize * dense[k].OutputSize];
+            Activations[k + 1] = new float[maxBatch * dense[k].OutputSize];
+            Gradients[k + 1] = new float[backward * maxBatch * dense[k].OutputSize];
+            widest = Math.Max(widest, Math.Max(dense[k].InputSize, dense[k].OutputSize));
+        }
+        DroppedGradient = new float[backward * maxBatch * widest];
+        ReluGradient = new float[backward * maxBatch * widest];
+        ProbabilityBuffer = new float[maxBatch * config.Classes];
+        LstmOutputGradient = new float[backward * maxSteps * maxBatch * config.LstmShape.OutputSize];
+        FinalHiddenGradient = new float[backward * config.Layers * config.LstmShape.Directions * maxBatch * config.HiddenSize];
+        InputGradient = new float[backward * maxSteps * maxBatch * config.InputSize];
+    }
+
+    internal SequenceClassifier Owner { get; }
+    public int MaxSteps { get; }
+    public int MaxBatch { get; }
+    /// <summary>Made for prediction: holds no buffers for backward.</summary>
+    public bool ForwardOnly { get; }
+    public int Steps { get; internal set; }
+    public int Batch { get; internal set; }
+
+    /// <summary>Logits [B, C] of the last forward on this workspace.</summary>
+    public ReadOnlySpan<float> Logits => Activations[^1].AsSpan(0, Batch * Owner.Config.Classes);
+
+    /// <summary>Softmax probabilities [B, C] of the last forward on this workspace.</summary>
+    public ReadOnlySpan<float> Probabilities => ProbabilityBuffer.AsSpan(0, Batch * Owner.Config.Classes);
+
+    internal LstmWorkspace Lstm { get; }
+    /// <summary>[0] pooled LSTM output, [k + 1] output of dense layer k (after ReLU for hidden layers).</summary>
+    internal float[][] Activations { get; }
+    internal float[][] Gradients { get; }
+    /// <summary>Input of dense layer k after dropout, and the dropout (with its mask) that made it.</summary>
+    internal float[][] Dropped { get; }
+    internal Dropout[] Dropouts { get; }
+    /// <summary>Wᵀ of dense layer k, the GEMM's operand, refreshed every forward.</summary>
+    internal float[][] TransposedWeights { get; }
+    internal float[] DroppedGradient { get; }
+    internal float[] ReluGradient { get; }
+    internal float[] ProbabilityBuffer { get; }
+    internal float[] LstmOutputGradient { get; }
+    internal float[] FinalHiddenGradient { get; }
+    internal float[] InputGradient { get; }
+}
+

@@ -6,8 +6,6 @@ using SpeechEmotion.Core.Tensors;
 
 namespace SpeechEmotion.Training.Corpus;
 
-public enum Protocol { Random, Speaker, Word }
-
 public enum Part { Train, Validation, Test }
 
 /// <summary>An utterance and the part of the split it belongs to.</summary>
@@ -89,14 +87,6 @@ public static class Splits
         }
         return (taken, rest);
     }
-
-    public static Protocol ParseProtocol(string text) => text.ToLowerInvariant() switch
-    {
-        "random" => Protocol.Random,
-        "speaker" => Protocol.Speaker,
-        "word" => Protocol.Word,
-        _ => throw new OptionsException($"--protocol must be random, speaker or word, got '{text}'."),
-    };
 }
 
 /// <summary>A split as CSV (path, speaker, word, label, part): written atomically, read back exactly.</summary>

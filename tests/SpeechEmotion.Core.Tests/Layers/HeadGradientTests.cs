@@ -18,7 +18,8 @@ public class HeadGradientTests
         var x = TestData.Random(rng, c.Batch * c.Input);
         var r = TestData.Random(rng, c.Batch * c.Output);
         var y = new float[c.Batch * c.Output];
-        double Loss() { dense.Forward(x, y, c.Batch); return TestData.Dot(y, r); }
+        var scratch = new float[c.Input * c.Output];
+        double Loss() { dense.Forward(x, y, c.Batch, scratch); return TestData.Dot(y, r); }
         Loss();
         var dx = new float[x.Length];
         dense.Backward(x, r, dx, c.Batch);

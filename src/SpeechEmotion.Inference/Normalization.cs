@@ -1,7 +1,7 @@
 using System.Globalization;
 using SpeechEmotion.Core;
 
-namespace SpeechEmotion.Training;
+namespace SpeechEmotion.Inference;
 
 /// <summary>How features are standardised before the model sees them. None of them looks at a label.</summary>
 public enum NormalizationMode

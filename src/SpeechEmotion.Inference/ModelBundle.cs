@@ -3,9 +3,11 @@ using SpeechEmotion.Audio;
 using SpeechEmotion.Core;
 using SpeechEmotion.Core.IO;
 using SpeechEmotion.Core.Models;
-using SpeechEmotion.Training.Corpus;
 
-namespace SpeechEmotion.Training;
+namespace SpeechEmotion.Inference;
+
+/// <summary>How the evaluation protocols (DESIGN.md) split a corpus: what a model file records of its training.</summary>
+public enum Protocol { Random, Speaker, Word }
 
 /// <summary>How a model was trained: enough for <c>ser evaluate</c> to rebuild the exact test side.</summary>
 public sealed record SplitInfo(Protocol Protocol, ulong Seed, string? TestSpeaker)
@@ -44,8 +46,8 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             ["frontend"] = Recipe.FrontEnd.Serialize(),
             ["recipe"] = Recipe.Kind.ToString().ToLowerInvariant(),
             ["normalization"] = Recipe.Normalization.ToString().ToLowerInvariant(),
-            ["augment"] = RecipeOverrides.FormatFactors(Recipe.SpeedFactors),
-            ["vtlp"] = RecipeOverrides.FormatFactors(Recipe.WarpFactors),
+            ["augment"] = Recipe.FormatFactors(Recipe.SpeedFactors),
+            ["vtlp"] = Recipe.FormatFactors(Recipe.WarpFactors),
             ["statistics"] = Statistics.Serialize(),
             ["protocol"] = Split.Protocol.ToString().ToLowerInvariant(),
             ["seed"] = Split.Seed.ToString(CultureInfo.InvariantCulture),
@@ -55,9 +57,15 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         ModelFile.Save(path, Model, Labels, metadata);
     }
 
-    public static ModelBundle Load(string path)
+    /// <summary>A model file, loaded to predict (<paramref name="inferenceOnly"/>: parameters without gradients or
+    /// optimiser state).</summary>
+    public static ModelBundle Load(string path, bool inferenceOnly = true) => FromFile(ModelFile.Load(path, inferenceOnly), path);
+
+    /// <summary>A model file already in memory; <paramref name="name"/> names it in messages.</summary>
+    public static ModelBundle Load(byte[] file, string name, bool inferenceOnly = true) => FromFile(ModelFile.Load(file, name, inferenceOnly), name);
+
+    private static ModelBundle FromFile(ModelFile.Loaded loaded, string path)
     {
-        var loaded = ModelFile.Load(path);
         string Get(string key) => loaded.Metadata.TryGetValue(key, out var value) ? value
             : throw new ModelFileException(path, $"a model without '{key}' in its metadata: not written by ser train.");
         try
@@ -66,10 +74,10 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             var normalization = Enum.Parse<NormalizationMode>(Get("normalization"), ignoreCase: true);
             var recipe = new Recipe(kind, FrontEndSettings.Parse(Get("frontend")), normalization, loaded.Model.Config)
             {
-                SpeedFactors = loaded.Metadata.TryGetValue("augment", out var augment) ? RecipeOverrides.ParseSpeeds(augment) : [],
-                WarpFactors = loaded.Metadata.TryGetValue("vtlp", out var vtlp) ? RecipeOverrides.ParseWarps(vtlp) : [],
+                SpeedFactors = loaded.Metadata.TryGetValue("augment", out var augment) ? Recipe.ParseFactors(augment, "augment") : [],
+                WarpFactors = loaded.Metadata.TryGetValue("vtlp", out var vtlp) ? Recipe.ParseFactors(vtlp, "vtlp") : [],
             };
-            var split = new SplitInfo(Splits.ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
+            var split = new SplitInfo(ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
                 Get("test_speaker") is { Length: > 0 } speaker ? speaker : null);
             return new ModelBundle(loaded.Model, loaded.Labels, recipe, FeatureStats.Parse(Get("statistics")), split)
             {
@@ -77,9 +85,17 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
                 AdaptationRounds = loaded.Metadata.TryGetValue("adaptation_rounds", out var rounds) ? int.Parse(rounds, CultureInfo.InvariantCulture) : 0,
             };
         }
-        catch (Exception e) when (e is OptionsException or FormatException or ArgumentException)
+        catch (Exception e) when (e is OptionsException or FormatException or ArgumentException or OverflowException)
         {
             throw new ModelFileException(path, $"bad metadata: {e.Message}", e);
         }
     }
+
+    public static Protocol ParseProtocol(string text) => text.ToLowerInvariant() switch
+    {
+        "random" => Protocol.Random,
+        "speaker" => Protocol.Speaker,
+        "word" => Protocol.Word,
+        _ => throw new OptionsException($"Protocol must be random, speaker or word, got '{text}'."),
+    };
 }

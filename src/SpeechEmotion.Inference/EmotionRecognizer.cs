@@ -1,0 +1,272 @@
+using System.Collections.Concurrent;
+using SpeechEmotion.Audio;
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.Models;
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Inference;
+
+/// <summary>
+/// Recognises the emotion in speech with one trained model, or an ensemble of several whose probabilities are
+/// averaged: load once, then predict files, streams or samples.
+/// <para>
+/// Thread safety: every member is safe to call from any number of threads at once on one instance, and a
+/// concurrent call returns the same bits as the same call made alone. The loaded parameters are shared and only
+/// read; what a call writes (the front end's buffers, the network's workspaces) is per-call state taken from an
+/// internal pool and returned after the call, so callers do not wait on each other. The models in
+/// <see cref="Models"/> are the recognizer's own: do not train or change their parameters while it predicts.
+/// </para>
+/// <para>Errors are <see cref="SpeechEmotionException"/>s: <see cref="ModelFileException"/> for a model that cannot be
+/// loaded, <see cref="AudioException"/> for audio that cannot be used, <see cref="OptionsException"/> for an argument
+/// out of range; each message names the file or the argument.</para>
+/// </summary>
+public sealed class EmotionRecognizer
+{
+    /// <summary>Largest model file read from a stream (1 GiB; the default model is about 0.5 MB).</summary>
+    public const long MaxModelBytes = 1L << 30;
+
+    /// <summary>Utterances in one forward pass. A batch gives each utterance the same bits as predicting it alone.</summary>
+    private const int ChunkSize = 16;
+
+    /// <summary>Sample rates accepted for raw samples; files are held to the same range by <see cref="AudioReader"/>'s checks and this one.</summary>
+    public const int MinSampleRate = 1_000, MaxSampleRate = 1_000_000;
+
+    private readonly ModelBundle[] _models;
+    private readonly ConcurrentBag<Session> _sessions = new();
+
+    private EmotionRecognizer(IReadOnlyList<ModelBundle> models)
+    {
+        Ensemble.RequireCompatible(models);
+        _models = models.ToArray();
+    }
+
+    /// <summary>Loads a model file written by <c>ser train</c> (parameters only: no gradients, no optimiser state).</summary>
+    public static EmotionRecognizer Load(string path) => new([ModelBundle.Load(path)]);
+
+    /// <summary>Loads an ensemble: several model files with the same labels and front end, their probabilities averaged.</summary>
+    public static EmotionRecognizer Load(IEnumerable<string> paths)
+    {
+        var models = paths.Select(path => ModelBundle.Load(path)).ToList();
+        if (models.Count == 0) throw new OptionsException("EmotionRecognizer.Load: paths is empty; give at least one model file.");
+        return new EmotionRecognizer(models);
+    }
+
+    /// <summary>Loads a model from a stream (read to its end, at most <see cref="MaxModelBytes"/>); <paramref name="name"/> names it in messages.</summary>
+    public static EmotionRecognizer Load(Stream model, string name = "model stream")
+    {
+        ArgumentNullException.ThrowIfNull(model);
+        byte[] bytes = ReadAll(model, MaxModelBytes, name, (n, problem) => new ModelFileException(n, problem));
+        return new EmotionRecognizer([ModelBundle.Load(bytes, name)]);
+    }
+
+    /// <summary>A recognizer over models already in memory (for example just trained); they must agree on labels and front end.</summary>
+    public static EmotionRecognizer FromModels(IReadOnlyList<ModelBundle> models) => new(models);
+
+    /// <summary>The labels the models score, in their order.</summary>
+    public IReadOnlyList<string> Labels => _models[0].Labels;
+
+    /// <summary>The models, in the order they were given.</summary>
+    public IReadOnlyList<ModelBundle> Models => _models;
+
+    /// <summary>The front end every model was trained with: features are computed once for all of them.</summary>
+    public FrontEndSettings FrontEnd => _models[0].Recipe.FrontEnd;
+
+    /// <summary>Whether any model standardises by speaker, so that <see cref="PredictionOptions.SameSpeaker"/> changes its inputs.</summary>
+    public bool NormalizesBySpeaker => _models.Any(m => m.Recipe.Normalization == NormalizationMode.Speaker);
+
+    /// <summary>The speeds test-time augmentation adds, over all models (empty: no model was trained with speed perturbation).</summary>
+    public IReadOnlyList<double> TrainingSpeeds => _models.SelectMany(m => m.Recipe.SpeedFactors).Distinct().ToList();
+
+    public EmotionPrediction Predict(string path) => Predict([Listen(path)])[0];
+
+    public EmotionPrediction Predict(Stream audio, string name = "audio stream") => Predict([Listen(audio, name)])[0];
+
+    /// <summary>Mono samples in [-1, 1] at <paramref name="sampleRate"/> Hz.</summary>
+    public EmotionPrediction Predict(ReadOnlySpan<float> samples, int sampleRate, string name = "samples") => Predict([Listen(samples, sampleRate, name)])[0];
+
+    /// <summary>Several files, read in parallel; the first that cannot be used (in the given order) is thrown.</summary>
+    public IReadOnlyList<EmotionPrediction> Predict(IReadOnlyList<string> paths, PredictionOptions? options = null)
+    {
+        var heard = new HeardAudio?[paths.Count];
+        var failures = new AudioException?[paths.Count];
+        Parallel.For(0, paths.Count, i =>
+        {
+            try { heard[i] = Listen(paths[i]); }
+            catch (AudioException e) { failures[i] = e; }
+        });
+        if (failures.FirstOrDefault(f => f is not null) is { } failure) throw failure;
+        return Predict(heard.Select(h => h!).ToList(), options);
+    }
+
+    /// <summary>Decodes a file and computes its features, to predict later (alone or with others of the same voice).</summary>
+    public HeardAudio Listen(string path)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        return Hear(AudioReader.Read(path), path);
+    }
+
+    public HeardAudio Listen(Stream audio, string name = "audio stream")
+    {
+        ArgumentNullException.ThrowIfNull(audio);
+        byte[] bytes = ReadAll(audio, AudioReader.DefaultMaxBytes, name, (n, problem) => new AudioException(n, problem));
+        return Hear(AudioReader.Decode(bytes, name), name);
+    }
+
+    public HeardAudio Listen(ReadOnlySpan<float> samples, int sampleRate, string name = "samples")
+    {
+        if (sampleRate < MinSampleRate || sampleRate > MaxSampleRate)
+            throw new OptionsException($"sampleRate must be in {MinSampleRate:N0}…{MaxSampleRate:N0} Hz, got {sampleRate:N0}.");
+        if (samples.IsEmpty) throw new AudioException(name, "holds no samples.");
+        int bad = IndexOfNonFinite(samples);
+        if (bad >= 0) throw new AudioException(name, $"sample {bad:N0} is {samples[bad]}: samples must be finite.");
+        return Hear(new AudioClip(samples.ToArray(), sampleRate, "samples", "float32", 1), name);
+    }
+
+    /// <summary>
+    /// Predicts recordings already heard. With <see cref="PredictionOptions.SameSpeaker"/> they are one voice and
+    /// standardised together; otherwise each prediction depends on its own recording alone.
+    /// </summary>
+    public IReadOnlyList<EmotionPrediction> Predict(IReadOnlyList<HeardAudio> heard, PredictionOptions? options = null)
+    {
+        options ??= new PredictionOptions();
+        if (heard.Count == 0) return [];
+        var original = heard.Select(h => h.Features).ToList();
+        var views = _models.Select((model, m) => (Model: m, Features: (IReadOnlyList<Features>)original)).ToList();
+        if (options.TestTimeAugmentation)
+        {
+            var bySpeed = new Dictionary<double, IReadOnlyList<Features>>();
+            for (int m = 0; m < _models.Length; m++)
+                foreach (double speed in _models[m].Recipe.SpeedFactors)
+                {
+                    if (!bySpeed.TryGetValue(speed, out var atSpeed)) bySpeed[speed] = atSpeed = AtSpeed(heard, speed);
+                    views.Add((m, atSpeed));
+                }
+        }
+        var perView = views.Select(view =>
+        {
+            var model = _models[view.Model];
+            var inputs = ModelInputs.Unlabelled(model.Recipe, model.Statistics, view.Features, options.SameSpeaker);
+            return Run(view.Model, inputs);
+        }).ToList();
+        var mean = Ensemble.Mean(perView);
+        int classes = Labels.Count;
+        return heard.Select((h, i) => new EmotionPrediction(h.Source, Labels, mean.AsSpan(i * classes, classes).ToArray(), h.Duration)).ToList();
+    }
+
+    private HeardAudio Hear(AudioClip clip, string name)
+    {
+        var session = Rent();
+        try
+        {
+            var features = session.FrontEnd.Extract(clip, name);
+            if (features.Frames == 0) throw new AudioException(name, "has no audible frames to recognise.");
+            return new HeardAudio(name, clip, features);
+        }
+        finally { _sessions.Add(session); }
+    }
+
+    private IReadOnlyList<Features> AtSpeed(IReadOnlyList<HeardAudio> heard, double speed)
+    {
+        var features = new Features[heard.Count];
+        Parallel.For(0, heard.Count, i =>
+        {
+            var session = Rent();
+            try { features[i] = session.FrontEnd.Extract(heard[i].Clip, heard[i].Source, speed); }
+            finally { _sessions.Add(session); }
+        });
+        return features;
+    }
+
+    /// <summary>Probabilities [N × C] of one model for prepared inputs, in chunks that run in parallel on pooled sessions.</summary>
+    private float[] Run(int model, IReadOnlyList<Sequence> inputs)
+    {
+        int classes = Labels.Count, chunks = (inputs.Count + ChunkSize - 1) / ChunkSize;
+        var probabilities = new float[inputs.Count * classes];
+        Parallel.For(0, chunks, chunk =>
+        {
+            int start = chunk * ChunkSize, count = Math.Min(ChunkSize, inputs.Count - start);
+            var session = Rent();
+            try { session.Forward(model, inputs, start, count, probabilities.AsSpan(start * classes, count * classes)); }
+            finally { _sessions.Add(session); }
+        });
+        return probabilities;
+    }
+
+    private Session Rent() => _sessions.TryTake(out var session) ? session : new Session(this);
+
+    private static int IndexOfNonFinite(ReadOnlySpan<float> samples)
+    {
+        for (int i = 0; i < samples.Length; i++) if (!float.IsFinite(samples[i])) return i;
+        return -1;
+    }
+
+    private static byte[] ReadAll(Stream stream, long maxBytes, string name, Func<string, string, SpeechEmotionException> error)
+    {
+        if (!stream.CanRead) throw error(name, "the stream cannot be read.");
+        using var buffer = new MemoryStream();
+        var chunk = new byte[81920];
+        try
+        {
+            int read;
+            while ((read = stream.Read(chunk, 0, chunk.Length)) > 0)
+            {
+                if (buffer.Length + read > maxBytes) throw error(name, $"the stream holds over {maxBytes:N0} bytes, the limit.");
+                buffer.Write(chunk, 0, read);
+            }
+        }
+        catch (IOException e) { throw error(name, $"cannot be read: {e.Message}"); }
+        return buffer.ToArray();
+    }
+
+    /// <summary>
+    /// What one call writes: a front end (its MFCC and resampler buffers), and per model a forward-only workspace
+    /// and an input buffer. A session serves one call at a time; sessions are pooled by the recognizer.
+    /// </summary>
+    private sealed class Session
+    {
+        private readonly EmotionRecognizer _owner;
+        private readonly ClassifierWorkspace?[] _workspaces;
+        private readonly WorkerPool _pool = new(1); // this call's thread only: concurrency comes from the callers
+        private readonly int[] _lengths = new int[ChunkSize];
+        private float[] _x = [];
+
+        public Session(EmotionRecognizer owner)
+        {
+            _owner = owner;
+            FrontEnd = new FrontEnd(owner.FrontEnd);
+            _workspaces = new ClassifierWorkspace?[owner._models.Length];
+        }
+
+        public FrontEnd FrontEnd { get; }
+
+        /// <summary>inputs[start .. start + count) → probabilities [count × C].</summary>
+        public void Forward(int model, IReadOnlyList<Sequence> inputs, int start, int count, Span<float> probabilities)
+        {
+            SequenceClassifier network = _owner._models[model].Model;
+            int width = network.Config.InputSize, steps = 0;
+            for (int b = 0; b < count; b++)
+            {
+                var input = inputs[start + b];
+                if (input.Width != width) throw new ShapeException($"An input of width {input.Width} for a model of input size {width}.");
+                steps = Math.Max(steps, input.Steps);
+            }
+            var workspace = _workspaces[model];
+            if (workspace is null || workspace.MaxSteps < steps)
+                _workspaces[model] = workspace = network.CreateInferenceWorkspace(Math.Max(steps, workspace?.MaxSteps ?? 0), ChunkSize);
+            long needed = (long)steps * count * width;
+            if (_x.Length < needed) _x = new float[Math.Max(needed, 2L * _x.Length)];
+            // Time-major [T, B, I], zero-padded past each sequence's end (the LSTM ignores padded steps).
+            Span<float> x = _x.AsSpan(0, (int)needed);
+            x.Clear();
+            for (int b = 0; b < count; b++)
+            {
+                var input = inputs[start + b];
+                _lengths[b] = input.Steps;
+                for (int t = 0; t < input.Steps; t++)
+                    input.Values.AsSpan(t * width, width).CopyTo(x.Slice((t * count + b) * width, width));
+            }
+            network.Forward(workspace, x, _lengths.AsSpan(0, count), steps, count, training: false, rng: null, _pool);
+            workspace.Probabilities.CopyTo(probabilities);
+        }
+    }
+}
