@@ -4,8 +4,10 @@ using SpeechEmotion.Core;
 namespace SpeechEmotion.Cli;
 
 /// <summary>
-/// The <c>ser</c> command line. Each command lives in its own file under Commands/; this assembles them and
-/// turns the project's own exceptions (bad input, bad options) into one clear line on stderr and exit code 2.
+/// The <c>ser</c> command line. Each command lives in its own file under Commands/; this assembles them and, as the
+/// dotnet CLI does, refuses a command line that does not parse (an unknown option, a missing value) with the error
+/// and a one-line hint on stderr and exit code 1, and turns the project's own exceptions (bad input, bad values)
+/// into one clear line on stderr and exit code 2.
 /// </summary>
 public static class CliApp
 {
@@ -24,15 +26,46 @@ public static class CliApp
             Commands.DownloadCommand.Create(output),
             Commands.BenchCommand.Create(output),
         };
+        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        var topic = new Argument<string?>("COMMAND") { Description = "The command to explain (none: every command).", Arity = ArgumentArity.ZeroOrOne };
+        var help = new Command("help", "Show the help of ser or of one command.") { topic };
+        help.SetAction(parse => root.Parse(parse.GetValue(topic) is { } name ? [name, "--help"] : ["--help"]).Invoke(configuration));
+        root.Subcommands.Add(help);
+        RefuseOptionLikeArguments(root);
+
         var parsed = root.Parse(args);
+        if (parsed.Errors.Count > 0)
+        {
+            foreach (var problem in parsed.Errors) error.WriteLine($"error: {problem.Message}");
+            string command = parsed.CommandResult.Command is RootCommand ? "" : parsed.CommandResult.Command.Name + " ";
+            error.WriteLine($"Run 'ser {command}--help' for its options.");
+            return Failure;
+        }
         try
         {
-            return parsed.Invoke(new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false });
+            return parsed.Invoke(configuration);
         }
         catch (SpeechEmotionException e)
         {
             error.WriteLine($"error: {e.Message}");
             return BadInput;
         }
+    }
+
+    /// <summary>
+    /// Arguments that take any number of paths would otherwise swallow a mistyped option (<c>predict --josn a.wav</c>
+    /// read "--josn" as a file and predicted the rest): a value that starts with '-' is refused as an unknown option,
+    /// as the dotnet CLI does. A file whose name starts with '-' can still be given as ./-name.
+    /// </summary>
+    private static void RefuseOptionLikeArguments(Command command)
+    {
+        foreach (var argument in command.Arguments)
+            argument.Validators.Add(result =>
+            {
+                foreach (var token in result.Tokens)
+                    if (token.Value.Length > 1 && token.Value[0] == '-')
+                        result.AddError($"Unrecognized option '{token.Value}' for 'ser {command.Name}'.");
+            });
+        foreach (var sub in command.Subcommands) RefuseOptionLikeArguments(sub);
     }
 }

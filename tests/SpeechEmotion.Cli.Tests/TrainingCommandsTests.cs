@@ -117,6 +117,20 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.NotEqual(ByFile(together)[Path.GetFileName(first)], ByFile(asOneVoice)[Path.GetFileName(first)]);
     }
 
+    /// <summary>--model takes the run folder as well as the file in it: the same predictions to the bit.</summary>
+    [Fact]
+    public void AModelCanBeGivenByItsRunFolder()
+    {
+        string file = Directory.GetFiles(Path.Combine(run.Data, "YAF_fear")).Order(StringComparer.Ordinal).First();
+        var byFile = CliRunner.Run("predict", "--model", Path.Combine(run.Run, "model.safetensors"), file, "--json");
+        var byFolder = CliRunner.Run("predict", "--model", run.Run, file, "--json");
+        Assert.Equal((0, ""), (byFolder.Exit, byFolder.Error));
+        Assert.Equal(byFile.Output, byFolder.Output);
+        var (exit, inspected, _) = CliRunner.Run("inspect", "--model", run.Run);
+        Assert.Equal(0, exit);
+        Assert.StartsWith(Path.Combine(run.Run, "model.safetensors") + "\n", inspected);
+    }
+
     [Fact]
     public void InspectShowsTheModel()
     {

@@ -8,11 +8,11 @@ namespace SpeechEmotion.Cli.Commands;
 /// <summary>Options several commands share, so they read and validate the same way everywhere.</summary>
 public static class CommonOptions
 {
-    public static Option<string?> Data() => new("--data") { Description = $"Corpus folder (default: ${DataLocation.EnvironmentVariable}, else data/tess in the repository)." };
+    public static Option<string?> Data() => new("--data") { Description = $"Corpus folder [default: ${DataLocation.EnvironmentVariable}, else data/tess in the repository]" };
     public static Option<string> Protocol() => new("--protocol") { Description = "random (stratified 75/25), speaker (train on one speaker, test on the other) or word (25% of words held out).", DefaultValueFactory = _ => "random" };
-    public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker to test on (e.g. OAF or YAF; default: the last alphabetically)." };
+    public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker to test on, e.g. OAF or YAF [default: the last alphabetically]" };
     public static Option<ulong> Seed() => new("--seed") { Description = "Seed of the split, initialisation, shuffling and dropout.", DefaultValueFactory = _ => 1UL };
-    public static Option<string?> Cache() => new("--cache") { Description = "Feature cache folder (default: data/cache in the repository; 'none' disables it)." };
+    public static Option<string?> Cache() => new("--cache") { Description = "Feature cache folder; 'none' disables it [default: data/cache in the repository]" };
     public static Option<int> Threads() => new("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
 
     public static SplitInfo ParseSplit(string protocol, string? testSpeaker, ulong seed)
@@ -36,6 +36,28 @@ public static class CommonOptions
     {
         try { return parse(); }
         catch (OptionsException) { throw new OptionsException($"{option} must be {rule}."); }
+    }
+
+    /// <summary>What --model says of its value, the same for every command that takes one.</summary>
+    public const string ModelHelp = "A model.safetensors written by ser train, or its run folder; 'latest' is the newest run in runs/ of the repository.";
+
+    /// <summary>A --model value → the model file: the file itself, model.safetensors in a run folder, or the newest run's.</summary>
+    public static string ResolveModel(string value)
+    {
+        if (string.Equals(value, "latest", StringComparison.OrdinalIgnoreCase))
+        {
+            string runs = Path.Combine(DataLocation.RepositoryRoot(Directory.GetCurrentDirectory()) ?? ".", "runs");
+            // Run folders are named <yyyyMMdd-HHmmss>-…, so name order is time order; a folder without a model (a run
+            // still going, or stopped before its first epoch) is passed over.
+            var newest = Directory.Exists(runs)
+                ? Directory.EnumerateDirectories(runs).Where(d => File.Exists(Path.Combine(d, RunFiles.Model))).Order(StringComparer.Ordinal).LastOrDefault()
+                : null;
+            return newest is null ? throw new OptionsException($"--model latest: no run folder with a {RunFiles.Model} in {runs}; train one with ser train.")
+                : Path.Combine(newest, RunFiles.Model);
+        }
+        if (!Directory.Exists(value)) return value; // a missing file is reported by the loader, with its name
+        string inFolder = Path.Combine(value, RunFiles.Model);
+        return File.Exists(inFolder) ? inFolder : throw new OptionsException($"{value}: a folder without {RunFiles.Model}; give a model file or a run folder of ser train.");
     }
 
     public static string? ResolveCache(string? option)

@@ -11,8 +11,8 @@ public static class DownloadCommand
     public static Command Create(TextWriter output)
     {
         var dataset = new Argument<string>("DATASET") { Description = "The dataset to fetch: tess." };
-        var to = new Option<string?>("--to") { Description = "Destination folder (default: data/tess in the repository)." };
-        var url = new Option<string>("--url") { Description = "Where to fetch the zip from (default: the Borealis Dataverse record).", DefaultValueFactory = _ => TessDownloader.OfficialUrl };
+        var to = new Option<string?>("--to") { Description = "Destination folder [default: data/tess in the repository]" };
+        var url = new Option<string>("--url") { Description = "Where to fetch the zip from (the Borealis Dataverse record).", DefaultValueFactory = _ => TessDownloader.OfficialUrl };
         var retries = new Option<int>("--retries") { Description = "Resume attempts after a broken connection.", DefaultValueFactory = _ => 5 };
         var command = new Command("download", "Download a corpus from its official record (TESS: DOI 10.5683/SP2/E8H2MF).") { dataset, to, url, retries };
         command.SetAction(async (parse, cancellation) =>

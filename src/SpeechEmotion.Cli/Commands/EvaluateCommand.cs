@@ -16,13 +16,13 @@ public static class EvaluateCommand
     {
         var model = new Option<string[]>("--model")
         {
-            Description = "A model.safetensors written by ser train; give it several times to score the ensemble (probabilities averaged).",
+            Description = CommonOptions.ModelHelp + " Give it several times to score the ensemble (probabilities averaged).",
             Required = true,
         };
         var data = CommonOptions.Data();
-        var protocol = new Option<string?>("--protocol") { Description = "random, speaker or word (default: the model's own)." };
+        var protocol = new Option<string?>("--protocol") { Description = "random, speaker or word [default: the model's own]" };
         var testSpeaker = CommonOptions.TestSpeaker();
-        var seed = new Option<ulong?>("--seed") { Description = "Split seed (default: the model's own)." };
+        var seed = new Option<ulong?>("--seed") { Description = "Split seed [default: the model's own]" };
         var json = new Option<string?>("--json") { Description = "Also write the metrics as JSON to this file." };
         var cache = CommonOptions.Cache();
         var threads = CommonOptions.Threads();
@@ -39,7 +39,7 @@ public static class EvaluateCommand
         var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, seed, json, cache, threads, clusterVote, tta };
         command.SetAction(parse =>
         {
-            var paths = parse.GetValue(model)!;
+            var paths = parse.GetValue(model)!.Select(CommonOptions.ResolveModel).ToArray();
             var bundles = paths.Select(path => ModelBundle.Load(path)).ToList();
             var trained = bundles[0].Split;
             var split = CommonOptions.ParseSplit(parse.GetValue(protocol) ?? trained.Protocol.ToString(),

@@ -16,7 +16,7 @@ public static class FeaturesCommand
     {
         var file = new Argument<string>("FILE") { Description = "A WAV or AIFF file (any rate, any channels)." };
         var json = new Option<bool>("--json") { Description = "Print {\"file\", \"sample_rate\", \"n_mfcc\", \"frames\": [[c0 … cN], …]}." };
-        var window = new Option<string>("--window") { Description = "whole (default), seed (offset 0.5 s, 3 s) or trim (librosa trim, top_db 60).", DefaultValueFactory = _ => "whole" };
+        var window = new Option<string>("--window") { Description = "whole, seed (offset 0.5 s, 3 s) or trim (librosa trim, top_db 60).", DefaultValueFactory = _ => "whole" };
         var deltas = new Option<bool>("--deltas") { Description = "Append deltas and delta-deltas to each frame." };
         var command = new Command("features", "Print the MFCC matrix of one audio file.") { file, json, window, deltas };
         command.SetAction(parse =>

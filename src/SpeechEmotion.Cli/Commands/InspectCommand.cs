@@ -10,11 +10,11 @@ public static class InspectCommand
 {
     public static Command Create(TextWriter output)
     {
-        var model = new Option<string>("--model") { Description = "A model.safetensors written by ser train.", Required = true };
+        var model = new Option<string>("--model") { Description = CommonOptions.ModelHelp, Required = true };
         var command = new Command("inspect", "Show what a model file holds.") { model };
         command.SetAction(parse =>
         {
-            string path = parse.GetValue(model)!;
+            string path = CommonOptions.ResolveModel(parse.GetValue(model)!);
             var bundle = ModelBundle.Load(path);
             var p = bundle.Model.Parameters;
             output.WriteLine($"{path}");

@@ -24,7 +24,7 @@ public static class PredictCommand
     {
         var model = new Option<string[]>("--model")
         {
-            Description = "A model.safetensors written by ser train; give it several times to predict with the ensemble (probabilities averaged).",
+            Description = CommonOptions.ModelHelp + " Give it several times to predict with the ensemble (probabilities averaged).",
             Required = true,
         };
         var paths = new Argument<string[]>("PATH") { Description = "Audio files or folders.", Arity = ArgumentArity.OneOrMore };
@@ -45,7 +45,7 @@ public static class PredictCommand
         var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote, tta };
         command.SetAction(parse =>
         {
-            var recognizer = EmotionRecognizer.Load(parse.GetValue(model)!); // labels and front ends checked before any audio is read
+            var recognizer = EmotionRecognizer.Load(parse.GetValue(model)!.Select(CommonOptions.ResolveModel)); // labels and front ends checked before any audio is read
             var labels = recognizer.Labels;
             bool asOneSpeaker = parse.GetValue(oneSpeaker), augment = parse.GetValue(tta);
             if (asOneSpeaker && !recognizer.NormalizesBySpeaker)

@@ -15,34 +15,34 @@ public static class TrainCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var data = CommonOptions.Data();
-        var recipe = new Option<string>("--recipe") { Description = "frames (default) or seed.", DefaultValueFactory = _ => "frames" };
+        var recipe = new Option<string>("--recipe") { Description = "frames or seed.", DefaultValueFactory = _ => "frames" };
         var protocol = CommonOptions.Protocol();
         var testSpeaker = CommonOptions.TestSpeaker();
-        var epochs = new Option<int?>("--epochs") { Description = "Maximum epochs (default 40; early stopping may end sooner). With --resume: a new budget for the resumed run." };
+        var epochs = new Option<int?>("--epochs") { Description = "Maximum epochs; early stopping may end sooner. With --resume: a new budget for the resumed run [default: 40]" };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
         var lr = new Option<float>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3f };
         var seed = CommonOptions.Seed();
-        var outDir = new Option<string?>("--out") { Description = "Run folder (default: runs/<time>-<recipe>-<protocol>)." };
+        var outDir = new Option<string?>("--out") { Description = "Run folder [default: runs/<time>-<recipe>-<protocol> in the repository]" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint." };
         var cache = CommonOptions.Cache();
         var threads = CommonOptions.Threads();
-        var mfcc = new Option<int?>("--n-mfcc") { Description = "MFCCs per frame (default 40)." };
-        var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size (default: 64 for frames, 256 for seed)." };
-        var normalization = new Option<string?>("--normalization") { Description = "global, speaker (frames default) or utterance: how features are standardised; none looks at labels." };
+        var mfcc = new Option<int?>("--n-mfcc") { Description = "MFCCs per frame [default: 40]" };
+        var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 64 for frames, 256 for seed]" };
+        var normalization = new Option<string?>("--normalization") { Description = "global, speaker or utterance: how features are standardised; none looks at labels [default: speaker for frames, global for seed]" };
         var stopOnError = new Option<bool>("--stop-on-error") { Description = "Stop at the first unreadable audio file instead of reporting it and going on." };
-        var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
+        var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
         var seeds = new Option<string?>("--seeds")
         {
             Description = "Train one model per seed (e.g. 1,2,3,4,5) into <out>/seed-N and score their ensemble (speaker protocol only).",
         };
-        var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1 (default none)." };
+        var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
         var prosody = new Option<bool>("--prosody")
         {
             Description = "Append pitch (semitones), voicing and energy to every frame, standardised per speaker (frames recipe).",
         };
         var adapt = new Option<int>("--adapt")
         {
-            Description = "Rounds of self-training on the test side's unlabelled audio after training (transductive: adapts to the held-out voice, never reads its labels; default 0).",
+            Description = "Rounds of self-training on the test side's unlabelled audio after training (transductive: adapts to the held-out voice, never reads its labels) [default: 0]",
         };
         var balanced = new Option<bool>("--adapt-balanced")
         {
@@ -50,7 +50,7 @@ public static class TrainCommand
         };
         var validateSpeeds = new Option<string?>("--validate-speeds")
         {
-            Description = "Speed factors for extra copies of the validation part only, e.g. 0.8,1.2: model selection also scores the epochs on voices training never heard (default none).",
+            Description = "Speed factors for extra copies of the validation part only, e.g. 0.8,1.2: model selection also scores the epochs on voices training never heard [default: none]",
         };
         var clusterVote = new Option<bool>("--cluster-vote")
         {
