@@ -39,59 +39,116 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
                 throw new OptionsException($"{other.Source} has labels [{string.Join(", ", other.Labels)}], {first.Source} has [{string.Join(", ", first.Labels)}]: an ensemble needs the same labels.");
     }
 
+    /// <summary>The model file: parameters as safetensors, everything else in one <see cref="ModelMetadata"/> document.</summary>
     public void Save(string path)
     {
-        var metadata = new Dictionary<string, string>
+        if (Labels.Count != Model.Config.Classes) throw new ShapeException($"{Labels.Count} labels for a model of {Model.Config.Classes} classes.");
+        var document = new ModelMetadata
         {
-            ["frontend"] = Recipe.FrontEnd.Serialize(),
-            ["recipe"] = Recipe.Kind.ToString().ToLowerInvariant(),
-            ["normalization"] = Recipe.Normalization.ToString().ToLowerInvariant(),
-            ["augment"] = Recipe.FormatFactors(Recipe.SpeedFactors),
-            ["vtlp"] = Recipe.FormatFactors(Recipe.WarpFactors),
-            ["statistics"] = Statistics.Serialize(),
-            ["protocol"] = Split.Protocol.ToString().ToLowerInvariant(),
-            ["seed"] = Split.Seed.ToString(CultureInfo.InvariantCulture),
-            ["test_speaker"] = Split.TestSpeaker ?? "",
-            ["adaptation_rounds"] = AdaptationRounds.ToString(CultureInfo.InvariantCulture),
+            Labels = Labels.ToArray(),
+            Architecture = ArchitectureMetadata.Of(Model.Config),
+            FrontEnd = FrontEndMetadata.Of(Recipe.FrontEnd),
+            Recipe = Recipe.Kind.ToString().ToLowerInvariant(),
+            Normalization = Recipe.Normalization.ToString().ToLowerInvariant(),
+            SpeedFactors = Recipe.SpeedFactors.ToArray(),
+            WarpFactors = Recipe.WarpFactors.ToArray(),
+            Statistics = new StatisticsMetadata(Statistics.Mean, Statistics.Std),
+            Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds),
         };
-        ModelFile.Save(path, Model, Labels, metadata);
+        ModelFile.Save(path, Model, new Dictionary<string, string> { [ModelMetadata.FormatKey] = ModelMetadata.Format, [ModelMetadata.Key] = document.ToJson() });
     }
 
     /// <summary>A model file, loaded to predict (<paramref name="inferenceOnly"/>: parameters without gradients or
-    /// optimiser state).</summary>
-    public static ModelBundle Load(string path, bool inferenceOnly = true) => FromFile(ModelFile.Load(path, inferenceOnly), path);
-
-    /// <summary>A model file already in memory; <paramref name="name"/> names it in messages.</summary>
-    public static ModelBundle Load(byte[] file, string name, bool inferenceOnly = true) => FromFile(ModelFile.Load(file, name, inferenceOnly), name);
-
-    private static ModelBundle FromFile(ModelFile.Loaded loaded, string path)
+    /// optimiser state). Files of earlier releases (key=value metadata, schema 1) load too.</summary>
+    public static ModelBundle Load(string path, bool inferenceOnly = true)
     {
-        string Get(string key) => loaded.Metadata.TryGetValue(key, out var value) ? value
-            : throw new ModelFileException(path, $"a model without '{key}' in its metadata: not written by ser train.");
-        try
-        {
-            var kind = Recipe.ParseKind(Get("recipe"));
-            var normalization = Enum.Parse<NormalizationMode>(Get("normalization"), ignoreCase: true);
-            var recipe = new Recipe(kind, FrontEndSettings.Parse(Get("frontend")), normalization, loaded.Model.Config)
-            {
-                SpeedFactors = loaded.Metadata.TryGetValue("augment", out var augment) ? Recipe.ParseFactors(augment, "augment") : [],
-                WarpFactors = loaded.Metadata.TryGetValue("vtlp", out var vtlp) ? Recipe.ParseFactors(vtlp, "vtlp") : [],
-            };
-            var split = new SplitInfo(ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
-                Get("test_speaker") is { Length: > 0 } speaker ? speaker : null);
-            return new ModelBundle(loaded.Model, loaded.Labels, recipe, FeatureStats.Parse(Get("statistics")), split)
-            {
-                Source = path,
-                AdaptationRounds = loaded.Metadata.TryGetValue("adaptation_rounds", out var rounds) ? int.Parse(rounds, CultureInfo.InvariantCulture) : 0,
-            };
-        }
-        catch (Exception e) when (e is OptionsException or FormatException or ArgumentException or OverflowException)
-        {
-            throw new ModelFileException(path, $"bad metadata: {e.Message}", e);
-        }
+        Description? description = null;
+        var loaded = ModelFile.Load(path, metadata => (description = Describe(metadata, path)).Config, inferenceOnly);
+        return FromFile(loaded, description!, path);
     }
 
-    public static Protocol ParseProtocol(string text) => text.ToLowerInvariant() switch
+    /// <summary>A model file already in memory; <paramref name="name"/> names it in messages.</summary>
+    public static ModelBundle Load(byte[] file, string name, bool inferenceOnly = true)
+    {
+        Description? description = null;
+        var loaded = ModelFile.Load(file, name, metadata => (description = Describe(metadata, name)).Config, inferenceOnly);
+        return FromFile(loaded, description!, name);
+    }
+
+    /// <summary>Everything but the parameters, from either metadata format.</summary>
+    private sealed record Description(ClassifierConfig Config, IReadOnlyList<string> Labels, Recipe Recipe, FeatureStats Statistics, SplitInfo Split, int AdaptationRounds);
+
+    private static Description Describe(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        if (metadata.TryGetValue(ModelMetadata.Key, out var json)) return FromDocument(ModelMetadata.FromJson(json));
+        if (metadata.ContainsKey("architecture")) return FromSchema1(metadata, path);
+        throw new ModelFileException(path, $"a safetensors file, but not a SpeechEmotion model: __metadata__ has no '{ModelMetadata.Key}'.");
+    }
+
+    private static Description FromDocument(ModelMetadata m)
+    {
+        var config = (m.Architecture ?? throw new FormatException("architecture is missing.")).ToConfig();
+        var frontEnd = (m.FrontEnd ?? throw new FormatException("front_end is missing.")).ToSettings();
+        var recipe = new Recipe(Recipe.ParseKind(m.Recipe), frontEnd, ParseNormalization(m.Normalization), config)
+        {
+            SpeedFactors = CheckFactors(m.SpeedFactors, "speed_factors"),
+            WarpFactors = CheckFactors(m.WarpFactors, "warp_factors"),
+        };
+        var statistics = m.Statistics ?? throw new FormatException("statistics is missing.");
+        var training = m.Training ?? throw new FormatException("training is missing.");
+        if (training.AdaptationRounds < 0) throw new FormatException($"training.adaptation_rounds must be 0 or more, got {training.AdaptationRounds}.");
+        return Check(new Description(config, m.Labels ?? throw new FormatException("labels is missing."), recipe,
+            new FeatureStats(statistics.Mean ?? [], statistics.Std ?? []),
+            new SplitInfo(ParseProtocol(training.Protocol), training.Seed, training.TestSpeaker is { Length: > 0 } s ? s : null), training.AdaptationRounds));
+    }
+
+    /// <summary>Schema 1, written by releases before the JSON document: one key per field, key=value; lists inside.</summary>
+    private static Description FromSchema1(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        string Get(string key) => metadata.TryGetValue(key, out var value) ? value
+            : throw new ModelFileException(path, $"a model without '{key}' in its metadata: not written by ser train.");
+        var config = ClassifierConfig.Parse(Get("architecture"));
+        var recipe = new Recipe(Recipe.ParseKind(Get("recipe")), FrontEndSettings.Parse(Get("frontend")), ParseNormalization(Get("normalization")), config)
+        {
+            SpeedFactors = metadata.TryGetValue("augment", out var augment) ? Recipe.ParseFactors(augment, "augment") : [],
+            WarpFactors = metadata.TryGetValue("vtlp", out var vtlp) ? Recipe.ParseFactors(vtlp, "vtlp") : [],
+        };
+        var split = new SplitInfo(ParseProtocol(Get("protocol")), ulong.Parse(Get("seed"), CultureInfo.InvariantCulture),
+            Get("test_speaker") is { Length: > 0 } speaker ? speaker : null);
+        int rounds = metadata.TryGetValue("adaptation_rounds", out var text) ? int.Parse(text, CultureInfo.InvariantCulture) : 0;
+        return Check(new Description(config, Get("labels").Split(','), recipe, FeatureStats.Parse(Get("statistics")), split, rounds));
+    }
+
+    private static Description Check(Description d)
+    {
+        if (d.Labels.Count != d.Config.Classes) throw new FormatException($"{d.Labels.Count} labels for a model of {d.Config.Classes} classes.");
+        if (d.Labels.Any(string.IsNullOrEmpty) || d.Labels.Distinct(StringComparer.Ordinal).Count() != d.Labels.Count)
+            throw new FormatException($"labels must be distinct and non-empty, got [{string.Join(", ", d.Labels)}].");
+        int size = d.Recipe.FrontEnd.FeatureSize;
+        if (d.Statistics.Mean.Length != size || d.Statistics.Std.Length != size)
+            throw new FormatException($"statistics hold {d.Statistics.Mean.Length} means and {d.Statistics.Std.Length} deviations for {size} features.");
+        if (d.Statistics.Std.Any(s => !(s > 0) || !float.IsFinite(s)) || d.Statistics.Mean.Any(m => !float.IsFinite(m)))
+            throw new FormatException("statistics must be finite, with positive deviations.");
+        if (d.Recipe.InputSize != d.Config.InputSize)
+            throw new FormatException($"the recipe feeds {d.Recipe.InputSize} values a step to an architecture of input size {d.Config.InputSize}.");
+        return d;
+    }
+
+    private static IReadOnlyList<double> CheckFactors(double[]? factors, string field) =>
+        (factors ?? []).All(f => f > 0.5 && f < 2) ? factors ?? [] : throw new FormatException($"{field} must lie in (0.5, 2), got [{string.Join(", ", factors!)}].");
+
+    private static ModelBundle FromFile(ModelFile.Loaded loaded, Description d, string path) =>
+        new(loaded.Model, d.Labels, d.Recipe, d.Statistics, d.Split) { Source = path, AdaptationRounds = d.AdaptationRounds };
+
+    public static NormalizationMode ParseNormalization(string text) => text?.ToLowerInvariant() switch
+    {
+        "global" => NormalizationMode.Global,
+        "speaker" => NormalizationMode.Speaker,
+        "utterance" => NormalizationMode.Utterance,
+        _ => throw new OptionsException($"Normalization must be global, speaker or utterance, got '{text}'."),
+    };
+
+    public static Protocol ParseProtocol(string text) => text?.ToLowerInvariant() switch
     {
         "random" => Protocol.Random,
         "speaker" => Protocol.Speaker,

@@ -63,9 +63,7 @@ public sealed record FeatureStats(float[] Mean, float[] Std)
         return result;
     }
 
-    public string Serialize() => string.Join(',', Mean.Select(v => v.ToString("R", CultureInfo.InvariantCulture))) + ";" +
-                                 string.Join(',', Std.Select(v => v.ToString("R", CultureInfo.InvariantCulture)));
-
+    /// <summary>Schema 1 model files' "mean,…;std,…" (<see cref="ModelMetadata"/> stores them as JSON arrays now).</summary>
     public static FeatureStats Parse(string text)
     {
         var halves = text.Split(';');

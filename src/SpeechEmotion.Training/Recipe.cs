@@ -45,13 +45,11 @@ public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = nul
             ? f : throw new OptionsException($"{rule} other than 1, comma-separated (e.g. 0.9,1.1); got '{part}'.")).ToList();
     }
 
-    public static NormalizationMode ParseNormalization(string text) => text.ToLowerInvariant() switch
+    public static NormalizationMode ParseNormalization(string text)
     {
-        "global" => NormalizationMode.Global,
-        "speaker" => NormalizationMode.Speaker,
-        "utterance" => NormalizationMode.Utterance,
-        _ => throw new OptionsException($"--normalization must be global, speaker or utterance, got '{text}'."),
-    };
+        try { return ModelBundle.ParseNormalization(text); }
+        catch (OptionsException) { throw new OptionsException($"--normalization must be global, speaker or utterance, got '{text}'."); }
+    }
 }
 
 /// <summary>A labelled model input, with the speaker for reports.</summary>

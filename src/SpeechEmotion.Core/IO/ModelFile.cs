@@ -1,57 +1,51 @@
+using System.Text.Json;
 using SpeechEmotion.Core.Models;
 
 namespace SpeechEmotion.Core.IO;
 
 /// <summary>
-/// A trained classifier on disk: its parameters as safetensors with PyTorch's names, and in __metadata__ the
-/// architecture ("architecture"), the labels ("labels", comma-separated) and whatever else the caller stores
-/// (front-end settings, normalisation statistics).
+/// A classifier on disk: its parameters as safetensors tensors with PyTorch's names (see this project's README for
+/// each one), and a string-to-string <c>__metadata__</c> that the caller owns. The architecture is one of the
+/// things the caller stores there, so loading asks it back through a reader of the metadata.
 /// </summary>
 public static class ModelFile
 {
-    public const string ArchitectureKey = "architecture";
-    public const string LabelsKey = "labels";
-    public const string FormatKey = "format";
-    public const string FormatValue = "speech-emotion/1";
-
-    public static void Save(string path, SequenceClassifier model, IReadOnlyList<string> labels, IReadOnlyDictionary<string, string>? extra = null)
+    /// <summary>Every parameter tensor of the model, then the caller's metadata; written to a temp file and renamed.</summary>
+    public static void Save(string path, SequenceClassifier model, IReadOnlyDictionary<string, string> metadata)
     {
-        if (labels.Count != model.Config.Classes)
-            throw new ShapeException($"{labels.Count} labels for a model of {model.Config.Classes} classes.");
-        if (labels.Any(l => l.Contains(',') || l.Length == 0)) throw new OptionsException("Labels must be non-empty and contain no comma.");
-        var metadata = new Dictionary<string, string>(extra ?? new Dictionary<string, string>())
-        {
-            [FormatKey] = FormatValue,
-            [ArchitectureKey] = model.Config.Serialize(),
-            [LabelsKey] = string.Join(',', labels),
-        };
         var tensors = model.Parameters.Tensors
             .Select(t => new NamedTensor(t.Name, t.Shape, model.Parameters.Value(t).ToArray()))
             .ToList();
         SafeTensors.Write(path, tensors, metadata);
     }
 
-    public sealed record Loaded(SequenceClassifier Model, IReadOnlyList<string> Labels, IReadOnlyDictionary<string, string> Metadata);
+    public sealed record Loaded(SequenceClassifier Model, IReadOnlyDictionary<string, string> Metadata);
 
+    /// <param name="architecture">Reads the architecture from the metadata; an <see cref="OptionsException"/>,
+    /// <see cref="FormatException"/>, <see cref="ArgumentException"/> or <see cref="JsonException"/> it throws becomes a
+    /// <see cref="ModelFileException"/> naming the file ("bad metadata: …").</param>
     /// <param name="inferenceOnly">Allocate the parameters alone, without gradients or optimiser state.</param>
-    public static Loaded Load(string path, bool inferenceOnly = false) => FromSafeTensors(SafeTensors.Read(path), path, inferenceOnly);
+    public static Loaded Load(string path, Func<IReadOnlyDictionary<string, string>, ClassifierConfig> architecture, bool inferenceOnly = false) =>
+        Build(SafeTensors.Read(path), path, architecture, inferenceOnly);
 
     /// <summary>A model file already in memory; <paramref name="name"/> names it in messages.</summary>
-    public static Loaded Load(byte[] file, string name, bool inferenceOnly = false) => FromSafeTensors(SafeTensors.Parse(file, name), name, inferenceOnly);
+    public static Loaded Load(byte[] file, string name, Func<IReadOnlyDictionary<string, string>, ClassifierConfig> architecture, bool inferenceOnly = false) =>
+        Build(SafeTensors.Parse(file, name), name, architecture, inferenceOnly);
 
-    private static Loaded FromSafeTensors((IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) read, string path, bool inferenceOnly)
+    private static Loaded Build((IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) read, string path,
+        Func<IReadOnlyDictionary<string, string>, ClassifierConfig> architecture, bool inferenceOnly)
     {
         var (tensors, metadata) = read;
-        if (!metadata.TryGetValue(ArchitectureKey, out var architecture))
-            throw new ModelFileException(path, "a safetensors file, but not a SpeechEmotion model: __metadata__ has no 'architecture'.");
         ClassifierConfig config;
-        try { config = ClassifierConfig.Parse(architecture); }
-        catch (OptionsException e) { throw new ModelFileException(path, $"bad architecture in metadata: {e.Message}", e); }
-        var labels = metadata.TryGetValue(LabelsKey, out var labelText) ? labelText.Split(',') : Array.Empty<string>();
-        if (labels.Length != config.Classes)
-            throw new ModelFileException(path, $"metadata lists {labels.Length} labels for a model of {config.Classes} classes.");
+        try { config = architecture(metadata); }
+        catch (Exception e) when (e is OptionsException or FormatException or JsonException or ArgumentException or OverflowException)
+        {
+            throw new ModelFileException(path, $"bad metadata: {e.Message}", e);
+        }
         var model = new SequenceClassifier(config, inferenceOnly: inferenceOnly);
-        var byName = tensors.ToDictionary(t => t.Name, StringComparer.Ordinal);
+        var byName = new Dictionary<string, NamedTensor>(StringComparer.Ordinal);
+        foreach (var tensor in tensors)
+            if (!byName.TryAdd(tensor.Name, tensor)) throw new ModelFileException(path, $"tensor '{tensor.Name}' appears twice.");
         foreach (var expected in model.Parameters.Tensors)
         {
             if (!byName.Remove(expected.Name, out var found))
@@ -61,6 +55,6 @@ public static class ModelFile
             found.Data.CopyTo(model.Parameters.Value(expected));
         }
         if (byName.Count > 0) throw new ModelFileException(path, $"unexpected tensor(s) for this architecture: {string.Join(", ", byName.Keys)}.");
-        return new Loaded(model, labels, metadata);
+        return new Loaded(model, metadata);
     }
 }

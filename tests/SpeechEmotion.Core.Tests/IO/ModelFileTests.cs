@@ -10,7 +10,12 @@ namespace SpeechEmotion.Core.Tests.IO;
 public sealed class ModelFileTests : IDisposable
 {
     private readonly string _dir = Directory.CreateTempSubdirectory("se-model-").FullName;
-    private static readonly string[] Labels = ["a", "b", "c"];
+
+    /// <summary>These tests store the architecture in their own "architecture" key, as the caller of ModelFile does in its metadata.</summary>
+    private static ClassifierConfig Architecture(IReadOnlyDictionary<string, string> metadata) =>
+        ClassifierConfig.Parse(metadata.TryGetValue("architecture", out var text) ? text : throw new OptionsException("no 'architecture' in metadata"));
+
+    private static ModelFile.Loaded Load(string path) => ModelFile.Load(path, Architecture);
 
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
@@ -19,7 +24,7 @@ public sealed class ModelFileTests : IDisposable
         var model = new SequenceClassifier(new ClassifierConfig(4, 5, 2, true, PoolingKind.Mean, [6], 3, 0.1f));
         model.Initialize(new Rng(1));
         string path = Path.Combine(_dir, name);
-        ModelFile.Save(path, model, Labels, new Dictionary<string, string> { ["frontend"] = "sr=22050;n_mfcc=40" });
+        ModelFile.Save(path, model, new Dictionary<string, string> { ["architecture"] = model.Config.Serialize(), ["frontend"] = "sr=22050;n_mfcc=40" });
         return path;
     }
 
@@ -27,11 +32,11 @@ public sealed class ModelFileTests : IDisposable
     public void SaveLoadSaveIsByteIdentical()
     {
         string first = SaveSmall();
-        var loaded = ModelFile.Load(first);
-        Assert.Equal(Labels, loaded.Labels);
+        var loaded = Load(first);
         Assert.Equal("sr=22050;n_mfcc=40", loaded.Metadata["frontend"]);
+        Assert.Equal(new ClassifierConfig(4, 5, 2, true, PoolingKind.Mean, [6], 3, 0.1f), loaded.Model.Config);
         string second = Path.Combine(_dir, "again.safetensors");
-        ModelFile.Save(second, loaded.Model, loaded.Labels, new Dictionary<string, string> { ["frontend"] = loaded.Metadata["frontend"] });
+        ModelFile.Save(second, loaded.Model, loaded.Metadata);
         Assert.Equal(File.ReadAllBytes(first), File.ReadAllBytes(second));
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp-*")); // no temp file left behind
     }
@@ -53,11 +58,11 @@ public sealed class ModelFileTests : IDisposable
         string path = SaveSmall();
         byte[] bytes = File.ReadAllBytes(path);
         File.WriteAllBytes(path, bytes[..^10]);
-        var error = Assert.Throws<ModelFileException>(() => ModelFile.Load(path));
+        var error = Assert.Throws<ModelFileException>(() => Load(path));
         Assert.Contains(path, error.Message);
         Assert.Contains("truncated", error.Message);
         File.WriteAllBytes(path, bytes[..20]);
-        Assert.Contains("truncated", Assert.Throws<ModelFileException>(() => ModelFile.Load(path)).Message);
+        Assert.Contains("truncated", Assert.Throws<ModelFileException>(() => Load(path)).Message);
     }
 
     [Fact]
@@ -67,7 +72,7 @@ public sealed class ModelFileTests : IDisposable
         var bytes = new byte[64];
         BinaryPrimitives.WriteUInt64LittleEndian(bytes, ulong.MaxValue / 2);
         File.WriteAllBytes(path, bytes);
-        Assert.Contains("exceeds", Assert.Throws<ModelFileException>(() => ModelFile.Load(path)).Message);
+        Assert.Contains("exceeds", Assert.Throws<ModelFileException>(() => Load(path)).Message);
     }
 
     [Fact]
@@ -75,11 +80,11 @@ public sealed class ModelFileTests : IDisposable
     {
         string path = Path.Combine(_dir, "notes.txt");
         File.WriteAllText(path, "this is not a model, just a text file of some length");
-        var error = Assert.Throws<ModelFileException>(() => ModelFile.Load(path));
+        var error = Assert.Throws<ModelFileException>(() => Load(path));
         Assert.Contains("not a safetensors file", error.Message);
         File.WriteAllBytes(path, [1, 2, 3]);
-        Assert.Contains("shorter than", Assert.Throws<ModelFileException>(() => ModelFile.Load(path)).Message);
-        Assert.Contains("not found", Assert.Throws<ModelFileException>(() => ModelFile.Load(Path.Combine(_dir, "missing"))).Message);
+        Assert.Contains("shorter than", Assert.Throws<ModelFileException>(() => Load(path)).Message);
+        Assert.Contains("not found", Assert.Throws<ModelFileException>(() => Load(Path.Combine(_dir, "missing"))).Message);
     }
 
     [Fact]
@@ -89,14 +94,18 @@ public sealed class ModelFileTests : IDisposable
         var (tensors, metadata) = SafeTensors.Read(path);
         var changed = new Dictionary<string, string>(metadata)
         {
-            [ModelFile.ArchitectureKey] = ClassifierConfig.Parse(metadata[ModelFile.ArchitectureKey]).Serialize().Replace("hidden_size=5", "hidden_size=7"),
+            ["architecture"] = ClassifierConfig.Parse(metadata["architecture"]).Serialize().Replace("hidden_size=5", "hidden_size=7"),
         };
         SafeTensors.Write(path, tensors, changed);
-        var error = Assert.Throws<ModelFileException>(() => ModelFile.Load(path));
+        var error = Assert.Throws<ModelFileException>(() => Load(path));
         Assert.Contains("lstm.weight_ih_l0", error.Message);
         Assert.Contains("[28, 4]", error.Message);
 
         SafeTensors.Write(path, tensors.Skip(1).ToList(), metadata);
-        Assert.Contains("is missing", Assert.Throws<ModelFileException>(() => ModelFile.Load(path)).Message);
+        Assert.Contains("is missing", Assert.Throws<ModelFileException>(() => Load(path)).Message);
+
+        SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["architecture"] = "input_size=4" });
+        var bad = Assert.Throws<ModelFileException>(() => Load(path));
+        Assert.Equal($"{path}: bad metadata: Architecture text lacks 'pooling'.", bad.Message);
     }
 }

@@ -1,0 +1,91 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SpeechEmotion.Audio;
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.Layers;
+using SpeechEmotion.Core.Models;
+
+namespace SpeechEmotion.Inference;
+
+/// <summary>
+/// What a model file says about itself, as one JSON document in the safetensors <c>__metadata__</c> under
+/// <see cref="Key"/> (the Core project's README lists every field). Its <see cref="Schema"/> grows with the format:
+/// a reader takes every schema up to its own and refuses newer ones by name.
+/// </summary>
+public sealed record ModelMetadata
+{
+    /// <summary>The <c>__metadata__</c> key that holds the document.</summary>
+    public const string Key = "speech_emotion";
+
+    /// <summary>The <c>__metadata__</c> key "format" says what wrote the file: <see cref="Format"/>.</summary>
+    public const string FormatKey = "format", Format = "speech-emotion/2";
+
+    /// <summary>Schema 1 is the key=value metadata of earlier releases (still read); 2 is this document.</summary>
+    public const int CurrentSchema = 2;
+
+    public int Schema { get; init; } = CurrentSchema;
+    public required string[] Labels { get; init; }
+    public required ArchitectureMetadata Architecture { get; init; }
+    public required FrontEndMetadata FrontEnd { get; init; }
+    /// <summary>"frames" or "seed".</summary>
+    public required string Recipe { get; init; }
+    /// <summary>"global", "speaker" or "utterance".</summary>
+    public required string Normalization { get; init; }
+    /// <summary>Speed-perturbation factors of training (what test-time augmentation replays).</summary>
+    public double[] SpeedFactors { get; init; } = [];
+    /// <summary>Vocal-tract-length perturbation factors of training.</summary>
+    public double[] WarpFactors { get; init; } = [];
+    public required StatisticsMetadata Statistics { get; init; }
+    public required TrainingMetadata Training { get; init; }
+
+    public string ToJson() => JsonSerializer.Serialize(this, ModelMetadataJson.Default.ModelMetadata);
+
+    /// <summary>The document of <paramref name="json"/>, or a <see cref="FormatException"/> saying what is wrong.</summary>
+    public static ModelMetadata FromJson(string json)
+    {
+        ModelMetadata? metadata;
+        try { metadata = JsonSerializer.Deserialize(json, ModelMetadataJson.Default.ModelMetadata); }
+        catch (JsonException e) { throw new FormatException($"'{Key}' is not a model document: {e.Message}", e); }
+        if (metadata is null) throw new FormatException($"'{Key}' is null.");
+        if (metadata.Schema > CurrentSchema) throw new FormatException($"schema {metadata.Schema} is newer than this release reads ({CurrentSchema}): update SpeechEmotion.");
+        if (metadata.Schema < 2) throw new FormatException($"schema {metadata.Schema} is not a JSON schema (they start at 2).");
+        return metadata;
+    }
+}
+
+/// <summary><see cref="ClassifierConfig"/> as stored.</summary>
+public sealed record ArchitectureMetadata(int InputSize, int HiddenSize, int Layers, bool Bidirectional, string Pooling, int[] Dense, int Classes, float Dropout)
+{
+    public static ArchitectureMetadata Of(ClassifierConfig c) =>
+        new(c.InputSize, c.HiddenSize, c.Layers, c.Bidirectional, c.Pooling.ToString().ToLowerInvariant(), c.DenseSizes.ToArray(), c.Classes, c.Dropout);
+
+    /// <summary>The validated configuration (<see cref="OptionsException"/> naming the field otherwise).</summary>
+    public ClassifierConfig ToConfig() => new(InputSize, HiddenSize, Layers, Bidirectional,
+        Enum.TryParse<PoolingKind>(Pooling, ignoreCase: true, out var p) && Enum.IsDefined(p) && !char.IsDigit(Pooling.FirstOrDefault()) ? p
+            : throw new OptionsException($"architecture.pooling must be last or mean, got '{Pooling}'."),
+        Dense ?? throw new OptionsException("architecture.dense is missing."), Classes, Dropout);
+}
+
+/// <summary><see cref="FrontEndSettings"/> as stored; the MFCC details follow from the sample rate and coefficients.</summary>
+public sealed record FrontEndMetadata(int SampleRate, int Coefficients, string Window, bool Deltas, double OffsetSeconds, double DurationSeconds,
+    double TrimTopDb, bool Prosody, int FrontEndVersion)
+{
+    public static FrontEndMetadata Of(FrontEndSettings s) => new(s.SampleRate, s.Coefficients, s.Window.ToString().ToLowerInvariant(), s.Deltas,
+        s.OffsetSeconds, s.DurationSeconds, s.TrimTopDb, s.Prosody, Audio.FrontEnd.Version);
+
+    public FrontEndSettings ToSettings() => new(SampleRate, Coefficients,
+        Enum.TryParse<WindowMode>(Window, ignoreCase: true, out var w) && Enum.IsDefined(w) && !char.IsDigit(Window.FirstOrDefault()) ? w
+            : throw new OptionsException($"front_end.window must be whole, seed or trim, got '{Window}'."),
+        Deltas, OffsetSeconds, DurationSeconds, TrimTopDb, Prosody);
+}
+
+/// <summary>The training side's per-feature mean and standard deviation (see <see cref="FeatureStats"/>).</summary>
+public sealed record StatisticsMetadata(float[] Mean, float[] Std);
+
+/// <summary>How the model was trained: the split (protocol, seed, held-out speaker) and rounds of self-training on its test side.</summary>
+public sealed record TrainingMetadata(string Protocol, ulong Seed, string? TestSpeaker, int AdaptationRounds);
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, RespectRequiredConstructorParameters = true,
+    UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]
+[JsonSerializable(typeof(ModelMetadata))]
+internal sealed partial class ModelMetadataJson : JsonSerializerContext;
