@@ -54,7 +54,7 @@ public class ProsodyTests
     [Fact]
     public void UnvoicedGapsCarryThePitchAcrossAndNoiseIsUnvoiced()
     {
-        var rng = new Random(5);
+        var rng = new SpeechEmotion.Core.Tensors.Rng(5);
         var x = Voice(_ => 200, 1.5);
         int gapFrom = (int)(0.5 * Rate), gapTo = (int)(1.0 * Rate);
         for (int n = gapFrom; n < gapTo; n++) x[n] = (float)(0.2 * (rng.NextDouble() - 0.5)); // a noisy consonant-like gap
