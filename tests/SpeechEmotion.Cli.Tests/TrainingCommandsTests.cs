@@ -33,7 +33,8 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             Assert.True(File.Exists(Path.Combine(run.Run, file)), $"{file} missing");
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json")));
         double accuracy = metrics.RootElement.GetProperty("accuracy").GetDouble();
-        Assert.True(accuracy >= 0.6, $"test accuracy {accuracy:P1} is not far above chance (14%)");
+        // The seven classes differ audibly (pitch, contour, loudness, rate): 25 epochs learn them all (measured: 100 %, 42 of 42).
+        Assert.True(accuracy == 1.0, $"test accuracy {accuracy:P1}: the generated classes are all learnable");
         Assert.Equal(7, metrics.RootElement.GetProperty("confusion").GetArrayLength());
         Assert.Contains("epoch   1/25", run.Result.Output); // plain progress lines when output is captured
         Assert.Contains("samples/s", run.Result.Output);
@@ -335,7 +336,8 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         var header = lines[0].Split(',');
         int changedColumn = Array.IndexOf(header, "changed_predictions");
         Assert.Equal("", lines[1].Split(',')[changedColumn]); // nothing to compare the first round with
-        Assert.True(int.Parse(lines[2].Split(',')[changedColumn]) >= 0);
+        // The second round relabels some test utterances (5 of 42 with this seed), never none or all of them.
+        Assert.InRange(int.Parse(lines[2].Split(',')[changedColumn]), 1, testCount - 1);
         int[] Fields(string line) => line.Split(',').Where((_, i) => i != 1 && i != changedColumn && i != header.Length - 1).Select(int.Parse).ToArray();
         var first = Fields(lines[1]); var second = Fields(lines[2]);
         Assert.Equal(1, first[0]);
