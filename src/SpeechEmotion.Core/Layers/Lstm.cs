@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using System.Runtime.Intrinsics;
 using SpeechEmotion.Core.Tensors;
 
 namespace SpeechEmotion.Core.Layers;
@@ -233,236 +234,122 @@ public sealed unsafe class Lstm
 }
 
 /// <summary>
-/// Everything an <see cref="Lstm"/> keeps between forward and backward, allocated once for a capacity of
-/// (maxSteps, maxBatch) and reused for any smaller batch: the training step allocates nothing.
+/// One LSTM cell, forward and backward side by side: the equations of one time step for one sequence, applied by
+/// <see cref="Lstm"/> to every row and step. Each has a vector path and its scalar reference; tests compare them.
 /// </summary>
-public sealed class LstmWorkspace
+public static class LstmCell
 {
-    private readonly LstmShape _shape;
-    private readonly float[][] _layerOutputs, _layerOutputGradients;
-    private readonly int[] _lengths;
-
-    internal LstmWorkspace(LstmShape shape, int maxSteps, int maxBatch, bool forwardOnly = false)
-    {
-        Check.Positive(maxSteps, "maxSteps");
-        Check.Positive(maxBatch, "maxBatch");
-        _shape = shape;
-        MaxSteps = maxSteps;
-        MaxBatch = maxBatch;
-        ForwardOnly = forwardOnly;
-        int H = shape.HiddenSize, cells = shape.Layers * shape.Directions;
-        States = new DirectionState[cells];
-        for (int layer = 0; layer < shape.Layers; layer++)
-            for (int direction = 0; direction < shape.Directions; direction++)
-                States[layer * shape.Directions + direction] = new DirectionState(shape.LayerInputSize(layer), H, maxSteps, maxBatch, forwardOnly);
-        _layerOutputs = Enumerable.Range(0, shape.Layers).Select(_ => new float[maxSteps * maxBatch * shape.OutputSize]).ToArray();
-        _layerOutputGradients = forwardOnly ? []
-            : Enumerable.Range(0, shape.Layers - 1).Select(_ => new float[maxSteps * maxBatch * shape.OutputSize]).ToArray();
-        _finalHidden = new float[cells * maxBatch * H];
-        _finalCell = new float[cells * maxBatch * H];
-        _lengths = new int[maxBatch];
-    }
-
-    private readonly float[] _finalHidden, _finalCell;
-
-    public int MaxSteps { get; }
-    public int MaxBatch { get; }
-    /// <summary>Made for prediction: the gradient buffers of backward were never allocated.</summary>
-    public bool ForwardOnly { get; }
-    public int Steps { get; private set; }
-    public int Batch { get; private set; }
-    public ReadOnlySpan<int> Lengths => _lengths.AsSpan(0, Batch);
-
-    internal DirectionState[] States { get; }
-
-    /// <summary>Top layer's outputs of the last forward: [T, B, D·H], zero at padded steps.</summary>
-    public Span<float> Output => LayerOutput(_shape.Layers - 1);
-
-    /// <summary>State after each sequence's last valid step: [L·D, B, H].</summary>
-    public Span<float> FinalHidden => _finalHidden.AsSpan(0, States.Length * Batch * _shape.HiddenSize);
-    public Span<float> FinalCell => _finalCell.AsSpan(0, States.Length * Batch * _shape.HiddenSize);
-
-    internal Span<float> LayerOutput(int layer) => _layerOutputs[layer].AsSpan(0, Steps * Batch * _shape.OutputSize);
-    internal Span<float> LayerOutputGradient(int layer) => _layerOutputGradients[layer].AsSpan(0, Steps * Batch * _shape.OutputSize);
-
-    internal void Bind(int steps, int batch, ReadOnlySpan<int> lengths)
-    {
-        if (steps < 1 || steps > MaxSteps) throw new ShapeException($"LSTM: {steps} steps, but the workspace holds 1…{MaxSteps}.");
-        if (batch < 1 || batch > MaxBatch) throw new ShapeException($"LSTM: batch of {batch}, but the workspace holds 1…{MaxBatch}.");
-        if (lengths.Length != batch) throw new ShapeException($"LSTM: {lengths.Length} lengths for a batch of {batch}.");
-        for (int b = 0; b < batch; b++)
-            if (lengths[b] < 1 || lengths[b] > steps)
-                throw new ShapeException($"LSTM: sequence {b} has length {lengths[b]}, outside 1…{steps}.");
-        Steps = steps;
-        Batch = batch;
-        lengths.CopyTo(_lengths);
-    }
-
-    internal sealed class DirectionState
-    {
-        private readonly float[] _weightIhPacked, _weightHhPacked, _weightHhPackedBackward, _bias, _gates, _hidden, _cell, _tanhCell, _dh, _dhOther, _dc;
-
-        public DirectionState(int inputSize, int H, int maxSteps, int maxBatch, bool forwardOnly)
-        {
-            _weightIhPacked = new float[Gemm.PackedLength(inputSize, 4 * H)];
-            _bias = new float[4 * H];
-            _gates = new float[maxSteps * maxBatch * 4 * H];
-            _hidden = new float[(maxSteps + 1) * maxBatch * H];
-            _cell = new float[(maxSteps + 1) * maxBatch * H];
-            _tanhCell = new float[maxSteps * maxBatch * H];
-            _weightHhPacked = new float[Gemm.PackedLength(H, 4 * H)];
-            int backward = forwardOnly ? 0 : 1;
-            _dh = new float[backward * maxBatch * H];
-            _dhOther = new float[backward * maxBatch * H];
-            _dc = new float[backward * maxBatch * H];
-            _weightHhPackedBackward = new float[backward * Gemm.PackedLength(4 * H, H)];
-        }
-
-        /// <summary>W_ihᵀ [I, 4H] as <see cref="Gemm.PackB"/> lays it out, for the input projection.</summary>
-        public float[] WeightIhPacked => _weightIhPacked;
-
-        /// <summary>W_hhᵀ [H, 4H] as <see cref="Gemm.PackB"/> lays it out, for the forward step's product.</summary>
-        public float[] WeightHhPacked => _weightHhPacked;
-        /// <summary>W_hh [4H, H] packed, for the backward step's dh' = dâ·W_hh.</summary>
-        public float[] WeightHhPackedBackward => _weightHhPackedBackward;
-        public LstmStep Step { get; } = new();
-
-        /// <summary>b_ih + b_hh in forward; the summed bias gradient in backward.</summary>
-        public Span<float> Bias => _bias;
-        /// <summary>[T, B, 4H]: gate activations after forward, their pre-activation gradients after backward.</summary>
-        public Span<float> Gates => _gates;
-        /// <summary>[T + 1, B, H] hidden and cell states by slot (see <see cref="Lstm.Forward"/>).</summary>
-        public Span<float> Hidden => _hidden;
-        public Span<float> Cell => _cell;
-        /// <summary>[T, B, H]: tanh(c) of each step, kept for backward.</summary>
-        public Span<float> TanhCell => _tanhCell;
-        public Span<float> HiddenGradient => _dh;
-        public Span<float> HiddenGradientOther => _dhOther;
-        public Span<float> CellGradient => _dc;
-    }
-}
-
-/// <summary>
-/// One time step of one direction, split by hidden units (forward) or batch rows (backward, or a forward whose H
-/// does not split in whole panels): a work item runs the recurrent product for its share and then its gate math
-/// (forward), or its rows' cell backward and then dh' for them (backward). One pool run per
-/// step, no serial elementwise phase, and each row's arithmetic is the same whichever thread runs it.
-/// The pointers are set by <see cref="Lstm"/> inside its <c>fixed</c> blocks, for the duration of one run.
-/// </summary>
-internal sealed unsafe class LstmStep : IParallelWork
-{
-    private bool _backward;
-    private int _batch, _hidden, _rowsPerItem, _unitsPerItem, _items, _outputStride, _packedLength;
-    private int* _lengths;
-    private float* _packed;
-
-    public int Time;
-    public float* HPrev, CPrev, HNext, CNext, Gates, TanhCell, Output, DOut, Dh, DhOther, Dc;
-
     /// <summary>
-    /// How the step is shared for this pass: by hidden units (forward, when H splits in whole panels per thread),
-    /// else by rows in whole 6-row GEMM tiles, as evenly over the pool's threads as tiles allow.
+    /// Forward through one LSTM cell for one sequence, over units of width n (PyTorch's equations): on entry the
+    /// four gate spans hold the pre-activations âᵢ, â_f, â_g, â_o (x·W_ihᵀ + h'·W_hhᵀ + b); on return the activations
+    /// i = σ(âᵢ), f = σ(â_f), g = tanh(â_g), o = σ(â_o), kept for backward. Then c = f⊙c' + i⊙g, tanh(c) (kept) and
+    /// h = o⊙tanh(c). TensorPrimitives picks the widest vectors; <see cref="ForwardReference"/> is the scalar loop.
     /// </summary>
-    public void Prepare(bool backward, int batch, int hidden, int* lengths, float* packed, int packedLength, int outputStride, WorkerPool? pool)
+    public static void Forward(Span<float> input, Span<float> forget, Span<float> cell, Span<float> output,
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h)
     {
-        _backward = backward; _batch = batch; _hidden = hidden; _lengths = lengths; _packed = packed;
-        _packedLength = packedLength; _outputStride = outputStride;
-        int threads = pool?.Threads ?? 1;
-        int tiles = (batch + Gemm.RowsPerTile - 1) / Gemm.RowsPerTile;
-        _rowsPerItem = (tiles + threads - 1) / threads * Gemm.RowsPerTile;
-        _items = (batch + _rowsPerItem - 1) / _rowsPerItem;
-        // Forward steps share the hidden units instead when they split in whole panels: every thread gets the same
-        // work however the batch divides into 6-row tiles, and keeps its slice of W_hh in its own cache (measured:
-        // inference +8 % at SEED, training unchanged). Backward needs every gate of a row before dh', so it splits rows.
-        _unitsPerItem = 0;
-        if (!backward && threads > 1 && hidden % (threads * Gemm.PanelWidth) == 0)
-        {
-            _unitsPerItem = hidden / threads;
-            _items = threads;
-        }
-    }
-
-    public void Run(WorkerPool? pool)
-    {
-        if (pool is null || _items == 1) for (int item = 0; item < _items; item++) Execute(item);
-        else pool.Run(this, _items);
-    }
-
-    public void Execute(int item)
-    {
-        if (_unitsPerItem > 0) { ForwardUnits(item); return; }
-        int first = item * _rowsPerItem, rows = Math.Min(_rowsPerItem, _batch - first);
-        if (_backward) BackwardRows(first, rows); else ForwardRows(first, rows);
-    }
-
-    private static Span<float> Row(float* start, int row, int width) => new(start + (long)row * width, width);
-
-    private void ForwardRows(int first, int rows)
-    {
-        int H = _hidden, fourH = 4 * H;
-        var packed = new ReadOnlySpan<float>(_packed, _packedLength);
-        Gemm.MultiplyPacked(rows, fourH, H, new ReadOnlySpan<float>(HPrev + (long)first * H, rows * H), H, packed,
-            new Span<float>(Gates + (long)first * fourH, rows * fourH), fourH, accumulate: true);
-        for (int b = first; b < first + rows; b++) GateMath(b, 0, H);
-    }
-
-    /// <summary>
-    /// Forward steps (any batch, when H splits in whole panels): item k takes hidden units [k·H/items, (k+1)·H/items)
-    /// of every row, i.e. the same slice of each gate's columns. Its share of W_hh stays in its core's cache.
-    /// </summary>
-    private void ForwardUnits(int item)
-    {
-        int H = _hidden, fourH = 4 * H, first = item * _unitsPerItem, units = _unitsPerItem;
-        int width = Gemm.PanelWidth;
-        for (int gate = 0; gate < 4; gate++)
-        {
-            int column = gate * H + first; // a whole number of panels: packed panels column/width onwards
-            var packed = new ReadOnlySpan<float>(_packed + (long)(column / width) * H * width, units * H);
-            Gemm.MultiplyPacked(_batch, units, H, new ReadOnlySpan<float>(HPrev, _batch * H), H, packed,
-                new Span<float>(Gates + column, (_batch - 1) * fourH + units), fourH, accumulate: true);
-        }
-        for (int b = 0; b < _batch; b++) GateMath(b, first, units);
-    }
-
-    /// <summary>Gate nonlinearities, new cell and hidden state for units [first, first + units) of row b.</summary>
-    private void GateMath(int b, int first, int units)
-    {
-        int H = _hidden;
-        Span<float> hOut = new Span<float>(Output + (long)b * _outputStride, H).Slice(first, units);
-        if (Time >= _lengths[b])
-        {
-            Row(HPrev, b, H).Slice(first, units).CopyTo(Row(HNext, b, H).Slice(first, units));
-            Row(CPrev, b, H).Slice(first, units).CopyTo(Row(CNext, b, H).Slice(first, units));
-            hOut.Clear();
-            return;
-        }
-        Span<float> g = Row(Gates, b, 4 * H);
-        Span<float> input = g.Slice(first, units), forget = g.Slice(H + first, units), cell = g.Slice(2 * H + first, units), output = g.Slice(3 * H + first, units);
         TensorPrimitives.Sigmoid(input, input);
         TensorPrimitives.Sigmoid(forget, forget);
         TensorPrimitives.Tanh(cell, cell);
         TensorPrimitives.Sigmoid(output, output);
-        Span<float> c = Row(CNext, b, H).Slice(first, units), tanhC = Row(TanhCell, b, H).Slice(first, units), h = Row(HNext, b, H).Slice(first, units);
         TensorPrimitives.Multiply(input, cell, c);
-        TensorPrimitives.FusedMultiplyAdd(forget, Row(CPrev, b, H).Slice(first, units), c, c);
+        TensorPrimitives.FusedMultiplyAdd(forget, cPrev, c, c);
         TensorPrimitives.Tanh(c, tanhC);
         TensorPrimitives.Multiply(output, tanhC, h);
-        h.CopyTo(hOut);
     }
 
-    private void BackwardRows(int first, int rows)
+    /// <summary>The scalar reference of <see cref="Forward"/>, same argument layout.</summary>
+    public static void ForwardReference(Span<float> input, Span<float> forget, Span<float> cell, Span<float> output,
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h)
     {
-        int H = _hidden, fourH = 4 * H;
-        for (int b = first; b < first + rows; b++)
+        for (int j = 0; j < c.Length; j++)
         {
-            if (Time >= _lengths[b]) { Row(Gates, b, fourH).Clear(); continue; }
-            Kernels.LstmCellBackward(Row(Gates, b, fourH), Row(CPrev, b, H), Row(TanhCell, b, H),
-                new ReadOnlySpan<float>(DOut + (long)b * _outputStride, H), Row(Dh, b, H), Row(Dc, b, H));
+            float i = input[j] = 1f / (1f + MathF.Exp(-input[j]));
+            float f = forget[j] = 1f / (1f + MathF.Exp(-forget[j]));
+            float g = cell[j] = MathF.Tanh(cell[j]);
+            float o = output[j] = 1f / (1f + MathF.Exp(-output[j]));
+            c[j] = MathF.FusedMultiplyAdd(f, cPrev[j], i * g);
+            tanhC[j] = MathF.Tanh(c[j]);
+            h[j] = o * tanhC[j];
         }
-        // dh' = dâ·W_hh for the valid rows; a padded row passes its gradient through unchanged.
-        Gemm.MultiplyPacked(rows, H, fourH, new ReadOnlySpan<float>(Gates + (long)first * fourH, rows * fourH), fourH,
-            new ReadOnlySpan<float>(_packed, _packedLength), new Span<float>(DhOther + (long)first * H, rows * H), H, accumulate: false);
-        for (int b = first; b < first + rows; b++)
-            if (Time >= _lengths[b]) Row(Dh, b, H).CopyTo(Row(DhOther, b, H));
+    }
+
+    /// <summary>
+    /// Backward through one LSTM cell for one sequence, H elements wide (PyTorch's equations):
+    /// c = f⊙c' + i⊙g, h = o⊙tanh(c), with i, f, o = σ(·) and g = tanh(·) of the gate pre-activations.
+    /// With dh = dy + dhNext and dc = dcNext + dh⊙o⊙(1 − tanh²c):
+    /// dâ_i = dc⊙g⊙i(1−i), dâ_f = dc⊙c'⊙f(1−f), dâ_g = dc⊙i⊙(1−g²), dâ_o = dh⊙tanh(c)⊙o(1−o), dc' = dc⊙f.
+    /// <paramref name="gates"/> holds [i | f | g | o] activations (4H) on entry and the pre-activation gradients
+    /// on return; <paramref name="dc"/> holds dcNext on entry and dc' on return.
+    /// </summary>
+    public static void Backward(Span<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC,
+        ReadOnlySpan<float> dy, ReadOnlySpan<float> dhNext, Span<float> dc)
+    {
+        int h = CheckCell(gates.Length, cPrev.Length, tanhC.Length, dy.Length, dhNext.Length, dc.Length);
+        var gi = gates[..h]; var gf = gates.Slice(h, h); var gg = gates.Slice(2 * h, h); var go = gates.Slice(3 * h, h);
+        int j = 0;
+        if (Vector512.IsHardwareAccelerated)
+            for (; j <= h - Vector512<float>.Count; j += Vector512<float>.Count)
+            {
+                var one = Vector512<float>.One;
+                var i = Vector512.Create(gi[j..]); var f = Vector512.Create(gf[j..]);
+                var g = Vector512.Create(gg[j..]); var o = Vector512.Create(go[j..]);
+                var t = Vector512.Create(tanhC[j..]);
+                var dh = Vector512.Create(dy[j..]) + Vector512.Create(dhNext[j..]);
+                var dcv = Vector512.Create(dc[j..]) + dh * o * (one - t * t);
+                (dcv * g * i * (one - i)).CopyTo(gi[j..]);
+                (dcv * Vector512.Create(cPrev[j..]) * f * (one - f)).CopyTo(gf[j..]);
+                (dcv * i * (one - g * g)).CopyTo(gg[j..]);
+                (dh * t * o * (one - o)).CopyTo(go[j..]);
+                (dcv * f).CopyTo(dc[j..]);
+            }
+        if (Vector256.IsHardwareAccelerated)
+            for (; j <= h - Vector256<float>.Count; j += Vector256<float>.Count)
+            {
+                var one = Vector256<float>.One;
+                var i = Vector256.Create(gi[j..]); var f = Vector256.Create(gf[j..]);
+                var g = Vector256.Create(gg[j..]); var o = Vector256.Create(go[j..]);
+                var t = Vector256.Create(tanhC[j..]);
+                var dh = Vector256.Create(dy[j..]) + Vector256.Create(dhNext[j..]);
+                var dcv = Vector256.Create(dc[j..]) + dh * o * (one - t * t);
+                (dcv * g * i * (one - i)).CopyTo(gi[j..]);
+                (dcv * Vector256.Create(cPrev[j..]) * f * (one - f)).CopyTo(gf[j..]);
+                (dcv * i * (one - g * g)).CopyTo(gg[j..]);
+                (dh * t * o * (one - o)).CopyTo(go[j..]);
+                (dcv * f).CopyTo(dc[j..]);
+            }
+        CellBackwardScalar(gi[j..], gf[j..], gg[j..], go[j..], cPrev[j..h], tanhC[j..h], dy[j..h], dhNext[j..h], dc[j..h]);
+    }
+
+    /// <summary>The scalar reference of <see cref="Backward"/>, same argument layout.</summary>
+    public static void BackwardReference(Span<float> gates, ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC,
+        ReadOnlySpan<float> dy, ReadOnlySpan<float> dhNext, Span<float> dc)
+    {
+        int h = CheckCell(gates.Length, cPrev.Length, tanhC.Length, dy.Length, dhNext.Length, dc.Length);
+        CellBackwardScalar(gates[..h], gates.Slice(h, h), gates.Slice(2 * h, h), gates.Slice(3 * h, h), cPrev, tanhC, dy, dhNext, dc);
+    }
+
+    private static void CellBackwardScalar(Span<float> gi, Span<float> gf, Span<float> gg, Span<float> go,
+        ReadOnlySpan<float> cPrev, ReadOnlySpan<float> tanhC, ReadOnlySpan<float> dy, ReadOnlySpan<float> dhNext, Span<float> dc)
+    {
+        for (int j = 0; j < dc.Length; j++)
+        {
+            float i = gi[j], f = gf[j], g = gg[j], o = go[j], t = tanhC[j];
+            float dh = dy[j] + dhNext[j];
+            float dcv = dc[j] + dh * o * (1f - t * t);
+            gi[j] = dcv * g * i * (1f - i);
+            gf[j] = dcv * cPrev[j] * f * (1f - f);
+            gg[j] = dcv * i * (1f - g * g);
+            go[j] = dh * t * o * (1f - o);
+            dc[j] = dcv * f;
+        }
+    }
+
+    private static int CheckCell(int gates, int cPrev, int tanhC, int dy, int dhNext, int dc)
+    {
+        int h = dc;
+        if (gates != 4 * h || cPrev != h || tanhC != h || dy != h || dhNext != h)
+            throw new ShapeException($"LstmCell.Backward: gates must be 4H and the rest H (H = {h}); got gates {gates}, cPrev {cPrev}, tanhC {tanhC}, dy {dy}, dhNext {dhNext}.");
+        return h;
     }
 }

@@ -128,7 +128,7 @@ public sealed class SequenceClassifier
             Span<float> output = ws.Activations[k + 1].AsSpan(0, batch * dense.OutputSize);
             ws.Dropouts[k].Forward(input, dropped, training, rng!);
             dense.Forward(dropped, output, batch, ws.TransposedWeights[k], pool);
-            if (k < _dense.Length - 1) Kernels.Relu(output, output);
+            if (k < _dense.Length - 1) Relu.Forward(output, output);
         }
         SoftmaxCrossEntropy.Softmax(ws.Logits, batch, Config.Classes, ws.ProbabilityBuffer);
     }
@@ -160,7 +160,7 @@ public sealed class SequenceClassifier
                 ReadOnlySpan<float> output = ws.Activations[k + 1].AsSpan(0, batch * dense.OutputSize);
                 Span<float> masked = ws.ReluGradient.AsSpan(0, batch * dense.OutputSize);
                 masked.Clear();
-                Kernels.ReluBackward(output, dOutput, masked);
+                Relu.Backward(output, dOutput, masked);
                 dOutput = masked;
             }
             Span<float> dDropped = ws.DroppedGradient.AsSpan(0, batch * dense.InputSize);

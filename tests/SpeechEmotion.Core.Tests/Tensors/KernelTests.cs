@@ -1,3 +1,4 @@
+using SpeechEmotion.Core.Layers;
 using SpeechEmotion.Core.Tensors;
 
 namespace SpeechEmotion.Core.Tests.Tensors;
@@ -13,8 +14,8 @@ public class KernelTests
             var y = TestData.Random(rng, n); var dy = TestData.Random(rng, n); var dx = TestData.Random(rng, n);
             if (n > 0) y[0] = 0f; // the boundary: no gradient at exactly zero
             var expected = (float[])dx.Clone();
-            Kernels.ReluBackwardReference(y, dy, expected);
-            Kernels.ReluBackward(y, dy, dx);
+            Relu.BackwardReference(y, dy, expected);
+            Relu.Backward(y, dy, dx);
             TestData.Identical(expected, dx, $"dx (n = {n})");
         }
     }
@@ -23,7 +24,7 @@ public class KernelTests
     public void ReluBackwardKnownValues()
     {
         float[] y = [0f, 2f, -1f, 3f], dy = [5f, 6f, 7f, 8f], dx = [1f, 1f, 1f, 1f];
-        Kernels.ReluBackward(y, dy, dx);
+        Relu.Backward(y, dy, dx);
         Assert.Equal([1f, 7f, 1f, 9f], dx);
     }
 
@@ -37,10 +38,32 @@ public class KernelTests
             var cPrev = TestData.Random(rng, h); var tanhC = TestData.Random(rng, h);
             var dy = TestData.Random(rng, h); var dhNext = TestData.Random(rng, h); var dc = TestData.Random(rng, h);
             var expectedGates = (float[])gates.Clone(); var expectedDc = (float[])dc.Clone();
-            Kernels.LstmCellBackwardReference(expectedGates, cPrev, tanhC, dy, dhNext, expectedDc);
-            Kernels.LstmCellBackward(gates, cPrev, tanhC, dy, dhNext, dc);
+            LstmCell.BackwardReference(expectedGates, cPrev, tanhC, dy, dhNext, expectedDc);
+            LstmCell.Backward(gates, cPrev, tanhC, dy, dhNext, dc);
             TestData.Close(expectedGates, gates, 1e-7, 1e-6, $"gate gradients (H = {h})");
             TestData.Close(expectedDc, dc, 1e-7, 1e-6, $"dc (H = {h})");
+        }
+    }
+
+    /// <summary>The cell's forward (TensorPrimitives' vectors) against its scalar loop at every width 1…67.</summary>
+    [Fact]
+    public void LstmCellForwardMatchesReferenceAtEveryWidth()
+    {
+        var rng = new Rng(23);
+        for (int h = 1; h <= 67; h++)
+        {
+            var gates = TestData.Random(rng, 4 * h); for (int i = 0; i < gates.Length; i++) gates[i] *= 4f;
+            var cPrev = TestData.Random(rng, h);
+            var expectedGates = (float[])gates.Clone();
+            float[] c = new float[h], tanhC = new float[h], hidden = new float[h], expectedC = new float[h], expectedTanh = new float[h], expectedH = new float[h];
+            LstmCell.ForwardReference(expectedGates.AsSpan(0, h), expectedGates.AsSpan(h, h), expectedGates.AsSpan(2 * h, h), expectedGates.AsSpan(3 * h, h),
+                cPrev, expectedC, expectedTanh, expectedH);
+            LstmCell.Forward(gates.AsSpan(0, h), gates.AsSpan(h, h), gates.AsSpan(2 * h, h), gates.AsSpan(3 * h, h), cPrev, c, tanhC, hidden);
+            TestData.Close(expectedGates, gates, 1e-6, 1e-5, $"gate activations (H = {h})");
+            TestData.Close(expectedC, c, 1e-6, 1e-5, $"c (H = {h})");
+            TestData.Close(expectedTanh, tanhC, 1e-6, 1e-5, $"tanh c (H = {h})");
+            TestData.Close(expectedH, hidden, 1e-6, 1e-5, $"h (H = {h})");
+            Assert.Equal(MathF.Tanh(c[0]) * gates[3 * h], hidden[0], 1e-6f);
         }
     }
 
@@ -48,7 +71,7 @@ public class KernelTests
     public void LstmCellBackwardRejectsMismatchedWidths()
     {
         var error = Assert.Throws<ShapeException>(() =>
-            Kernels.LstmCellBackward(new float[12], new float[4], new float[4], new float[4], new float[4], new float[4]));
+            LstmCell.Backward(new float[12], new float[4], new float[4], new float[4], new float[4], new float[4]));
         Assert.Contains("gates must be 4H", error.Message);
     }
 
