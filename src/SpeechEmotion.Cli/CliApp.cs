@@ -26,7 +26,11 @@ public static class CliApp
             Commands.DownloadCommand.Create(output),
             Commands.BenchCommand.Create(output),
         };
-        var configuration = new InvocationConfiguration { Output = output, Error = error, EnableDefaultExceptionHandler = false };
+        // Signals are ours to handle (see Interrupts), so System.CommandLine's own handling is off.
+        var configuration = new InvocationConfiguration
+        {
+            Output = output, Error = error, EnableDefaultExceptionHandler = false, ProcessTerminationTimeout = null,
+        };
         var topic = new Argument<string?>("COMMAND") { Description = "The command to explain (none: every command).", Arity = ArgumentArity.ZeroOrOne };
         var help = new Command("help", "Show the help of ser or of one command.") { topic };
         help.SetAction(parse => root.Parse(parse.GetValue(topic) is { } name ? [name, "--help"] : ["--help"]).Invoke(configuration));
@@ -43,7 +47,8 @@ public static class CliApp
         }
         try
         {
-            return parsed.Invoke(configuration);
+            using var interrupts = new Interrupts();
+            return parsed.InvokeAsync(configuration, interrupts.Token).GetAwaiter().GetResult();
         }
         catch (SpeechEmotionException e)
         {
@@ -67,5 +72,40 @@ public static class CliApp
                         result.AddError($"Unrecognized option '{token.Value}' for 'ser {command.Name}'.");
             });
         foreach (var sub in command.Subcommands) RefuseOptionLikeArguments(sub);
+    }
+
+    /// <summary>
+    /// Ctrl+C (SIGINT) and SIGTERM cancel the running command's token instead of killing the process: train stops
+    /// after the current batch and still writes its model, metrics and report. A second signal, once the first has
+    /// been taken, ends the process as usual (exit 130).
+    /// </summary>
+    private sealed class Interrupts : IDisposable
+    {
+        private readonly CancellationTokenSource _source = new();
+        private readonly System.Runtime.InteropServices.PosixSignalRegistration[] _registrations;
+
+        public Interrupts()
+        {
+            _registrations =
+            [
+                System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGINT, Handle),
+                System.Runtime.InteropServices.PosixSignalRegistration.Create(System.Runtime.InteropServices.PosixSignal.SIGTERM, Handle),
+            ];
+        }
+
+        public CancellationToken Token => _source.Token;
+
+        private void Handle(System.Runtime.InteropServices.PosixSignalContext context)
+        {
+            if (_source.IsCancellationRequested) return; // the second signal: let it end the process
+            context.Cancel = true;
+            _source.Cancel();
+        }
+
+        public void Dispose()
+        {
+            foreach (var registration in _registrations) registration.Dispose();
+            _source.Dispose();
+        }
     }
 }

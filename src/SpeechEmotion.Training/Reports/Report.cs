@@ -31,7 +31,8 @@ public static class Report
         var labels = m.GetProperty("labels").EnumerateArray().Select(e => e.GetString()!).ToList();
 
         var html = new StringBuilder();
-        html.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><title>SpeechEmotion run report</title><style>")
+        // The page runs no script and loads nothing: the policy says so, so text that slipped through unescaped could not act.
+        html.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\"><title>SpeechEmotion run report</title><style>")
             .Append("body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1280px}h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd}")
             .Append(".grid{display:flex;flex-wrap:wrap;gap:16px}.card{border:1px solid #e3e3e3;border-radius:6px;padding:8px;background:#fff}.card h3{margin:0 0 6px;font-size:14px}")
             .Append("table{border-collapse:collapse}td,th{padding:4px 8px;text-align:right;border:1px solid #e3e3e3}th{background:#f5f5f5}.big{font-size:28px;font-weight:bold}")
@@ -76,7 +77,7 @@ public static class Report
                 float[] mel = extractor.MelSpectrogramDb(prepared, out int frames);
                 html.Append(Svg.Waveform(clip.Samples, clip.SampleRate, Svg.Palette[k % Svg.Palette.Length]));
                 html.Append($"<img class='heat' alt='log-mel spectrogram of {Svg.Escape(Path.GetFileName(example.Path))}' src='data:image/png;base64,{Convert.ToBase64String(Png.HeatMap(Transpose(mel, frames, bundle.Recipe.FrontEnd.Mfcc.MelBands), bundle.Recipe.FrontEnd.Mfcc.MelBands, frames))}'/>");
-                html.Append($"<div class='muted'>{Svg.Escape(Path.GetFileName(example.Path))}, {example.Speaker}</div></div>");
+                html.Append($"<div class='muted'>{Svg.Escape(Path.GetFileName(example.Path))}, {Svg.Escape(example.Speaker)}</div></div>");
                 mfccExample ??= (labels[k], prepared);
             }
             catch (AudioException e) { html.Append($"<p class='muted'>{Svg.Escape(e.Message)}</p></div>"); }
