@@ -1,5 +1,7 @@
 using SpeechEmotion.Training;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Cli;
 
 /// <summary>Metrics as a terminal table: the headline scores, per-class scores and the confusion matrix.</summary>

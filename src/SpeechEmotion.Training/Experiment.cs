@@ -89,30 +89,11 @@ public static class Experiment
     }
 
     /// <summary>
-    /// The test side again, its audio played faster or slower by <paramref name="speed"/> (the speed perturbation of
-    /// training, <c>--augment</c>), standardised as the recipe says with <paramref name="trainStats"/> (under
-    /// speaker normalisation each (speaker, speed) is a voice of its own, as the training copies are). Same
-    /// utterances, labels and order as <see cref="PreparedData.Test"/>: test-time augmentation scores each utterance
-    /// on these too and averages, which is inductive — each utterance's score depends on its own audio only, except
-    /// for the statistics that speaker normalisation takes from the whole voice.
-    /// </summary>
-    public static IReadOnlyList<Sample> PerturbedTest(PreparedData data, Recipe recipe, FeatureStats trainStats, double speed, string? cacheDirectory,
-        int threads = 0, CancellationToken cancellation = default)
-    {
-        var byPath = data.Split.Where(e => e.Part == Part.Test).ToDictionary(e => e.Utterance.Path, e => e.Utterance, StringComparer.Ordinal);
-        var utterances = data.Test.Select(s => byPath[s.Path]).ToList();
-        var (extraction, voiceStats) = Perturbed(utterances, recipe, cacheDirectory, speed, warp: 1.0, threads, progress: null, cancellation);
-        if (extraction.Problems.Count > 0)
-            throw new CorpusException($"{extraction.Problems[0].Path}: read at speed 1 but not at speed {speed}: {extraction.Problems[0].Message}");
-        return utterances.Select((u, i) => new Sample(ModelInputs.Prepare(recipe, trainStats, voiceStats?[u.Speaker], extraction.Features[i]), data.Test[i].Label, u.Speaker, u.Path)).ToList();
-    }
-
-    /// <summary>
     /// Features of the utterances played at <paramref name="speed"/> or through a <paramref name="warp"/>ed filter
     /// bank (one of the two, the other 1), cached under the variant's own name, and — when the recipe needs them —
     /// the statistics of each (speaker, variant) as a voice of its own.
     /// </summary>
-    private static (ExtractionResult Extraction, Dictionary<string, FeatureStats>? VoiceStats) Perturbed(IReadOnlyList<Utterance> utterances, Recipe recipe,
+    internal static (ExtractionResult Extraction, Dictionary<string, FeatureStats>? VoiceStats) Perturbed(IReadOnlyList<Utterance> utterances, Recipe recipe,
         string? cacheDirectory, double speed, double warp, int threads, Action<int, int>? progress, CancellationToken cancellation)
     {
         string variant = speed != 1.0 ? "speed=" + Recipe.FormatFactors([speed]) : "vtlp=" + Recipe.FormatFactors([warp]);

@@ -4,6 +4,8 @@ using System.Text;
 using System.Text.Json;
 using SpeechEmotion.Training.Corpus;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Training;
 
 /// <summary>The files of a run folder, each written atomically.</summary>

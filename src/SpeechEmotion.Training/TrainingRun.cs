@@ -5,6 +5,7 @@ using SpeechEmotion.Core.Models;
 using SpeechEmotion.Core.Optim;
 using SpeechEmotion.Core.Tensors;
 using SpeechEmotion.Training.Corpus;
+using SpeechEmotion.Training.Experiments;
 
 namespace SpeechEmotion.Training;
 
@@ -20,10 +21,6 @@ public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitIn
     public bool BalancedAdaptation { get; init; } = !BalancedAdaptation || AdaptRounds > 0 ? BalancedAdaptation
         : throw new OptionsException("--adapt-balanced shapes the pseudo-labels of --adapt: give --adapt N (rounds) with it.");
 }
-
-/// <summary>One round of adaptation as adaptation.csv records it; nothing in it comes from a test label.</summary>
-public sealed record AdaptationRound(int Round, double Share, int PseudoLabelled, IReadOnlyList<int> PerClass, int? ChangedPredictions,
-    int BestEpoch, int EpochsRun, double ValidationAccuracy);
 
 /// <summary>What a run reports as it goes; the CLI shows it live or as plain lines.</summary>
 public interface ITrainingProgress
@@ -97,7 +94,7 @@ public static class TrainingRun
             var baseBundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split);
             baseBundle.Save(Path.Combine(options.OutputDirectory, RunFiles.BaseModel));
             baseMetrics = Evaluate(baseBundle, data.Test);
-            (model, cancelled) = Adapt(model, data, options, recipe, adam, pool, rng, progress, adaptation, cancellation);
+            (model, cancelled) = SelfTraining.Adapt(model, data, options, recipe, adam, pool, rng, progress, adaptation, cancellation);
         }
 
         var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count };
@@ -122,7 +119,7 @@ public static class TrainingRun
         {
             try
             {
-                var (votedMetrics, votes) = EvaluateWithClusterVote([(bundle, data.Test)], data.TestFeatures(), options.Split.Seed);
+                var (votedMetrics, votes) = ClusterVote.Score([(bundle, data.Test)], data.TestFeatures(), options.Split.Seed);
                 voted = (votedMetrics, votes);
                 extra["cluster_vote"] = RunFiles.ClusterVoteSummary(votedMetrics, votes);
             }
@@ -130,48 +127,6 @@ public static class TrainingRun
         }
         AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, RunFiles.Metrics), RunFiles.MetricsJson(metrics, options.Split, recipe.Kind.ToString().ToLowerInvariant(), extra));
         return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics, Voted = voted };
-    }
-
-    /// <summary>
-    /// Self-training rounds after the base training: the current model labels the test side's utterances (their
-    /// labels removed first), the most confident share per class joins the training side, and a freshly initialised
-    /// model trains on it with the same options, selecting its epoch on the same validation part. Each round's
-    /// history goes to history-round-N.csv and a line to adaptation.csv. A cancelled round is dropped, keeping the
-    /// last complete model. Returns the final model and whether the run was cancelled.
-    /// </summary>
-    private static (SequenceClassifier Model, bool Cancelled) Adapt(SequenceClassifier model, PreparedData data, TrainRunOptions options, Recipe recipe,
-        AdamOptions adam, WorkerPool pool, Rng rng, ITrainingProgress progress, List<AdaptationRound> rounds, CancellationToken cancellation)
-    {
-        var unlabelled = SelfTraining.Unlabelled(data.Test);
-        if (unlabelled.Count == 0) throw new SpeechEmotionException("--adapt needs a test side to adapt to, and it is empty.");
-        int classes = data.Labels.Count;
-        var batcher = new Batcher(data.MaxSteps, Math.Min(64, unlabelled.Count), recipe.InputSize);
-        int[]? previous = null;
-        for (int round = 1; round <= options.AdaptRounds; round++)
-        {
-            var probabilities = Trainer.Predict(model, batcher, unlabelled, out _);
-            var predicted = Enumerable.Range(0, unlabelled.Count).Select(i => Trainer.Argmax(probabilities, i, classes)).ToArray();
-            int? changed = previous is null ? null : predicted.Where((p, i) => p != previous[i]).Count(); // none before the first round
-            previous = predicted;
-            double share = SelfTraining.Share(round, options.AdaptRounds);
-            var pseudo = SelfTraining.Select(unlabelled, options.BalancedAdaptation ? SelfTraining.Balance(probabilities, classes) : probabilities, classes, share);
-            progress.Stage($"Adaptation round {round} of {options.AdaptRounds}: {pseudo.Count} of the test side's {unlabelled.Count} utterances " +
-                           $"(the most confident {share:P0} of each class the model assigns, labels unseen) join the training side under the model's labels");
-            var next = new SequenceClassifier(recipe.Model, adam, pool);
-            next.Initialize(rng);
-            var trainer = new Trainer(next, options.Train, data.MaxSteps);
-            int epochForBatches = 1;
-            var state = trainer.Train(data.Train.Concat(pseudo).ToList(), data.Validation, rng,
-                onEpoch: (record, _) => { progress.Epoch(record, options.Train.Epochs); epochForBatches = record.Epoch + 1; },
-                onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation);
-            if (cancellation.IsCancellationRequested) return (model, true);
-            RunFiles.WriteHistory(Path.Combine(options.OutputDirectory, $"history-round-{round}.csv"), state.History);
-            var perClass = Enumerable.Range(0, classes).Select(c => pseudo.Count(s => s.Label == c)).ToList();
-            rounds.Add(new AdaptationRound(round, share, pseudo.Count, perClass, changed, state.BestEpoch, state.Epoch, state.BestValidationAccuracy));
-            RunFiles.WriteAdaptation(Path.Combine(options.OutputDirectory, RunFiles.Adaptation), data.Labels, rounds);
-            model = next;
-        }
-        return (model, false);
     }
 
     /// <summary>Scores a model on labelled samples: the confusion matrix and everything derived from it.</summary>
@@ -188,36 +143,9 @@ public static class TrainingRun
         return Metrics.From(labels, reference.Select(s => s.Label).ToList(), predicted);
     }
 
-    /// <summary>
-    /// Scores an ensemble after a cluster vote (<see cref="ClusterVote"/>, transductive): each test speaker's
-    /// utterances are grouped on their own, and each takes its group's majority label. features[i] are the raw
-    /// features of the test utterance the members' samples[i] hold; the speaker comes from the corpus, no label is read.
-    /// </summary>
-    public static (Metrics Metrics, IReadOnlyList<(string Speaker, ClusterVoteResult Vote)> Votes) EvaluateWithClusterVote(
-        IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members, IReadOnlyList<Audio.Features> features, ulong seed)
-    {
-        var (labels, reference, mean) = Probabilities(members);
-        if (features.Count != reference.Count) throw new ArgumentException($"{features.Count} feature sets for {reference.Count} test utterances.", nameof(features));
-        int classes = labels.Count;
-        var predicted = new int[reference.Count];
-        var votes = new List<(string, ClusterVoteResult)>();
-        foreach (var speaker in reference.Select(s => s.Speaker).Distinct().Order(StringComparer.Ordinal))
-        {
-            var rows = Enumerable.Range(0, reference.Count).Where(i => reference[i].Speaker == speaker).ToArray();
-            var probabilities = new float[rows.Length * classes];
-            for (int r = 0; r < rows.Length; r++) mean.AsSpan(rows[r] * classes, classes).CopyTo(probabilities.AsSpan(r * classes));
-            ClusterVoteResult vote;
-            try { vote = ClusterVote.Apply(rows.Select(i => features[i]).ToList(), probabilities, classes, seed); }
-            catch (OptionsException e) { throw new OptionsException($"Test speaker {speaker}: {e.Message}"); }
-            for (int r = 0; r < rows.Length; r++) predicted[rows[r]] = vote.Labels[r];
-            votes.Add((speaker, vote));
-        }
-        return (Metrics.From(labels, reference.Select(s => s.Label).ToList(), predicted), votes);
-    }
-
     /// <summary>The members' class probabilities on the test side, averaged: [N × classes], with the labels and the
     /// first member's samples (all members must hold the same utterances in the same order).</summary>
-    private static (IReadOnlyList<string> Labels, IReadOnlyList<Sample> Reference, float[] Mean) Probabilities(
+    public static (IReadOnlyList<string> Labels, IReadOnlyList<Sample> Reference, float[] Mean) Probabilities(
         IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members)
     {
         if (members.Count == 0) throw new SpeechEmotionException("No model to evaluate.");

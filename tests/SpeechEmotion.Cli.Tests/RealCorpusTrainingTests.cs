@@ -1,6 +1,8 @@
 using System.Text.Json;
 using SpeechEmotion.Training;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Cli.Tests;
 
 /// <summary>

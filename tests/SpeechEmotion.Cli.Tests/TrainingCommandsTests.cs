@@ -1,5 +1,7 @@
 using System.Text.Json;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Cli.Tests;
 
 /// <summary>

@@ -4,6 +4,8 @@ using SpeechEmotion.Core;
 using SpeechEmotion.Core.Tensors;
 using SpeechEmotion.Training;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Training.Tests;
 
 public class ClusterVoteTests

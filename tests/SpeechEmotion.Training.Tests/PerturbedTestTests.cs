@@ -1,6 +1,8 @@
 using SpeechEmotion.Cli.Tests;
 using SpeechEmotion.Training.Corpus;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Training.Tests;
 
 /// <summary>Test-time augmentation's input: the held-out side again, played at another speed.</summary>
@@ -17,8 +19,8 @@ public sealed class PerturbedTestTests : IDisposable
         var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
         Assert.Equal(14, data.Test.Count);
 
-        var slower = Experiment.PerturbedTest(data, recipe, data.TrainStatistics, 0.9, cacheDirectory: null);
-        var faster = Experiment.PerturbedTest(data, recipe, data.TrainStatistics, 1.1, cacheDirectory: null);
+        var slower = TestTimeAugmentation.AtSpeed(data, recipe, data.TrainStatistics, 0.9, cacheDirectory: null);
+        var faster = TestTimeAugmentation.AtSpeed(data, recipe, data.TrainStatistics, 1.1, cacheDirectory: null);
         foreach (var perturbed in new[] { slower, faster })
         {
             Assert.Equal(data.Test.Select(s => s.Path), perturbed.Select(s => s.Path));

@@ -1,5 +1,7 @@
 using SpeechEmotion.Training;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Training.Tests;
 
 public class SelfTrainingTests

@@ -1,6 +1,8 @@
 using System.CommandLine;
 using SpeechEmotion.Training;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Cli.Commands;
 
 /// <summary>
@@ -8,7 +10,7 @@ namespace SpeechEmotion.Cli.Commands;
 /// and test speaker come from the (first) model unless given), as a terminal table and optionally JSON. Several
 /// <c>--model</c>s are scored as an ensemble: their class probabilities averaged. <c>--cluster-vote</c> scores the
 /// transductive cluster vote (<see cref="ClusterVote"/>) instead of each utterance on its own; <c>--tta</c> averages
-/// each model's probabilities over the test audio at its training speeds too (<see cref="Experiment.PerturbedTest"/>).
+/// each model's probabilities over the test audio at its training speeds too (<see cref="TestTimeAugmentation"/>).
 /// </summary>
 public static class EvaluateCommand
 {
@@ -63,11 +65,7 @@ public static class EvaluateCommand
                     testFeatures = prepared.TestFeatures(); // the groups come from the first model's front end
                 }
                 members.Add((bundle, prepared.Test));
-                // Each (model, speed) pair is one more member of the average, so every view weighs the same.
-                if (parse.GetValue(tta))
-                    foreach (double speed in bundle.Recipe.SpeedFactors)
-                        members.Add((bundle, Experiment.PerturbedTest(prepared, bundle.Recipe, bundle.Statistics, speed, CommonOptions.ResolveCache(parse.GetValue(cache)),
-                            parse.GetValue(threads))));
+                if (parse.GetValue(tta)) members.AddRange(TestTimeAugmentation.Views(prepared, bundle, CommonOptions.ResolveCache(parse.GetValue(cache)), parse.GetValue(threads)));
             }
             Metrics metrics;
             var extra = new Dictionary<string, object>();
@@ -82,7 +80,7 @@ public static class EvaluateCommand
             }
             if (parse.GetValue(clusterVote))
             {
-                var (voted, votes) = TrainingRun.EvaluateWithClusterVote(members, testFeatures!, split.Seed);
+                var (voted, votes) = ClusterVote.Score(members, testFeatures!, split.Seed);
                 metrics = voted;
                 error.WriteLine("note: a cluster vote is transductive: each test speaker's utterances were grouped together (labels unseen) and share their group's majority prediction.");
                 var labels = bundles[0].Labels;

@@ -2,6 +2,8 @@ using System.CommandLine;
 using System.Numerics.Tensors;
 using SpeechEmotion.Training;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Cli.Commands;
 
 /// <summary><c>ser inspect --model FILE</c>: architecture, parameter count, every tensor with its statistics, and

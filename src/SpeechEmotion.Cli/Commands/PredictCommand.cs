@@ -7,6 +7,8 @@ using SpeechEmotion.Inference;
 using SpeechEmotion.Training;
 using SpeechEmotion.Training.Corpus;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Cli.Commands;
 
 /// <summary>

@@ -4,6 +4,8 @@ using SpeechEmotion.Core;
 using SpeechEmotion.Training;
 using SpeechEmotion.Training.Corpus;
 
+using SpeechEmotion.Training.Experiments;
+
 namespace SpeechEmotion.Cli.Commands;
 
 /// <summary>
@@ -155,7 +157,7 @@ public static class TrainCommand
             var extra = new Dictionary<string, object> { ["seeds"] = seedValues.Select(v => (object)v).ToList() };
             if (first.ClusterVote && members[0].Voted is not null) // a member without a vote said why already
             {
-                var (voted, votes) = TrainingRun.EvaluateWithClusterVote(ensemble, members[0].Data.TestFeatures(), first.Split.Seed);
+                var (voted, votes) = ClusterVote.Score(ensemble, members[0].Data.TestFeatures(), first.Split.Seed);
                 MetricsTable.WriteGroups(output, members[0].Bundle.Labels, votes);
                 MetricsTable.Write(output, voted, $"Ensemble by cluster vote (transductive: each test speaker's utterances grouped, labels unseen), {voted.Count} utterances");
                 extra["cluster_vote"] = RunFiles.ClusterVoteSummary(voted, votes);

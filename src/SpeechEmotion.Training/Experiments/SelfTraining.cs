@@ -1,4 +1,14 @@
-namespace SpeechEmotion.Training;
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.Models;
+using SpeechEmotion.Core.Optim;
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Training.Experiments;
+
+/// <summary>One round of adaptation as adaptation.csv records it; nothing in it comes from a test label.</summary>
+public sealed record AdaptationRound(int Round, double Share, int PseudoLabelled, IReadOnlyList<int> PerClass, int? ChangedPredictions,
+    int BestEpoch, int EpochsRun, double ValidationAccuracy);
+
 
 /// <summary>
 /// Adaptation to a new voice from its unlabelled recordings: class-balanced self-training (Zou et al., ECCV 2018,
@@ -81,5 +91,47 @@ public static class SelfTraining
         }
         chosen.Sort((a, b) => string.CompareOrdinal(a.Path, b.Path)); // a fixed order whatever the classes' sizes
         return chosen;
+    }
+
+    /// <summary>
+    /// Self-training rounds after the base training: the current model labels the test side's utterances (their
+    /// labels removed first), the most confident share per class joins the training side, and a freshly initialised
+    /// model trains on it with the same options, selecting its epoch on the same validation part. Each round's
+    /// history goes to history-round-N.csv and a line to adaptation.csv. A cancelled round is dropped, keeping the
+    /// last complete model. Returns the final model and whether the run was cancelled.
+    /// </summary>
+    public static (SequenceClassifier Model, bool Cancelled) Adapt(SequenceClassifier model, PreparedData data, TrainRunOptions options, Recipe recipe,
+        AdamOptions adam, WorkerPool pool, Rng rng, ITrainingProgress progress, List<AdaptationRound> rounds, CancellationToken cancellation)
+    {
+        var unlabelled = Unlabelled(data.Test);
+        if (unlabelled.Count == 0) throw new SpeechEmotionException("--adapt needs a test side to adapt to, and it is empty.");
+        int classes = data.Labels.Count;
+        var batcher = new Batcher(data.MaxSteps, Math.Min(64, unlabelled.Count), recipe.InputSize);
+        int[]? previous = null;
+        for (int round = 1; round <= options.AdaptRounds; round++)
+        {
+            var probabilities = Trainer.Predict(model, batcher, unlabelled, out _);
+            var predicted = Enumerable.Range(0, unlabelled.Count).Select(i => Trainer.Argmax(probabilities, i, classes)).ToArray();
+            int? changed = previous is null ? null : predicted.Where((p, i) => p != previous[i]).Count(); // none before the first round
+            previous = predicted;
+            double share = Share(round, options.AdaptRounds);
+            var pseudo = Select(unlabelled, options.BalancedAdaptation ? Balance(probabilities, classes) : probabilities, classes, share);
+            progress.Stage($"Adaptation round {round} of {options.AdaptRounds}: {pseudo.Count} of the test side's {unlabelled.Count} utterances " +
+                           $"(the most confident {share:P0} of each class the model assigns, labels unseen) join the training side under the model's labels");
+            var next = new SequenceClassifier(recipe.Model, adam, pool);
+            next.Initialize(rng);
+            var trainer = new Trainer(next, options.Train, data.MaxSteps);
+            int epochForBatches = 1;
+            var state = trainer.Train(data.Train.Concat(pseudo).ToList(), data.Validation, rng,
+                onEpoch: (record, _) => { progress.Epoch(record, options.Train.Epochs); epochForBatches = record.Epoch + 1; },
+                onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation);
+            if (cancellation.IsCancellationRequested) return (model, true);
+            RunFiles.WriteHistory(Path.Combine(options.OutputDirectory, $"history-round-{round}.csv"), state.History);
+            var perClass = Enumerable.Range(0, classes).Select(c => pseudo.Count(s => s.Label == c)).ToList();
+            rounds.Add(new AdaptationRound(round, share, pseudo.Count, perClass, changed, state.BestEpoch, state.Epoch, state.BestValidationAccuracy));
+            RunFiles.WriteAdaptation(Path.Combine(options.OutputDirectory, RunFiles.Adaptation), data.Labels, rounds);
+            model = next;
+        }
+        return (model, false);
     }
 }

@@ -2,7 +2,7 @@ using System.Numerics.Tensors;
 using SpeechEmotion.Core;
 using SpeechEmotion.Core.Tensors;
 
-namespace SpeechEmotion.Training;
+namespace SpeechEmotion.Training.Experiments;
 
 /// <summary>One voice's utterances grouped by k-means and the label each group votes for.</summary>
 /// <param name="Cluster">[N]: the group of each utterance, 0 … k−1.</param>
@@ -239,5 +239,32 @@ public static class ClusterVote
             result[c] = best;
         }
         return result;
+    }
+
+    /// <summary>
+    /// Scores an ensemble after a cluster vote (<see cref="ClusterVote"/>, transductive): each test speaker's
+    /// utterances are grouped on their own, and each takes its group's majority label. features[i] are the raw
+    /// features of the test utterance the members' samples[i] hold; the speaker comes from the corpus, no label is read.
+    /// </summary>
+    public static (Metrics Metrics, IReadOnlyList<(string Speaker, ClusterVoteResult Vote)> Votes) Score(
+        IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members, IReadOnlyList<Audio.Features> features, ulong seed)
+    {
+        var (labels, reference, mean) = TrainingRun.Probabilities(members);
+        if (features.Count != reference.Count) throw new ArgumentException($"{features.Count} feature sets for {reference.Count} test utterances.", nameof(features));
+        int classes = labels.Count;
+        var predicted = new int[reference.Count];
+        var votes = new List<(string, ClusterVoteResult)>();
+        foreach (var speaker in reference.Select(s => s.Speaker).Distinct().Order(StringComparer.Ordinal))
+        {
+            var rows = Enumerable.Range(0, reference.Count).Where(i => reference[i].Speaker == speaker).ToArray();
+            var probabilities = new float[rows.Length * classes];
+            for (int r = 0; r < rows.Length; r++) mean.AsSpan(rows[r] * classes, classes).CopyTo(probabilities.AsSpan(r * classes));
+            ClusterVoteResult vote;
+            try { vote = Apply(rows.Select(i => features[i]).ToList(), probabilities, classes, seed); }
+            catch (OptionsException e) { throw new OptionsException($"Test speaker {speaker}: {e.Message}"); }
+            for (int r = 0; r < rows.Length; r++) predicted[rows[r]] = vote.Labels[r];
+            votes.Add((speaker, vote));
+        }
+        return (Metrics.From(labels, reference.Select(s => s.Label).ToList(), predicted), votes);
     }
 }
