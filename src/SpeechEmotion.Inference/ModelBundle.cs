@@ -7,15 +7,16 @@ using SpeechEmotion.Core.Models;
 namespace SpeechEmotion.Inference;
 
 /// <summary>How the evaluation protocols (DESIGN.md) split a corpus: what a model file records of its training.</summary>
-public enum Protocol { Random, Speaker, Word }
+public enum Protocol { Random, Speaker, Word, Corpus }
 
 /// <summary>How a model was trained: enough for <c>ser evaluate</c> to rebuild the exact test side.</summary>
-public sealed record SplitInfo(Protocol Protocol, ulong Seed, string? TestSpeaker)
+public sealed record SplitInfo(Protocol Protocol, ulong Seed, string? TestSpeaker, string? TestCorpus = null)
 {
     /// <summary>Whether both splits hold out the same utterances: the speaker protocol's test side is the whole test
     /// speaker whatever the seed (the seed only draws the validation part); the others draw it from the seed.</summary>
     public bool SameTestSide(SplitInfo other) =>
-        Protocol == other.Protocol && TestSpeaker == other.TestSpeaker && (Protocol == Protocol.Speaker || Seed == other.Seed);
+        Protocol == other.Protocol && TestSpeaker == other.TestSpeaker && TestCorpus == other.TestCorpus &&
+        (Protocol is Protocol.Speaker or Protocol.Corpus || Seed == other.Seed);
 }
 
 /// <summary>
@@ -53,7 +54,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             SpeedFactors = Recipe.SpeedFactors.ToArray(),
             WarpFactors = Recipe.WarpFactors.ToArray(),
             Statistics = new StatisticsMetadata(Statistics.Mean, Statistics.Std),
-            Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds),
+            Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds, Split.TestCorpus),
         };
         ModelFile.Save(path, Model, new Dictionary<string, string> { [ModelMetadata.FormatKey] = ModelMetadata.Format, [ModelMetadata.Key] = document.ToJson() });
     }
@@ -99,7 +100,8 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         if (training.AdaptationRounds < 0) throw new FormatException($"training.adaptation_rounds must be 0 or more, got {training.AdaptationRounds}.");
         return Check(new Description(config, m.Labels ?? throw new FormatException("labels is missing."), recipe,
             new FeatureStats(statistics.Mean ?? [], statistics.Std ?? []),
-            new SplitInfo(ParseProtocol(training.Protocol), training.Seed, training.TestSpeaker is { Length: > 0 } s ? s : null), training.AdaptationRounds));
+            new SplitInfo(ParseProtocol(training.Protocol), training.Seed, training.TestSpeaker is { Length: > 0 } s ? s : null,
+                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds));
     }
 
     /// <summary>Schema 1, written by releases before the JSON document: one key per field, key=value; lists inside.</summary>
@@ -153,6 +155,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         "random" => Protocol.Random,
         "speaker" => Protocol.Speaker,
         "word" => Protocol.Word,
-        _ => throw new OptionsException($"Protocol must be random, speaker or word, got '{text}'."),
+        "corpus" => Protocol.Corpus,
+        _ => throw new OptionsException($"Protocol must be random, speaker, word or corpus, got '{text}'."),
     };
 }

@@ -82,8 +82,8 @@ public sealed record FrontEndMetadata(int SampleRate, int Coefficients, string W
 /// <summary>The training side's per-feature mean and standard deviation (see <see cref="FeatureStats"/>).</summary>
 public sealed record StatisticsMetadata(float[] Mean, float[] Std);
 
-/// <summary>How the model was trained: the split (protocol, seed, held-out speaker) and rounds of self-training on its test side.</summary>
-public sealed record TrainingMetadata(string Protocol, ulong Seed, string? TestSpeaker, int AdaptationRounds);
+/// <summary>How the model was trained: the split (protocol, seed, held-out speaker or corpus) and rounds of self-training on its test side.</summary>
+public sealed record TrainingMetadata(string Protocol, ulong Seed, string? TestSpeaker, int AdaptationRounds, string? TestCorpus = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, RespectRequiredConstructorParameters = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]

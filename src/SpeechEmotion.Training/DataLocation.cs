@@ -2,11 +2,16 @@ namespace SpeechEmotion.Training;
 
 /// <summary>
 /// Where the corpus is: the --data option, else the SER_DATA environment variable, else data/tess under the
-/// repository (found by walking up from the working directory to SpeechEmotion.sln), else ./data/tess.
+/// repository (found by walking up from the working directory to SpeechEmotion.sln), else ./data/tess. Several
+/// corpora: --data given once per folder, or SER_DATA's folders joined by the path separator (':').
 /// </summary>
 public static class DataLocation
 {
     public const string EnvironmentVariable = "SER_DATA";
+
+    /// <summary>Several --data folders: each resolved, joined by the path separator (CorpusIndex merges them).</summary>
+    public static string Resolve(IReadOnlyList<string>? options) =>
+        options is { Count: > 0 } ? string.Join(Path.PathSeparator, options.Select(o => Path.GetFullPath(o))) : Resolve((string?)null);
 
     public static string Resolve(string? option = null)
     {

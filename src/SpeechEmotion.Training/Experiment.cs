@@ -39,11 +39,23 @@ public static class Experiment
         FeatureStats? storedStatistics = null, bool stopOnError = false)
     {
         var index = CorpusIndex.Load(dataRoot);
+        var entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker, split.TestCorpus);
+        var warnings = index.Warnings.ToList();
+        if (split.Protocol == Protocol.Corpus)
+        {
+            // A model knows the classes of its training corpora; the test corpus is scored on the classes it shares with them.
+            labels ??= CorpusIndex.Labels(entries.Where(e => e.Part != Part.Test).Select(e => e.Utterance));
+            var known = labels.ToHashSet();
+            var left = entries.Where(e => e.Part == Part.Test && !known.Contains(e.Utterance.Label)).ToList();
+            if (left.Count > 0)
+                warnings.Add(new CorpusProblem(split.TestCorpus ?? "", $"{left.Count} test utterances of class(es) {string.Join(", ", left.Select(e => e.Utterance.Label).Distinct())}, " +
+                    "which the training corpora lack, left out of the score."));
+            entries = entries.Except(left).ToList();
+        }
         labels ??= CorpusIndex.Labels(index.Utterances);
-        var unknown = index.Utterances.Select(u => u.Label).Distinct().Except(labels).ToList();
+        var unknown = entries.Select(e => e.Utterance.Label).Distinct().Except(labels).ToList();
         if (unknown.Count > 0)
             throw new CorpusException($"{dataRoot}: labels {string.Join(", ", unknown)} are not among the model's ({string.Join(", ", labels)}).");
-        var entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker);
         var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd);
         var extraction = FeatureExtraction.ExtractAll(entries.Select(e => e.Utterance).ToList(), recipe.FrontEnd, cache, threads, stopOnError, progress, cancellation);
         var features = new Dictionary<Utterance, Audio.Features>();
@@ -84,7 +96,7 @@ public static class Experiment
             for (int i = 0; i < perturbed.Utterances.Count; i++)
                 Add(trainSide[perturbed.Utterances[i]], perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
         }
-        return new PreparedData(labels, entries, extraction.Problems, index.Warnings, extraction, trainStats,
+        return new PreparedData(labels, entries, extraction.Problems, warnings, extraction, trainStats,
             samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);
     }
 

@@ -78,6 +78,7 @@ public static class RunFiles
             w.WriteStartObject();
             w.WriteString("protocol", split.Protocol.ToString().ToLowerInvariant());
             if (split.TestSpeaker is not null) w.WriteString("test_speaker", split.TestSpeaker);
+            if (split.TestCorpus is not null) w.WriteString("test_corpus", split.TestCorpus);
             w.WriteNumber("seed", split.Seed);
             w.WriteString("recipe", recipe);
             w.WriteNumber("test_count", metrics.Count);

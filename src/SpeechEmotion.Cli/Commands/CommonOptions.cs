@@ -8,24 +8,33 @@ namespace SpeechEmotion.Cli.Commands;
 /// <summary>Options several commands share, so they read and validate the same way everywhere.</summary>
 public static class CommonOptions
 {
-    public static Option<string?> Data() => new("--data") { Description = $"Corpus folder [default: ${DataLocation.EnvironmentVariable}, else data/tess in the repository]" };
-    public static Option<string> Protocol() => new("--protocol") { Description = "random (stratified 75/25), speaker (train on one speaker, test on the other) or word (25% of words held out).", DefaultValueFactory = _ => "random" };
+    public static Option<string[]> Data() => new("--data")
+    {
+        Description = $"Corpus folder (TESS, RAVDESS or one folder per label); give it once per corpus to use several [default: ${DataLocation.EnvironmentVariable}, else data/tess in the repository]",
+    };
+    public static Option<string> Protocol() => new("--protocol") { Description = "random (stratified 75/25), speaker (test on one speaker, train on the rest), word (25% of words held out) or corpus (test on one corpus, train on the others).", DefaultValueFactory = _ => "random" };
     public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker to test on, e.g. OAF or YAF [default: the last alphabetically]" };
     public static Option<ulong> Seed() => new("--seed") { Description = "Seed of the split, initialisation, shuffling and dropout.", DefaultValueFactory = _ => 1UL };
     public static Option<string?> Cache() => new("--cache") { Description = "Feature cache folder; 'none' disables it [default: data/cache in the repository]" };
     public static Option<int> Threads() => new("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
 
-    public static SplitInfo ParseSplit(string protocol, string? testSpeaker, ulong seed)
+    public static Option<string?> TestCorpus() => new("--test-corpus") { Description = "With --protocol corpus: the corpus to test on (tess, ravdess), never heard in training; the others train" };
+
+    public static SplitInfo ParseSplit(string protocol, string? testSpeaker, ulong seed, string? testCorpus = null)
     {
         var p = ParseProtocol(protocol);
         if (testSpeaker is not null && p != Inference.Protocol.Speaker)
             throw new OptionsException($"--test-speaker only applies to --protocol speaker (got --protocol {protocol}).");
-        return new SplitInfo(p, seed, testSpeaker?.ToUpperInvariant());
+        if (testCorpus is not null && p != Inference.Protocol.Corpus)
+            throw new OptionsException($"--test-corpus only applies to --protocol corpus (got --protocol {protocol}).");
+        if (p == Inference.Protocol.Corpus && testCorpus is null)
+            throw new OptionsException("--protocol corpus needs --test-corpus NAME (e.g. ravdess): the corpus to test on.");
+        return new SplitInfo(p, seed, testSpeaker?.ToUpperInvariant(), testCorpus?.ToLowerInvariant());
     }
 
     /// <summary>The library's parse of a protocol name, its message naming the option.</summary>
     public static Inference.Protocol ParseProtocol(string text) =>
-        ForOption("--protocol", () => ModelBundle.ParseProtocol(text), $"random, speaker or word, got '{text}'");
+        ForOption("--protocol", () => ModelBundle.ParseProtocol(text), $"random, speaker, word or corpus, got '{text}'");
 
     /// <summary>The library's parse of a recipe name, its message naming the option.</summary>
     public static RecipeKind ParseRecipe(string text) =>

@@ -24,6 +24,7 @@ public static class EvaluateCommand
         var data = CommonOptions.Data();
         var protocol = new Option<string?>("--protocol") { Description = "random, speaker or word [default: the model's own]" };
         var testSpeaker = CommonOptions.TestSpeaker();
+        var testCorpus = CommonOptions.TestCorpus();
         var seed = new Option<ulong?>("--seed") { Description = "Split seed [default: the model's own]" };
         var json = new Option<string?>("--json") { Description = "Also write the metrics as JSON to this file." };
         var cache = CommonOptions.Cache();
@@ -38,14 +39,15 @@ public static class EvaluateCommand
             Description = "Test-time augmentation: also score each test utterance played at the speeds the model was trained with (--augment) " +
                           "and average the probabilities (per utterance, so still inductive).",
         };
-        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, seed, json, cache, threads, clusterVote, tta };
+        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, testCorpus, seed, json, cache, threads, clusterVote, tta };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(model)!.Select(CommonOptions.ResolveModel).ToArray();
             var bundles = paths.Select(path => ModelBundle.Load(path)).ToList();
             var trained = bundles[0].Split;
             var split = CommonOptions.ParseSplit(parse.GetValue(protocol) ?? trained.Protocol.ToString(),
-                parse.GetValue(testSpeaker) ?? (parse.GetValue(protocol) is null ? trained.TestSpeaker : null), parse.GetValue(seed) ?? trained.Seed);
+                parse.GetValue(testSpeaker) ?? (parse.GetValue(protocol) is null ? trained.TestSpeaker : null), parse.GetValue(seed) ?? trained.Seed,
+                parse.GetValue(testCorpus) ?? (parse.GetValue(protocol) is null ? trained.TestCorpus : null));
             var root = DataLocation.Resolve(parse.GetValue(data));
             var members = new List<(ModelBundle, IReadOnlyList<Sample>)>();
             string ensemble = bundles.Count > 1 ? $", ensemble of {bundles.Count} models" : "";
@@ -101,5 +103,5 @@ public static class EvaluateCommand
     }
 
     private static string Describe(SplitInfo s) =>
-        $"{s.Protocol.ToString().ToLowerInvariant()}{(s.TestSpeaker is null ? "" : " (test speaker " + s.TestSpeaker + ")")}, seed {s.Seed}";
+        $"{s.Protocol.ToString().ToLowerInvariant()}{(s.TestSpeaker is null ? "" : " (test speaker " + s.TestSpeaker + ")")}{(s.TestCorpus is null ? "" : " (test corpus " + s.TestCorpus + ")")}, seed {s.Seed}";
 }

@@ -20,6 +20,7 @@ public static class TrainCommand
         var recipe = new Option<string>("--recipe") { Description = "frames or seed.", DefaultValueFactory = _ => "frames" };
         var protocol = CommonOptions.Protocol();
         var testSpeaker = CommonOptions.TestSpeaker();
+        var testCorpus = CommonOptions.TestCorpus();
         var epochs = new Option<int?>("--epochs") { Description = "Maximum epochs; early stopping may end sooner. With --resume: a new budget for the resumed run [default: 40]" };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
         var lr = new Option<float>("--lr") { Description = "Adam learning rate.", DefaultValueFactory = _ => 2e-3f };
@@ -60,7 +61,7 @@ public static class TrainCommand
                           "each taking its group's majority prediction), in metrics.json beside the plain score.",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, recipe, protocol, testSpeaker, testCorpus, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -78,7 +79,8 @@ public static class TrainCommand
             {
                 var saved = TrainingRun.CheckpointOptions(resumeDir);
                 options = new TrainRunOptions(saved["data"], CommonOptions.ParseRecipe(saved["recipe"]),
-                    new SplitInfo(CommonOptions.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null),
+                    new SplitInfo(CommonOptions.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null,
+                        saved.GetValueOrDefault("test_corpus", "") is { Length: > 0 } c ? c : null),
                     new TrainOptions(parse.GetValue(epochs) ?? int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
                         float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), TrainingRun.ParseOverrides(saved.GetValueOrDefault("overrides", "")),
@@ -98,7 +100,7 @@ public static class TrainCommand
         TrainRunOptions FreshOptions(ParseResult parse, ulong runSeed, string? dir)
         {
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
-            var split = CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed);
+            var split = CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
@@ -140,7 +142,7 @@ public static class TrainCommand
         {
             var first = FreshOptions(parse, seedValues[0], dir: null);
             if (!seedValues.All(s => first.Split.SameTestSide(first.Split with { Seed = s })))
-                throw new OptionsException("--seeds needs --protocol speaker: only there do all seeds hold out the same test utterances (elsewhere the seed draws the test side).");
+                throw new OptionsException("--seeds needs --protocol speaker or corpus: only there do all seeds hold out the same test utterances (elsewhere the seed draws the test side).");
             string root = first.OutputDirectory;
             var members = new List<TrainingRun.Result>();
             foreach (ulong runSeed in seedValues)
@@ -174,7 +176,7 @@ public static class TrainCommand
             $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : "-" + split.TestSpeaker)}");
 
     private static string Describe(SplitInfo split) =>
-        $"{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : ", test speaker " + split.TestSpeaker)}";
+        $"{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : ", test speaker " + split.TestSpeaker)}{(split.TestCorpus is null ? "" : ", test corpus " + split.TestCorpus)}";
 
     /// <summary>"1,2,3" or "1-5": distinct seeds, two to fifty of them.</summary>
     public static IReadOnlyList<ulong> ParseSeeds(string text)

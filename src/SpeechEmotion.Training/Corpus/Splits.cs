@@ -22,7 +22,8 @@ public static class Splits
 {
     public const double TestFraction = 0.25, ValidationFraction = 0.1;
 
-    public static IReadOnlyList<SplitEntry> Make(IReadOnlyList<Utterance> utterances, Protocol protocol, ulong seed, string? testSpeaker = null)
+    public static IReadOnlyList<SplitEntry> Make(IReadOnlyList<Utterance> utterances, Protocol protocol, ulong seed, string? testSpeaker = null,
+        string? testCorpus = null)
     {
         var rng = new Rng(seed);
         var ordered = utterances.OrderBy(u => u.Path, StringComparer.Ordinal).ToList(); // independent of input order
@@ -47,6 +48,22 @@ public static class Splits
                     if (!speakers.Contains(held, StringComparer.OrdinalIgnoreCase))
                         throw new OptionsException($"--test-speaker '{held}' is not in the corpus; its speakers are {string.Join(", ", speakers)}.");
                     var train = ordered.Where(u => !string.Equals(u.Speaker, held, StringComparison.OrdinalIgnoreCase)).ToList();
+                    foreach (var u in ordered.Except(train)) part[u] = Part.Test;
+                    var (validation, rest) = StratifiedTake(train, ValidationFraction, rng);
+                    foreach (var u in validation) part[u] = Part.Validation;
+                    foreach (var u in rest) part[u] = Part.Train;
+                    break;
+                }
+            case Protocol.Corpus:
+                {
+                    // Train on every other corpus, test on one never heard; validation comes from the training corpora.
+                    var corpora = ordered.Select(u => u.Corpus).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
+                    string held = testCorpus ?? throw new OptionsException($"The corpus protocol needs a test corpus; the data holds {string.Join(", ", corpora)}.");
+                    if (!corpora.Contains(held, StringComparer.OrdinalIgnoreCase))
+                        throw new OptionsException($"--test-corpus '{held}' is not in the data; it holds {string.Join(", ", corpora)}.");
+                    if (corpora.Count < 2)
+                        throw new OptionsException($"The corpus protocol needs at least two corpora; the data holds only {held}: give --data once per corpus.");
+                    var train = ordered.Where(u => !string.Equals(u.Corpus, held, StringComparison.OrdinalIgnoreCase)).ToList();
                     foreach (var u in ordered.Except(train)) part[u] = Part.Test;
                     var (validation, rest) = StratifiedTake(train, ValidationFraction, rng);
                     foreach (var u in validation) part[u] = Part.Validation;

@@ -1,7 +1,14 @@
 namespace SpeechEmotion.Training.Corpus;
 
 /// <summary>One recording: where it is, who says which word, and the emotion it is labelled with.</summary>
-public sealed record Utterance(string Path, string Speaker, string Word, string Label);
+public sealed record Utterance(string Path, string Speaker, string Word, string Label)
+{
+    /// <summary>The corpus it belongs to: "tess", "ravdess", or "plain" for a folder of one's own.</summary>
+    public string Corpus { get; init; } = "plain";
+
+    /// <summary>"female", "male", or null where the corpus does not say.</summary>
+    public string? Gender { get; init; }
+}
 
 /// <summary>The seven TESS emotions and the spellings public copies use for them.</summary>
 public static class EmotionLabels
