@@ -266,7 +266,9 @@ public sealed class EmotionRecognizer
                     input.Values.AsSpan(t * width, width).CopyTo(x.Slice((t * count + b) * width, width));
             }
             network.Forward(workspace, x, _lengths.AsSpan(0, count), steps, count, training: false, rng: null, _pool);
-            workspace.Probabilities.CopyTo(probabilities);
+            float temperature = _owner._models[model].Temperature;
+            if (temperature == 1f) workspace.Probabilities.CopyTo(probabilities); // the network's own softmax, bit for bit
+            else Calibration.Softmax(workspace.Logits, network.Config.Classes, temperature, probabilities);
         }
     }
 }

@@ -31,6 +31,9 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     /// <summary>Rounds of self-training on the unlabelled test side of <see cref="Split"/> (0: the model never heard it).</summary>
     public int AdaptationRounds { get; init; }
 
+    /// <summary>Temperature scaling (<see cref="Calibration"/>) fitted on the validation part: 1 = the softmax as is.</summary>
+    public float Temperature { get; init; } = 1f;
+
     /// <summary>Models whose probabilities are averaged must score the same classes in the same order.</summary>
     public static void RequireSameLabels(IReadOnlyList<ModelBundle> ensemble)
     {
@@ -54,6 +57,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             SpeedFactors = Recipe.SpeedFactors.ToArray(),
             WarpFactors = Recipe.WarpFactors.ToArray(),
             Statistics = new StatisticsMetadata(Statistics.Mean, Statistics.Std),
+            Temperature = Temperature,
             Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds, Split.TestCorpus),
         };
         ModelFile.Save(path, Model, new Dictionary<string, string> { [ModelMetadata.FormatKey] = ModelMetadata.Format, [ModelMetadata.Key] = document.ToJson() });
@@ -77,7 +81,10 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     }
 
     /// <summary>Everything but the parameters, from either metadata format.</summary>
-    private sealed record Description(ClassifierConfig Config, IReadOnlyList<string> Labels, Recipe Recipe, FeatureStats Statistics, SplitInfo Split, int AdaptationRounds);
+    private sealed record Description(ClassifierConfig Config, IReadOnlyList<string> Labels, Recipe Recipe, FeatureStats Statistics, SplitInfo Split, int AdaptationRounds)
+    {
+        public float Temperature { get; init; } = 1f;
+    }
 
     private static Description Describe(IReadOnlyDictionary<string, string> metadata, string path)
     {
@@ -98,10 +105,11 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         var statistics = m.Statistics ?? throw new FormatException("statistics is missing.");
         var training = m.Training ?? throw new FormatException("training is missing.");
         if (training.AdaptationRounds < 0) throw new FormatException($"training.adaptation_rounds must be 0 or more, got {training.AdaptationRounds}.");
+        if (!(m.Temperature > 0) || !float.IsFinite(m.Temperature)) throw new FormatException($"temperature must be positive and finite, got {m.Temperature}.");
         return Check(new Description(config, m.Labels ?? throw new FormatException("labels is missing."), recipe,
             new FeatureStats(statistics.Mean ?? [], statistics.Std ?? []),
             new SplitInfo(ParseProtocol(training.Protocol), training.Seed, training.TestSpeaker is { Length: > 0 } s ? s : null,
-                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds));
+                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { Temperature = m.Temperature });
     }
 
     /// <summary>Schema 1, written by releases before the JSON document: one key per field, key=value; lists inside.</summary>
@@ -140,7 +148,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         (factors ?? []).All(f => f > 0.5 && f < 2) ? factors ?? [] : throw new FormatException($"{field} must lie in (0.5, 2), got [{string.Join(", ", factors!)}].");
 
     private static ModelBundle FromFile(ModelFile.Loaded loaded, Description d, string path) =>
-        new(loaded.Model, d.Labels, d.Recipe, d.Statistics, d.Split) { Source = path, AdaptationRounds = d.AdaptationRounds };
+        new(loaded.Model, d.Labels, d.Recipe, d.Statistics, d.Split) { Source = path, AdaptationRounds = d.AdaptationRounds, Temperature = d.Temperature };
 
     public static NormalizationMode ParseNormalization(string text) => text?.ToLowerInvariant() switch
     {

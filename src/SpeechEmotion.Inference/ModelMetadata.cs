@@ -36,6 +36,8 @@ public sealed record ModelMetadata
     /// <summary>Vocal-tract-length perturbation factors of training.</summary>
     public double[] WarpFactors { get; init; } = [];
     public required StatisticsMetadata Statistics { get; init; }
+    /// <summary>Temperature scaling fitted on the validation part: probabilities = softmax(logits / temperature); 1 = none.</summary>
+    public float Temperature { get; init; } = 1f;
     public required TrainingMetadata Training { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, ModelMetadataJson.Default.ModelMetadata);

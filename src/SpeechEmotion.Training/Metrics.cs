@@ -35,6 +35,9 @@ public sealed class Metrics
         MacroF1 = present.Length == 0 ? 0 : present.Average(c => F1[c]);
     }
 
+    /// <summary>Expected calibration error of the probabilities behind the predictions (15 bins), when they were scored with them.</summary>
+    public double? Ece { get; init; }
+
     public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted)
     {
         if (truth.Count != predicted.Count) throw new ArgumentException($"{truth.Count} true labels but {predicted.Count} predictions.");

@@ -84,6 +84,7 @@ public static class RunFiles
             w.WriteNumber("test_count", metrics.Count);
             w.WriteNumber("accuracy", metrics.Accuracy);
             w.WriteNumber("uar", metrics.Uar);
+            if (metrics.Ece is { } ece) w.WriteNumber("ece", ece);
             w.WriteNumber("macro_f1", metrics.MacroF1);
             w.WriteStartArray("labels");
             foreach (var label in metrics.Labels) w.WriteStringValue(label);

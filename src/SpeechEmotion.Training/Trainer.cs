@@ -123,8 +123,12 @@ public sealed class Trainer
         return (loss, correct / (double)samples.Count);
     }
 
-    /// <summary>Class probabilities [N × C] for every sample, in batches; loss is the mean cross-entropy.</summary>
-    public static float[] Predict(SequenceClassifier model, Batcher batcher, IReadOnlyList<Sample> samples, out double loss)
+    /// <summary>
+    /// Class probabilities [N × C] for every sample, in batches; loss is the mean cross-entropy (of the network's own
+    /// softmax). A <paramref name="temperature"/> other than 1 returns softmax(logits / T) instead; <paramref name="logits"/>,
+    /// when given, receives the logits [N × C].
+    /// </summary>
+    public static float[] Predict(SequenceClassifier model, Batcher batcher, IReadOnlyList<Sample> samples, out double loss, float temperature = 1f, float[]? logits = null)
     {
         int classes = model.Config.Classes, size = batcher.BatchSize;
         var probabilities = new float[samples.Count * classes];
@@ -139,7 +143,9 @@ public sealed class Trainer
             model.Forward(batch.X, batch.Lengths, batch.Steps, count, training: false, rng: null);
             if (labels.AsSpan(0, count).IndexOfAnyExceptInRange(0, classes - 1) < 0)
                 lossSum += model.Loss(labels.AsSpan(0, count)) * count;
-            model.Probabilities.CopyTo(probabilities.AsSpan(start * classes, count * classes));
+            if (temperature == 1f) model.Probabilities.CopyTo(probabilities.AsSpan(start * classes, count * classes));
+            else Calibration.Softmax(model.Logits, classes, temperature, probabilities.AsSpan(start * classes, count * classes));
+            if (logits is not null) model.Logits.CopyTo(logits.AsSpan(start * classes, count * classes));
         }
         loss = lossSum / Math.Max(1, samples.Count);
         return probabilities;

@@ -97,7 +97,9 @@ public static class TrainingRun
             (model, cancelled) = SelfTraining.Adapt(model, data, options, recipe, adam, pool, rng, progress, adaptation, cancellation);
         }
 
-        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count };
+        // Temperature scaling on the validation part (never the test side): changes no prediction, only the confidence.
+        float temperature = FitTemperature(model, data.Validation, data.MaxSteps);
+        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, Temperature = temperature };
         bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
         var metrics = Evaluate(bundle, data.Test);
         var extra = new Dictionary<string, object>
@@ -105,6 +107,7 @@ public static class TrainingRun
             ["best_epoch"] = state.BestEpoch,
             ["epochs_run"] = state.Epoch,
             ["validation_accuracy"] = state.BestValidationAccuracy,
+            ["temperature"] = temperature,
             ["train_count"] = data.Train.Count,
             ["corpora"] = data.Split.GroupBy(e => e.Utterance.Corpus).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (object)g.Count()),
             ["validation_count"] = data.Validation.Count,
@@ -130,6 +133,15 @@ public static class TrainingRun
         return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics, Voted = voted };
     }
 
+    /// <summary>The temperature that makes the model's validation probabilities honest (<see cref="Calibration.FitTemperature"/>).</summary>
+    public static float FitTemperature(SequenceClassifier model, IReadOnlyList<Sample> validation, int maxSteps)
+    {
+        if (validation.Count == 0) return 1f;
+        var logits = new float[validation.Count * model.Config.Classes];
+        Trainer.Predict(model, new Batcher(maxSteps, Math.Min(64, validation.Count), model.Config.InputSize), validation, out _, logits: logits);
+        return Calibration.FitTemperature(logits, validation.Select(s => s.Label).ToArray(), model.Config.Classes);
+    }
+
     /// <summary>Scores a model on labelled samples: the confusion matrix and everything derived from it.</summary>
     public static Metrics Evaluate(ModelBundle bundle, IReadOnlyList<Sample> samples) => Evaluate([(bundle, samples)]);
 
@@ -141,7 +153,9 @@ public static class TrainingRun
     {
         var (labels, reference, mean) = Probabilities(members);
         var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, labels.Count)).ToList();
-        return Metrics.From(labels, reference.Select(s => s.Label).ToList(), predicted);
+        var truth = reference.Select(s => s.Label).ToArray();
+        var metrics = Metrics.From(labels, truth, predicted);
+        return new Metrics(metrics.Labels, metrics.Confusion) { Ece = Calibration.ExpectedCalibrationError(mean, truth, labels.Count) };
     }
 
     /// <summary>The members' class probabilities on the test side, averaged: [N × classes], with the labels and the
@@ -159,7 +173,7 @@ public static class TrainingRun
             if (samples.Count != reference.Count || samples.Where((s, i) => s.Path != reference[i].Path).Any())
                 throw new SpeechEmotionException("Models in an ensemble must be scored on the same test utterances.");
             var batcher = new Batcher(samples.Max(s => s.Input.Steps), Math.Min(64, samples.Count), bundle.Model.Config.InputSize);
-            return Trainer.Predict(bundle.Model, batcher, samples, out _);
+            return Trainer.Predict(bundle.Model, batcher, samples, out _, bundle.Temperature);
         }).ToList());
         return (first.Labels, reference, mean);
     }

@@ -38,6 +38,10 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         // The seven classes differ audibly (pitch, contour, loudness, rate): 25 epochs learn them all (measured: 100 %, 42 of 42).
         Assert.True(accuracy == 1.0, $"test accuracy {accuracy:P1}: the generated classes are all learnable");
         Assert.Equal(7, metrics.RootElement.GetProperty("confusion").GetArrayLength());
+        // Temperature scaling fitted on the validation part, and the calibration error of the test side.
+        Assert.InRange(metrics.RootElement.GetProperty("temperature").GetDouble(), Calibration.MinTemperature, Calibration.MaxTemperature);
+        Assert.InRange(metrics.RootElement.GetProperty("ece").GetDouble(), 0, 1);
+        Assert.Equal(metrics.RootElement.GetProperty("temperature").GetDouble(), ModelBundle.Load(Path.Combine(run.Run, "model.safetensors")).Temperature, 6);
         Assert.Contains("epoch   1/25", run.Result.Output); // plain progress lines when output is captured
         Assert.Contains("samples/s", run.Result.Output);
     }
