@@ -31,6 +31,12 @@ public sealed class EmotionRecognizer
     /// <summary>Sample rates accepted for raw samples; files are held to the same range by <see cref="AudioReader"/>'s checks and this one.</summary>
     public const int MinSampleRate = 1_000, MaxSampleRate = 1_000_000;
 
+    /// <summary>
+    /// Least sound a recording must hold, after silence is trimmed, to be given a label (models with the trim window):
+    /// less is refused as "no speech found" rather than answered with a confident, meaningless label.
+    /// </summary>
+    public const double MinSpeechSeconds = 0.3;
+
     private readonly ModelBundle[] _models;
     private readonly ConcurrentBag<Session> _sessions = new();
 
@@ -160,6 +166,10 @@ public sealed class EmotionRecognizer
         {
             var features = session.FrontEnd.Extract(clip, name);
             if (features.Frames == 0) throw new AudioException(name, "has no audible frames to recognise.");
+            var settings = session.FrontEnd.Settings;
+            double heard = (features.Frames - 1) * (double)settings.Mfcc.HopLength / settings.SampleRate;
+            if (settings.Window == WindowMode.Trim && heard < MinSpeechSeconds - 1e-9)
+                throw new AudioException(name, $"no speech found: {heard:F2} s of sound after trimming silence, under the {MinSpeechSeconds} s needed to recognise an emotion.");
             return new HeardAudio(name, clip, features);
         }
         finally { _sessions.Add(session); }

@@ -1,4 +1,5 @@
 using SpeechEmotion.Audio;
+using SpeechEmotion.Audio.Tests;
 using SpeechEmotion.Core;
 
 namespace SpeechEmotion.Inference.Tests;
@@ -212,6 +213,7 @@ public sealed class EmotionRecognizerTests : IDisposable
             Assert.Throws<OptionsException>(() => recognizer.Predict(new float[1000], 1)),
             Assert.Throws<AudioException>(() => recognizer.Predict([0.1f, float.NaN, 0.2f], 16000, "mic")),
             Assert.Throws<AudioException>(() => recognizer.Predict(new float[16000], 16000, "quiet")),
+            Assert.Throws<AudioException>(() => recognizer.Predict(TestAudio.Tone(200, 0.05, 16000), 16000, "blip")),
         };
         Assert.Contains(missing, errors[0].Message);
         Assert.StartsWith("upload.safetensors: ", errors[1].Message);
@@ -221,6 +223,7 @@ public sealed class EmotionRecognizerTests : IDisposable
         Assert.Contains("sampleRate", errors[5].Message);
         Assert.StartsWith("mic: sample 1 is NaN", errors[6].Message);
         Assert.StartsWith("quiet: ", errors[7].Message);
+        Assert.StartsWith("blip: no speech found: ", errors[8].Message); // 50 ms: no label for what is not speech
         Assert.All(errors, e => Assert.DoesNotContain("--", e.Message)); // the library names files and fields, not command-line options
     }
 
