@@ -28,8 +28,8 @@ public sealed class EmotionRecognizer
     /// <summary>Utterances in one forward pass. A batch gives each utterance the same bits as predicting it alone.</summary>
     private const int ChunkSize = 16;
 
-    /// <summary>Sample rates accepted for raw samples; files are held to the same range by <see cref="AudioReader"/>'s checks and this one.</summary>
-    public const int MinSampleRate = 1_000, MaxSampleRate = 1_000_000;
+    /// <summary>Sample rates accepted for raw samples: the range <see cref="AudioReader"/> holds files to.</summary>
+    public const int MinSampleRate = AudioReader.MinSampleRate, MaxSampleRate = AudioReader.MaxSampleRate;
 
     /// <summary>
     /// Least sound a recording must hold, after silence is trimmed, to be given a label (models with the trim window):

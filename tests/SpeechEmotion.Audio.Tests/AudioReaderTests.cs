@@ -95,7 +95,10 @@ public sealed class AudioReaderTests : IDisposable
         Rejects("mp3.wav", TestAudio.Riff(TestAudio.Fmt(0x55, 1, 16000, 16), TestAudio.Chunk("data", new byte[100])), "unsupported codec MP3");
         Rejects("adpcm.wav", TestAudio.Riff(TestAudio.Fmt(2, 1, 16000, 16), TestAudio.Chunk("data", new byte[100])), "unsupported codec Microsoft ADPCM");
         Rejects("nochannels.wav", TestAudio.Riff(TestAudio.Fmt(1, 0, 16000, 16), TestAudio.Chunk("data", new byte[100])), "0 channels");
-        Rejects("zerohz.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 0, 16), TestAudio.Chunk("data", new byte[100])), "absurd sample rate 0 Hz");
+        Rejects("zerohz.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 0, 16), TestAudio.Chunk("data", new byte[100])), "sample rate 0 Hz in the header is outside 1,000…1,000,000 Hz");
+        // A small file declaring 1 Hz once needed gigabytes to resample: refused at the header.
+        Rejects("onehz.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 1, 16), TestAudio.Chunk("data", new byte[44_000])), "sample rate 1 Hz in the header is outside");
+        Rejects("twomhz.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 2_000_000, 16), TestAudio.Chunk("data", new byte[100])), "sample rate 2,000,000 Hz");
         Rejects("12bit.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 16000, 12), TestAudio.Chunk("data", new byte[100])), "unsupported sample format: 12-bit PCM");
         Rejects("huge.wav", good, "over the limit of 100 bytes", maxBytes: 100);
         Rejects("song.mp3", [.. "ID3"u8, 4, 0, 0, 0, 0, 0, 0, 0, 0], "an MP3 file");
