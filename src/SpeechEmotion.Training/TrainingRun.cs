@@ -180,28 +180,18 @@ public static class TrainingRun
 
     private static void SaveCheckpoint(string path, SequenceClassifier model, TrainingState state, Rng rng, TrainRunOptions options)
     {
-        var metadata = new Dictionary<string, string>
+        var document = new CheckpointMetadata
         {
-            ["epoch"] = state.Epoch.ToString(CultureInfo.InvariantCulture),
-            ["best_epoch"] = state.BestEpoch.ToString(CultureInfo.InvariantCulture),
-            ["best_validation_accuracy"] = state.BestValidationAccuracy.ToString("R", CultureInfo.InvariantCulture),
-            ["best_validation_loss"] = state.BestValidationLoss.ToString("R", CultureInfo.InvariantCulture),
-            ["adam_steps"] = model.Optimizer.StepCount.ToString(CultureInfo.InvariantCulture),
-            ["rng"] = string.Join(',', rng.State.Select(w => w.ToString("x16", CultureInfo.InvariantCulture))),
-            ["data"] = options.DataRoot,
-            ["recipe"] = options.Recipe.ToString().ToLowerInvariant(),
-            ["protocol"] = options.Split.Protocol.ToString().ToLowerInvariant(),
-            ["seed"] = options.Split.Seed.ToString(CultureInfo.InvariantCulture),
-            ["test_speaker"] = options.Split.TestSpeaker ?? "",
-            ["test_corpus"] = options.Split.TestCorpus ?? "",
-            ["epochs"] = options.Train.Epochs.ToString(CultureInfo.InvariantCulture),
-            ["batch"] = options.Train.BatchSize.ToString(CultureInfo.InvariantCulture),
-            ["lr"] = options.Train.LearningRate.ToString("R", CultureInfo.InvariantCulture),
-            ["overrides"] = Overrides(options.Overrides),
-            ["adapt"] = options.AdaptRounds.ToString(CultureInfo.InvariantCulture),
-            ["adapt_balanced"] = options.BalancedAdaptation ? "1" : "0",
-            ["cluster_vote"] = options.ClusterVote ? "1" : "0",
+            Epoch = state.Epoch, BestEpoch = state.BestEpoch,
+            BestValidationAccuracy = state.BestValidationAccuracy, BestValidationLoss = state.BestValidationLoss,
+            AdamSteps = model.Optimizer.StepCount, Rng = rng.State,
+            Data = options.DataRoot, Recipe = options.Recipe.ToString().ToLowerInvariant(),
+            Protocol = options.Split.Protocol.ToString().ToLowerInvariant(), Seed = options.Split.Seed,
+            TestSpeaker = options.Split.TestSpeaker, TestCorpus = options.Split.TestCorpus,
+            Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
+            Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
+        var metadata = new Dictionary<string, string> { [CheckpointMetadata.Key] = document.ToJson() };
         int n = model.Parameters.Count;
         SafeTensors.Write(path,
         [
@@ -212,36 +202,11 @@ public static class TrainingRun
         ], metadata);
     }
 
-    private static string Overrides(RecipeOverrides? o) => o is null ? "" : string.Join(';', new[]
-    {
-        o.Coefficients is { } c ? $"n_mfcc={c}" : null,
-        o.Hidden is { } h ? $"hidden={h}" : null,
-        o.Normalization is { } n ? $"normalization={n.ToString().ToLowerInvariant()}" : null,
-        o.SpeedFactors is { Count: > 0 } f ? "augment=" + Recipe.FormatFactors(f) : null,
-        o.WarpFactors is { Count: > 0 } w ? "vtlp=" + Recipe.FormatFactors(w) : null,
-        o.Prosody == true ? "prosody=1" : null,
-        o.ValidationSpeedFactors is { Count: > 0 } v ? "validate=" + Recipe.FormatFactors(v) : null,
-    }.Where(x => x is not null));
-
-    /// <summary>Reads back what <see cref="Overrides(RecipeOverrides?)"/> wrote.</summary>
-    public static RecipeOverrides ParseOverrides(string text)
-    {
-        var fields = text.Split(';', StringSplitOptions.RemoveEmptyEntries).Select(p => p.Split('=', 2)).ToDictionary(p => p[0], p => p[1]);
-        return new RecipeOverrides(
-            fields.TryGetValue("n_mfcc", out var c) ? int.Parse(c, CultureInfo.InvariantCulture) : null,
-            fields.TryGetValue("hidden", out var h) ? int.Parse(h, CultureInfo.InvariantCulture) : null,
-            fields.TryGetValue("normalization", out var n) ? RecipeOverrides.ParseNormalization(n) : null,
-            fields.TryGetValue("augment", out var a) ? RecipeOverrides.ParseSpeeds(a) : null,
-            fields.TryGetValue("vtlp", out var w) ? RecipeOverrides.ParseWarps(w) : null,
-            fields.TryGetValue("prosody", out var p) ? p == "1" : null,
-            fields.TryGetValue("validate", out var v) ? RecipeOverrides.ParseSpeeds(v, "--validate-speeds") : null);
-    }
-
     /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>
-    public static IReadOnlyDictionary<string, string> CheckpointOptions(string directory)
+    public static CheckpointMetadata CheckpointOptions(string directory)
     {
         string path = Path.Combine(directory, RunFiles.Checkpoint);
-        return SafeTensors.Read(path).Metadata;
+        return CheckpointMetadata.From(SafeTensors.Read(path).Metadata, path);
     }
 
     private static (TrainingState, Rng) LoadCheckpoint(string path, SequenceClassifier model, string historyPath)
@@ -253,17 +218,15 @@ public static class TrainingRun
             if (!byName.TryGetValue(name, out var t) || t.Data.Length != n)
                 throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {n} values: not a checkpoint of this recipe.");
         byName["parameters"].Data.CopyTo(model.Parameters.Values, 0);
-        int Int(string key) => int.Parse(metadata[key], CultureInfo.InvariantCulture);
-        double Double(string key) => double.Parse(metadata[key], CultureInfo.InvariantCulture);
-        model.Optimizer.Restore(byName["adam.m"].Data, byName["adam.v"].Data, Int("adam_steps"));
+        var saved = CheckpointMetadata.From(metadata, path);
+        model.Optimizer.Restore(byName["adam.m"].Data, byName["adam.v"].Data, saved.AdamSteps);
         var state = new TrainingState
         {
-            Epoch = Int("epoch"), BestEpoch = Int("best_epoch"),
-            BestValidationAccuracy = Double("best_validation_accuracy"), BestValidationLoss = Double("best_validation_loss"),
+            Epoch = saved.Epoch, BestEpoch = saved.BestEpoch,
+            BestValidationAccuracy = saved.BestValidationAccuracy, BestValidationLoss = saved.BestValidationLoss,
             BestParameters = byName["best"].Data,
         };
         if (File.Exists(historyPath)) state.History.AddRange(RunFiles.ReadHistory(historyPath).Take(state.Epoch));
-        var words = metadata["rng"].Split(',').Select(w => ulong.Parse(w, NumberStyles.HexNumber, CultureInfo.InvariantCulture)).ToArray();
-        return (state, Rng.FromState(words));
+        return (state, Rng.FromState(saved.Rng));
     }
 }

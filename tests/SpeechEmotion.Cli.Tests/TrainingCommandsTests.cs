@@ -480,8 +480,10 @@ public sealed class CancellationTests : IDisposable
         Assert.True(result.Cancelled);
         Assert.Equal(2, result.State.Epoch);
         Assert.Equal(3, File.ReadAllLines(Path.Combine(dir, "history.csv")).Length);
-        var checkpoint = SpeechEmotion.Core.IO.SafeTensors.Read(Path.Combine(dir, "checkpoint.safetensors")).Metadata;
-        Assert.Equal("2", checkpoint["epoch"]);
+        var checkpoint = SpeechEmotion.Training.TrainingRun.CheckpointOptions(dir);
+        Assert.Equal(2, checkpoint.Epoch);
+        Assert.Equal(8, checkpoint.Batch);
+        Assert.Equal(4, checkpoint.Rng.Length);
         Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
         using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
         Assert.True(metrics.RootElement.GetProperty("cancelled").GetBoolean());

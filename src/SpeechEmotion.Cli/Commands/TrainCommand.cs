@@ -78,15 +78,11 @@ public static class TrainCommand
             if (resumeDir is not null)
             {
                 var saved = TrainingRun.CheckpointOptions(resumeDir);
-                options = new TrainRunOptions(saved["data"], CommonOptions.ParseRecipe(saved["recipe"]),
-                    new SplitInfo(CommonOptions.ParseProtocol(saved["protocol"]), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), saved["test_speaker"] is { Length: > 0 } s ? s : null,
-                        saved.GetValueOrDefault("test_corpus", "") is { Length: > 0 } c ? c : null),
-                    new TrainOptions(parse.GetValue(epochs) ?? int.Parse(saved["epochs"], CultureInfo.InvariantCulture), int.Parse(saved["batch"], CultureInfo.InvariantCulture),
-                        float.Parse(saved["lr"], CultureInfo.InvariantCulture), ulong.Parse(saved["seed"], CultureInfo.InvariantCulture), threads: parse.GetValue(threads)),
-                    resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), TrainingRun.ParseOverrides(saved.GetValueOrDefault("overrides", "")),
-                    AdaptRounds: int.Parse(saved.GetValueOrDefault("adapt", "0"), CultureInfo.InvariantCulture),
-                    BalancedAdaptation: saved.GetValueOrDefault("adapt_balanced", "0") == "1",
-                    ClusterVote: saved.GetValueOrDefault("cluster_vote", "0") == "1" || parse.GetValue(clusterVote));
+                options = new TrainRunOptions(saved.Data, CommonOptions.ParseRecipe(saved.Recipe),
+                    new SplitInfo(CommonOptions.ParseProtocol(saved.Protocol), saved.Seed, saved.TestSpeaker, saved.TestCorpus),
+                    new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, threads: parse.GetValue(threads)),
+                    resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
+                    AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote));
             }
             else
             {

@@ -1,0 +1,61 @@
+using System.Text.Json;
+using System.Text.Json.Serialization;
+using SpeechEmotion.Core;
+
+namespace SpeechEmotion.Training;
+
+/// <summary>
+/// What a checkpoint (checkpoint.safetensors, beside its parameters, best parameters and Adam moments) says about
+/// the run, as one JSON document in <c>__metadata__</c> under <see cref="Key"/>: where training stands (epoch, best
+/// epoch and scores, Adam's step count, the generator's state) and the options it was started with, so that
+/// <c>ser train --resume</c> continues the same run bit for bit.
+/// </summary>
+public sealed record CheckpointMetadata
+{
+    public const string Key = "speech_emotion_checkpoint";
+    public const int CurrentSchema = 2;
+
+    public int Schema { get; init; } = CurrentSchema;
+    public required int Epoch { get; init; }
+    public required int BestEpoch { get; init; }
+    public required double BestValidationAccuracy { get; init; }
+    public required double BestValidationLoss { get; init; }
+    public required int AdamSteps { get; init; }
+    /// <summary>The xoshiro256** state, four words.</summary>
+    public required ulong[] Rng { get; init; }
+    public required string Data { get; init; }
+    public required string Recipe { get; init; }
+    public required string Protocol { get; init; }
+    public required ulong Seed { get; init; }
+    public string? TestSpeaker { get; init; }
+    public string? TestCorpus { get; init; }
+    public required int Epochs { get; init; }
+    public required int Batch { get; init; }
+    public required float LearningRate { get; init; }
+    public RecipeOverrides? Overrides { get; init; }
+    public int Adapt { get; init; }
+    public bool AdaptBalanced { get; init; }
+    public bool ClusterVote { get; init; }
+
+    public string ToJson() => JsonSerializer.Serialize(this, CheckpointJson.Default.CheckpointMetadata);
+
+    /// <summary>The document of a checkpoint's metadata; <see cref="ModelFileException"/> naming the file otherwise.</summary>
+    public static CheckpointMetadata From(IReadOnlyDictionary<string, string> metadata, string path)
+    {
+        if (!metadata.TryGetValue(Key, out var json))
+            throw new ModelFileException(path, $"not a checkpoint of this release (no '{Key}' in its metadata): start the run again without --resume.");
+        try
+        {
+            var document = JsonSerializer.Deserialize(json, CheckpointJson.Default.CheckpointMetadata) ?? throw new JsonException("null document");
+            if (document.Schema != CurrentSchema) throw new JsonException($"schema {document.Schema}, this release reads {CurrentSchema}");
+            if (document.Rng is not { Length: 4 }) throw new JsonException("rng must be four words");
+            return document;
+        }
+        catch (JsonException e) { throw new ModelFileException(path, $"bad checkpoint metadata: {e.Message}", e); }
+    }
+}
+
+[JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, UseStringEnumConverter = true,
+    NumberHandling = JsonNumberHandling.AllowNamedFloatingPointLiterals)]
+[JsonSerializable(typeof(CheckpointMetadata))]
+internal sealed partial class CheckpointJson : JsonSerializerContext;
