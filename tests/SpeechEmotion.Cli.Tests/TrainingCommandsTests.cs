@@ -161,6 +161,17 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", ""));
         Assert.Equal(7, System.Text.RegularExpressions.Regex.Matches(html, "alt='log-mel spectrogram").Count);
         Assert.Contains("Confusion matrix", html);
+        // The numbers on the page are the run's: its scores, its test count, its best epoch and every confusion cell.
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json")));
+        var m = metrics.RootElement;
+        foreach (var key in new[] { "accuracy", "uar", "macro_f1" })
+            Assert.Contains($"<div class='big'>{m.GetProperty(key).GetDouble().ToString("P2", System.Globalization.CultureInfo.InvariantCulture)}</div>", html);
+        Assert.Contains($"{m.GetProperty("test_count").GetInt32()} test utterances", html);
+        Assert.Contains($"<div class='big'>epoch {m.GetProperty("best_epoch").GetInt32()}</div>", html);
+        var cells = System.Text.RegularExpressions.Regex.Matches(html, @"<td style='background:rgba\([^)]*\)'>(\d+)</td>").Select(c => int.Parse(c.Groups[1].Value)).ToList();
+        var confusion = m.GetProperty("confusion").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetInt32())).ToList();
+        Assert.Equal(confusion, cells.Take(confusion.Count));
+        Assert.Equal(m.GetProperty("test_count").GetInt32(), cells.Take(confusion.Count).Sum());
         Assert.Contains("Report written to", output);
     }
 
