@@ -61,6 +61,12 @@ public sealed class RavdessCorpusTests : IDisposable
         Assert.All(split.Where(e => e.Part != Part.Test), e => Assert.Equal("tess", e.Utterance.Corpus));
         Assert.Equal(8, split.Count(e => e.Part == Part.Test));
         Assert.Equal(3, split.Count(e => e.Part == Part.Validation)); // a tenth of each training class
+        // The speaker protocol takes a bare or a corpus-qualified name.
+        var bare = Splits.Make(index.Utterances, Protocol.Speaker, 3, testSpeaker: "OAF");
+        var qualified = Splits.Make(index.Utterances, Protocol.Speaker, 3, testSpeaker: "TESS:OAF");
+        Assert.Equal(bare.Select(e => e.Part), qualified.Select(e => e.Part));
+        Assert.Equal(30, qualified.Count(e => e.Part == Part.Test));
+        Assert.Equal(4, Splits.Make(index.Utterances, Protocol.Speaker, 3, testSpeaker: "RAVDESS:02").Count(e => e.Part == Part.Test));
         Assert.Contains("not in the data", Assert.Throws<OptionsException>(() => Splits.Make(index.Utterances, Protocol.Corpus, 3, testCorpus: "emodb")).Message);
         Assert.Contains("at least two corpora", Assert.Throws<OptionsException>(() =>
             Splits.Make(CorpusIndex.Load(Path.Combine(_root, "tess")).Utterances, Protocol.Corpus, 3, testCorpus: "tess")).Message);

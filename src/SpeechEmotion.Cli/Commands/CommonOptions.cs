@@ -13,7 +13,7 @@ public static class CommonOptions
         Description = $"Corpus folder (TESS, RAVDESS or one folder per label); give it once per corpus to use several [default: ${DataLocation.EnvironmentVariable}, else data/tess in the repository]",
     };
     public static Option<string> Protocol() => new("--protocol") { Description = "random (stratified 75/25), speaker (test on one speaker, train on the rest), word (25% of words held out) or corpus (test on one corpus, train on the others).", DefaultValueFactory = _ => "random" };
-    public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker to test on, e.g. OAF or YAF [default: the last alphabetically]" };
+    public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker to test on, bare or corpus-qualified, e.g. YAF, tess:YAF or ravdess:03 [default: the last alphabetically]" };
     public static Option<ulong> Seed() => new("--seed") { Description = "Seed of the split, initialisation, shuffling and dropout.", DefaultValueFactory = _ => 1UL };
     public static Option<string?> Cache() => new("--cache") { Description = "Feature cache folder; 'none' disables it [default: data/cache in the repository]" };
     public static Option<int> Threads() => new("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };

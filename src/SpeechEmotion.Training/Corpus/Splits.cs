@@ -44,10 +44,13 @@ public static class Splits
                     var speakers = ordered.Select(u => u.Speaker).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
                     if (speakers.Count < 2)
                         throw new OptionsException($"The speaker protocol needs at least two speakers; the corpus has {speakers.Count} ({string.Join(", ", speakers)}).");
+                    // A speaker is named bare ("YAF", "ravdess:03") or qualified by its corpus ("tess:YAF").
+                    bool Is(Utterance u, string name) => string.Equals(u.Speaker, name, StringComparison.OrdinalIgnoreCase) ||
+                        (!u.Speaker.Contains(':') && string.Equals($"{u.Corpus}:{u.Speaker}", name, StringComparison.OrdinalIgnoreCase));
                     string held = testSpeaker ?? speakers[^1];
-                    if (!speakers.Contains(held, StringComparer.OrdinalIgnoreCase))
+                    if (!ordered.Any(u => Is(u, held)))
                         throw new OptionsException($"--test-speaker '{held}' is not in the corpus; its speakers are {string.Join(", ", speakers)}.");
-                    var train = ordered.Where(u => !string.Equals(u.Speaker, held, StringComparison.OrdinalIgnoreCase)).ToList();
+                    var train = ordered.Where(u => !Is(u, held)).ToList();
                     foreach (var u in ordered.Except(train)) part[u] = Part.Test;
                     var (validation, rest) = StratifiedTake(train, ValidationFraction, rng);
                     foreach (var u in validation) part[u] = Part.Validation;
