@@ -42,7 +42,7 @@ public sealed class SampleTests : IDisposable
         string wav = TestModels.Wavs(_folder.Path, 3)[2];
         var prediction = EmotionRecognizer.Load(model).Predict(wav);
         var expected = new List<string> { $"{wav}: {prediction.Label} ({prediction.Confidence:P1}, {prediction.Duration.TotalSeconds:F2} s)" };
-        expected.AddRange(prediction.Probabilities.Select(p => $"  {p.Key,-10} {p.Value:F3}"));
+        expected.AddRange(prediction.Probabilities.Select(p => $"  {p.Key,-18} {p.Value:F3}"));
 
         var (exit, output, error) = Run(model, wav);
         Assert.Equal("", error);

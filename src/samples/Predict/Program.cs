@@ -13,7 +13,7 @@ try
     var prediction = recognizer.Predict(args[1]);
     Console.WriteLine($"{args[1]}: {prediction.Label} ({prediction.Confidence:P1}, {prediction.Duration.TotalSeconds:F2} s)");
     foreach (var (label, probability) in prediction.Probabilities)
-        Console.WriteLine($"  {label,-10} {probability:F3}");
+        Console.WriteLine($"  {label,-18} {probability:F3}");
     return 0;
 }
 catch (SpeechEmotionException e)
