@@ -12,18 +12,24 @@ public sealed record ClassifierConfig
     public ClassifierConfig(int inputSize, int hiddenSize, int layers, bool bidirectional, PoolingKind pooling,
         IReadOnlyList<int> denseSizes, int classes, float dropout)
     {
-        if (inputSize <= 0) throw new OptionsException($"ClassifierConfig.InputSize must be positive, got {inputSize}.");
-        if (hiddenSize <= 0) throw new OptionsException($"ClassifierConfig.HiddenSize must be positive, got {hiddenSize}.");
-        if (layers <= 0) throw new OptionsException($"ClassifierConfig.Layers must be positive, got {layers}.");
+        // Upper bounds far above any speech model, so that a hostile or corrupt file cannot ask for gigabytes or
+        // overflow a shape: every tensor then stays well under 2³¹ elements.
+        if (inputSize <= 0 || inputSize > MaxInputSize) throw new OptionsException($"ClassifierConfig.InputSize must be in 1…{MaxInputSize}, got {inputSize}.");
+        if (hiddenSize <= 0 || hiddenSize > MaxWidth) throw new OptionsException($"ClassifierConfig.HiddenSize must be in 1…{MaxWidth}, got {hiddenSize}.");
+        if (layers <= 0 || layers > MaxLayers) throw new OptionsException($"ClassifierConfig.Layers must be in 1…{MaxLayers}, got {layers}.");
+        if (denseSizes.Count > MaxLayers) throw new OptionsException($"ClassifierConfig.DenseSizes may hold at most {MaxLayers} layers, got {denseSizes.Count}.");
         if (!Enum.IsDefined(pooling)) throw new OptionsException($"ClassifierConfig.Pooling has no value {(int)pooling}.");
         for (int k = 0; k < denseSizes.Count; k++)
-            if (denseSizes[k] <= 0) throw new OptionsException($"ClassifierConfig.DenseSizes[{k}] must be positive, got {denseSizes[k]}.");
-        if (classes < 2) throw new OptionsException($"ClassifierConfig.Classes must be at least 2, got {classes}.");
+            if (denseSizes[k] <= 0 || denseSizes[k] > MaxWidth) throw new OptionsException($"ClassifierConfig.DenseSizes[{k}] must be in 1…{MaxWidth}, got {denseSizes[k]}.");
+        if (classes < 2 || classes > MaxClasses) throw new OptionsException($"ClassifierConfig.Classes must be in 2…{MaxClasses}, got {classes}.");
         if (!(dropout >= 0f && dropout < 1f)) throw new OptionsException($"ClassifierConfig.Dropout must be in [0, 1), got {dropout}.");
         InputSize = inputSize; HiddenSize = hiddenSize; Layers = layers; Bidirectional = bidirectional; Pooling = pooling;
         DenseSizes = denseSizes.ToArray(); Classes = classes; Dropout = dropout;
         LstmShape = new LstmShape(inputSize, hiddenSize, layers, bidirectional);
     }
+
+    /// <summary>Largest sizes a configuration may name (see the constructor).</summary>
+    public const int MaxInputSize = 4096, MaxWidth = 4096, MaxLayers = 16, MaxClasses = 1000;
 
     public int InputSize { get; }
     public int HiddenSize { get; }

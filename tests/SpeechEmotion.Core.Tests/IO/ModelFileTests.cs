@@ -108,4 +108,19 @@ public sealed class ModelFileTests : IDisposable
         var bad = Assert.Throws<ModelFileException>(() => Load(path));
         Assert.Equal($"{path}: bad metadata: Architecture text lacks 'pooling'.", bad.Message);
     }
+
+    /// <summary>A file claiming a huge architecture is refused at its metadata, naming the field, before anything is allocated.</summary>
+    [Theory]
+    [InlineData("input_size=4;hidden_size=2147483647;layers=1;bidirectional=1;pooling=mean;dense=6;classes=3;dropout=0.1", "ClassifierConfig.HiddenSize must be in 1…4096, got 2147483647")]
+    [InlineData("input_size=4;hidden_size=5;layers=30000;bidirectional=1;pooling=mean;dense=6;classes=3;dropout=0.1", "ClassifierConfig.Layers must be in 1…16, got 30000")]
+    [InlineData("input_size=20000;hidden_size=5;layers=1;bidirectional=1;pooling=mean;dense=6;classes=3;dropout=0.1", "ClassifierConfig.InputSize must be in 1…4096, got 20000")]
+    [InlineData("input_size=4;hidden_size=5;layers=1;bidirectional=1;pooling=mean;dense=6;classes=5000;dropout=0.1", "ClassifierConfig.Classes must be in 2…1000, got 5000")]
+    public void AHugeArchitectureIsRefusedByField(string architecture, string expected)
+    {
+        string path = SaveSmall();
+        var (tensors, _) = SafeTensors.Read(path);
+        SafeTensors.Write(path, tensors, new Dictionary<string, string> { ["architecture"] = architecture });
+        var error = Assert.Throws<ModelFileException>(() => Load(path));
+        Assert.Equal($"{path}: bad metadata: {expected}.", error.Message);
+    }
 }
