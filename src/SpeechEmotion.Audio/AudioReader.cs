@@ -23,6 +23,8 @@ public static class AudioReader
         FileInfo info = new(path);
         if (!info.Exists) throw new AudioException(path, "file not found.");
         if (info.Length > maxBytes) throw new AudioException(path, $"file is {info.Length:N0} bytes, over the limit of {maxBytes:N0} bytes.");
+        // A pipe or device reports length 0 too, and reading one would wait for ever: refused unread.
+        if (info.Length == 0) throw new AudioException(path, "is empty (0 bytes) or not a regular file (a pipe or a device): nothing to read.");
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new AudioException(path, $"cannot be read: {e.Message}"); }

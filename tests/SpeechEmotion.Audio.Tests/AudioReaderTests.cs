@@ -136,6 +136,22 @@ public sealed class AudioReaderTests : IDisposable
         double rms = Math.Sqrt(resampled.Skip(2000).Take(resampled.Length - 4000).Average(v => (double)v * v));
         Assert.True(rms < 1e-3, $"aliased energy, rms {rms:E2}");
     }
+
+    /// <summary>A FIFO (or an empty file) is refused without being opened: reading a pipe would wait for ever.</summary>
+    [Fact]
+    public async Task APipeOrAnEmptyFileIsRefusedUnread()
+    {
+        string empty = Write("empty-file.wav", []);
+        Assert.Contains("is empty (0 bytes) or not a regular file", Assert.Throws<AudioException>(() => AudioReader.Read(empty)).Message);
+        if (OperatingSystem.IsWindows()) return;
+        string fifo = Path.Combine(Path.GetDirectoryName(empty)!, "pipe.wav");
+        using (var mkfifo = System.Diagnostics.Process.Start("mkfifo", [fifo])) mkfifo.WaitForExit();
+        var read = Task.Run(() => AudioReader.Read(fifo));
+        var finished = await Task.WhenAny(read, Task.Delay(TimeSpan.FromSeconds(10)));
+        Assert.True(finished == read, "reading a FIFO hung");
+        var error = await Assert.ThrowsAsync<AudioException>(() => read);
+        Assert.Equal($"{fifo}: is empty (0 bytes) or not a regular file (a pipe or a device): nothing to read.", error.Message);
+    }
 }
 
 public class ResamplerTests
