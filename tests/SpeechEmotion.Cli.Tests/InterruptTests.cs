@@ -72,3 +72,29 @@ public sealed class HostileNameTests : IDisposable
         Assert.Contains("default-src 'none'", html);
     }
 }
+
+/// <summary>predict walks a folder without following links: a link to the folder itself is not a loop.</summary>
+public sealed class FolderWalkTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("se-walk-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void ALinkToTheFolderItselfIsNotFollowed()
+    {
+        string corpus = SyntheticEmotions.Create(Path.Combine(_root, "corpus"), words: 2);
+        string run = Path.Combine(_root, "run");
+        var trained = CliRunner.Run("train", "--data", corpus, "--out", run, "--epochs", "1", "--cache", "none");
+        Assert.True(trained.Exit == 0, trained.Output + trained.Error);
+        string folder = Path.Combine(_root, "clips");
+        Directory.CreateDirectory(folder);
+        File.Copy(Directory.GetFiles(Path.Combine(corpus, "OAF_angry"))[0], Path.Combine(folder, "one.wav"));
+        Directory.CreateSymbolicLink(Path.Combine(folder, "loop"), folder);
+        File.CreateSymbolicLink(Path.Combine(folder, "again.wav"), Path.Combine(folder, "one.wav"));
+        var (exit, output, error) = CliRunner.Run("predict", "--model", run, folder);
+        Assert.True(exit == 0, output + error);
+        Assert.Single(output.Split('\n', StringSplitOptions.RemoveEmptyEntries));
+        Assert.StartsWith(Path.Combine(folder, "one.wav") + ": ", output);
+    }
+}

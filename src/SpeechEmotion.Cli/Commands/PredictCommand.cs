@@ -94,7 +94,10 @@ public static class PredictCommand
         {
             if (Directory.Exists(path))
             {
-                var found = Directory.EnumerateFiles(path, "*", SearchOption.AllDirectories)
+                // Symbolic links inside the folder are not followed: a link to the folder itself (or to a parent) would
+                // walk it again and again, and a linked file would be predicted twice.
+                var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
+                var found = Directory.EnumerateFiles(path, "*", walk)
                     .Where(f => CorpusIndex.AudioExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
                 if (found.Count == 0) throw new OptionsException($"{path}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) in this folder.");
                 files.AddRange(found);
