@@ -236,6 +236,8 @@ public static class AudioReader
             double sum = 0;
             for (int c = 0; c < channels; c++) sum += Sample(data.Slice(f * frameBytes + c * bytesPerSample, bytesPerSample), kind, bits, bigEndian);
             mono[f] = (float)(sum * scale);
+            // Float formats can hold NaN or infinity (PCM cannot): no feature, probability or JSON survives one.
+            if (!float.IsFinite(mono[f])) throw new AudioException(name, $"sample {f:N0} is {mono[f]}: the audio must be finite numbers.");
         }
         return new AudioClip(mono, (int)sampleRate, container, encoding, channels);
     }

@@ -101,6 +101,8 @@ public sealed class AudioReaderTests : IDisposable
         Rejects("twomhz.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 2_000_000, 16), TestAudio.Chunk("data", new byte[100])), "sample rate 2,000,000 Hz");
         Rejects("12bit.wav", TestAudio.Riff(TestAudio.Fmt(1, 1, 16000, 12), TestAudio.Chunk("data", new byte[100])), "unsupported sample format: 12-bit PCM");
         Rejects("huge.wav", good, "over the limit of 100 bytes", maxBytes: 100);
+        Rejects("nan.wav", TestAudio.Wav([[0.1f, float.NaN, 0.2f, 0.3f]], 16000, bits: 32, isFloat: true), "sample 1 is NaN: the audio must be finite numbers");
+        Rejects("inf.wav", TestAudio.Wav([[0.1f, 0.2f, float.PositiveInfinity]], 16000, bits: 32, isFloat: true), "sample 2 is Infinity");
         Rejects("song.mp3", [.. "ID3"u8, 4, 0, 0, 0, 0, 0, 0, 0, 0], "an MP3 file");
         var huge = (byte[])good.Clone(); // a data chunk claiming more than the file holds
         BinaryPrimitives.WriteUInt32LittleEndian(huge.AsSpan(40), 0x7FFF_FFF0);

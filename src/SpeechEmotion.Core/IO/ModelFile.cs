@@ -52,6 +52,8 @@ public static class ModelFile
                 throw new ModelFileException(path, $"tensor '{expected.Name}' {expected.ShapeText} is missing.");
             if (!found.Shape.SequenceEqual(expected.Shape))
                 throw new ModelFileException(path, $"tensor '{expected.Name}' has shape [{string.Join(", ", found.Shape)}], the architecture needs {expected.ShapeText}.");
+            int bad = Array.FindIndex(found.Data, v => !float.IsFinite(v));
+            if (bad >= 0) throw new ModelFileException(path, $"tensor '{expected.Name}' holds {found.Data[bad]} at element {bad}: a model's parameters must be finite.");
             found.Data.CopyTo(model.Parameters.Value(expected));
         }
         if (byName.Count > 0) throw new ModelFileException(path, $"unexpected tensor(s) for this architecture: {string.Join(", ", byName.Keys)}.");

@@ -123,4 +123,15 @@ public sealed class ModelFileTests : IDisposable
         var error = Assert.Throws<ModelFileException>(() => Load(path));
         Assert.Equal($"{path}: bad metadata: {expected}.", error.Message);
     }
+
+    [Fact]
+    public void AParameterThatIsNotFiniteIsRefusedByTensor()
+    {
+        string path = SaveSmall();
+        var (tensors, metadata) = SafeTensors.Read(path);
+        tensors[1].Data[3] = float.NaN;
+        SafeTensors.Write(path, tensors, metadata);
+        var error = Assert.Throws<ModelFileException>(() => Load(path));
+        Assert.Equal($"{path}: tensor '{tensors[1].Name}' holds NaN at element 3: a model's parameters must be finite.", error.Message);
+    }
 }
