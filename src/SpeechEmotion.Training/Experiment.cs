@@ -58,6 +58,8 @@ public static class Experiment
             throw new CorpusException($"{dataRoot}: labels {string.Join(", ", unknown)} are not among the model's ({string.Join(", ", labels)}).");
         var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd);
         var extraction = FeatureExtraction.ExtractAll(entries.Select(e => e.Utterance).ToList(), recipe.FrontEnd, cache, threads, stopOnError, progress, cancellation);
+        if (cache?.WriteProblem is { } problem)
+            warnings.Add(new CorpusProblem(cacheDirectory!, $"the feature cache cannot be written ({problem}); features were computed but not cached."));
         var features = new Dictionary<Utterance, Audio.Features>();
         for (int i = 0; i < extraction.Utterances.Count; i++) features[extraction.Utterances[i]] = extraction.Features[i];
         var parts = entries.Where(e => features.ContainsKey(e.Utterance)).ToList();

@@ -65,4 +65,31 @@ public sealed class FeatureCacheTests : IDisposable
         var error = Assert.Throws<AudioException>(() => FeatureExtraction.ExtractAll(items, settings, null, threads: 1, stopOnError: true));
         Assert.Contains("bad.wav", error.Message);
     }
+
+    /// <summary>A cache folder that cannot be written (here a file stands where it should be) leaves the run uncached, with a warning.</summary>
+    [Fact]
+    public void AnUnwritableCacheFallsBackToNoCache()
+    {
+        string root = Directory.CreateTempSubdirectory("se-nocache-").FullName;
+        try
+        {
+            string corpus = Path.Combine(root, "corpus", "OAF_angry");
+            Directory.CreateDirectory(corpus);
+            foreach (var label in new[] { "angry", "sad" })
+            {
+                string folder = Path.Combine(root, "corpus", $"OAF_{label}");
+                Directory.CreateDirectory(folder);
+                for (int w = 0; w < 4; w++)
+                    File.WriteAllBytes(Path.Combine(folder, $"OAF_w{w}_{label}.wav"), TestAudio.Wav([TestAudio.Tone(200 + 50 * w, 0.5, 16000)], 16000));
+            }
+            string blocked = Path.Combine(root, "cache");
+            File.WriteAllText(blocked, "a file, not a folder");
+            var data = Experiment.Prepare(Path.Combine(root, "corpus"), Recipes.Create(RecipeKind.Frames, 2), new SplitInfo(Protocol.Random, 1, null), blocked);
+            Assert.Equal(8, data.Extraction.Features.Count);
+            var warning = Assert.Single(data.Warnings);
+            Assert.Equal(blocked, warning.Path);
+            Assert.Contains("the feature cache cannot be written", warning.Message);
+        }
+        finally { Directory.Delete(root, recursive: true); }
+    }
 }

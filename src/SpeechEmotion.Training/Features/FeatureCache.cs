@@ -42,7 +42,7 @@ public sealed class FeatureCache
         if (!File.Exists(path)) return null;
         byte[] bytes;
         try { bytes = File.ReadAllBytes(path); }
-        catch (IOException) { return null; }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { return null; }
         if (bytes.Length < 8 + 8 + 32 || !bytes.AsSpan(0, 8).SequenceEqual(Magic)) return null;
         int frames = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(8));
         int size = BinaryPrimitives.ReadInt32LittleEndian(bytes.AsSpan(12));
@@ -54,7 +54,18 @@ public sealed class FeatureCache
         return new Audio.Features(values, frames, size);
     }
 
+    /// <summary>Why the cache could not be written (null while it can): a cache is a convenience, so a folder that
+    /// cannot be written (read-only, full, a file in the way) leaves the run uncached instead of failing it.</summary>
+    public string? WriteProblem { get; private set; }
+
     public void Put(string contentHash, Audio.Features features)
+    {
+        if (WriteProblem is not null) return;
+        try { Write(contentHash, features); }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException) { WriteProblem ??= e.Message; }
+    }
+
+    private void Write(string contentHash, Audio.Features features)
     {
         var bytes = new byte[16 + 4 * features.Values.Length + 32];
         Magic.CopyTo(bytes, 0);
