@@ -55,6 +55,13 @@ public static class CliApp
             error.WriteLine($"error: {e.Message}");
             return BadInput;
         }
+        catch (Exception e) when (e is IOException or UnauthorizedAccessException)
+        {
+            // A folder that cannot be made or written (a file in the way, no permission, a full disk): the system's
+            // message names the path. Files are written to a temp file and renamed, so nothing is left half-written.
+            error.WriteLine($"error: {e.Message}");
+            return BadInput;
+        }
     }
 
     /// <summary>

@@ -98,3 +98,25 @@ public sealed class FolderWalkTests : IDisposable
         Assert.StartsWith(Path.Combine(folder, "one.wav") + ": ", output);
     }
 }
+
+/// <summary>An --out that cannot be made is one line naming it and exit 2, not a stack trace.</summary>
+public sealed class UnwritableOutputTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("se-out-").FullName;
+
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void AnOutFolderBehindAFileIsOneLineAndExit2()
+    {
+        string corpus = SyntheticEmotions.Create(Path.Combine(_root, "corpus"), words: 2);
+        string file = Path.Combine(_root, "a-file");
+        File.WriteAllText(file, "in the way");
+        var (exit, _, error) = CliRunner.Run("train", "--data", corpus, "--out", Path.Combine(file, "run"), "--epochs", "1", "--cache", "none");
+        Assert.Equal(2, exit);
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries).Where(l => !l.StartsWith("  warning", StringComparison.Ordinal)).ToList();
+        Assert.Single(lines);
+        Assert.StartsWith("error: ", lines[0]);
+        Assert.Contains(file, lines[0]);
+    }
+}
