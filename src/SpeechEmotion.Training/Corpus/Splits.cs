@@ -50,11 +50,7 @@ public static class Splits
                     string held = testSpeaker ?? speakers[^1];
                     if (!ordered.Any(u => Is(u, held)))
                         throw new OptionsException($"--test-speaker '{held}' is not in the corpus; its speakers are {string.Join(", ", speakers)}.");
-                    var train = ordered.Where(u => !Is(u, held)).ToList();
-                    foreach (var u in ordered.Except(train)) part[u] = Part.Test;
-                    var (validation, rest) = StratifiedTake(train, ValidationFraction, rng);
-                    foreach (var u in validation) part[u] = Part.Validation;
-                    foreach (var u in rest) part[u] = Part.Train;
+                    HoldOut(ordered, u => Is(u, held), rng, part);
                     break;
                 }
             case Protocol.Corpus:
@@ -66,11 +62,7 @@ public static class Splits
                         throw new OptionsException($"--test-corpus '{held}' is not in the data; it holds {string.Join(", ", corpora)}.");
                     if (corpora.Count < 2)
                         throw new OptionsException($"The corpus protocol needs at least two corpora; the data holds only {held}: give --data once per corpus.");
-                    var train = ordered.Where(u => !string.Equals(u.Corpus, held, StringComparison.OrdinalIgnoreCase)).ToList();
-                    foreach (var u in ordered.Except(train)) part[u] = Part.Test;
-                    var (validation, rest) = StratifiedTake(train, ValidationFraction, rng);
-                    foreach (var u in validation) part[u] = Part.Validation;
-                    foreach (var u in rest) part[u] = Part.Train;
+                    HoldOut(ordered, u => string.Equals(u.Corpus, held, StringComparison.OrdinalIgnoreCase), rng, part);
                     break;
                 }
             case Protocol.Word:
@@ -90,6 +82,18 @@ public static class Splits
                 throw new OptionsException($"Unknown protocol {protocol}.");
         }
         return ordered.Select(u => new SplitEntry(u, part[u])).ToList();
+    }
+
+    /// <summary>The held-out utterances are the test side; the rest train, with a stratified validation part carved from them.</summary>
+    private static void HoldOut(IReadOnlyList<Utterance> ordered, Func<Utterance, bool> held, Rng rng, Dictionary<Utterance, Part> part)
+    {
+        var train = new List<Utterance>();
+        foreach (var u in ordered)
+            if (held(u)) part[u] = Part.Test;
+            else train.Add(u);
+        var (validation, rest) = StratifiedTake(train, ValidationFraction, rng);
+        foreach (var u in validation) part[u] = Part.Validation;
+        foreach (var u in rest) part[u] = Part.Train;
     }
 
     /// <summary>Per label, a seeded shuffle, then round(fraction · count) go to the first list.</summary>
