@@ -208,9 +208,6 @@ public sealed class SequenceClassifier
         Forward(x, lengths, steps, batch, training: false, rng: null);
         Probabilities.CopyTo(probabilities);
     }
-
-    internal Lstm LstmLayer => _lstm;
-    internal Dense[] Dense => _dense;
 }
 
 /// <summary>
@@ -224,11 +221,11 @@ public sealed class ClassifierWorkspace
         Check.Positive(maxSteps, "maxSteps");
         Check.Positive(maxBatch, "maxBatch");
         var config = model.Config;
-        var dense = model.Dense;
+        var dense = model.DenseLayers;
         Owner = model;
         MaxSteps = maxSteps; MaxBatch = maxBatch; ForwardOnly = forwardOnly;
-        Lstm = model.LstmLayer.CreateWorkspace(maxSteps, maxBatch, forwardOnly);
-        int layers = dense.Length;
+        Lstm = model.Lstm.CreateWorkspace(maxSteps, maxBatch, forwardOnly);
+        int layers = dense.Count;
         int backward = forwardOnly ? 0 : 1;
         Activations = new float[layers + 1][];
         Gradients = new float[layers + 1][];
