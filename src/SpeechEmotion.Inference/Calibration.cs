@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using SpeechEmotion.Core;
 
 namespace SpeechEmotion.Inference;
@@ -25,19 +26,18 @@ public static class Calibration
         if (!(temperature > 0) || !float.IsFinite(temperature)) throw new OptionsException($"temperature must be positive and finite, got {temperature}.");
         if (classes < 1 || logits.Length % classes != 0 || probabilities.Length < logits.Length)
             throw new ShapeException($"Softmax: {logits.Length} logits in rows of {classes}, into {probabilities.Length} probabilities.");
+        Span<double> exp = classes <= 1024 ? stackalloc double[classes] : new double[classes];
         for (int row = 0; row < logits.Length / classes; row++)
         {
             var z = logits.Slice(row * classes, classes);
             var p = probabilities.Slice(row * classes, classes);
-            float max = float.NegativeInfinity;
-            foreach (float v in z) max = Math.Max(max, v);
-            double sum = 0;
-            for (int k = 0; k < classes; k++) sum += Math.Exp((z[k] - (double)max) / temperature);
+            double max = TensorPrimitives.Max(z), sum = 0;
+            for (int k = 0; k < classes; k++) sum += exp[k] = Math.Exp((z[k] - max) / temperature);
             // Probabilities under 1e-30 say nothing a zero does not, and as subnormal floats they would not survive an
             // ensemble's halving (and are slow on some processors): they are written as 0.
             for (int k = 0; k < classes; k++)
             {
-                double probability = Math.Exp((z[k] - (double)max) / temperature) / sum;
+                double probability = exp[k] / sum;
                 p[k] = probability < 1e-30 ? 0f : (float)probability;
             }
         }
@@ -50,9 +50,7 @@ public static class Calibration
         for (int row = 0; row < labels.Length; row++)
         {
             var z = logits.Slice(row * classes, classes);
-            double max = double.NegativeInfinity;
-            foreach (float v in z) max = Math.Max(max, v);
-            double sum = 0;
+            double max = TensorPrimitives.Max(z), sum = 0;
             foreach (float v in z) sum += Math.Exp((v - max) / temperature);
             total += Math.Log(sum) - (z[labels[row]] - max) / temperature;
         }
@@ -94,8 +92,7 @@ public static class Calibration
         for (int row = 0; row < labels.Length; row++)
         {
             var p = probabilities.Slice(row * classes, classes);
-            int best = 0;
-            for (int k = 1; k < classes; k++) if (p[k] > p[best]) best = k;
+            int best = TensorPrimitives.IndexOfMax(p); // the first of equals, as every prediction here takes it
             int bin = Math.Min(bins - 1, (int)(p[best] * bins));
             count[bin]++;
             confidence[bin] += p[best];

@@ -14,9 +14,7 @@ public sealed class EmotionPrediction
         Labels = labels;
         _scores = scores;
         Duration = duration;
-        int best = 0;
-        for (int k = 1; k < scores.Length; k++) if (scores[k] > scores[best]) best = k;
-        LabelIndex = best;
+        LabelIndex = System.Numerics.Tensors.TensorPrimitives.IndexOfMax(scores); // the first of equals
         var byLabel = new Dictionary<string, float>(labels.Count, StringComparer.Ordinal);
         for (int k = 0; k < labels.Count; k++) byLabel[labels[k]] = scores[k];
         Probabilities = byLabel.AsReadOnly();
