@@ -38,12 +38,13 @@ public sealed class Metrics
     /// <summary>Expected calibration error of the probabilities behind the predictions (15 bins), when they were scored with them.</summary>
     public double? Ece { get; init; }
 
-    public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted)
+    /// <param name="ece">The expected calibration error of the probabilities the predictions came from, when known.</param>
+    public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted, double? ece = null)
     {
         if (truth.Count != predicted.Count) throw new ArgumentException($"{truth.Count} true labels but {predicted.Count} predictions.");
         var confusion = new int[labels.Count, labels.Count];
         for (int i = 0; i < truth.Count; i++) confusion[truth[i], predicted[i]]++;
-        return new Metrics(labels, confusion);
+        return new Metrics(labels, confusion) { Ece = ece };
     }
 
     public IReadOnlyList<string> Labels { get; }
