@@ -65,19 +65,19 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
 
     /// <summary>A model file, loaded to predict (<paramref name="inferenceOnly"/>: parameters without gradients or
     /// optimiser state). Files of earlier releases (key=value metadata, schema 1) load too.</summary>
-    public static ModelBundle Load(string path, bool inferenceOnly = true)
-    {
-        Description? description = null;
-        var loaded = ModelFile.Load(path, metadata => (description = Describe(metadata, path)).Config, inferenceOnly);
-        return FromFile(loaded, description!, path);
-    }
+    public static ModelBundle Load(string path, bool inferenceOnly = true) =>
+        Read(path, architecture => ModelFile.Load(path, architecture, inferenceOnly));
 
     /// <summary>A model file already in memory; <paramref name="name"/> names it in messages.</summary>
-    public static ModelBundle Load(byte[] file, string name, bool inferenceOnly = true)
+    public static ModelBundle Load(byte[] file, string name, bool inferenceOnly = true) =>
+        Read(name, architecture => ModelFile.Load(file, name, architecture, inferenceOnly));
+
+    /// <summary>One pass over the metadata: the description read while ModelFile asks for the architecture serves the bundle too.</summary>
+    private static ModelBundle Read(string name, Func<Func<IReadOnlyDictionary<string, string>, ClassifierConfig>, ModelFile.Loaded> load)
     {
-        Description? description = null;
-        var loaded = ModelFile.Load(file, name, metadata => (description = Describe(metadata, name)).Config, inferenceOnly);
-        return FromFile(loaded, description!, name);
+        Description? d = null;
+        var loaded = load(metadata => (d = Describe(metadata, name)).Config);
+        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, Temperature = d.Temperature };
     }
 
     /// <summary>Everything but the parameters, from either metadata format.</summary>
@@ -146,9 +146,6 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
 
     private static IReadOnlyList<double> CheckFactors(double[]? factors, string field) =>
         (factors ?? []).All(f => f > 0.5 && f < 2) ? factors ?? [] : throw new FormatException($"{field} must lie in (0.5, 2), got [{string.Join(", ", factors!)}].");
-
-    private static ModelBundle FromFile(ModelFile.Loaded loaded, Description d, string path) =>
-        new(loaded.Model, d.Labels, d.Recipe, d.Statistics, d.Split) { Source = path, AdaptationRounds = d.AdaptationRounds, Temperature = d.Temperature };
 
     public static NormalizationMode ParseNormalization(string text) => text?.ToLowerInvariant() switch
     {
