@@ -93,15 +93,21 @@ public sealed class EmotionRecognizer
     /// <summary>Several files, read in parallel; the first that cannot be used (in the given order) is thrown.</summary>
     public IReadOnlyList<EmotionPrediction> Predict(IReadOnlyList<string> paths, PredictionOptions? options = null)
     {
-        var heard = new HeardAudio?[paths.Count];
-        var failures = new AudioException?[paths.Count];
+        var heard = ListenAll(paths);
+        if (heard.FirstOrDefault(h => h.Failure is not null).Failure is { } failure) throw failure;
+        return Predict(heard.Select(h => h.Heard!).ToList(), options);
+    }
+
+    /// <summary>Several files read in parallel, in the given order: each heard, or the reason it could not be.</summary>
+    public IReadOnlyList<(HeardAudio? Heard, AudioException? Failure)> ListenAll(IReadOnlyList<string> paths)
+    {
+        var results = new (HeardAudio? Heard, AudioException? Failure)[paths.Count];
         Parallel.For(0, paths.Count, i =>
         {
-            try { heard[i] = Listen(paths[i]); }
-            catch (AudioException e) { failures[i] = e; }
+            try { results[i] = (Listen(paths[i]), null); }
+            catch (AudioException e) { results[i] = (null, e); }
         });
-        if (failures.FirstOrDefault(f => f is not null) is { } failure) throw failure;
-        return Predict(heard.Select(h => h!).ToList(), options);
+        return results;
     }
 
     /// <summary>Decodes a file and computes its features, to predict later (alone or with others of the same voice).</summary>
@@ -159,10 +165,7 @@ public sealed class EmotionRecognizer
         return heard.Select((h, i) => new EmotionPrediction(h.Source, Labels, mean.AsSpan(i * classes, classes).ToArray(), h.Duration)).ToList();
     }
 
-    private HeardAudio Hear(AudioClip clip, string name)
-    {
-        var session = Rent();
-        try
+    private HeardAudio Hear(AudioClip clip, string name) => InSession(session =>
         {
             var features = session.FrontEnd.Extract(clip, name);
             if (features.Frames == 0) throw new AudioException(name, "has no audible frames to recognise.");
@@ -171,19 +174,12 @@ public sealed class EmotionRecognizer
             if (settings.Window == WindowMode.Trim && heard < MinSpeechSeconds - 1e-9)
                 throw new AudioException(name, $"no speech found: {heard:F2} s of sound after trimming silence, under the {MinSpeechSeconds} s needed to recognise an emotion.");
             return new HeardAudio(name, clip, features);
-        }
-        finally { _sessions.Add(session); }
-    }
+        });
 
     private IReadOnlyList<Features> AtSpeed(IReadOnlyList<HeardAudio> heard, double speed)
     {
         var features = new Features[heard.Count];
-        Parallel.For(0, heard.Count, i =>
-        {
-            var session = Rent();
-            try { features[i] = session.FrontEnd.Extract(heard[i].Clip, heard[i].Source, speed); }
-            finally { _sessions.Add(session); }
-        });
+        Parallel.For(0, heard.Count, i => features[i] = InSession(session => session.FrontEnd.Extract(heard[i].Clip, heard[i].Source, speed)));
         return features;
     }
 
@@ -195,14 +191,20 @@ public sealed class EmotionRecognizer
         Parallel.For(0, chunks, chunk =>
         {
             int start = chunk * ChunkSize, count = Math.Min(ChunkSize, inputs.Count - start);
-            var session = Rent();
-            try { session.Forward(model, inputs, start, count, probabilities.AsSpan(start * classes, count * classes)); }
-            finally { _sessions.Add(session); }
+            InSession(session => session.Forward(model, inputs, start, count, probabilities.AsSpan(start * classes, count * classes)));
         });
         return probabilities;
     }
 
-    private Session Rent() => _sessions.TryTake(out var session) ? session : new Session(this);
+    /// <summary>Runs work on a pooled session (made when none is free) and returns the session to the pool after.</summary>
+    private T InSession<T>(Func<Session, T> work)
+    {
+        var session = _sessions.TryTake(out var free) ? free : new Session(this);
+        try { return work(session); }
+        finally { _sessions.Add(session); }
+    }
+
+    private void InSession(Action<Session> work) => InSession(session => { work(session); return true; });
 
     private static int IndexOfNonFinite(ReadOnlySpan<float> samples)
     {

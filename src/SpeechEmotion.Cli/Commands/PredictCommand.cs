@@ -56,12 +56,7 @@ public static class PredictCommand
                 throw new OptionsException("--tta scores the files at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
             var files = Expand(parse.GetValue(paths)!);
             // Read in parallel; report unreadable files in the order given, and predict the rest.
-            var heardOrFailed = new (HeardAudio? Heard, AudioException? Failure)[files.Count];
-            Parallel.For(0, files.Count, i =>
-            {
-                try { heardOrFailed[i] = (recognizer.Listen(files[i]), null); }
-                catch (AudioException e) { heardOrFailed[i] = (null, e); }
-            });
+            var heardOrFailed = recognizer.ListenAll(files);
             foreach (var (_, failure) in heardOrFailed)
                 if (failure is not null) error.WriteLine($"error: {failure.Message}");
             int failed = heardOrFailed.Count(h => h.Failure is not null);
