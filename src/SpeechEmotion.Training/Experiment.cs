@@ -43,14 +43,20 @@ public static class Experiment
         var warnings = index.Warnings.ToList();
         if (split.Protocol == Protocol.Corpus)
         {
-            // A model knows the classes of its training corpora; the test corpus is scored on the classes it shares with them.
-            labels ??= CorpusIndex.Labels(entries.Where(e => e.Part != Part.Test).Select(e => e.Utterance));
+            // Across corpora a model is trained and scored on the classes both sides have (a new model learns only those;
+            // a stored model keeps its own); what either side has beyond them is left out, and said so.
+            labels ??= CorpusIndex.Labels(entries.Where(e => e.Part != Part.Test).Select(e => e.Utterance))
+                .Intersect(entries.Where(e => e.Part == Part.Test).Select(e => e.Utterance.Label)).ToList();
             var known = labels.ToHashSet();
-            var left = entries.Where(e => e.Part == Part.Test && !known.Contains(e.Utterance.Label)).ToList();
-            if (left.Count > 0)
-                warnings.Add(new CorpusProblem(split.TestCorpus ?? "", $"{left.Count} test utterances of class(es) {string.Join(", ", left.Select(e => e.Utterance.Label).Distinct())}, " +
-                    "which the training corpora lack, left out of the score."));
-            entries = entries.Except(left).ToList();
+            foreach (var side in new[] { "test", "training" })
+            {
+                var left = entries.Where(e => (e.Part == Part.Test) == (side == "test") && !known.Contains(e.Utterance.Label)).ToList();
+                if (left.Count == 0) continue;
+                string where = side == "test" ? split.TestCorpus ?? "" : $"{dataRoot}";
+                warnings.Add(new CorpusProblem(where, $"{left.Count} {side} utterances of class(es) {string.Join(", ", left.Select(e => e.Utterance.Label).Distinct())}, " +
+                    (side == "test" ? "which the model does not know, left out of the score." : $"which the test corpus {split.TestCorpus} lacks, left out of training.")));
+                entries = entries.Except(left).ToList();
+            }
         }
         labels ??= CorpusIndex.Labels(index.Utterances);
         var unknown = entries.Select(e => e.Utterance.Label).Distinct().Except(labels).ToList();

@@ -70,13 +70,14 @@ public static class RunFiles
         });
 
     /// <summary>{"protocol", "accuracy", "uar", "macro_f1", "labels", "confusion" (rows = true), "per_class": {…}, …}.</summary>
-    public static string MetricsJson(Metrics metrics, SplitInfo split, string recipe, IReadOnlyDictionary<string, object>? extra = null)
+    /// <param name="protocol">The protocol's name when it is not the split's own (loso's folds are speaker splits).</param>
+    public static string MetricsJson(Metrics metrics, SplitInfo split, string recipe, IReadOnlyDictionary<string, object>? extra = null, string? protocol = null)
     {
         using var stream = new MemoryStream();
         using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
         {
             w.WriteStartObject();
-            w.WriteString("protocol", split.Protocol.ToString().ToLowerInvariant());
+            w.WriteString("protocol", protocol ?? split.Protocol.ToString().ToLowerInvariant());
             if (split.TestSpeaker is not null) w.WriteString("test_speaker", split.TestSpeaker);
             if (split.TestCorpus is not null) w.WriteString("test_corpus", split.TestCorpus);
             w.WriteNumber("seed", split.Seed);

@@ -35,7 +35,7 @@ public sealed class CorpusProtocolTests : IDisposable
         var (exit, output, error) = CliRunner.Run("train", "--data", tess, "--data", ravdess, "--protocol", "corpus", "--test-corpus", "ravdess",
             "--epochs", "2", "--batch", "16", "--cache", "none", "--out", run);
         Assert.True(exit == 0, output + error);
-        Assert.Contains("6 test utterances of class(es) calm, which the training corpora lack, left out of the score", output + error);
+        Assert.Contains("6 test utterances of class(es) calm, which the model does not know, left out of the score", output + error);
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
         var root = metrics.RootElement;
         Assert.Equal("corpus", root.GetProperty("protocol").GetString());
@@ -53,5 +53,39 @@ public sealed class CorpusProtocolTests : IDisposable
         CliRunner.Refused("--protocol corpus needs --test-corpus NAME", "train", "--data", tess, "--data", ravdess, "--protocol", "corpus");
         CliRunner.Refused("--test-corpus 'emodb' is not in the data", "train", "--data", tess, "--data", ravdess, "--protocol", "corpus", "--test-corpus", "emodb",
             "--out", Path.Combine(_root, "never"));
+    }
+
+    [Fact]
+    public void LosoTestsEverySpeakerOnceAndSummarisesTheFolds()
+    {
+        string tess = SyntheticEmotions.Create(Path.Combine(_root, "tess"), words: 3);
+        string ravdess = Path.Combine(_root, "ravdess");
+        AsRavdess(SyntheticEmotions.Create(Path.Combine(_root, "source"), words: 3), ravdess);
+        string run = Path.Combine(_root, "loso");
+        var (exit, output, error) = CliRunner.Run("train", "--data", tess, "--data", ravdess, "--protocol", "loso", "--test-corpus", "ravdess", "--folds", "2",
+            "--epochs", "1", "--batch", "16", "--cache", "none", "--out", run);
+        Assert.True(exit == 0, output + error);
+        using var summary = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "loso.json")));
+        var root = summary.RootElement;
+        Assert.Equal("loso", root.GetProperty("protocol").GetString());
+        var folds = root.GetProperty("folds").EnumerateArray().ToList();
+        Assert.Equal(2, folds.Count);
+        Assert.Equal(["RAVDESS:01", "RAVDESS:02"], folds.SelectMany(f => f.GetProperty("test_speakers").EnumerateArray().Select(s => s.GetString()!.ToUpperInvariant())).Order());
+        Assert.Equal(48, root.GetProperty("test_count").GetInt32()); // both actors, 8 classes × 3 repetitions each
+        double mean = folds.Average(f => f.GetProperty("accuracy").GetDouble());
+        Assert.Equal(mean, root.GetProperty("accuracy_mean").GetDouble(), 12);
+        foreach (var fold in folds)
+        {
+            // Each fold is a speaker run of its own: TESS always trains, the fold's actor is its whole test side.
+            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, fold.GetProperty("run").GetString()!, "metrics.json")));
+            Assert.Equal(24, metrics.RootElement.GetProperty("test_count").GetInt32());
+            Assert.Equal(fold.GetProperty("accuracy").GetDouble(), metrics.RootElement.GetProperty("accuracy").GetDouble());
+        }
+        Assert.Contains("Folds: accuracy", output);
+
+        CliRunner.Refused("--folds only applies to --protocol loso", "train", "--data", tess, "--folds", "3");
+        CliRunner.Refused("--folds must be 2 to the number of speakers (2), got 3", "train", "--data", ravdess, "--protocol", "loso", "--folds", "3",
+            "--out", Path.Combine(_root, "never"));
+        CliRunner.Refused("--test-speaker does not apply to --protocol loso", "train", "--data", ravdess, "--protocol", "loso", "--test-speaker", "ravdess:01");
     }
 }

@@ -19,7 +19,7 @@ public sealed class RealCorpusTrainingTests : IDisposable
     [SkippableFact]
     public void AShortRealTrainingIsFarAboveChance()
     {
-        string data = DataLocation.Resolve();
+        string data = DataLocation.Default("tess");
         Skip.IfNot(Directory.Exists(data) && Directory.EnumerateDirectories(data).Any(), "TESS not decoded: run ../shared/data/get-tess data/tess (CI does).");
         string run = Path.Combine(_root, "run");
         var (exit, output, error) = CliRunner.Run("train", "--data", data, "--out", run, "--epochs", "3", "--cache", Path.Combine(_root, "cache"));

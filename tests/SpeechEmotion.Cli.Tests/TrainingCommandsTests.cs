@@ -453,7 +453,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     public void BadOptionsAndMissingDataGiveAClearMessage()
     {
         CliRunner.Refused("corpus folder not found", "train", "--data", Path.Combine(run.Root, "nowhere"));
-        CliRunner.Refused("--protocol must be random, speaker, word or corpus, got 'sideways'", "train", "--data", run.Data, "--protocol", "sideways");
+        CliRunner.Refused("--protocol must be random, speaker, word, corpus or loso, got 'sideways'", "train", "--data", run.Data, "--protocol", "sideways");
         CliRunner.Refused("--vtlp takes warp factors in [0.8, 1.25]", "train", "--data", run.Data, "--vtlp", "0.9,2");
         CliRunner.Refused("--epochs must be in 1…100000, got 0", "train", "--data", run.Data, "--epochs", "0");
         string failedRun = Path.Combine(run.Root, "failed-run");

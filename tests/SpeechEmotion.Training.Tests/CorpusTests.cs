@@ -114,6 +114,76 @@ public sealed class CorpusTests : IDisposable
         Assert.Contains("'ZZZ' is not in the corpus; its speakers are OAF, YAF", error.Message);
     }
 
+    /// <summary>A RAVDESS-like corpus: twelve actors (odd male, even female), each saying two statements in every emotion.</summary>
+    private static List<Utterance> Actors(int count = 12, string corpus = "ravdess")
+    {
+        var list = new List<Utterance>();
+        for (int a = 1; a <= count; a++)
+            foreach (var label in EmotionLabels.All)
+                for (int w = 1; w <= 2; w++)
+                    list.Add(new Utterance($"/{corpus}/Actor_{a:00}/{label}-{w}.wav", $"{corpus}:{a:00}", $"s{w}", label)
+                    { Corpus = corpus, Gender = a % 2 == 1 ? "male" : "female" });
+        return list;
+    }
+
+    [Fact]
+    public void SeveralTestSpeakersAreHeldOutAndValidationIsWholeSpeakersOfTheTrainingSide()
+    {
+        var split = Splits.Make(Actors(), Protocol.Speaker, 1, "RAVDESS:03,ravdess:04");
+        Assert.Equal(["ravdess:03", "ravdess:04"], split.Where(e => e.Part == Part.Test).Select(e => e.Utterance.Speaker).Distinct().Order());
+        // Ten training speakers: a tenth of them (one) is the validation part, all of their utterances and nobody else's.
+        var validation = split.Where(e => e.Part == Part.Validation).Select(e => e.Utterance.Speaker).Distinct().ToList();
+        Assert.Single(validation);
+        Assert.DoesNotContain(split, e => e.Part == Part.Train && validation.Contains(e.Utterance.Speaker));
+        Assert.Equal(14, split.Count(e => e.Part == Part.Validation));
+        // Twenty training speakers give two, one of each gender.
+        var wider = Splits.Make(Actors(22), Protocol.Speaker, 5, "ravdess:01,ravdess:02");
+        var chosen = wider.Where(e => e.Part == Part.Validation).Select(e => e.Utterance).DistinctBy(u => u.Speaker).ToList();
+        Assert.Equal(["female", "male"], chosen.Select(u => u.Gender!).Order());
+        // A corpus of two speakers beside it still gives a stratified tenth of its utterances.
+        var mixed = Splits.Make([.. Actors(), .. Synthetic().Select(u => u with { Corpus = "tess" })], Protocol.Speaker, 1, "YAF");
+        Assert.Equal(28, mixed.Count(e => e.Part == Part.Validation && e.Utterance.Corpus == "tess"));
+        Assert.Equal(14, mixed.Count(e => e.Part == Part.Validation && e.Utterance.Corpus == "ravdess"));
+        Assert.Contains("holds out every speaker", Assert.Throws<OptionsException>(() => Splits.Make(Synthetic(), Protocol.Speaker, 1, "OAF,YAF")).Message);
+        Assert.Contains("'ravdess:99' is not in the corpus", Assert.Throws<OptionsException>(() => Splits.Make(Actors(), Protocol.Speaker, 1, "ravdess:01,ravdess:99")).Message);
+    }
+
+    [Fact]
+    public void LosoFoldsTestEverySpeakerOnceWithBothGendersInEachFold()
+    {
+        var actors = Actors();
+        var folds = Splits.LosoFolds(actors, 4, 1);
+        Assert.Equal(4, folds.Count);
+        var all = folds.SelectMany(f => f.Split(',')).ToList();
+        Assert.Equal(actors.Select(u => u.Speaker).Distinct().Order(), all.Order());
+        foreach (var fold in folds)
+        {
+            var genders = fold.Split(',').Select(s => int.Parse(s[^2..]) % 2).ToHashSet();
+            Assert.Equal(2, genders.Count);
+            Assert.Equal(3, fold.Split(',').Length);
+        }
+        Assert.Equal(folds, Splits.LosoFolds(actors.AsEnumerable().Reverse().ToList(), 4, 1));
+        Assert.NotEqual(folds, Splits.LosoFolds(actors, 4, 2));
+        // With a second corpus, only the named corpus's speakers are held out; TESS's bare names come corpus-qualified.
+        var tess = Synthetic().Select(u => u with { Corpus = "tess" }).ToList();
+        Assert.DoesNotContain(Splits.LosoFolds([.. actors, .. tess], 3, 1, "ravdess").SelectMany(f => f.Split(',')), s => s.StartsWith("tess:"));
+        Assert.Equal(["tess:OAF", "tess:YAF"], Splits.LosoFolds([.. actors, .. tess], 2, 1, "tess").Order());
+        Assert.Contains("--folds must be 2 to the number of speakers (12), got 13", Assert.Throws<OptionsException>(() => Splits.LosoFolds(actors, 13, 1)).Message);
+        Assert.Contains("--test-corpus 'emodb' is not in the data", Assert.Throws<OptionsException>(() => Splits.LosoFolds(actors, 2, 1, "emodb")).Message);
+    }
+
+    [Fact]
+    public void WithoutDataEveryCorpusFolderUnderDataIsUsed()
+    {
+        foreach (var name in new[] { "tess", "ravdess", "cache", "empty" }) Directory.CreateDirectory(Path.Combine(_root, name));
+        Directory.CreateDirectory(Path.Combine(_root, "tess", "OAF_angry"));
+        Directory.CreateDirectory(Path.Combine(_root, "ravdess", "Actor_01"));
+        Directory.CreateDirectory(Path.Combine(_root, "cache", "0123"));
+        File.WriteAllText(Path.Combine(_root, "README.md"), "not a corpus");
+        Assert.Equal([Path.Combine(_root, "ravdess"), Path.Combine(_root, "tess")], DataLocation.Corpora(_root));
+        Assert.Empty(DataLocation.Corpora(Path.Combine(_root, "missing")));
+    }
+
     [Fact]
     public void WordSplitHoldsOutWholeWords()
     {

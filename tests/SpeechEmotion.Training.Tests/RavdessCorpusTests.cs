@@ -86,7 +86,14 @@ public sealed class RavdessCorpusTests : IDisposable
         Assert.Equal(["angry", "sad"], data.Labels);
         Assert.Equal(2, data.Test.Count);
         var warning = Assert.Single(data.Warnings);
-        Assert.Contains("1 test utterances of class(es) calm, which the training corpora lack, left out of the score", warning.Message);
+        Assert.Contains("1 test utterances of class(es) calm, which the model does not know, left out of the score", warning.Message);
+
+        // The other way round, the class only the training corpus has is left out of training: a model learns the shared classes.
+        var back = Experiment.Prepare(roots, recipe, new SplitInfo(Protocol.Corpus, 1, null, "tess"), cacheDirectory: null);
+        Assert.Equal(["angry", "sad"], back.Labels);
+        Assert.Equal(8, back.Test.Count);
+        Assert.Equal(2, back.Train.Count + back.Validation.Count);
+        Assert.Contains("1 training utterances of class(es) calm, which the test corpus tess lacks, left out of training", Assert.Single(back.Warnings).Message);
     }
 
     /// <summary>The original RAVDESS files: 48 kHz, some stereo, FLLR, LIST, bext and _PMX chunks around the data.</summary>

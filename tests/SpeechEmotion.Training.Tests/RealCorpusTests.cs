@@ -11,7 +11,7 @@ public class RealCorpusTests
 {
     private static string? Root()
     {
-        string root = DataLocation.Resolve();
+        string root = DataLocation.Default("tess");
         return Directory.Exists(root) && Directory.EnumerateDirectories(root).Any() ? root : null;
     }
 

@@ -10,15 +10,15 @@ public static class CommonOptions
 {
     public static Option<string[]> Data() => new("--data")
     {
-        Description = $"Corpus folder (TESS, RAVDESS or one folder per label); give it once per corpus to use several [default: ${DataLocation.EnvironmentVariable}, else data/tess in the repository]",
+        Description = $"Corpus folder (TESS, RAVDESS or one folder per label); give it once per corpus to use several [default: ${DataLocation.EnvironmentVariable}, else every corpus folder under data/ in the repository]",
     };
-    public static Option<string> Protocol() => new("--protocol") { Description = "random (stratified 75/25), speaker (test on one speaker, train on the rest), word (25% of words held out) or corpus (test on one corpus, train on the others).", DefaultValueFactory = _ => "random" };
-    public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker to test on, bare or corpus-qualified, e.g. YAF, tess:YAF or ravdess:03 [default: the last alphabetically]" };
+    public static Option<string> Protocol() => new("--protocol") { Description = "random (stratified 75/25), speaker (test on one speaker, train on the rest), word (25% of words held out), corpus (test on one corpus, train on the others) or loso (every speaker tested once, in --folds groups).", DefaultValueFactory = _ => "random" };
+    public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker(s) to test on, bare or corpus-qualified, comma-separated, e.g. YAF, tess:YAF or ravdess:03,ravdess:04 [default: the last alphabetically]" };
     public static Option<ulong> Seed() => new("--seed") { Description = "Seed of the split, initialisation, shuffling and dropout.", DefaultValueFactory = _ => 1UL };
     public static Option<string?> Cache() => new("--cache") { Description = "Feature cache folder; 'none' disables it [default: data/cache in the repository]" };
     public static Option<int> Threads() => new("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
 
-    public static Option<string?> TestCorpus() => new("--test-corpus") { Description = "With --protocol corpus: the corpus to test on (tess, ravdess), never heard in training; the others train" };
+    public static Option<string?> TestCorpus() => new("--test-corpus") { Description = "With --protocol corpus: the corpus to test on (tess, ravdess), never heard in training; the others train. With loso: the corpus whose speakers the folds hold out" };
 
     public static SplitInfo ParseSplit(string protocol, string? testSpeaker, ulong seed, string? testCorpus = null)
     {
@@ -34,7 +34,7 @@ public static class CommonOptions
 
     /// <summary>The library's parse of a protocol name, its message naming the option.</summary>
     public static Inference.Protocol ParseProtocol(string text) =>
-        ForOption("--protocol", () => ModelBundle.ParseProtocol(text), $"random, speaker, word or corpus, got '{text}'");
+        ForOption("--protocol", () => ModelBundle.ParseProtocol(text), $"random, speaker, word, corpus or loso, got '{text}'");
 
     /// <summary>The library's parse of a recipe name, its message naming the option.</summary>
     public static RecipeKind ParseRecipe(string text) =>

@@ -20,7 +20,7 @@ public static class DownloadCommand
             if (!string.Equals(parse.GetValue(dataset), "tess", StringComparison.OrdinalIgnoreCase))
                 throw new OptionsException($"Unknown dataset '{parse.GetValue(dataset)}': only 'tess' can be downloaded.");
             if (parse.GetValue(retries) < 0) throw new OptionsException($"--retries must be 0 or more, got {parse.GetValue(retries)}.");
-            string destination = Path.GetFullPath(parse.GetValue(to) ?? DataLocation.Resolve());
+            string destination = Path.GetFullPath(parse.GetValue(to) ?? DataLocation.Default("tess"));
             output.WriteLine($"Downloading TESS (CC BY-NC-ND 4.0; Dupuis and Pichora-Fuller, 2010) into {destination}");
             using var http = new HttpClient { Timeout = TimeSpan.FromMinutes(30) };
             int lastPercent = -1;

@@ -60,14 +60,27 @@ public static class TrainCommand
             Description = "Also score the test side by a cluster vote (transductive: each test speaker's utterances grouped by k-means, labels unseen, " +
                           "each taking its group's majority prediction), in metrics.json beside the plain score.",
         };
+        var folds = new Option<int?>("--folds")
+        {
+            Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
+        };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, testCorpus, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, recipe, protocol, testSpeaker, testCorpus, folds, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
         int Run(ParseResult parse, CancellationToken cancellation)
         {
             string? resumeDir = parse.GetValue(resume);
+            bool loso = string.Equals(parse.GetValue(protocol), "loso", StringComparison.OrdinalIgnoreCase);
+            if (parse.GetValue(folds) is not null && !loso) throw new OptionsException($"--folds only applies to --protocol loso (got --protocol {parse.GetValue(protocol)}).");
+            if (loso)
+            {
+                if (resumeDir is not null) throw new OptionsException("--protocol loso cannot be combined with --resume: resume each fold-N folder on its own.");
+                if (parse.GetValue(seeds) is not null) throw new OptionsException("--protocol loso cannot be combined with --seeds: run one cross-validation per seed.");
+                if (parse.GetValue(testSpeaker) is not null) throw new OptionsException("--test-speaker does not apply to --protocol loso: every speaker is tested, fold by fold.");
+                return RunLoso(parse, parse.GetValue(folds) ?? 5, cancellation);
+            }
             if (parse.GetValue(seeds) is { } seedList)
             {
                 if (resumeDir is not null) throw new OptionsException("--seeds cannot be combined with --resume: resume each seed-N folder of the ensemble on its own.");
@@ -93,10 +106,10 @@ public static class TrainCommand
             return CliApp.Ok;
         }
 
-        TrainRunOptions FreshOptions(ParseResult parse, ulong runSeed, string? dir)
+        TrainRunOptions FreshOptions(ParseResult parse, ulong runSeed, string? dir, SplitInfo? fold = null)
         {
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
-            var split = CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
+            var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
@@ -133,6 +146,34 @@ public static class TrainCommand
             return result;
         }
 
+        // One speaker-protocol run per fold into <out>/fold-N, every speaker (of --test-corpus, if given) tested once.
+        int RunLoso(ParseResult parse, int foldCount, CancellationToken cancellation)
+        {
+            ulong runSeed = parse.GetValue(seed);
+            string? corpus = parse.GetValue(testCorpus)?.ToLowerInvariant();
+            string dataRoot = DataLocation.Resolve(parse.GetValue(data));
+            var groups = Splits.LosoFolds(CorpusIndex.Load(dataRoot).Utterances, foldCount, runSeed, corpus);
+            var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
+            string root = parse.GetValue(outDir) ?? DefaultRunFolder(kind, new SplitInfo(Inference.Protocol.Speaker, runSeed, null), "loso");
+            var done = new List<Fold>();
+            for (int k = 0; k < groups.Count; k++)
+            {
+                output.WriteLine($"Fold {k + 1} of {groups.Count}: test speakers {groups[k].Replace(",", ", ")}");
+                var split = new SplitInfo(Inference.Protocol.Speaker, runSeed, groups[k].ToUpperInvariant());
+                var result = TrainAndReport(FreshOptions(parse, runSeed, Path.Combine(root, $"fold-{k + 1}"), split), resuming: false, cancellation);
+                if (result.Cancelled) return CliApp.Ok;
+                done.Add(new Fold(k + 1, groups[k], result.Metrics, result.Directory));
+            }
+            var cv = new CrossValidation(done);
+            MetricsTable.Write(output, cv.Pooled, $"Leave-speakers-out, {groups.Count} folds: every test utterance of every fold ({cv.Pooled.Count} utterances)");
+            foreach (var f in done)
+                output.WriteLine($"  fold {f.Number}: accuracy {f.Metrics.Accuracy:P2}, UAR {f.Metrics.Uar:P2}, ECE {f.Metrics.Ece:F3} ({f.TestSpeakers})");
+            output.WriteLine($"Folds: accuracy {cv.Accuracy.Mean:P2} ± {cv.Accuracy.StandardDeviation:P2}, UAR {cv.Uar.Mean:P2} ± {cv.Uar.StandardDeviation:P2}, ECE {cv.Ece.Mean:F3} (mean ± standard deviation)");
+            cv.Write(root, new SplitInfo(Inference.Protocol.Speaker, runSeed, null), kind.ToString().ToLowerInvariant(), corpus);
+            output.WriteLine($"Cross-validation metrics: {Path.Combine(root, CrossValidation.File)}");
+            return CliApp.Ok;
+        }
+
         // One run per seed into <out>/seed-N, then the members' averaged probabilities on the shared test side.
         int RunEnsemble(ParseResult parse, IReadOnlyList<ulong> seedValues, CancellationToken cancellation)
         {
@@ -167,9 +208,10 @@ public static class TrainCommand
         }
     }
 
-    private static string DefaultRunFolder(RecipeKind kind, SplitInfo split) =>
+    private static string DefaultRunFolder(RecipeKind kind, SplitInfo split, string? protocol = null) =>
         Path.Combine(DataLocation.RepositoryRoot(Directory.GetCurrentDirectory()) ?? ".", "runs",
-            $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : "-" + split.TestSpeaker)}");
+            $"{DateTime.Now:yyyyMMdd-HHmmss}-{kind.ToString().ToLowerInvariant()}-{protocol ?? split.Protocol.ToString().ToLowerInvariant()}" +
+            (split.TestSpeaker is null ? "" : "-" + string.Join('+', Splits.ParseSpeakers(split.TestSpeaker)).Replace(':', '-')));
 
     private static string Describe(SplitInfo split) =>
         $"{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : ", test speaker " + split.TestSpeaker)}{(split.TestCorpus is null ? "" : ", test corpus " + split.TestCorpus)}";

@@ -13,10 +13,12 @@ public sealed record SplitEntry(Utterance Utterance, Part Part);
 
 /// <summary>
 /// Seeded, deterministic train/validation/test splits (DESIGN.md's evaluation protocols):
-/// random — stratified 75/25 by label, both speakers on both sides; speaker — test on one named speaker,
-/// train on the rest; word — 25% of the words held out entirely. Validation (for early stopping and model
-/// selection) is always carved from the training side, in the same spirit: stratified by label for random and
-/// speaker, whole words for word. Nothing here looks at the test side beyond setting it apart.
+/// random — stratified 75/25 by label, both speakers on both sides; speaker — test on one or more named speakers,
+/// train on the rest (loso: every speaker once, fold by fold, <see cref="LosoFolds"/>); corpus — test on one corpus,
+/// train on the others; word — 25% of the words held out entirely. Validation (for early stopping, model selection
+/// and the temperature) is always carved from the training side, in the same spirit: stratified by label for random,
+/// whole words for word, and for speaker and corpus whole speakers where a training corpus has enough of them
+/// (else a stratified tenth). Nothing here looks at the test side beyond setting it apart.
 /// </summary>
 public static class Splits
 {
@@ -44,13 +46,13 @@ public static class Splits
                     var speakers = ordered.Select(u => u.Speaker).Distinct(StringComparer.OrdinalIgnoreCase).Order(StringComparer.Ordinal).ToList();
                     if (speakers.Count < 2)
                         throw new OptionsException($"The speaker protocol needs at least two speakers; the corpus has {speakers.Count} ({string.Join(", ", speakers)}).");
-                    // A speaker is named bare ("YAF", "ravdess:03") or qualified by its corpus ("tess:YAF").
-                    bool Is(Utterance u, string name) => string.Equals(u.Speaker, name, StringComparison.OrdinalIgnoreCase) ||
-                        (!u.Speaker.Contains(':') && string.Equals($"{u.Corpus}:{u.Speaker}", name, StringComparison.OrdinalIgnoreCase));
-                    string held = testSpeaker ?? speakers[^1];
-                    if (!ordered.Any(u => Is(u, held)))
-                        throw new OptionsException($"--test-speaker '{held}' is not in the corpus; its speakers are {string.Join(", ", speakers)}.");
-                    HoldOut(ordered, u => Is(u, held), rng, part);
+                    var held = testSpeaker is null ? [speakers[^1]] : ParseSpeakers(testSpeaker);
+                    foreach (var name in held)
+                        if (!ordered.Any(u => IsSpeaker(u, name)))
+                            throw new OptionsException($"--test-speaker '{name}' is not in the corpus; its speakers are {string.Join(", ", speakers)}.");
+                    if (ordered.All(u => held.Any(name => IsSpeaker(u, name))))
+                        throw new OptionsException($"--test-speaker '{testSpeaker}' holds out every speaker: nothing is left to train on.");
+                    HoldOut(ordered, u => held.Any(name => IsSpeaker(u, name)), rng, part);
                     break;
                 }
             case Protocol.Corpus:
@@ -84,16 +86,87 @@ public static class Splits
         return ordered.Select(u => new SplitEntry(u, part[u])).ToList();
     }
 
-    /// <summary>The held-out utterances are the test side; the rest train, with a stratified validation part carved from them.</summary>
+    /// <summary>
+    /// Leave-speakers-out cross-validation: the speakers (of <paramref name="corpus"/> only, when given; the other
+    /// corpora then always train) dealt into <paramref name="folds"/> groups, every speaker in exactly one. Each gender's
+    /// speakers are shuffled by the seed and dealt in turn, so every fold holds both genders where it can. Each group
+    /// is one fold's comma-separated <c>--test-speaker</c> list.
+    /// </summary>
+    public static IReadOnlyList<string> LosoFolds(IReadOnlyList<Utterance> utterances, int folds, ulong seed, string? corpus = null)
+    {
+        var pool = utterances.Where(u => corpus is null || string.Equals(u.Corpus, corpus, StringComparison.OrdinalIgnoreCase)).ToList();
+        if (pool.Count == 0)
+            throw new OptionsException($"--test-corpus '{corpus}' is not in the data; it holds {string.Join(", ", utterances.Select(u => u.Corpus).Distinct().Order(StringComparer.Ordinal))}.");
+        var speakers = pool.GroupBy(u => u.Speaker, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.Ordinal)
+            .Select(g => (Name: g.First().Speaker.Contains(':') ? g.First().Speaker : $"{g.First().Corpus}:{g.First().Speaker}", Gender: g.First().Gender ?? "")).ToList();
+        if (folds < 2 || folds > speakers.Count)
+            throw new OptionsException($"--folds must be 2 to the number of speakers ({speakers.Count}), got {folds}.");
+        var rng = new Rng(seed);
+        var dealt = new List<string>();
+        foreach (var gender in speakers.GroupBy(s => s.Gender).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var names = gender.Select(s => s.Name).ToArray();
+            rng.Shuffle(names.AsSpan());
+            dealt.AddRange(names);
+        }
+        var groups = Enumerable.Range(0, folds).Select(_ => new List<string>()).ToList();
+        for (int i = 0; i < dealt.Count; i++) groups[i % folds].Add(dealt[i]);
+        return groups.Select(g => string.Join(',', g.Order(StringComparer.Ordinal))).ToList();
+    }
+
+    /// <summary>Test speakers as given: one name or several separated by commas ("ravdess:03,ravdess:04").</summary>
+    public static IReadOnlyList<string> ParseSpeakers(string text)
+    {
+        var names = text.Split(',', StringSplitOptions.TrimEntries | StringSplitOptions.RemoveEmptyEntries);
+        if (names.Length == 0) throw new OptionsException($"--test-speaker needs a speaker name (e.g. YAF or ravdess:03), got '{text}'.");
+        return names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+    }
+
+    /// <summary>A speaker is named bare ("YAF", "ravdess:03") or qualified by its corpus ("tess:YAF").</summary>
+    public static bool IsSpeaker(Utterance u, string name) => string.Equals(u.Speaker, name, StringComparison.OrdinalIgnoreCase) ||
+        (!u.Speaker.Contains(':') && string.Equals($"{u.Corpus}:{u.Speaker}", name, StringComparison.OrdinalIgnoreCase));
+
+    /// <summary>A corpus with at least this many training speakers gives whole speakers to the validation part.</summary>
+    public const int SpeakersForSpeakerValidation = 4;
+
+    /// <summary>
+    /// The held-out utterances are the test side; the rest train, with a validation part carved from them. Where a
+    /// corpus has <see cref="SpeakersForSpeakerValidation"/> or more training speakers, its validation part is whole
+    /// speakers (a tenth of them, at least one, taken from each gender in turn), so that model selection and the
+    /// temperature are fitted on voices training never heard — what the test side is too. A corpus with fewer
+    /// speakers gives a stratified tenth of its utterances.
+    /// </summary>
     private static void HoldOut(IReadOnlyList<Utterance> ordered, Func<Utterance, bool> held, Rng rng, Dictionary<Utterance, Part> part)
     {
         var train = new List<Utterance>();
         foreach (var u in ordered)
             if (held(u)) part[u] = Part.Test;
             else train.Add(u);
-        var (validation, rest) = StratifiedTake(train, ValidationFraction, rng);
-        foreach (var u in validation) part[u] = Part.Validation;
-        foreach (var u in rest) part[u] = Part.Train;
+        foreach (var corpus in train.GroupBy(u => u.Corpus).OrderBy(g => g.Key, StringComparer.Ordinal))
+        {
+            var members = corpus.ToList();
+            var speakers = members.GroupBy(u => u.Speaker, StringComparer.OrdinalIgnoreCase).OrderBy(g => g.Key, StringComparer.Ordinal)
+                .Select(g => (Name: g.Key, Gender: g.First().Gender ?? "")).ToList();
+            if (speakers.Count < SpeakersForSpeakerValidation)
+            {
+                var (validation, rest) = StratifiedTake(members, ValidationFraction, rng);
+                foreach (var u in validation) part[u] = Part.Validation;
+                foreach (var u in rest) part[u] = Part.Train;
+                continue;
+            }
+            // Each gender's speakers in a seeded order, then taken from the genders in turn.
+            var queues = speakers.GroupBy(s => s.Gender).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+            {
+                var names = g.Select(s => s.Name).ToArray();
+                rng.Shuffle(names.AsSpan());
+                return new Queue<string>(names);
+            }).ToList();
+            int count = Math.Max(1, (int)Math.Round(speakers.Count * ValidationFraction));
+            var chosen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+            for (int i = 0; chosen.Count < count; i++)
+                if (queues[i % queues.Count].TryDequeue(out var name)) chosen.Add(name);
+            foreach (var u in members) part[u] = chosen.Contains(u.Speaker) ? Part.Validation : Part.Train;
+        }
     }
 
     /// <summary>Per label, a seeded shuffle, then round(fraction · count) go to the first list.</summary>
