@@ -33,6 +33,8 @@ public sealed record CheckpointMetadata
     public required int Batch { get; init; }
     public required float LearningRate { get; init; }
     public RecipeOverrides? Overrides { get; init; }
+    public double MaskTime { get; init; }
+    public int MaskCoefficients { get; init; }
     public int Adapt { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }

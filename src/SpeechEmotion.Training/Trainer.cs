@@ -9,7 +9,7 @@ namespace SpeechEmotion.Training;
 public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
-        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0)
+        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null)
     {
         if (epochs < 1 || epochs > 100_000) throw new OptionsException($"--epochs must be in 1…100000, got {epochs}.");
         if (batchSize < 1 || batchSize > 4096) throw new OptionsException($"--batch must be in 1…4096, got {batchSize}.");
@@ -17,8 +17,11 @@ public sealed record TrainOptions
         if (patience < 1) throw new OptionsException($"patience must be at least 1, got {patience}.");
         if (threads < 0) throw new OptionsException($"--threads must be 0 (all cores) or more, got {threads}.");
         Epochs = epochs; BatchSize = batchSize; LearningRate = learningRate; Seed = seed; Patience = patience;
-        WeightDecay = weightDecay; MaxGradientNorm = maxGradientNorm; Threads = threads;
+        WeightDecay = weightDecay; MaxGradientNorm = maxGradientNorm; Threads = threads; Masking = masking ?? Masking.None;
     }
+
+    /// <summary>SpecAugment-style masks on every training sequence (<see cref="Training.Masking"/>; none by default).</summary>
+    public Masking Masking { get; init; }
 
     public int Epochs { get; }
     public int BatchSize { get; }
@@ -28,6 +31,31 @@ public sealed record TrainOptions
     public float WeightDecay { get; }
     public float MaxGradientNorm { get; }
     public int Threads { get; }
+}
+
+/// <summary>
+/// SpecAugment-style masking (Park et al. 2019) of the standardised training inputs, drawn afresh for every sequence
+/// of every batch by the run's generator: one span of up to <see cref="TimeFraction"/> of a sequence's frames, and one
+/// band of up to <see cref="Coefficients"/> adjacent cepstral coefficients (the same band of every block of
+/// <see cref="BlockSize"/> values: the coefficients, their deltas and delta-deltas), set to 0, the standardised mean.
+/// Training only: validation, test and prediction see every value.
+/// </summary>
+public sealed record Masking
+{
+    public static readonly Masking None = new(0, 0);
+
+    public Masking(double timeFraction, int coefficients, int blockSize = 0)
+    {
+        if (!(timeFraction >= 0 && timeFraction <= 0.5)) throw new OptionsException($"--mask-time must be a fraction of the frames in [0, 0.5], got {timeFraction}.");
+        if (coefficients < 0 || coefficients > 64) throw new OptionsException($"--mask-coefficients must be 0 to 64 coefficients, got {coefficients}.");
+        TimeFraction = timeFraction; Coefficients = coefficients; BlockSize = blockSize;
+    }
+
+    public double TimeFraction { get; }
+    public int Coefficients { get; }
+    /// <summary>Values per block of the input step (the MFCC count); 0 = the whole step is one block.</summary>
+    public int BlockSize { get; init; }
+    public bool Any => TimeFraction > 0 || Coefficients > 0;
 }
 
 /// <summary>One line of the training history.</summary>
@@ -87,6 +115,7 @@ public sealed class Trainer
             {
                 var indices = order.AsSpan(b * _options.BatchSize, Math.Min(_options.BatchSize, train.Count - b * _options.BatchSize));
                 var batch = _batcher.Fill(train, indices, labels);
+                if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
                 lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng) * indices.Length;
                 correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
                 seen += indices.Length;
@@ -173,6 +202,7 @@ public sealed class Batcher
     private readonly float[] _x;
     private readonly int[] _lengths;
     private readonly int _width;
+    private int _filledSteps;
 
     public Batcher(int maxSteps, int batchSize, int width)
     {
@@ -191,6 +221,26 @@ public sealed class Batcher
         public int Steps { get; } = steps;
     }
 
+    /// <summary>Masks the last filled batch of <paramref name="count"/> sequences in place (<see cref="Masking"/>).</summary>
+    public void Mask(int count, Masking masking, Rng rng)
+    {
+        int steps = _filledSteps, block = masking.BlockSize > 0 && masking.BlockSize <= _width ? masking.BlockSize : _width;
+        var x = _x.AsSpan(0, steps * count * _width);
+        for (int b = 0; b < count; b++)
+        {
+            int length = _lengths[b];
+            int span = rng.NextInt((int)(masking.TimeFraction * length) + 1);
+            int start = rng.NextInt(length - span + 1);
+            for (int t = start; t < start + span; t++) x.Slice((t * count + b) * _width, _width).Clear();
+            int band = rng.NextInt(Math.Min(masking.Coefficients, block) + 1);
+            int low = rng.NextInt(block - band + 1);
+            if (band == 0) continue;
+            for (int t = 0; t < length; t++)
+                for (int offset = 0; offset + block <= _width; offset += block)
+                    x.Slice((t * count + b) * _width + offset + low, band).Clear();
+        }
+    }
+
     public Batch Fill(IReadOnlyList<Sample> samples, ReadOnlySpan<int> indices, Span<int> labels)
     {
         int count = indices.Length, steps = 0;
@@ -206,6 +256,7 @@ public sealed class Batcher
             for (int t = 0; t < sample.Input.Steps; t++)
                 sample.Input.Values.AsSpan(t * _width, _width).CopyTo(x.Slice((t * count + b) * _width, _width));
         }
+        _filledSteps = steps;
         return new Batch(x, _lengths.AsSpan(0, count), steps);
     }
 }

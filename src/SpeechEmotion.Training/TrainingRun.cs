@@ -74,7 +74,11 @@ public static class TrainingRun
         if (resume) (state, rng) = LoadCheckpoint(checkpointPath, model, Path.Combine(options.OutputDirectory, RunFiles.History));
 
         progress.Stage($"Training {recipe.Model} on {data.Train.Count} utterances, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
-        var trainer = new Trainer(model, options.Train, data.MaxSteps);
+        // Masks cover the same band of the coefficients, their deltas and delta-deltas.
+        var trainOptions = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } };
+        if (trainOptions.Masking.Any && recipe.Kind != RecipeKind.Frames)
+            throw new OptionsException("--mask-time and --mask-coefficients are for the frames recipe: the seed recipe's input is one mean per coefficient.");
+        var trainer = new Trainer(model, trainOptions, data.MaxSteps);
         int epochForBatches = (state?.Epoch ?? 0) + 1;
         state = trainer.Train(data.Train, data.Validation, rng, state,
             onEpoch: (record, s) =>
@@ -188,6 +192,7 @@ public static class TrainingRun
             Protocol = options.Split.Protocol.ToString().ToLowerInvariant(), Seed = options.Split.Seed,
             TestSpeaker = options.Split.TestSpeaker, TestCorpus = options.Split.TestCorpus,
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
+            MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
         var metadata = new Dictionary<string, string> { [CheckpointMetadata.Key] = document.ToJson() };

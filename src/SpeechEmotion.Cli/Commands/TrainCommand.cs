@@ -60,12 +60,24 @@ public static class TrainCommand
             Description = "Also score the test side by a cluster vote (transductive: each test speaker's utterances grouped by k-means, labels unseen, " +
                           "each taking its group's majority prediction), in metrics.json beside the plain score.",
         };
+        var maskTime = new Option<double>("--mask-time")
+        {
+            Description = "SpecAugment-style: each training sequence loses one span of up to this fraction of its frames, drawn afresh every batch (frames recipe) [default: 0]",
+        };
+        var maskCoefficients = new Option<int>("--mask-coefficients")
+        {
+            Description = "SpecAugment-style: each training sequence loses one band of up to this many adjacent MFCCs (and their deltas), drawn afresh every batch [default: 0]",
+        };
+        var trimDb = new Option<double?>("--trim-db")
+        {
+            Description = "Leading and trailing frames quieter than this many dB below the loudest are trimmed before the MFCCs (frames recipe; as librosa.effects.trim's top_db) [default: 60]",
+        };
         var folds = new Option<int?>("--folds")
         {
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, testCorpus, folds, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, trimDb, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -93,7 +105,8 @@ public static class TrainCommand
                 var saved = TrainingRun.CheckpointOptions(resumeDir);
                 options = new TrainRunOptions(saved.Data, CommonOptions.ParseRecipe(saved.Recipe),
                     new SplitInfo(CommonOptions.ParseProtocol(saved.Protocol), saved.Seed, saved.TestSpeaker, saved.TestCorpus),
-                    new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, threads: parse.GetValue(threads)),
+                    new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, threads: parse.GetValue(threads),
+                        masking: new Masking(saved.MaskTime, saved.MaskCoefficients)),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote));
             }
@@ -110,13 +123,15 @@ public static class TrainCommand
         {
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
-            var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads));
+            var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads),
+                masking: new Masking(parse.GetValue(maskTime), parse.GetValue(maskCoefficients)));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
                 parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
                 parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetValue(prosody) ? true : null,
-                parse.GetValue(validateSpeeds) is { } v ? RecipeOverrides.ParseSpeeds(v, "--validate-speeds") : null);
+                parse.GetValue(validateSpeeds) is { } v ? RecipeOverrides.ParseSpeeds(v, "--validate-speeds") : null,
+                parse.GetValue(trimDb) is { } db ? RecipeOverrides.ParseTrim(db) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote));
         }
