@@ -96,6 +96,62 @@ public sealed class RavdessCorpusTests : IDisposable
         Assert.Contains("1 training utterances of class(es) calm, which the test corpus tess lacks, left out of training", Assert.Single(back.Warnings).Message);
     }
 
+    [Fact]
+    public void EmoDbNamesGiveSpeakerGenderTextAndLabelIncludingBoredom()
+    {
+        Add("emodb", "wav", "03a01Fa.wav"); // speaker 03 (male), text a01, Freude
+        Add("emodb", "wav", "08a02Wb.wav"); // speaker 08 (female), Ärger
+        Add("emodb", "wav", "16b10Lc.wav"); // Langeweile
+        Add("emodb", "wav", "11b03Ta.wav"); // Trauer
+        var result = CorpusIndex.Load(Path.Combine(_root, "emodb"));
+        Assert.Equal("emodb", result.Layout);
+        var byLabel = result.Utterances.ToDictionary(u => u.Label);
+        Assert.Equal(["angry", "happy", "sad", "boredom"], CorpusIndex.Labels(result.Utterances));
+        Assert.Equal(("emodb:03", "male", "a01", "emodb"), (byLabel["happy"].Speaker, byLabel["happy"].Gender, byLabel["happy"].Word, byLabel["happy"].Corpus));
+        Assert.Equal(("emodb:08", "female"), (byLabel["angry"].Speaker, byLabel["angry"].Gender));
+        Assert.Equal(("emodb:16", "female", "b10"), (byLabel["boredom"].Speaker, byLabel["boredom"].Gender, byLabel["boredom"].Word));
+        Assert.Equal("male", byLabel["sad"].Gender);
+        Assert.Equal(7, CorpusIndex.EmoDbEmotions.Count);
+    }
+
+    [Fact]
+    public void CremaDNamesGiveActorSentenceAndLabelWithGenderFromTheDemographics()
+    {
+        Add("cremad", "AudioWAV", "1001_DFA_ANG_XX.wav");
+        Add("cremad", "AudioWAV", "1001_IEO_HAP_HI.wav");
+        Add("cremad", "AudioWAV", "1002_TIE_SAD_LO.wav");
+        Add("cremad", "AudioWAV", "1091_WSI_NEU_MD.wav");
+        string odd = Add("cremad", "AudioWAV", "1076_MTI_SAD_XX_copy.wav");
+        File.WriteAllText(Path.Combine(_root, "cremad", "VideoDemographics.csv"), "ActorID,Age,Sex,Race,Ethnicity\n1001,51,Male,Caucasian,Not Hispanic\n1002,21,Female,Caucasian,Not Hispanic\n");
+        var result = CorpusIndex.Load(Path.Combine(_root, "cremad"));
+        Assert.Equal("cremad", result.Layout);
+        Assert.Equal(4, result.Utterances.Count);
+        Assert.Equal(odd, Assert.Single(result.Problems).Path);
+        var angry = result.Utterances.Single(u => u.Label == "angry");
+        Assert.Equal(("cremad:1001", "male", "dfa", "cremad"), (angry.Speaker, angry.Gender, angry.Word, angry.Corpus));
+        Assert.Equal("female", result.Utterances.Single(u => u.Label == "sad").Gender);
+        Assert.Null(result.Utterances.Single(u => u.Label == "neutral").Gender); // not in the demographics file
+        Assert.Equal(["angry", "happy", "neutral", "sad"], CorpusIndex.Labels(result.Utterances));
+    }
+
+    [Fact]
+    public void ACsvManifestNamesAnythingElseWithPathsRelativeToIt()
+    {
+        string a = Add("mine", "clips", "a.wav"), b = Add("mine", "clips", "b.wav");
+        string csv = Path.Combine(_root, "mine", "Studio.csv");
+        File.WriteAllText(csv, "label,path,speaker,gender\nAnger,clips/a.wav,anna,F\n\"sad\",\"clips/b.wav\",bob,male\nhappy,clips/missing.wav,anna,f\n,clips/a.wav,anna,f\n");
+        var result = CorpusIndex.Load(csv);
+        Assert.Equal("csv", result.Layout);
+        Assert.Equal([a, b], result.Utterances.Select(u => u.Path));
+        Assert.Equal(("studio:anna", "female", "angry", "studio"), (result.Utterances[0].Speaker, result.Utterances[0].Gender, result.Utterances[0].Label, result.Utterances[0].Corpus));
+        Assert.Equal(("studio:bob", "male", "sad"), (result.Utterances[1].Speaker, result.Utterances[1].Gender, result.Utterances[1].Label));
+        Assert.Equal(2, result.Problems.Count);
+        Assert.Contains(result.Problems, p => p.Path == $"{csv}, line 4" && p.Message.Contains("missing.wav not found"));
+        Assert.Contains(result.Problems, p => p.Path == $"{csv}, line 5" && p.Message.Contains("no path or no label"));
+        File.WriteAllText(csv, "file,emotion\nclips/a.wav,sad\n");
+        Assert.Contains("must name the columns path and label", Assert.Throws<CorpusException>(() => CorpusIndex.Load(csv)).Message);
+    }
+
     /// <summary>The original RAVDESS files: 48 kHz, some stereo, FLLR, LIST, bext and _PMX chunks around the data.</summary>
     [Fact]
     public void AnOriginalRavdessFileWithItsExtraChunksReads()

@@ -24,6 +24,12 @@ public sealed class CorpusException : SpeechEmotionException
 /// repetition, actor): audio-only speech files (03-01-…) are taken, song and video files left out; the speaker is
 /// "ravdess:AA" (odd actors male, even female), the word the statement ("s01", "s02"), the label RAVDESS's emotion
 /// mapped onto this project's label set (<see cref="RavdessEmotions"/>).
+/// EmoDB — files SSTTTEV.wav (03a01Fa.wav: speaker 03, text a01, emotion letter in German, version) in the folder
+/// or its wav/ sub-folder; speakers "emodb:SS", gender from the speaker, the word the text code (<see cref="EmoDbEmotions"/>).
+/// CREMA-D — files AAAA_SSS_EEE_LL.wav (1001_DFA_ANG_XX.wav: actor, sentence, emotion, level) in the folder or its
+/// AudioWAV/ sub-folder; speakers "cremad:AAAA", gender from VideoDemographics.csv beside them when it is there.
+/// A CSV manifest — a .csv file given as the corpus, with a header naming path and label and optionally speaker,
+/// gender and corpus; paths relative to the CSV's folder.
 /// Several roots (<c>--data</c> given more than once, or joined by the path separator) are indexed one by one and
 /// merged; each utterance keeps its corpus.
 /// </summary>
@@ -42,6 +48,22 @@ public static class CorpusIndex
         ["05"] = "angry", ["06"] = "fear", ["07"] = "disgust", ["08"] = "pleasant_surprise",
     };
 
+    /// <summary>EmoDB's emotion letters (German initials) → labels: Ärger, Ekel, Angst, Freude, Neutral, Trauer, and
+    /// Langeweile (boredom), which neither TESS nor RAVDESS has and is a label of its own.</summary>
+    public static readonly IReadOnlyDictionary<char, string> EmoDbEmotions = new Dictionary<char, string>
+    {
+        ['W'] = "angry", ['E'] = "disgust", ['A'] = "fear", ['F'] = "happy", ['N'] = "neutral", ['T'] = "sad", ['L'] = "boredom",
+    };
+
+    /// <summary>EmoDB's ten speakers: 03, 10, 11, 12 and 15 are male, the others female.</summary>
+    private static readonly HashSet<string> EmoDbMale = ["03", "10", "11", "12", "15"];
+
+    /// <summary>CREMA-D's six emotion codes → labels.</summary>
+    public static readonly IReadOnlyDictionary<string, string> CremaDEmotions = new Dictionary<string, string>
+    {
+        ["ANG"] = "angry", ["DIS"] = "disgust", ["FEA"] = "fear", ["HAP"] = "happy", ["NEU"] = "neutral", ["SAD"] = "sad",
+    };
+
     /// <summary>One root, or several joined by <see cref="Path.PathSeparator"/>: their utterances merged, in order.</summary>
     public static Result Load(string root)
     {
@@ -58,8 +80,10 @@ public static class CorpusIndex
 
     private static Result LoadOne(string root)
     {
+        if (File.Exists(root) && root.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return LoadCsv(root);
         if (!Directory.Exists(root))
             throw new CorpusException($"{root}: corpus folder not found. Get TESS with '../shared/data/get-tess data/tess' or 'ser download tess', or pass --data.");
+        if (FlatCorpus(root) is { } flat) return flat;
         var folders = Directory.GetDirectories(root).OrderBy(d => d, StringComparer.Ordinal).ToArray();
         bool tess = folders.Length > 0 && folders.All(f => ParseTessFolder(Path.GetFileName(f)) is not null);
         var utterances = new List<Utterance>();
@@ -129,6 +153,115 @@ public static class CorpusIndex
             throw new CorpusException($"{root}: no audio files found (looked for {string.Join(", ", AudioExtensions)} in its sub-folders: " +
                 "TESS's SPEAKER_emotion folders or one folder per label).");
         return new Result(utterances, problems, warnings, tess ? "tess" : "plain");
+    }
+
+    /// <summary>EmoDB or CREMA-D: every audio file of the folder (or of its wav/ or AudioWAV/ sub-folder) named as that
+    /// corpus names them; null when the folder is not one of them.</summary>
+    private static Result? FlatCorpus(string root)
+    {
+        foreach (var folder in new[] { root, Path.Combine(root, "wav"), Path.Combine(root, "AudioWAV") })
+        {
+            if (!Directory.Exists(folder)) continue;
+            var files = Directory.GetFiles(folder).Where(IsAudio).OrderBy(f => f, StringComparer.Ordinal).ToArray();
+            if (files.Length == 0) continue;
+            var stems = files.Select(Path.GetFileNameWithoutExtension).ToArray();
+            if (stems.All(n => EmoDbName(n!) is not null))
+                return new Result(files.Select(f =>
+                {
+                    var (speaker, text, label) = EmoDbName(Path.GetFileNameWithoutExtension(f))!.Value;
+                    return new Utterance(f, $"emodb:{speaker}", text, label) { Corpus = "emodb", Gender = EmoDbMale.Contains(speaker) ? "male" : "female" };
+                }).ToList(), [], [], "emodb");
+            if (stems.Count(n => CremaDName(n!) is not null) * 2 > stems.Length) // CREMA-D's release has a few odd names
+            {
+                var genders = CremaDGenders(root, folder);
+                var utterances = new List<Utterance>();
+                var problems = new List<CorpusProblem>();
+                foreach (var f in files)
+                {
+                    if (CremaDName(Path.GetFileNameWithoutExtension(f)) is not var (actor, sentence, label))
+                    {
+                        problems.Add(new(f, "name is not CREMA-D's ACTOR_SENTENCE_EMOTION_LEVEL (e.g. 1001_DFA_ANG_XX.wav); left out."));
+                        continue;
+                    }
+                    utterances.Add(new Utterance(f, $"cremad:{actor}", sentence.ToLowerInvariant(), label) { Corpus = "cremad", Gender = genders.GetValueOrDefault(actor) });
+                }
+                return new Result(utterances, problems, [], "cremad");
+            }
+        }
+        return null;
+    }
+
+    /// <summary>"03a01Fa" → ("03", "a01", "happy"); else null.</summary>
+    private static (string Speaker, string Text, string Label)? EmoDbName(string stem) =>
+        stem.Length == 7 && char.IsAsciiDigit(stem[0]) && char.IsAsciiDigit(stem[1]) && stem[2] is 'a' or 'b' && char.IsAsciiDigit(stem[3]) && char.IsAsciiDigit(stem[4]) &&
+        EmoDbEmotions.TryGetValue(stem[5], out var label) && char.IsAsciiLetterLower(stem[6])
+            ? (stem[..2], stem[2..5], label) : null;
+
+    /// <summary>"1001_DFA_ANG_XX" → ("1001", "DFA", "angry"); else null.</summary>
+    private static (string Actor, string Sentence, string Label)? CremaDName(string stem)
+    {
+        var parts = stem.Split('_');
+        return parts.Length == 4 && parts[0].Length == 4 && parts[0].All(char.IsAsciiDigit) && parts[1].Length == 3 && parts[1].All(char.IsAsciiLetterUpper) &&
+               CremaDEmotions.TryGetValue(parts[2], out var label) && parts[3] is "LO" or "MD" or "HI" or "XX"
+            ? (parts[0], parts[1], label) : null;
+    }
+
+    /// <summary>Actor → "male"/"female" from CREMA-D's VideoDemographics.csv (ActorID,Age,Sex,…), beside the audio or above it; empty without it.</summary>
+    private static Dictionary<string, string> CremaDGenders(string root, string folder)
+    {
+        var genders = new Dictionary<string, string>(StringComparer.Ordinal);
+        string? file = new[] { Path.Combine(folder, "VideoDemographics.csv"), Path.Combine(root, "VideoDemographics.csv") }.FirstOrDefault(File.Exists);
+        if (file is null) return genders;
+        var lines = File.ReadLines(file).Take(10_000).ToList();
+        if (lines.Count == 0) return genders;
+        var header = Csv.ParseLine(lines[0]);
+        int id = header.FindIndex(h => h.Trim() == "ActorID"), sex = header.FindIndex(h => h.Trim() == "Sex");
+        if (id < 0 || sex < 0) return genders;
+        foreach (var line in lines.Skip(1))
+        {
+            var fields = Csv.ParseLine(line);
+            if (fields.Count <= Math.Max(id, sex)) continue;
+            string g = fields[sex].Trim().ToLowerInvariant();
+            if (g is "male" or "female") genders[fields[id].Trim()] = g;
+        }
+        return genders;
+    }
+
+    /// <summary>
+    /// A CSV manifest: a header with the columns path and label (and optionally speaker, gender, corpus, in any order),
+    /// one utterance per line, paths relative to the CSV's folder. The corpus defaults to the CSV's name; a speaker
+    /// is qualified by it ("mycorpus:anna"). A line with a missing file or no label is reported and left out.
+    /// </summary>
+    private static Result LoadCsv(string csv)
+    {
+        var lines = File.ReadAllLines(csv);
+        if (lines.Length == 0) throw new CorpusException($"{csv}: empty manifest; its first line must name the columns, e.g. path,label,speaker.");
+        var header = Csv.ParseLine(lines[0]).Select(h => h.Trim().ToLowerInvariant()).ToList();
+        int Column(string name) => header.IndexOf(name);
+        int path = Column("path"), label = Column("label"), speaker = Column("speaker"), gender = Column("gender"), corpus = Column("corpus");
+        if (path < 0 || label < 0)
+            throw new CorpusException($"{csv}: the first line must name the columns path and label (and optionally speaker, gender, corpus); got '{lines[0]}'.");
+        string folder = Path.GetDirectoryName(Path.GetFullPath(csv))!;
+        string defaultCorpus = Path.GetFileNameWithoutExtension(csv).ToLowerInvariant();
+        var utterances = new List<Utterance>();
+        var problems = new List<CorpusProblem>();
+        for (int i = 1; i < lines.Length; i++)
+        {
+            if (lines[i].Trim().Length == 0) continue;
+            var fields = Csv.ParseLine(lines[i]);
+            string Field(int column) => column >= 0 && column < fields.Count ? fields[column].Trim() : "";
+            string file = Field(path).Length > 0 ? Path.GetFullPath(Path.Combine(folder, Field(path))) : "";
+            string name = $"{csv}, line {i + 1}";
+            if (file.Length == 0 || Field(label).Length == 0) { problems.Add(new(name, "no path or no label; left out.")); continue; }
+            if (!File.Exists(file)) { problems.Add(new(name, $"{file} not found; left out.")); continue; }
+            string corpusName = Field(corpus).Length > 0 ? Field(corpus).ToLowerInvariant() : defaultCorpus;
+            string who = Field(speaker).Length > 0 ? Field(speaker) : "unknown";
+            string? sex = Field(gender).ToLowerInvariant() switch { "m" or "male" => "male", "f" or "female" => "female", _ => null };
+            utterances.Add(new Utterance(file, who.Contains(':') ? who : $"{corpusName}:{who}", Path.GetFileNameWithoutExtension(file).ToLowerInvariant(),
+                EmotionLabels.Normalize(Field(label)) ?? Field(label).ToLowerInvariant()) { Corpus = corpusName, Gender = sex });
+        }
+        if (utterances.Count == 0) throw new CorpusException($"{csv}: no usable line (each needs a path to an existing file and a label).");
+        return new Result(utterances, problems, [], "csv");
     }
 
     private static bool IsAudio(string path) => AudioExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());

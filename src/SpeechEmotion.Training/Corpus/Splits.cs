@@ -208,7 +208,7 @@ public static class Manifest
         for (int i = 1; i < lines.Length; i++)
         {
             if (lines[i].Length == 0) continue;
-            var fields = ParseLine(lines[i]);
+            var fields = Csv.ParseLine(lines[i]);
             if (fields.Count != 5) throw new CorpusException($"{path}, line {i + 1}: expected 5 fields, found {fields.Count}.");
             if (!Enum.TryParse<Part>(fields[4], ignoreCase: true, out var part))
                 throw new CorpusException($"{path}, line {i + 1}: part must be train, validation or test, got '{fields[4]}'.");
@@ -219,8 +219,12 @@ public static class Manifest
 
     private static string Quote(string field) =>
         field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
+}
 
-    private static List<string> ParseLine(string line)
+/// <summary>One line of comma-separated values, RFC 4180 quoting ("a, b" and doubled quotes inside).</summary>
+public static class Csv
+{
+    public static List<string> ParseLine(string line)
     {
         var fields = new List<string>();
         var current = new StringBuilder();
