@@ -130,8 +130,67 @@ public sealed class DownloadCommandTests : IDisposable
         int at = corrupt.AsSpan().IndexOf("RIFF"u8) + 100; // inside the first stored WAV
         corrupt[at] ^= 0xFF;
         File.WriteAllBytes(path, corrupt);
-        var error = Assert.Throws<SpeechEmotion.Core.SpeechEmotionException>(() => SpeechEmotion.Training.Corpus.TessDownloader.Unpack(path, Path.Combine(_dir, "out")));
+        var error = Assert.Throws<SpeechEmotion.Core.SpeechEmotionException>(() => SpeechEmotion.Training.Corpus.CorpusDownloader.Unpack(path, Path.Combine(_dir, "out")));
         Assert.Contains("fails its CRC-32 check", error.Message);
         Assert.False(Directory.Exists(Path.Combine(_dir, "out")));
+    }
+
+    private static byte[] Zip(params (string Name, byte[] Bytes, CompressionLevel Level)[] entries)
+    {
+        using var memory = new MemoryStream();
+        using (var zip = new ZipArchive(memory, ZipArchiveMode.Create, leaveOpen: true))
+            foreach (var (name, bytes, level) in entries)
+            {
+                using var entry = zip.CreateEntry(name, level).Open();
+                entry.Write(bytes);
+            }
+        return memory.ToArray();
+    }
+
+    private static byte[] Wav(double frequency) => TestAudio.Wav([TestAudio.Tone(frequency, 0.3, 48000)], 48000);
+
+    [Fact]
+    public void RavdessIsFetchedFromItsOwnRecordIntoItsActorFolders()
+    {
+        var zip = Zip(("Actor_01/03-01-05-02-01-01-01.wav", Wav(220), CompressionLevel.Optimal),
+            ("Actor_02/03-01-01-01-01-01-02.wav", Wav(330), CompressionLevel.Optimal));
+        using var server = new Server(zip, cutFirst: 0);
+        string destination = Path.Combine(_dir, "ravdess");
+        var (exit, output, error) = CliRunner.Run("download", "RAVDESS", "--to", destination, "--url", server.Url);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("RAVDESS (speech) (CC BY-NC-SA 4.0; Livingstone and Russo, 2018)", output);
+        Assert.Contains("2 utterances in the ravdess layout", output);
+        Assert.True(File.Exists(Path.Combine(destination, "Actor_02", "03-01-01-01-01-01-02.wav")));
+        CliRunner.Refused("Unknown dataset 'cremad': ser download takes tess, ravdess, emodb", "download", "cremad");
+        CliRunner.Refused("--url must be an http or https address, got 'file:///etc/passwd'", "download", "emodb", "--to", destination, "--url", "file:///etc/passwd");
+        CliRunner.Refused("--url must be an http or https address, got 'not-a-url'", "download", "emodb", "--to", destination, "--url", "not-a-url");
+    }
+
+    /// <summary>Each hostile archive is refused with a line naming the entry, and leaves nothing in the destination.</summary>
+    [Fact]
+    public void HostileArchivesAreRefusedAndLeaveNothingBehind()
+    {
+        var cases = new (string Expected, byte[] Zip, SpeechEmotion.Training.Corpus.CorpusDownloader.Limits? Limits)[]
+        {
+            ("a second entry for Actor_01/a.wav", Zip(("x/Actor_01/a.wav", Wav(220), CompressionLevel.Optimal), ("y/Actor_01/a.wav", Wav(330), CompressionLevel.Optimal)), null),
+            ("refused as a zip bomb", Zip(("Actor_01/zeros.wav", new byte[4 << 20], CompressionLevel.SmallestSize)), null),
+            ("has a file name of 300 bytes; file systems take 255", Zip(("Actor_01/" + new string('a', 296) + ".wav", Wav(220), CompressionLevel.Optimal)), null),
+            ("over the limit of 1,000", Zip(("Actor_01/a.wav", Wav(220), CompressionLevel.NoCompression)), new(MaxEntryBytes: 1000)),
+            ("nested 3 deep, over the limit of 2", Zip(("outer.zip", Zip(("inner.zip", Zip(("Actor_01/a.wav", Wav(220), CompressionLevel.Optimal)), CompressionLevel.Optimal)), CompressionLevel.Optimal)), null),
+            ("has an unsafe path", Zip(("../a.wav", Wav(220), CompressionLevel.Optimal)), null),
+        };
+        foreach (var (expected, zip, limits) in cases)
+        {
+            string path = Path.Combine(_dir, "hostile.zip"), destination = Path.Combine(_dir, "out");
+            File.WriteAllBytes(path, zip);
+            var error = Assert.Throws<SpeechEmotion.Core.SpeechEmotionException>(() => SpeechEmotion.Training.Corpus.CorpusDownloader.Unpack(path, destination, limits));
+            Assert.Contains(expected, error.Message);
+            Assert.False(Directory.Exists(destination), expected);
+            Assert.Equal([path], Directory.GetFileSystemEntries(_dir)); // the staging folder is gone too
+        }
+        // A zip inside a zip, one level deep, unpacks.
+        string ok = Path.Combine(_dir, "nested.zip");
+        File.WriteAllBytes(ok, Zip(("inner.zip", Zip(("Actor_01/a.wav", Wav(220), CompressionLevel.Optimal)), CompressionLevel.Optimal)));
+        Assert.Equal(1, SpeechEmotion.Training.Corpus.CorpusDownloader.Unpack(ok, Path.Combine(_dir, "good")));
     }
 }
