@@ -312,7 +312,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("Test side by cluster vote (transductive", output); // each member's own vote too
         using var votedEnsemble = JsonDocument.Parse(File.ReadAllText(Path.Combine(voted, "ensemble.json")));
         var vote = votedEnsemble.RootElement.GetProperty("cluster_vote");
-        Assert.Equal(42, vote.GetProperty("groups").GetProperty("YAF").GetProperty("sizes").EnumerateArray().Sum(e => e.GetInt32()));
+        Assert.Equal(42, vote.GetProperty("groups").GetProperty("tess:YAF").GetProperty("sizes").EnumerateArray().Sum(e => e.GetInt32()));
         (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(voted, "seed-1", "model.safetensors"),
             "--model", Path.Combine(voted, "seed-2", "model.safetensors"), "--data", run.Data, "--cache", cache, "--json", json, "--cluster-vote");
         Assert.True(exit == 0, output + error);
@@ -399,10 +399,10 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             "--protocol", "speaker", "--test-speaker", "YAF", "--cache", cache, "--cluster-vote", "--json", json);
         Assert.True(exit == 0, output + error);
         Assert.Contains("a cluster vote is transductive", error);
-        Assert.Contains("Groups of YAF (42 utterances): ", output);
+        Assert.Contains("Groups of tess:YAF (42 utterances): ", output);
         Assert.Contains("42 utterances, cluster vote)", output);
         using var voted = JsonDocument.Parse(File.ReadAllText(json));
-        var groups = voted.RootElement.GetProperty("cluster_vote").GetProperty("YAF");
+        var groups = voted.RootElement.GetProperty("cluster_vote").GetProperty("tess:YAF");
         var sizes = groups.GetProperty("sizes").EnumerateArray().Select(e => e.GetInt32()).ToList();
         Assert.Equal(7, sizes.Count);
         Assert.Equal(42, sizes.Sum());

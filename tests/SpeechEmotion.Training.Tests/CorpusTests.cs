@@ -35,7 +35,7 @@ public sealed class CorpusTests : IDisposable
         Assert.Equal(8, result.Utterances.Count);
         Assert.Equal(EmotionLabels.All, CorpusIndex.Labels(result.Utterances));
         var ps = result.Utterances.Where(u => u.Label == "pleasant_surprise").OrderBy(u => u.Speaker).ToList();
-        Assert.Equal(["OAF", "YAF"], ps.Select(u => u.Speaker));
+        Assert.Equal(["tess:OAF", "tess:YAF"], ps.Select(u => u.Speaker));
         Assert.All(result.Utterances, u => Assert.Equal("back", u.Word));
     }
 
@@ -48,7 +48,7 @@ public sealed class CorpusTests : IDisposable
         string typo = Add("OAF_angry", "OA_bite_angry.wav");
         var result = CorpusIndex.Load(_root);
         Assert.Equal(2, result.Utterances.Count);
-        Assert.Equal("OAF", result.Utterances.Single(u => u.Path == typo).Speaker);
+        Assert.Equal("tess:OAF", result.Utterances.Single(u => u.Path == typo).Speaker);
         Assert.Contains("kept as OAF", Assert.Single(result.Warnings).Message);
         Assert.Equal(2, result.Problems.Count);
         Assert.Contains(result.Problems, p => p.Path == wrong && p.Message.Contains("name says 'sad' but its folder 'OAF_angry' says 'angry'"));
@@ -64,8 +64,8 @@ public sealed class CorpusTests : IDisposable
         var result = CorpusIndex.Load(_root);
         Assert.Equal("plain", result.Layout);
         Assert.Equal(["happy", "sad", "bored"], CorpusIndex.Labels(result.Utterances));
-        Assert.Equal("me", result.Utterances.Single(u => u.Label == "happy").Speaker);
-        Assert.Equal("unknown", result.Utterances.Single(u => u.Label == "sad").Speaker);
+        Assert.Equal("plain:me", result.Utterances.Single(u => u.Label == "happy").Speaker);
+        Assert.Equal("plain:unknown", result.Utterances.Single(u => u.Label == "sad").Speaker);
     }
 
     [Fact]

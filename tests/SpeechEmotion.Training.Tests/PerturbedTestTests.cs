@@ -25,7 +25,7 @@ public sealed class PerturbedTestTests : IDisposable
         {
             Assert.Equal(data.Test.Select(s => s.Path), perturbed.Select(s => s.Path));
             Assert.Equal(data.Test.Select(s => s.Label), perturbed.Select(s => s.Label));
-            Assert.All(perturbed, s => Assert.Equal("YAF", s.Speaker));
+            Assert.All(perturbed, s => Assert.Equal("tess:YAF", s.Speaker));
         }
         for (int i = 0; i < data.Test.Count; i++)
         {

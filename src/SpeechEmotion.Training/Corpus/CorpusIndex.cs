@@ -70,10 +70,11 @@ public static class CorpusIndex
         var roots = root.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
         if (roots.Length <= 1) return LoadOne(root);
         var results = roots.Select(LoadOne).ToList();
-        var duplicates = results.SelectMany(r => r.Utterances).GroupBy(u => u.Speaker, StringComparer.OrdinalIgnoreCase)
-            .Where(g => g.Select(u => u.Corpus).Distinct().Count() > 1).Select(g => g.Key).ToList();
+        // The same speaker from two folders is one corpus given twice (or two copies of it): its files would count twice.
+        var duplicates = results.SelectMany((r, i) => r.Utterances.Select(u => (u.Speaker, Root: i))).GroupBy(x => x.Speaker, StringComparer.OrdinalIgnoreCase)
+            .Where(g => g.Select(x => x.Root).Distinct().Count() > 1).Select(g => g.Key).ToList();
         if (duplicates.Count > 0)
-            throw new CorpusException($"{root}: speaker(s) {string.Join(", ", duplicates)} appear in more than one corpus; give each corpus once.");
+            throw new CorpusException($"{root}: speaker(s) {string.Join(", ", duplicates)} appear in more than one folder; give each corpus once.");
         return new Result(results.SelectMany(r => r.Utterances).ToList(), results.SelectMany(r => r.Problems).ToList(),
             results.SelectMany(r => r.Warnings).ToList(), string.Join('+', results.Select(r => r.Layout)));
     }
@@ -130,7 +131,7 @@ public static class CorpusIndex
                         // The real corpus has OAF_neutral/OA_bite_neutral.wav: the folder decides the speaker.
                         if (!string.Equals(parts[0], speaker, StringComparison.OrdinalIgnoreCase))
                             warnings.Add(new(file, $"name says speaker '{parts[0]}' but its folder says '{speaker}'; kept as {speaker}."));
-                        utterances.Add(new Utterance(file, speaker, parts[1].ToLowerInvariant(), folderLabel)
+                        utterances.Add(new Utterance(file, $"tess:{speaker}", parts[1].ToLowerInvariant(), folderLabel)
                         {
                             Corpus = "tess", Gender = "female",
                         });
@@ -143,7 +144,7 @@ public static class CorpusIndex
                 foreach (var file in files)
                 {
                     var parts = Path.GetFileNameWithoutExtension(file).Split('_');
-                    string speaker = parts.Length >= 3 ? parts[0] : "unknown";
+                    string speaker = "plain:" + (parts.Length >= 3 ? parts[0] : "unknown");
                     string word = parts.Length >= 3 ? parts[1].ToLowerInvariant() : Path.GetFileNameWithoutExtension(file).ToLowerInvariant();
                     utterances.Add(new Utterance(file, speaker, word, label!));
                 }

@@ -48,8 +48,13 @@ public static class Splits
                         throw new OptionsException($"The speaker protocol needs at least two speakers; the corpus has {speakers.Count} ({string.Join(", ", speakers)}).");
                     var held = testSpeaker is null ? [speakers[^1]] : ParseSpeakers(testSpeaker);
                     foreach (var name in held)
-                        if (!ordered.Any(u => IsSpeaker(u, name)))
+                    {
+                        var matches = ordered.Where(u => IsSpeaker(u, name)).Select(u => u.Speaker).Distinct(StringComparer.OrdinalIgnoreCase).ToList();
+                        if (matches.Count == 0)
                             throw new OptionsException($"--test-speaker '{name}' is not in the corpus; its speakers are {string.Join(", ", speakers)}.");
+                        if (matches.Count > 1)
+                            throw new OptionsException($"--test-speaker '{name}' is ambiguous ({string.Join(", ", matches)}): name it with its corpus.");
+                    }
                     if (ordered.All(u => held.Any(name => IsSpeaker(u, name))))
                         throw new OptionsException($"--test-speaker '{testSpeaker}' holds out every speaker: nothing is left to train on.");
                     HoldOut(ordered, u => held.Any(name => IsSpeaker(u, name)), rng, part);
@@ -122,8 +127,9 @@ public static class Splits
         return names.Distinct(StringComparer.OrdinalIgnoreCase).ToList();
     }
 
-    /// <summary>A speaker is named bare ("YAF", "ravdess:03") or qualified by its corpus ("tess:YAF").</summary>
+    /// <summary>A speaker is named qualified by its corpus ("tess:YAF", "ravdess:03") or bare ("YAF") where that is unambiguous.</summary>
     public static bool IsSpeaker(Utterance u, string name) => string.Equals(u.Speaker, name, StringComparison.OrdinalIgnoreCase) ||
+        (!name.Contains(':') && u.Speaker.EndsWith(":" + name, StringComparison.OrdinalIgnoreCase)) ||
         (!u.Speaker.Contains(':') && string.Equals($"{u.Corpus}:{u.Speaker}", name, StringComparison.OrdinalIgnoreCase));
 
     /// <summary>A corpus with at least this many training speakers gives whole speakers to the validation part.</summary>
