@@ -15,6 +15,9 @@ public static class MetricsTable
         output.WriteLine("  " + "".PadRight(width) + " precision   recall       F1  support");
         for (int k = 0; k < m.Labels.Count; k++)
             output.WriteLine($"  {m.Labels[k].PadRight(width)}{m.Precision[k],10:P1}{m.Recall[k],9:P1}{m.F1[k],9:P1}{m.Support[k],9}");
+        foreach (var (kind, groups) in new[] { ("corpus", m.ByCorpus), ("speaker", m.BySpeaker) })
+            if (groups.Count > 1 && groups.Count <= 30)
+                output.WriteLine($"  by {kind}: " + string.Join(", ", groups.Select(g => $"{g.Key} {g.Value.Accuracy:P1} ({g.Value.Count})")));
         output.WriteLine("  confusion (rows = true, columns = predicted):");
         output.WriteLine("  " + "".PadRight(width) + string.Concat(m.Labels.Select(l => Abbreviate(l).PadLeft(6))));
         for (int r = 0; r < m.Labels.Count; r++)

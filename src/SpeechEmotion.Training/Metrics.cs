@@ -38,6 +38,26 @@ public sealed class Metrics
     /// <summary>Expected calibration error of the probabilities behind the predictions (15 bins), when they were scored with them.</summary>
     public double? Ece { get; init; }
 
+    /// <summary>The same scores for each test speaker (corpus-qualified), when the predictions came with speakers.</summary>
+    public IReadOnlyDictionary<string, Metrics> BySpeaker { get; init; } = new Dictionary<string, Metrics>();
+
+    /// <summary>The same scores for each corpus (the part of a speaker's name before ':').</summary>
+    public IReadOnlyDictionary<string, Metrics> ByCorpus { get; init; } = new Dictionary<string, Metrics>();
+
+    /// <summary>Scores with the breakdown by speaker and by corpus of <paramref name="speakers"/> (one per prediction).</summary>
+    public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted, IReadOnlyList<string> speakers, double? ece)
+    {
+        Dictionary<string, Metrics> Group(Func<string, string> key) => Enumerable.Range(0, truth.Count).GroupBy(i => key(speakers[i]), StringComparer.Ordinal)
+            .OrderBy(g => g.Key, StringComparer.Ordinal)
+            .ToDictionary(g => g.Key, g => From(labels, g.Select(i => truth[i]).ToList(), g.Select(i => predicted[i]).ToList()));
+        var all = From(labels, truth, predicted, ece);
+        return new Metrics(labels, all.Confusion)
+        {
+            Ece = ece, BySpeaker = Group(s => s),
+            ByCorpus = Group(s => s.Contains(':') ? s[..s.IndexOf(':')] : "unknown"),
+        };
+    }
+
     /// <param name="ece">The expected calibration error of the probabilities the predictions came from, when known.</param>
     public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted, double? ece = null)
     {

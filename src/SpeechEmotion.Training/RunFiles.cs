@@ -109,6 +109,20 @@ public static class RunFiles
                 w.WriteEndObject();
             }
             w.WriteEndObject();
+            foreach (var (name, groups) in new[] { ("per_corpus", metrics.ByCorpus), ("per_speaker", metrics.BySpeaker) })
+            {
+                if (groups.Count == 0) continue;
+                w.WriteStartObject(name);
+                foreach (var (key, group) in groups)
+                {
+                    w.WriteStartObject(key);
+                    w.WriteNumber("count", group.Count);
+                    w.WriteNumber("accuracy", group.Accuracy);
+                    w.WriteNumber("uar", group.Uar);
+                    w.WriteEndObject();
+                }
+                w.WriteEndObject();
+            }
             foreach (var (key, value) in extra ?? new Dictionary<string, object>())
             {
                 w.WritePropertyName(key);

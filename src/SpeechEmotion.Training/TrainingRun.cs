@@ -158,7 +158,7 @@ public static class TrainingRun
         var (labels, reference, mean) = Probabilities(members);
         var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, labels.Count)).ToList();
         var truth = reference.Select(s => s.Label).ToArray();
-        return Metrics.From(labels, truth, predicted, Calibration.ExpectedCalibrationError(mean, truth, labels.Count));
+        return Metrics.From(labels, truth, predicted, reference.Select(s => s.Speaker).ToList(), Calibration.ExpectedCalibrationError(mean, truth, labels.Count));
     }
 
     /// <summary>The members' class probabilities on the test side, averaged: [N × classes], with the labels and the

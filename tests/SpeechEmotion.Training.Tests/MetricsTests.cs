@@ -28,4 +28,17 @@ public class MetricsTests
         Assert.Equal((1.0 + 0.0) / 2, m.Uar); // c absent from the truth: left out of the averages
         Assert.Equal(new[,] { { 2, 0, 0 }, { 2, 0, 0 }, { 0, 0, 0 } }, m.Confusion);
     }
+
+    [Fact]
+    public void ScoresBreakDownBySpeakerAndByCorpus()
+    {
+        string[] speakers = ["tess:YAF", "tess:YAF", "ravdess:01", "ravdess:01", "ravdess:02", "ravdess:02"];
+        var m = Metrics.From(["a", "b"], [0, 1, 0, 1, 0, 1], [0, 1, 0, 0, 1, 0], speakers, ece: 0.25);
+        Assert.Equal(0.25, m.Ece);
+        Assert.Equal(["ravdess:01", "ravdess:02", "tess:YAF"], m.BySpeaker.Keys);
+        Assert.Equal((1.0, 0.5, 0.0), (m.BySpeaker["tess:YAF"].Accuracy, m.BySpeaker["ravdess:01"].Accuracy, m.BySpeaker["ravdess:02"].Accuracy));
+        Assert.Equal(["ravdess", "tess"], m.ByCorpus.Keys);
+        Assert.Equal((4, 0.25), (m.ByCorpus["ravdess"].Count, m.ByCorpus["ravdess"].Accuracy));
+        Assert.Equal(m.Accuracy, Metrics.From(["a", "b"], [0, 1, 0, 1, 0, 1], [0, 1, 0, 0, 1, 0]).Accuracy);
+    }
 }
