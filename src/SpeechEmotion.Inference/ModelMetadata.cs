@@ -64,7 +64,7 @@ public sealed record ArchitectureMetadata(int InputSize, int HiddenSize, int Lay
     /// <summary>The validated configuration (<see cref="OptionsException"/> naming the field otherwise).</summary>
     public ClassifierConfig ToConfig() => new(InputSize, HiddenSize, Layers, Bidirectional,
         Enum.TryParse<PoolingKind>(Pooling, ignoreCase: true, out var p) && Enum.IsDefined(p) && !char.IsDigit(Pooling.FirstOrDefault()) ? p
-            : throw new OptionsException($"architecture.pooling must be last or mean, got '{Pooling}'."),
+            : throw new OptionsException($"architecture.pooling must be last, mean or attention, got '{Pooling}'."),
         Dense ?? throw new OptionsException("architecture.dense is missing."), Classes, Dropout);
 }
 

@@ -14,6 +14,7 @@ public static class Recipes
         if (kind == RecipeKind.Seed)
         {
             if (o.Prosody == true) throw new OptionsException("--prosody is for the frames recipe: the seed recipe keeps the notebook's 40 mean MFCCs.");
+            if (o.Pooling is not null) throw new OptionsException("--pooling is for the frames recipe: the seed recipe keeps the notebook's last state.");
             if (o.TrimTopDb is not null) throw new OptionsException("--trim-db is for the frames recipe: the seed recipe keeps the notebook's fixed window.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
@@ -22,15 +23,22 @@ public static class Recipes
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? 60, prosody: o.Prosody ?? false);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
-            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? 64, layers: 1, bidirectional: true, PoolingKind.Mean, [64], classes, dropout: 0.3f))
+            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? 64, layers: 1, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
         { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [] };
     }
 }
 
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
-    IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null, double? TrimTopDb = null)
+    IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null, double? TrimTopDb = null,
+    PoolingKind? Pooling = null)
 {
+    public static PoolingKind ParsePooling(string text) => text.ToLowerInvariant() switch
+    {
+        "mean" => PoolingKind.Mean, "attention" => PoolingKind.Attention, "last" => PoolingKind.Last,
+        _ => throw new OptionsException($"--pooling must be mean, attention or last, got '{text}'."),
+    };
+
     /// <summary>--trim-db: how far below the loudest frame a frame counts as silence and is trimmed from either end.</summary>
     public static double ParseTrim(double value) => value is >= 10 and <= 120 ? value
         : throw new OptionsException($"--trim-db must be 10 to 120 dB below the loudest frame, got {value}.");

@@ -7,7 +7,7 @@ namespace SpeechEmotion.Core.Tests;
 public sealed record LstmCase(int Steps, int Batch, int Input, int Hidden, int Layers, bool Bidirectional, int Seed);
 
 /// <summary>A small classifier problem for the whole-model gradient check.</summary>
-public sealed record ClassifierCase(int Steps, int Batch, int Input, int Hidden, int Layers, bool Bidirectional, bool MeanPooling,
+public sealed record ClassifierCase(int Steps, int Batch, int Input, int Hidden, int Layers, bool Bidirectional, SpeechEmotion.Core.Layers.PoolingKind Pooling,
     int[] DenseSizes, int Classes, bool Dropout, bool ClassWeights, int Seed);
 
 /// <summary>A dense layer or loss problem: batch, widths, seed.</summary>
@@ -44,14 +44,14 @@ public static class Generators
         from hidden in Gen.Choose(1, 4)
         from layers in Gen.Choose(1, 2)
         from bidirectional in Gen.Elements(false, true)
-        from mean in Gen.Elements(false, true)
+        from pooling in Gen.Elements(SpeechEmotion.Core.Layers.PoolingKind.Last, SpeechEmotion.Core.Layers.PoolingKind.Mean, SpeechEmotion.Core.Layers.PoolingKind.Attention)
         from denseCount in Gen.Choose(0, 2)
         from denseSizes in Gen.ArrayOf(Gen.Choose(1, 4), denseCount)
         from classes in Gen.Choose(2, 4)
         from dropout in Gen.Elements(false, true)
         from weights in Gen.Elements(false, true)
         from seed in Gen.Choose(0, 1_000_000)
-        select new ClassifierCase(steps, batch, input, hidden, layers, bidirectional, mean, denseSizes, classes, dropout, weights, seed),
+        select new ClassifierCase(steps, batch, input, hidden, layers, bidirectional, pooling, denseSizes, classes, dropout, weights, seed),
         ShrinkClassifier);
 
     private static IEnumerable<ClassifierCase> ShrinkClassifier(ClassifierCase c)

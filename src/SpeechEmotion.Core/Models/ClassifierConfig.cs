@@ -77,7 +77,7 @@ public sealed record ClassifierConfig
         int Int(string key) => int.TryParse(Get(key), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int v)
             ? v : throw new OptionsException($"Architecture field '{key}' is not an integer: '{Get(key)}'.");
         var pooling = Enum.TryParse<PoolingKind>(Get("pooling"), ignoreCase: true, out var p) ? p
-            : throw new OptionsException($"Architecture field 'pooling' is not last or mean: '{Get("pooling")}'.");
+            : throw new OptionsException($"Architecture field 'pooling' is not last, mean or attention: '{Get("pooling")}'.");
         var dense = Get("dense").Length == 0 ? Array.Empty<int>() : Get("dense").Split(',').Select(s =>
             int.TryParse(s, out int v) ? v : throw new OptionsException($"Architecture field 'dense' has a non-integer '{s}'.")).ToArray();
         float dropout = float.TryParse(Get("dropout"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float d)

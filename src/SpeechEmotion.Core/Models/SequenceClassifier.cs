@@ -18,6 +18,7 @@ public sealed class SequenceClassifier
 {
     private readonly Lstm _lstm;
     private readonly Dense[] _dense;
+    private readonly ParameterTensor? _attention;
     private readonly Adam? _optimizer;
     private ClassifierWorkspace? _ws;
 
@@ -31,6 +32,7 @@ public sealed class SequenceClassifier
         Parameters = new ParameterSet();
         _lstm = new Lstm(config.LstmShape, Parameters, "lstm");
         int width = config.LstmShape.OutputSize;
+        if (config.Pooling == PoolingKind.Attention) _attention = Parameters.Declare("pool.attention", width);
         int layers = config.DenseSizes.Count + 1;
         _dense = new Dense[layers];
         for (int k = 0; k < layers; k++)
@@ -52,7 +54,8 @@ public sealed class SequenceClassifier
     public Lstm Lstm => _lstm;
     public IReadOnlyList<Dense> DenseLayers => _dense;
 
-    /// <summary>PyTorch's initialisation from one seeded generator: the LSTM first, then each Dense in order.</summary>
+    /// <summary>PyTorch's initialisation from one seeded generator: the LSTM first, then each Dense in order (attention
+    /// pooling's vector starts at zero, the mean, and draws nothing).</summary>
     public void Initialize(Rng rng)
     {
         _lstm.Initialize(rng);
@@ -118,6 +121,8 @@ public sealed class SequenceClassifier
         var shape = Config.LstmShape;
         Span<float> pooled = ws.Activations[0].AsSpan(0, batch * shape.OutputSize);
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, pooled);
+        else if (Config.Pooling == PoolingKind.Attention)
+            Pooling.AttentionForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, Parameters.Value(_attention!), ws.Attention.AsSpan(0, steps * batch), pooled);
         else Pooling.LastForward(ws.Lstm.FinalHidden, shape.Layers, shape.Directions, batch, shape.HiddenSize, pooled);
 
         for (int k = 0; k < _dense.Length; k++)
@@ -177,6 +182,9 @@ public sealed class SequenceClassifier
         dOutputSeq.Clear();
         dFinal.Clear();
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanBackward(dPooled, ws.Lstm.Lengths, steps, batch, shape.OutputSize, dOutputSeq);
+        else if (Config.Pooling == PoolingKind.Attention)
+            Pooling.AttentionBackward(dPooled, ws.Lstm.Output, ws.Lstm.Lengths, steps, batch, shape.OutputSize, Parameters.Value(_attention!),
+                ws.Attention.AsSpan(0, steps * batch), dOutputSeq, Parameters.Gradient(_attention!), ws.AttentionGradient.AsSpan(0, steps));
         else Pooling.LastBackward(dPooled, shape.Layers, shape.Directions, batch, shape.HiddenSize, dFinal);
         Span<float> dx = default;
         if (computeInputGradient)
@@ -250,6 +258,9 @@ public sealed class ClassifierWorkspace
         LstmOutputGradient = new float[backward * maxSteps * maxBatch * config.LstmShape.OutputSize];
         FinalHiddenGradient = new float[backward * config.Layers * config.LstmShape.Directions * maxBatch * config.HiddenSize];
         InputGradient = new float[backward * maxSteps * maxBatch * config.InputSize];
+        bool attention = config.Pooling == PoolingKind.Attention;
+        Attention = new float[attention ? maxSteps * maxBatch : 0];
+        AttentionGradient = new float[attention ? backward * maxSteps : 0];
     }
 
     internal SequenceClassifier Owner { get; }
@@ -281,5 +292,8 @@ public sealed class ClassifierWorkspace
     internal float[] LstmOutputGradient { get; }
     internal float[] FinalHiddenGradient { get; }
     internal float[] InputGradient { get; }
+    /// <summary>Attention pooling's weights α [T, B] of the last forward, and its per-step scratch for backward.</summary>
+    internal float[] Attention { get; }
+    internal float[] AttentionGradient { get; }
 }
 

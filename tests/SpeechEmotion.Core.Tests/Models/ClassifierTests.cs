@@ -15,14 +15,15 @@ public class ClassifierTests
     /// an element that still straddles is skipped; the test asserts those are rare (under 5%). Dropout is on in half the cases: each forward
     /// redraws the mask from the same seed, so the loss is a fixed function of the parameters.
     /// </summary>
-    [Property(MaxTest = 40, Arbitrary = [typeof(Generators)])]
+    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
     public void EveryGradientOfTheWholeModelMatchesCentralDifferences(ClassifierCase c)
     {
-        var config = new ClassifierConfig(c.Input, c.Hidden, c.Layers, c.Bidirectional, c.MeanPooling ? PoolingKind.Mean : PoolingKind.Last,
-            c.DenseSizes, c.Classes, c.Dropout ? 0.3f : 0f);
+        var config = new ClassifierConfig(c.Input, c.Hidden, c.Layers, c.Bidirectional, c.Pooling, c.DenseSizes, c.Classes, c.Dropout ? 0.3f : 0f);
         var model = new SequenceClassifier(config, pool: new WorkerPool(1));
         var rng = new Rng((ulong)c.Seed);
         model.Initialize(rng);
+        // Attention's vector starts at zero (uniform weights, the mean); checked away from that special point.
+        if (c.Pooling == PoolingKind.Attention) rng.FillUniform(model.Parameters.Value(model.Parameters["pool.attention"]), -1.5f, 1.5f);
         var x = TestData.Random(rng, c.Steps * c.Batch * c.Input, 2f);
         var lengths = Enumerable.Range(0, c.Batch).Select(b => b == 0 ? c.Steps : 1 + rng.NextInt(c.Steps)).ToArray();
         var labels = Enumerable.Range(0, c.Batch).Select(_ => rng.NextInt(c.Classes)).ToArray();
@@ -81,6 +82,34 @@ public class ClassifierTests
             CheckAll(model.Parameters.Values, tensor.Offset, tensor.Length, gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);
         CheckAll(x, 0, x.Length, dx, "dx");
         Assert.True(straddling <= 0.05 * checkedCount, $"{straddling} of {checkedCount} differences straddle a ReLU kink ({name})");
+    }
+
+    /// <summary>Attention pooling with its vector at zero is the mean; a vector that favours one step moves the
+    /// pooled output towards that step; padded steps get no weight.</summary>
+    [Fact]
+    public void AttentionPoolingStartsAsTheMeanAndWeighsOnlyValidSteps()
+    {
+        const int steps = 4, batch = 2, features = 3;
+        var rng = new Rng(5);
+        var y = TestData.Random(rng, steps * batch * features, 1f);
+        int[] lengths = [4, 2];
+        for (int t = 2; t < steps; t++) y.AsSpan((t * batch + 1) * features, features).Clear(); // the LSTM zeroes padded steps
+        var mean = new float[batch * features];
+        var attended = new float[batch * features];
+        var alpha = new float[steps * batch];
+        Pooling.MeanForward(y, lengths, steps, batch, features, mean);
+        Pooling.AttentionForward(y, lengths, steps, batch, features, new float[features], alpha, attended);
+        for (int i = 0; i < mean.Length; i++) Assert.Equal(mean[i], attended[i], 5);
+        Assert.Equal([0f, 0f], new[] { alpha[2 * batch + 1], alpha[3 * batch + 1] });
+        Assert.Equal(0.5f, alpha[1], 6);
+        // A vector along one step's output (made much longer than the others) gives that step nearly all the weight.
+        y.AsSpan(0, features).Fill(3f);
+        Pooling.AttentionForward(y, lengths, steps, batch, features, [10f, 10f, 10f], alpha, attended);
+        Assert.True(alpha[0] > 0.99f, $"step 0 should dominate sequence 0, got α = {alpha[0]}");
+        for (int b = 0; b < batch; b++)
+            Assert.Equal(1f, Enumerable.Range(0, steps).Sum(t => alpha[t * batch + b]), 5);
+        var model = new SequenceClassifier(new ClassifierConfig(3, 4, 1, true, PoolingKind.Attention, [4], 3, 0f));
+        Assert.Equal(new SequenceClassifier(new ClassifierConfig(3, 4, 1, true, PoolingKind.Mean, [4], 3, 0f)).Parameters.Count + 8, model.Parameters.Count);
     }
 
     [Fact]
