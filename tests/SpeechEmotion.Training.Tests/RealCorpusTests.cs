@@ -46,4 +46,28 @@ public class RealCorpusTests
         Assert.Equal(1, rates[96000]); // OAF_Fear/OAF_food_fear.wav
         Assert.Equal(2, containers["AIFF"]); // YAF_germ_angry.wav and YAF_neat_fear.wav
     }
+
+    /// <summary>RAVDESS's speech part, when decoded into data/ravdess (../shared/data/get-ravdess data/ravdess; CI does).</summary>
+    [SkippableFact]
+    public void RavdessIndexesAll1440WithTwentyFourActorsOfBothGenders()
+    {
+        string root = DataLocation.Default("ravdess");
+        Skip.If(!Directory.Exists(root) || !Directory.EnumerateDirectories(root).Any(), "RAVDESS not decoded: run ../shared/data/get-ravdess data/ravdess (CI does).");
+        var result = CorpusIndex.Load(root);
+        Assert.Equal("ravdess", result.Layout);
+        Assert.Empty(result.Problems);
+        Assert.Equal(1440, result.Utterances.Count);
+        Assert.All(result.Utterances.GroupBy(u => u.Speaker), g => Assert.Equal(60, g.Count()));
+        Assert.Equal(24, result.Utterances.Select(u => u.Speaker).Distinct().Count());
+        Assert.Equal(720, result.Utterances.Count(u => u.Gender == "female"));
+        Assert.Equal(96, result.Utterances.Count(u => u.Label == "neutral")); // neutral has no strong intensity
+        Assert.All(result.Utterances.Where(u => u.Label != "neutral").GroupBy(u => u.Label), g => Assert.Equal(192, g.Count()));
+        // The stereo files the README names read as mono downmixes at the copy's 22,050 Hz.
+        var stereo = AudioReader.Read(Path.Combine(root, "Actor_01", "03-01-02-01-01-02-01.wav"));
+        Assert.Equal((22050, 2), (stereo.SampleRate, stereo.Channels));
+        // The folds of the loso protocol deal every actor once, each fold of both genders.
+        var folds = Splits.LosoFolds(result.Utterances, 5, 1);
+        Assert.Equal(24, folds.SelectMany(f => f.Split(',')).Distinct().Count());
+        Assert.All(folds, f => Assert.Equal(2, f.Split(',').Select(s => int.Parse(s[^2..]) % 2).Distinct().Count()));
+    }
 }
