@@ -88,4 +88,26 @@ public sealed class CorpusProtocolTests : IDisposable
             "--out", Path.Combine(_root, "never"));
         CliRunner.Refused("--test-speaker does not apply to --protocol loso", "train", "--data", ravdess, "--protocol", "loso", "--test-speaker", "ravdess:01");
     }
+
+    [Fact]
+    public void SeveralTestSpeakersAreScoredOneByOneInTheMetricsAndTheReport()
+    {
+        string tess = SyntheticEmotions.Create(Path.Combine(_root, "tess"), words: 3);
+        string ravdess = Path.Combine(_root, "ravdess");
+        AsRavdess(SyntheticEmotions.Create(Path.Combine(_root, "source"), words: 3), ravdess);
+        string run = Path.Combine(_root, "two");
+        var (exit, output, error) = CliRunner.Run("train", "--data", tess, "--data", ravdess, "--protocol", "speaker", "--test-speaker", "ravdess:01,tess:YAF",
+            "--epochs", "1", "--batch", "16", "--cache", "none", "--out", run);
+        Assert.True(exit == 0, output + error);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        var speakers = metrics.RootElement.GetProperty("per_speaker");
+        Assert.Equal(["ravdess:01", "tess:YAF"], speakers.EnumerateObject().Select(p => p.Name));
+        Assert.Equal(24, speakers.GetProperty("ravdess:01").GetProperty("count").GetInt32());
+        Assert.Equal(21, speakers.GetProperty("tess:YAF").GetProperty("count").GetInt32());
+        Assert.Equal(["ravdess", "tess"], metrics.RootElement.GetProperty("per_corpus").EnumerateObject().Select(p => p.Name));
+        string report = File.ReadAllText(Path.Combine(run, "report.html"));
+        Assert.Contains("By speaker", report);
+        Assert.Contains("<th>tess:YAF</th>", report);
+        Assert.Contains("by speaker: ravdess:01", output);
+    }
 }

@@ -117,7 +117,17 @@ public static class Report
             var p = perClass.GetProperty(l);
             html.Append($"<tr><th>{Svg.Escape(l)}</th><td>{p.GetProperty("precision").GetDouble():P1}</td><td>{p.GetProperty("recall").GetDouble():P1}</td><td>{p.GetProperty("f1").GetDouble():P1}</td><td>{p.GetProperty("support").GetInt32()}</td></tr>");
         }
-        html.Append("</table></div></div>");
+        html.Append("</table></div>");
+        // By corpus and by speaker (corpus-qualified names come from file and folder names: escaped like all text).
+        foreach (var (title, key) in new[] { ("By corpus", "per_corpus"), ("By speaker", "per_speaker") })
+        {
+            if (!m.TryGetProperty(key, out var groups) || groups.EnumerateObject().Count() < 2) continue;
+            html.Append($"<div class='card'><h3>{title}</h3><table><tr><th>{(key == "per_corpus" ? "corpus" : "speaker")}</th><th>accuracy</th><th>UAR</th><th>utterances</th></tr>");
+            foreach (var g in groups.EnumerateObject())
+                html.Append($"<tr><th>{Svg.Escape(g.Name)}</th><td>{g.Value.GetProperty("accuracy").GetDouble():P1}</td><td>{g.Value.GetProperty("uar").GetDouble():P1}</td><td>{g.Value.GetProperty("count").GetInt32()}</td></tr>");
+            html.Append("</table></div>");
+        }
+        html.Append("</div>");
         html.Append($"<p class='muted'>Written by ser report from {Svg.Escape(runDirectory)}.</p></body></html>");
         string path = Path.Combine(runDirectory, RunFiles.Report);
         AtomicFile.WriteAllText(path, html.ToString());
