@@ -123,9 +123,12 @@ public sealed class FrontEnd
     }
 
     /// <param name="warp">Vocal-tract-length perturbation of the filter bank (1 = none), a training-time augmentation.</param>
-    public Features Extract(AudioClip clip, string name, double speed = 1.0, double warp = 1.0)
+    /// <param name="room">A simulated room the trimmed samples are played in (<see cref="RoomSimulation"/>), a training-time
+    /// augmentation; <paramref name="seed"/> draws its impulse response and noise.</param>
+    public Features Extract(AudioClip clip, string name, double speed = 1.0, double warp = 1.0, Room? room = null, ulong seed = 0)
     {
         float[] samples = Prepare(clip, name, speed);
+        if (room is not null) samples = RoomSimulation.Apply(samples, Settings.SampleRate, room, seed);
         int c = Settings.Coefficients;
         var extractor = warp == 1.0 ? _mfcc : _warped?.WarpFactor == warp ? _warped : _warped = new MfccExtractor(Settings.Mfcc, warp);
         float[] mfcc = extractor.Compute(samples, out int frames);

@@ -56,6 +56,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             Normalization = Recipe.Normalization.ToString().ToLowerInvariant(),
             SpeedFactors = Recipe.SpeedFactors.ToArray(),
             WarpFactors = Recipe.WarpFactors.ToArray(),
+            Rooms = Recipe.Rooms.Select(r => r.ToString()).ToArray(),
             Statistics = new StatisticsMetadata(Statistics.Mean, Statistics.Std),
             Temperature = Temperature,
             Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds, Split.TestCorpus),
@@ -101,6 +102,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         {
             SpeedFactors = CheckFactors(m.SpeedFactors, "speed_factors"),
             WarpFactors = CheckFactors(m.WarpFactors, "warp_factors"),
+            Rooms = (m.Rooms ?? []).Select(r => Audio.Room.Parse(r ?? "", "rooms")).ToList(),
         };
         var statistics = m.Statistics ?? throw new FormatException("statistics is missing.");
         var training = m.Training ?? throw new FormatException("training is missing.");

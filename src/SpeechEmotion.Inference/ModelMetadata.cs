@@ -35,6 +35,8 @@ public sealed record ModelMetadata
     public double[] SpeedFactors { get; init; } = [];
     /// <summary>Vocal-tract-length perturbation factors of training.</summary>
     public double[] WarpFactors { get; init; } = [];
+    /// <summary>Simulated rooms of training, each "RT60:SNR" (seconds:dB).</summary>
+    public string[] Rooms { get; init; } = [];
     public required StatisticsMetadata Statistics { get; init; }
     /// <summary>Temperature scaling fitted on the validation part: probabilities = softmax(logits / temperature); 1 = none.</summary>
     public float Temperature { get; init; } = 1f;

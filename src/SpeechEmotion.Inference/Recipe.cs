@@ -22,6 +22,9 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
     /// <summary>Vocal-tract-length perturbation factors whose copies of the training side are added (empty = none).</summary>
     public IReadOnlyList<double> WarpFactors { get; init; } = [];
 
+    /// <summary>Simulated rooms (reverberation and noise) whose copies of the training side are added (empty = none).</summary>
+    public IReadOnlyList<Room> Rooms { get; init; } = [];
+
     /// <summary>Speed factors whose copies of the validation part alone are added to it (model selection only; empty =
     /// none): a stand-in for a voice training never heard, so the chosen epoch is the one that carries over best.</summary>
     public IReadOnlyList<double> ValidationSpeedFactors { get; init; } = [];

@@ -95,12 +95,13 @@ public static class Experiment
         var trainSide = parts.Where(e => e.Part != Part.Test).ToDictionary(e => e.Utterance, e => e.Part);
         var trainUtterances = trainSide.Keys.ToList();
         var validationUtterances = trainUtterances.Where(u => trainSide[u] == Part.Validation).ToList();
-        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Utterances: trainUtterances))
-            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Utterances: trainUtterances)))
-            .Concat(recipe.ValidationSpeedFactors.Select(f => (Speed: f, Warp: 1.0, Utterances: validationUtterances)));
-        foreach (var (speed, warp, utterances) in perturbations)
+        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Room: (Room?)null, Utterances: trainUtterances))
+            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Room: (Room?)null, Utterances: trainUtterances)))
+            .Concat(recipe.Rooms.Select(r => (Speed: 1.0, Warp: 1.0, Room: (Room?)r, Utterances: trainUtterances)))
+            .Concat(recipe.ValidationSpeedFactors.Select(f => (Speed: f, Warp: 1.0, Room: (Room?)null, Utterances: validationUtterances)));
+        foreach (var (speed, warp, room, utterances) in perturbations)
         {
-            var (perturbed, voiceStats) = Perturbed(utterances, recipe, cacheDirectory, speed, warp, threads, progress, cancellation);
+            var (perturbed, voiceStats) = Perturbed(utterances, recipe, cacheDirectory, speed, warp, threads, progress, cancellation, room);
             for (int i = 0; i < perturbed.Utterances.Count; i++)
                 Add(trainSide[perturbed.Utterances[i]], perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
         }
@@ -114,11 +115,11 @@ public static class Experiment
     /// the statistics of each (speaker, variant) as a voice of its own.
     /// </summary>
     internal static (ExtractionResult Extraction, Dictionary<string, FeatureStats>? VoiceStats) Perturbed(IReadOnlyList<Utterance> utterances, Recipe recipe,
-        string? cacheDirectory, double speed, double warp, int threads, Action<int, int>? progress, CancellationToken cancellation)
+        string? cacheDirectory, double speed, double warp, int threads, Action<int, int>? progress, CancellationToken cancellation, Room? room = null)
     {
-        string variant = speed != 1.0 ? "speed=" + Recipe.FormatFactors([speed]) : "vtlp=" + Recipe.FormatFactors([warp]);
+        string variant = room is not null ? "room=" + room : speed != 1.0 ? "speed=" + Recipe.FormatFactors([speed]) : "vtlp=" + Recipe.FormatFactors([warp]);
         var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
-        var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, progress: progress, cancellation: cancellation, speed: speed, warp: warp);
+        var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, progress: progress, cancellation: cancellation, speed: speed, warp: warp, room: room);
         var voiceStats = recipe.NeedsSpeakerStatistics
             ? extraction.Utterances.Select((u, i) => (u.Speaker, Features: extraction.Features[i])).GroupBy(x => x.Speaker)
                 .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), recipe.FrontEnd.FeatureSize))

@@ -18,21 +18,25 @@ public static class Recipes
             if (o.TrimTopDb is not null) throw new OptionsException("--trim-db is for the frames recipe: the seed recipe keeps the notebook's fixed window.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
-                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [] };
+                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [] };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? 60, prosody: o.Prosody ?? false);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
             new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? 64, layers: 1, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
-        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [] };
+        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [] };
     }
 }
 
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
     IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null, double? TrimTopDb = null,
-    PoolingKind? Pooling = null)
+    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null)
 {
+    /// <summary>--rooms: comma-separated RT60:SNR pairs, e.g. 0.3:20,0.6:10 ("none": no copies).</summary>
+    public static IReadOnlyList<Room> ParseRooms(string text) =>
+        text is "" or "none" ? [] : text.Split(',').Select(part => Room.Parse(part.Trim(), "--rooms")).ToList();
+
     public static PoolingKind ParsePooling(string text) => text.ToLowerInvariant() switch
     {
         "mean" => PoolingKind.Mean, "attention" => PoolingKind.Attention, "last" => PoolingKind.Last,

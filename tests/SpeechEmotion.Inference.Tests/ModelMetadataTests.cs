@@ -73,6 +73,7 @@ public sealed class ModelMetadataTests : IDisposable
     [InlineData("normalization", "\"loud\"", "Normalization must be global, speaker or utterance, got 'loud'")]
     [InlineData("labels", "[\"a\",\"a\",\"b\"]", "labels must be distinct and non-empty")]
     [InlineData("speed_factors", "[3]", "speed_factors must lie in (0.5, 2)")]
+    [InlineData("rooms", "[\"0.4\"]", "rooms takes rooms as RT60:SNR (seconds:dB), e.g. 0.4:15; got '0.4'")]
     [InlineData("statistics.std", "[1]", "statistics hold 39 means and 1 deviations for 39 features")]
     [InlineData("training.protocol", "\"sideways\"", "Protocol must be random, speaker, word or corpus, got 'sideways'")]
     [InlineData("training.seed", "-1", "bad metadata: 'speech_emotion' is not a model document")]

@@ -27,7 +27,7 @@ public static class InspectCommand
             output.WriteLine($"  front end     {bundle.Recipe.FrontEnd.Serialize()}");
             output.WriteLine($"  normalisation {bundle.Recipe.Normalization.ToString().ToLowerInvariant()} ({bundle.Statistics.Mean.Length} features)");
             string Factors(IReadOnlyList<double> f) => f.Count == 0 ? "none" : Recipe.FormatFactors(f);
-            output.WriteLine($"  augmentation  speed {Factors(bundle.Recipe.SpeedFactors)}; VTLP {Factors(bundle.Recipe.WarpFactors)}");
+            output.WriteLine($"  augmentation  speed {Factors(bundle.Recipe.SpeedFactors)}; VTLP {Factors(bundle.Recipe.WarpFactors)}; rooms {(bundle.Recipe.Rooms.Count == 0 ? "none" : string.Join(", ", bundle.Recipe.Rooms))}");
             output.WriteLine($"  trained on    {bundle.Split.Protocol.ToString().ToLowerInvariant()} split, seed {bundle.Split.Seed}{(bundle.Split.TestSpeaker is null ? "" : ", test speaker " + bundle.Split.TestSpeaker)}");
             if (bundle.AdaptationRounds > 0)
                 output.WriteLine($"  adaptation    {bundle.AdaptationRounds} rounds of self-training on that split's test side (its audio, not its labels)");

@@ -76,12 +76,16 @@ public static class TrainCommand
         {
             Description = "How the LSTM's outputs become one vector (frames recipe): mean over the frames, attention (a learnt weighting of the frames) or last [default: mean]",
         };
+        var rooms = new Option<string?>("--rooms")
+        {
+            Description = "Simulated rooms for extra training copies, RT60:SNR in seconds:dB, comma-separated, e.g. 0.3:20,0.6:10: reverberation and white noise [default: none]",
+        };
         var folds = new Option<int?>("--folds")
         {
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, trimDb, pooling, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -136,7 +140,8 @@ public static class TrainCommand
                 parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetValue(prosody) ? true : null,
                 parse.GetValue(validateSpeeds) is { } v ? RecipeOverrides.ParseSpeeds(v, "--validate-speeds") : null,
                 parse.GetValue(trimDb) is { } db ? RecipeOverrides.ParseTrim(db) : null,
-                parse.GetValue(pooling) is { } pool ? RecipeOverrides.ParsePooling(pool) : null);
+                parse.GetValue(pooling) is { } pool ? RecipeOverrides.ParsePooling(pool) : null,
+                parse.GetValue(rooms) is { } r ? RecipeOverrides.ParseRooms(r) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote));
         }

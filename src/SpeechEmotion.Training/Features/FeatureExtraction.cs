@@ -16,7 +16,7 @@ public static class FeatureExtraction
 {
     public static ExtractionResult ExtractAll(IReadOnlyList<Utterance> utterances, FrontEndSettings settings, FeatureCache? cache,
         int threads = 0, bool stopOnError = false, Action<int, int>? progress = null, CancellationToken cancellation = default,
-        long maxFileBytes = AudioReader.DefaultMaxBytes, double speed = 1.0, double warp = 1.0)
+        long maxFileBytes = AudioReader.DefaultMaxBytes, double speed = 1.0, double warp = 1.0, Room? room = null)
     {
         var features = new Audio.Features?[utterances.Count];
         var problems = new CorpusProblem?[utterances.Count];
@@ -53,7 +53,10 @@ public static class FeatureExtraction
                 }
                 else
                 {
-                    var result = frontEnd.Extract(AudioReader.Decode(bytes, path), path, speed, warp);
+                    // A room's noise is drawn from the file's own content, so the same file always gets the same copy.
+                    ulong seed = room is null ? 0 : ulong.Parse(hash.AsSpan(0, 16), System.Globalization.NumberStyles.HexNumber)
+                        ^ (ulong)BitConverter.DoubleToInt64Bits(room.Rt60Seconds) ^ ((ulong)BitConverter.DoubleToInt64Bits(room.SnrDb) << 1);
+                    var result = frontEnd.Extract(AudioReader.Decode(bytes, path), path, speed, warp, room, seed);
                     cache?.Put(hash, result);
                     features[i] = result;
                     Interlocked.Increment(ref computed);
