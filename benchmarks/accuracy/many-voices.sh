@@ -1,0 +1,41 @@
+#!/usr/bin/env bash
+# Reruns every row of the README's many-voices table:
+#   benchmarks/accuracy/many-voices.sh [OUT] [extra ser train options…]
+# Needs data/tess and data/ravdess (../shared/data/get-tess data/tess; ../shared/data/get-ravdess data/ravdess).
+# Each row is `ser train` with the default options (plus any extra ones given here), seed 1 unless the row says
+# otherwise; about 30 minutes on 2 cores. Prints one line per row: test accuracy, UAR and ECE (for loso, the mean ±
+# standard deviation over the folds). The run folders stay in OUT (default runs/many-voices).
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+out=${1:-runs/many-voices}; shift || true
+mkdir -p "$out"
+dotnet build src/SpeechEmotion.Cli -c Release -v quiet -nologo >/dev/null
+ser() { dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll "$@"; }
+both=(--data data/tess --data data/ravdess)
+
+# The first value of a JSON number field, as written by ser (one field per line).
+value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
+row() {
+  awk -v name="$1" -v a="$(value "$2" accuracy)" -v u="$(value "$2" uar)" -v e="$(value "$2" ece)" \
+    'BEGIN { printf "%-52s accuracy %6.2f %%  UAR %6.2f %%  ECE %.3f\n", name, 100 * a, 100 * u, e }'
+}
+train() { local name=$1; shift; ser train "$@" --out "$out/$name" > "$out/$name.log" 2>&1; }
+
+train tess-to-ravdess "${both[@]}" --protocol corpus --test-corpus ravdess "$@"
+row "corpus, TESS → RAVDESS (7 shared classes)" "$out/tess-to-ravdess/metrics.json"
+train ravdess-to-tess "${both[@]}" --protocol corpus --test-corpus tess "$@"
+row "corpus, RAVDESS → TESS (7 shared classes)" "$out/ravdess-to-tess/metrics.json"
+train ravdess-loso --data data/ravdess --protocol loso "$@"
+awk -v a="$(value "$out/ravdess-loso/loso.json" accuracy_mean)" -v s="$(value "$out/ravdess-loso/loso.json" accuracy_sd)" \
+    -v u="$(value "$out/ravdess-loso/loso.json" uar_mean)" -v e="$(value "$out/ravdess-loso/loso.json" ece_mean)" \
+    'BEGIN { printf "%-52s accuracy %6.2f %% ± %.2f  UAR %6.2f %%  ECE %.3f\n", "loso, RAVDESS alone, 5 folds, 8 classes", 100 * a, 100 * s, 100 * u, e }'
+for seed in 1 2 3; do
+  for speaker in YAF OAF; do
+    train "tess-$speaker-seed$seed" "${both[@]}" --protocol speaker --test-speaker "tess:$speaker" --seed "$seed" "$@"
+    row "speaker tess:$speaker, RAVDESS in training, seed $seed" "$out/tess-$speaker-seed$seed/metrics.json"
+  done
+done
+train tess-random --data data/tess "$@"
+row "random, TESS" "$out/tess-random/metrics.json"
+train tess-word --data data/tess --protocol word "$@"
+row "word, TESS" "$out/tess-word/metrics.json"
