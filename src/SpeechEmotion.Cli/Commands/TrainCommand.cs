@@ -60,13 +60,13 @@ public static class TrainCommand
             Description = "Also score the test side by a cluster vote (transductive: each test speaker's utterances grouped by k-means, labels unseen, " +
                           "each taking its group's majority prediction), in metrics.json beside the plain score.",
         };
-        var maskTime = new Option<double>("--mask-time")
+        var maskTime = new Option<double?>("--mask-time")
         {
-            Description = "SpecAugment-style: each training sequence loses one span of up to this fraction of its frames, drawn afresh every batch (frames recipe) [default: 0]",
+            Description = "SpecAugment-style: each training sequence loses one span of up to this fraction of its frames, drawn afresh every batch; 0 = none [default: 0.2 for frames, 0 for seed]",
         };
-        var maskCoefficients = new Option<int>("--mask-coefficients")
+        var maskCoefficients = new Option<int?>("--mask-coefficients")
         {
-            Description = "SpecAugment-style: each training sequence loses one band of up to this many adjacent MFCCs (and their deltas), drawn afresh every batch [default: 0]",
+            Description = "SpecAugment-style: each training sequence loses one band of up to this many adjacent MFCCs (and their deltas), drawn afresh every batch; 0 = none [default: 8 for frames, 0 for seed]",
         };
         var trimDb = new Option<double?>("--trim-db")
         {
@@ -132,7 +132,7 @@ public static class TrainCommand
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads),
-                masking: new Masking(parse.GetValue(maskTime), parse.GetValue(maskCoefficients)));
+                masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
@@ -231,6 +231,13 @@ public static class TrainCommand
             output.WriteLine($"Ensemble metrics: {json}; score it again with ser evaluate and one --model per seed-N/model.safetensors.");
             return CliApp.Ok;
         }
+    }
+
+    /// <summary>The masking asked for, each value not given taken from the recipe's default.</summary>
+    private static Masking Masking(RecipeKind kind, double? time, int? coefficients)
+    {
+        var fallback = kind == RecipeKind.Frames ? Training.Masking.FramesDefault : Training.Masking.None;
+        return new Masking(time ?? fallback.TimeFraction, coefficients ?? fallback.Coefficients);
     }
 
     private static string DefaultRunFolder(RecipeKind kind, SplitInfo split, string? protocol = null) =>
