@@ -4,7 +4,11 @@ using SpeechEmotion.Inference;
 namespace SpeechEmotion.Training;
 
 /// <summary>One fold of leave-speakers-out cross-validation: its test speakers, their scores and its run folder.</summary>
-public sealed record Fold(int Number, string TestSpeakers, Metrics Metrics, string Directory);
+public sealed record Fold(int Number, string TestSpeakers, Metrics Metrics, string Directory)
+{
+    /// <summary>The fold's test side scored one file at a time (inductive), when that differs from <see cref="Metrics"/>.</summary>
+    public Metrics? OneFileAtATime { get; init; }
+}
 
 /// <summary>
 /// The <c>loso</c> protocol's summary: every speaker tested once, by the fold that held them out. Reported as the
@@ -20,6 +24,10 @@ public sealed record CrossValidation(IReadOnlyList<Fold> Folds)
     public (double Mean, double StandardDeviation) Accuracy => MeanAndDeviation(Folds.Select(f => f.Metrics.Accuracy));
     public (double Mean, double StandardDeviation) Uar => MeanAndDeviation(Folds.Select(f => f.Metrics.Uar));
     public (double Mean, double StandardDeviation) Ece => MeanAndDeviation(Folds.Select(f => f.Metrics.Ece ?? double.NaN));
+
+    /// <summary>The folds' accuracies one file at a time (inductive), when every fold has them.</summary>
+    public (double Mean, double StandardDeviation)? OneFileAtATime =>
+        Folds.All(f => f.OneFileAtATime is not null) ? MeanAndDeviation(Folds.Select(f => f.OneFileAtATime!.Accuracy)) : null;
 
     private static Metrics Pool(IReadOnlyList<Fold> folds)
     {
@@ -51,10 +59,12 @@ public sealed record CrossValidation(IReadOnlyList<Fold> Folds)
             {
                 ["fold"] = f.Number, ["test_speakers"] = f.TestSpeakers.Split(','), ["test_count"] = f.Metrics.Count,
                 ["accuracy"] = f.Metrics.Accuracy, ["uar"] = f.Metrics.Uar, ["ece"] = f.Metrics.Ece ?? double.NaN, ["run"] = Path.GetFileName(f.Directory),
+                ["one_file_at_a_time_accuracy"] = f.OneFileAtATime?.Accuracy ?? f.Metrics.Accuracy,
             }).ToList(),
             ["accuracy_mean"] = Accuracy.Mean, ["accuracy_sd"] = Accuracy.StandardDeviation,
             ["uar_mean"] = Uar.Mean, ["uar_sd"] = Uar.StandardDeviation, ["ece_mean"] = Ece.Mean,
         };
+        if (OneFileAtATime is { } single) { extra["one_file_at_a_time_accuracy_mean"] = single.Mean; extra["one_file_at_a_time_accuracy_sd"] = single.StandardDeviation; }
         if (testCorpus is not null) extra["loso_corpus"] = testCorpus;
         AtomicFile.WriteAllText(Path.Combine(directory, File), RunFiles.MetricsJson(Pooled, split with { TestSpeaker = null }, recipe, extra, protocol: "loso"));
     }

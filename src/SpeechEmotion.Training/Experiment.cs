@@ -18,6 +18,13 @@ public sealed record PreparedData(
     IReadOnlyList<Sample> Test,
     int MaxSteps)
 {
+    /// <summary>
+    /// The test side as <c>ser predict</c> sees single files: under speaker normalisation each utterance standardised
+    /// with the training side's statistics instead of its speaker's (which need the voice's other recordings). The
+    /// inductive score; the same samples as <see cref="Test"/> for the other normalisations.
+    /// </summary>
+    public IReadOnlyList<Sample> TestOneFileAtATime { get; init; } = Test;
+
     /// <summary>The raw (unstandardised) features of each test sample, in the order of <see cref="Test"/>.</summary>
     public IReadOnlyList<Audio.Features> TestFeatures()
     {
@@ -87,6 +94,9 @@ public static class Experiment
         }
         foreach (var entry in parts)
             Add(entry.Part, entry.Utterance, features[entry.Utterance], speakerStats?[entry.Utterance.Speaker]);
+        var oneFileAtATime = speakerStats is null ? samples[Part.Test]
+            : parts.Where(e => e.Part == Part.Test).Select(e => new Sample(ModelInputs.Prepare(recipe, trainStats, trainStats, features[e.Utterance]),
+                IndexOf(labels, e.Utterance.Label), e.Utterance.Speaker, e.Utterance.Path)).ToList();
 
         // Speed-perturbed and VTLP-warped copies of the training side — its training and validation parts both — each (speaker,
         // factor) normalised as a voice of its own. Perturbed validation copies make model selection prefer what
@@ -106,7 +116,7 @@ public static class Experiment
                 Add(trainSide[perturbed.Utterances[i]], perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
         }
         return new PreparedData(labels, entries, extraction.Problems, warnings, extraction, trainStats,
-            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps);
+            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps) { TestOneFileAtATime = oneFileAtATime };
     }
 
     /// <summary>

@@ -44,6 +44,10 @@ public static class TrainingRun
         /// <summary>The self-training rounds completed after the base training (empty without --adapt).</summary>
         public IReadOnlyList<AdaptationRound> Adaptation { get; init; } = [];
 
+        /// <summary>The test side scored one file at a time, as <c>ser predict</c> does: under speaker normalisation each file
+        /// standardised with the training side's statistics (inductive); null when that is the plain score.</summary>
+        public Metrics? OneFileAtATime { get; init; }
+
         /// <summary>The test-side scores of the model before adaptation (null without --adapt).</summary>
         public Metrics? BaseMetrics { get; init; }
 
@@ -106,6 +110,7 @@ public static class TrainingRun
         var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, Temperature = temperature };
         bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
         var metrics = Evaluate(bundle, data.Test);
+        var single = ReferenceEquals(data.TestOneFileAtATime, data.Test) ? null : Evaluate(bundle, data.TestOneFileAtATime);
         var extra = new Dictionary<string, object>
         {
             ["best_epoch"] = state.BestEpoch,
@@ -120,6 +125,8 @@ public static class TrainingRun
             ["adaptation_rounds"] = adaptation.Count,
             ["adaptation_prior"] = adaptation.Count == 0 ? "none" : options.BalancedAdaptation ? "balanced" : "model",
         };
+        if (single is not null)
+            extra["one_file_at_a_time"] = new Dictionary<string, object> { ["accuracy"] = single.Accuracy, ["uar"] = single.Uar, ["ece"] = single.Ece ?? double.NaN, ["macro_f1"] = single.MacroF1 };
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
         (Metrics, IReadOnlyList<(string, ClusterVoteResult)>)? voted = null;
@@ -134,7 +141,7 @@ public static class TrainingRun
             catch (OptionsException e) { progress.Warning($"no cluster vote: {e.Message}"); } // the run and its plain score stand
         }
         AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, RunFiles.Metrics), RunFiles.MetricsJson(metrics, options.Split, recipe.Kind.ToString().ToLowerInvariant(), extra));
-        return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics, Voted = voted };
+        return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics, Voted = voted, OneFileAtATime = single };
     }
 
     /// <summary>The temperature that makes the model's validation probabilities honest (<see cref="Calibration.FitTemperature"/>).</summary>

@@ -109,5 +109,18 @@ public sealed class CorpusProtocolTests : IDisposable
         Assert.Contains("By speaker", report);
         Assert.Contains("<th>tess:YAF</th>", report);
         Assert.Contains("by speaker: ravdess:01", output);
+        // Beside the per-speaker score, the inductive one: each file standardised with the training side's statistics.
+        var single = metrics.RootElement.GetProperty("one_file_at_a_time");
+        Assert.InRange(single.GetProperty("accuracy").GetDouble(), 0, 1);
+        Assert.Contains("One file at a time, as ser predict (inductive", output);
+        // It is what ser predict answers for the test files.
+        var files = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(run, "split.csv")), @"^([^,]+),[^,]+,[^,]+,([^,]+),test$",
+            System.Text.RegularExpressions.RegexOptions.Multiline).Select(m => (Path: m.Groups[1].Value, Label: m.Groups[2].Value)).ToList();
+        Assert.Equal(45, files.Count);
+        var predicted = CliRunner.Run(["predict", "--model", run, "--json", .. files.Select(f => f.Path)]);
+        Assert.True(predicted.Exit == 0, predicted.Error);
+        var answers = JsonDocument.Parse(predicted.Output).RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("file").GetString()!, e => e.GetProperty("label").GetString()!);
+        double right = files.Count(f => answers[f.Path] == f.Label) / (double)files.Count;
+        Assert.Equal(right, single.GetProperty("accuracy").GetDouble(), 12);
     }
 }

@@ -162,6 +162,9 @@ public static class TrainCommand
                 output.WriteLine($"Before adaptation ({RunFiles.BaseModel}): accuracy {before.Accuracy:P2}, UAR {before.Uar:P2}, macro-F1 {before.MacroF1:P2}.");
             string adapted = result.Adaptation.Count > 0 ? $", after {result.Adaptation.Count} rounds of self-training on its unlabelled audio" : "";
             MetricsTable.Write(output, result.Metrics, $"Test side ({Describe(options.Split)}, {result.Metrics.Count} utterances{adapted})");
+            if (result.OneFileAtATime is { } single)
+                output.WriteLine($"One file at a time, as ser predict (inductive: each file standardised with the training side's statistics, not its speaker's): " +
+                                 $"accuracy {single.Accuracy:P2}, UAR {single.Uar:P2}, ECE {single.Ece:F3}");
             if (result.Voted is var (voted, votes))
             {
                 MetricsTable.WriteGroups(output, result.Bundle.Labels, votes);
@@ -187,13 +190,15 @@ public static class TrainCommand
                 var split = new SplitInfo(Inference.Protocol.Speaker, runSeed, groups[k].ToUpperInvariant());
                 var result = TrainAndReport(FreshOptions(parse, runSeed, Path.Combine(root, $"fold-{k + 1}"), split), resuming: false, cancellation);
                 if (result.Cancelled) return CliApp.Ok;
-                done.Add(new Fold(k + 1, groups[k], result.Metrics, result.Directory));
+                done.Add(new Fold(k + 1, groups[k], result.Metrics, result.Directory) { OneFileAtATime = result.OneFileAtATime });
             }
             var cv = new CrossValidation(done);
             MetricsTable.Write(output, cv.Pooled, $"Leave-speakers-out, {groups.Count} folds: every test utterance of every fold ({cv.Pooled.Count} utterances)");
             foreach (var f in done)
                 output.WriteLine($"  fold {f.Number}: accuracy {f.Metrics.Accuracy:P2}, UAR {f.Metrics.Uar:P2}, ECE {f.Metrics.Ece:F3} ({f.TestSpeakers})");
             output.WriteLine($"Folds: accuracy {cv.Accuracy.Mean:P2} ± {cv.Accuracy.StandardDeviation:P2}, UAR {cv.Uar.Mean:P2} ± {cv.Uar.StandardDeviation:P2}, ECE {cv.Ece.Mean:F3} (mean ± standard deviation)");
+            if (cv.OneFileAtATime is { } single)
+                output.WriteLine($"Folds one file at a time, as ser predict (inductive): accuracy {single.Mean:P2} ± {single.StandardDeviation:P2}");
             cv.Write(root, new SplitInfo(Inference.Protocol.Speaker, runSeed, null), kind.ToString().ToLowerInvariant(), corpus);
             output.WriteLine($"Cross-validation metrics: {Path.Combine(root, CrossValidation.File)}");
             return CliApp.Ok;
