@@ -8,6 +8,10 @@ namespace SpeechEmotion.Training;
 /// <summary>The recipes training builds (DESIGN.md's seed and frames), with the overrides a run asks for.</summary>
 public static class Recipes
 {
+    /// <summary>The frames recipe trims what lies 30 dB below the loudest frame from either end (librosa's default is 60):
+    /// RAVDESS's second of room noise at each end goes, TESS's words stay whole (benchmarks/accuracy.md).</summary>
+    public const double DefaultTrimTopDb = 30;
+
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
         var o = overrides ?? new RecipeOverrides();
@@ -21,7 +25,7 @@ public static class Recipes
                 o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [] };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
-        var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? 60, prosody: o.Prosody ?? false);
+        var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? DefaultTrimTopDb, prosody: o.Prosody ?? false);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
             new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? 64, layers: 1, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
         { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [] };

@@ -70,7 +70,7 @@ public static class TrainCommand
         };
         var trimDb = new Option<double?>("--trim-db")
         {
-            Description = "Leading and trailing frames quieter than this many dB below the loudest are trimmed before the MFCCs (frames recipe; as librosa.effects.trim's top_db) [default: 60]",
+            Description = "Leading and trailing frames quieter than this many dB below the loudest are trimmed before the MFCCs (frames recipe; as librosa.effects.trim's top_db) [default: 30]",
         };
         var pooling = new Option<string?>("--pooling")
         {
