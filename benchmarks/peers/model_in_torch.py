@@ -2,8 +2,7 @@
 """Checks the Core README's snippet: a SpeechEmotion model run in PyTorch gives ser predict's probabilities.
 
 usage: model_in_torch.py SER MODEL WAV...   (SER: the ser command, e.g. "dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll")
-The features come from `ser features --json --window trim --deltas` (the model's front end with its default 40
-MFCCs); they are standardised with the model's training-side statistics, as ser predict does for one file under
+The features come from `ser features --json --model MODEL` (exactly the model's front end); they are standardised with the model's training-side statistics, as ser predict does for one file under
 global or speaker normalisation. Prints the largest difference per file; exits 1 if any exceeds 1e-5.
 """
 import json, shlex, struct, subprocess, sys
@@ -24,6 +23,7 @@ def load(path):
     head = [torch.nn.Linear(i, o) for i, o in zip(sizes, sizes[1:])]
     for k, layer in enumerate(head):
         layer.weight.data, layer.bias.data = tensors[f"head.{k}.weight"], tensors[f"head.{k}.bias"]
+    meta["attention"] = tensors.get("pool.attention")
     return meta, lstm, head
 
 
@@ -32,11 +32,14 @@ def predict(meta, lstm, head, features):
         out, (h, _) = lstm(features.unsqueeze(1))
         if meta["architecture"]["pooling"] == "mean":
             x = out.mean(0)
+        elif meta["architecture"]["pooling"] == "attention":
+            alpha = torch.softmax(out[:, 0] @ meta["attention"], 0)   # [T]: one weight per frame
+            x = (alpha[:, None] * out[:, 0]).sum(0, keepdim=True)
         else:
             x = torch.cat([h[-2], h[-1]], -1) if lstm.bidirectional else h[-1]
         for layer in head[:-1]:
             x = torch.relu(layer(x))
-        return dict(zip(meta["labels"], torch.softmax(head[-1](x), -1)[0].tolist()))
+        return dict(zip(meta["labels"], torch.softmax(head[-1](x) / meta.get("temperature", 1.0), -1)[0].tolist()))
 
 
 def main():
@@ -47,7 +50,7 @@ def main():
     mean = torch.tensor(meta["statistics"]["mean"]); std = torch.tensor(meta["statistics"]["std"])
     worst = 0.0
     for wav in wavs:
-        frames = json.loads(subprocess.run(ser + ["features", wav, "--json", "--window", "trim", "--deltas"],
+        frames = json.loads(subprocess.run(ser + ["features", wav, "--json", "--model", model],
                                            check=True, capture_output=True, text=True).stdout)["frames"]
         ours = predict(meta, lstm, head, (torch.tensor(frames, dtype=torch.float32) - mean) / std)
         theirs = json.loads(subprocess.run(ser + ["predict", "--model", model, wav, "--json"],

@@ -7,8 +7,9 @@ using SpeechEmotion.Core;
 namespace SpeechEmotion.Cli.Commands;
 
 /// <summary>
-/// <c>ser features FILE [--json] [--window whole|seed|trim] [--deltas]</c>: the MFCC matrix of one file, so anyone
-/// can audit what the model sees. The whole file and no deltas unless asked.
+/// <c>ser features FILE [--json] [--window whole|seed|trim] [--trim-db DB] [--deltas] [--model M]</c>: the MFCC matrix of
+/// one file, so anyone can audit what the model sees. The whole file and no deltas unless asked; with <c>--model</c>,
+/// exactly the model's front end (window, trim, coefficients, deltas, prosody), before standardisation.
 /// </summary>
 public static class FeaturesCommand
 {
@@ -16,12 +17,26 @@ public static class FeaturesCommand
     {
         var file = new Argument<string>("FILE") { Description = "A WAV or AIFF file (any rate, any channels)." };
         var json = new Option<bool>("--json") { Description = "Print {\"file\", \"sample_rate\", \"n_mfcc\", \"frames\": [[c0 … cN], …]}." };
-        var window = new Option<string>("--window") { Description = "whole, seed (offset 0.5 s, 3 s) or trim (librosa trim, top_db 60).", DefaultValueFactory = _ => "whole" };
+        var window = new Option<string?>("--window") { Description = "whole, seed (offset 0.5 s, 3 s) or trim (librosa trim, --trim-db below the loudest frame). [default: whole]" };
+        var trimDb = new Option<double?>("--trim-db") { Description = "With --window trim: librosa.effects.trim's top_db [default: 60]" };
         var deltas = new Option<bool>("--deltas") { Description = "Append deltas and delta-deltas to each frame." };
-        var command = new Command("features", "Print the MFCC matrix of one audio file.") { file, json, window, deltas };
+        var model = new Option<string?>("--model") { Description = "Use this model's front end exactly (window, trim, coefficients, deltas, prosody) instead of --window, --trim-db and --deltas. " + CommonOptions.ModelHelp };
+        var command = new Command("features", "Print the MFCC matrix of one audio file.") { file, json, window, trimDb, deltas, model };
         command.SetAction(parse =>
         {
-            var settings = new FrontEndSettings(window: Options.ParseWindow(parse.GetValue(window)!), deltas: parse.GetValue(deltas));
+            FrontEndSettings settings;
+            if (parse.GetValue(model) is { } m)
+            {
+                if (parse.GetValue(window) is not null || parse.GetValue(trimDb) is not null || parse.GetValue(deltas))
+                    throw new OptionsException("--model sets the front end: give it without --window, --trim-db or --deltas.");
+                settings = Inference.ModelBundle.Load(CommonOptions.ResolveModel(m)).Recipe.FrontEnd;
+            }
+            else
+            {
+                double top = parse.GetValue(trimDb) ?? 60;
+                if (!(top > 0 && top <= 120)) throw new OptionsException($"--trim-db must be in (0, 120], got {top}.");
+                settings = new FrontEndSettings(window: Options.ParseWindow(parse.GetValue(window) ?? "whole"), deltas: parse.GetValue(deltas), trimTopDb: top);
+            }
             string path = parse.GetValue(file)!;
             var features = new FrontEnd(settings).Extract(path);
             if (parse.GetValue(json)) WriteJson(output, path, settings, features);
