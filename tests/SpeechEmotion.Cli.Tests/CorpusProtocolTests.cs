@@ -122,5 +122,12 @@ public sealed class CorpusProtocolTests : IDisposable
         var answers = JsonDocument.Parse(predicted.Output).RootElement.EnumerateArray().ToDictionary(e => e.GetProperty("file").GetString()!, e => e.GetProperty("label").GetString()!);
         double right = files.Count(f => answers[f.Path] == f.Label) / (double)files.Count;
         Assert.Equal(right, single.GetProperty("accuracy").GetDouble(), 12);
+        // ser evaluate scores the same way when asked.
+        string json = Path.Combine(_root, "one-file.json");
+        var evaluated = CliRunner.Run("evaluate", "--model", run, "--data", tess, "--data", ravdess, "--cache", "none", "--one-file-at-a-time", "--json", json);
+        Assert.True(evaluated.Exit == 0, evaluated.Error);
+        using var scored = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(right, scored.RootElement.GetProperty("accuracy").GetDouble(), 12);
+        Assert.Contains("one file at a time", evaluated.Output);
     }
 }

@@ -39,7 +39,11 @@ public static class EvaluateCommand
             Description = "Test-time augmentation: also score each test utterance played at the speeds the model was trained with (--augment) " +
                           "and average the probabilities (per utterance, so still inductive).",
         };
-        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, testCorpus, seed, json, cache, threads, clusterVote, tta };
+        var oneFile = new Option<bool>("--one-file-at-a-time")
+        {
+            Description = "Score each test file as ser predict does for one file (inductive): under speaker normalisation, standardised with the training side's statistics instead of its speaker's.",
+        };
+        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, testCorpus, seed, json, cache, threads, clusterVote, tta, oneFile };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(model)!.Select(CommonOptions.ResolveModel).ToArray();
@@ -66,11 +70,17 @@ public static class EvaluateCommand
                     foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");
                     testFeatures = prepared.TestFeatures(); // the groups come from the first model's front end
                 }
-                members.Add((bundle, prepared.Test));
+                members.Add((bundle, parse.GetValue(oneFile) ? prepared.TestOneFileAtATime : prepared.Test));
                 if (parse.GetValue(tta)) members.AddRange(TestTimeAugmentation.Views(prepared, bundle, CommonOptions.ResolveCache(parse.GetValue(cache)), parse.GetValue(threads)));
             }
             Metrics metrics;
             var extra = new Dictionary<string, object>();
+            if (parse.GetValue(oneFile))
+            {
+                if (parse.GetValue(clusterVote)) throw new Core.OptionsException("--one-file-at-a-time and --cluster-vote exclude each other: a cluster vote hears the test files together.");
+                ensemble += ", one file at a time";
+                extra["one_file_at_a_time"] = true;
+            }
             if (parse.GetValue(tta))
             {
                 if (members.Count == bundles.Count)
