@@ -13,7 +13,7 @@ namespace SpeechEmotion.Training;
 public sealed record CheckpointMetadata
 {
     public const string Key = "speech_emotion_checkpoint";
-    public const int CurrentSchema = 2;
+    public const int CurrentSchema = 3;
 
     public int Schema { get; init; } = CurrentSchema;
     public required int Epoch { get; init; }
@@ -35,9 +35,22 @@ public sealed record CheckpointMetadata
     public RecipeOverrides? Overrides { get; init; }
     public double MaskTime { get; init; }
     public int MaskCoefficients { get; init; }
+    /// <summary>SHA-256 (hex) of the four tensors' float32 bytes in file order: a flipped bit refuses the resume.</summary>
+    public string? Checksum { get; init; }
+    /// <summary>Every completed epoch's record, so that history.csv is rebuilt from the checkpoint on resume (a kill
+    /// between writing the checkpoint and the history cannot lose an epoch).</summary>
+    public EpochRecord[] History { get; init; } = [];
     public int Adapt { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }
+
+    /// <summary>The checksum <see cref="Checksum"/> holds: SHA-256 over the tensors' bytes, in order.</summary>
+    public static string ChecksumOf(IEnumerable<float[]> tensors)
+    {
+        using var sha = System.Security.Cryptography.IncrementalHash.CreateHash(System.Security.Cryptography.HashAlgorithmName.SHA256);
+        foreach (var t in tensors) sha.AppendData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(t.AsSpan()));
+        return Convert.ToHexString(sha.GetHashAndReset()).ToLowerInvariant();
+    }
 
     public string ToJson() => JsonSerializer.Serialize(this, CheckpointJson.Default.CheckpointMetadata);
 
@@ -51,6 +64,7 @@ public sealed record CheckpointMetadata
             var document = JsonSerializer.Deserialize(json, CheckpointJson.Default.CheckpointMetadata) ?? throw new JsonException("null document");
             if (document.Schema != CurrentSchema) throw new JsonException($"schema {document.Schema}, this release reads {CurrentSchema}");
             if (document.Rng is not { Length: 4 }) throw new JsonException("rng must be four words");
+            if (document.Checksum is not { Length: 64 }) throw new JsonException("checksum is missing");
             return document;
         }
         catch (JsonException e) { throw new ModelFileException(path, $"bad checkpoint metadata: {e.Message}", e); }

@@ -202,15 +202,16 @@ public static class TrainingRun
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
-        var metadata = new Dictionary<string, string> { [CheckpointMetadata.Key] = document.ToJson() };
         int n = model.Parameters.Count;
-        SafeTensors.Write(path,
+        NamedTensor[] tensors =
         [
             new NamedTensor("parameters", [n], model.Parameters.Values.ToArray()),
             new NamedTensor("best", [n], state.BestParameters.Length == n ? state.BestParameters : model.Parameters.Values.ToArray()),
             new NamedTensor("adam.m", [n], model.Optimizer.FirstMoment.ToArray()),
             new NamedTensor("adam.v", [n], model.Optimizer.SecondMoment.ToArray()),
-        ], metadata);
+        ];
+        document = document with { Checksum = CheckpointMetadata.ChecksumOf(tensors.Select(t => t.Data)), History = state.History.ToArray() };
+        SafeTensors.Write(path, tensors, new Dictionary<string, string> { [CheckpointMetadata.Key] = document.ToJson() });
     }
 
     /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>
@@ -228,8 +229,10 @@ public static class TrainingRun
         foreach (var name in new[] { "parameters", "best", "adam.m", "adam.v" })
             if (!byName.TryGetValue(name, out var t) || t.Data.Length != n)
                 throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {n} values: not a checkpoint of this recipe.");
-        byName["parameters"].Data.CopyTo(model.Parameters.Values, 0);
         var saved = CheckpointMetadata.From(metadata, path);
+        if (CheckpointMetadata.ChecksumOf(new[] { "parameters", "best", "adam.m", "adam.v" }.Select(name => byName[name].Data)) != saved.Checksum)
+            throw new ModelFileException(path, "the checkpoint's tensors do not match its checksum: the file is damaged; start the run again without --resume.");
+        byName["parameters"].Data.CopyTo(model.Parameters.Values, 0);
         model.Optimizer.Restore(byName["adam.m"].Data, byName["adam.v"].Data, saved.AdamSteps);
         var state = new TrainingState
         {
@@ -237,7 +240,9 @@ public static class TrainingRun
             BestValidationAccuracy = saved.BestValidationAccuracy, BestValidationLoss = saved.BestValidationLoss,
             BestParameters = byName["best"].Data,
         };
-        if (File.Exists(historyPath)) state.History.AddRange(RunFiles.ReadHistory(historyPath).Take(state.Epoch));
+        // The checkpoint's own history is the record (history.csv may lag it by an epoch after a kill); rewrite the file from it.
+        state.History.AddRange(saved.History.Take(state.Epoch));
+        RunFiles.WriteHistory(historyPath, state.History);
         return (state, Rng.FromState(saved.Rng));
     }
 }

@@ -13,7 +13,8 @@ public sealed class CheckpointMetadataTests
             Rng = [0x99ec5f36cb75f2b4UL, 1, ulong.MaxValue, 42], Data = "/data/tess:/data/ravdess", Recipe = "frames", Protocol = "corpus", Seed = 3,
             TestCorpus = "ravdess", Epochs = 30, Batch = 16, LearningRate = 2e-3f,
             Overrides = new RecipeOverrides(Coefficients: 20, Normalization: NormalizationMode.Utterance, SpeedFactors: [0.9, 1.1], Prosody: true),
-            Adapt = 2, AdaptBalanced = true, ClusterVote = true,
+            Adapt = 2, AdaptBalanced = true, ClusterVote = true, Checksum = new string('a', 64),
+            History = [new EpochRecord(1, 1.5, 0.25, 1.75, 0.5, 3.25, 400, Best: true)],
         };
         var json = original.ToJson();
         Assert.Contains("\"normalization\":\"Utterance\"", json);
@@ -25,6 +26,8 @@ public sealed class CheckpointMetadataTests
         Assert.Equal((20, NormalizationMode.Utterance, true), (back.Overrides!.Coefficients, back.Overrides.Normalization, back.Overrides.Prosody));
         Assert.Equal([0.9, 1.1], back.Overrides.SpeedFactors!);
         Assert.Null(back.Overrides.Hidden);
+        Assert.Equal(original.History, back.History);
+        Assert.Equal(original.Checksum, back.Checksum);
     }
 
     [Fact]
