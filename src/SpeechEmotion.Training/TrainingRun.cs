@@ -65,6 +65,7 @@ public static class TrainingRun
         foreach (var warning in data.Warnings) progress.Warning(warning.ToString());
         // Only now, with the corpus read and split: a run that fails on its options or data leaves no empty folder.
         Directory.CreateDirectory(options.OutputDirectory);
+        using var runLock = LockRunFolder(options.OutputDirectory);
         Manifest.Write(Path.Combine(options.OutputDirectory, RunFiles.Split), data.Split);
 
         var recipe = Recipes.Create(options.Recipe, data.Labels.Count, options.Overrides);
@@ -214,10 +215,31 @@ public static class TrainingRun
         SafeTensors.Write(path, tensors, new Dictionary<string, string> { [CheckpointMetadata.Key] = document.ToJson() });
     }
 
+    /// <summary>The lock file a run holds while it writes its folder.</summary>
+    public const string LockFile = ".lock";
+
+    /// <summary>
+    /// Holds the run folder for this run alone: a second <c>ser train</c> with the same <c>--out</c> (or <c>--resume</c>)
+    /// is refused while this one runs, instead of mixing one run's model with the other's split. The lock is the
+    /// operating system's (released if the process dies); the file is removed when the run ends.
+    /// </summary>
+    public static FileStream LockRunFolder(string directory)
+    {
+        string path = Path.Combine(directory, LockFile);
+        try { return new FileStream(path, FileMode.OpenOrCreate, FileAccess.ReadWrite, FileShare.None, 1, FileOptions.DeleteOnClose); }
+        catch (IOException) when (File.Exists(path))
+        {
+            throw new OptionsException($"{directory}: another ser train is writing this run folder now; give another --out, or wait for it to end.");
+        }
+    }
+
     /// <summary>The options a checkpoint was written with, so --resume continues the same run.</summary>
     public static CheckpointMetadata CheckpointOptions(string directory)
     {
+        if (!Directory.Exists(directory)) throw new OptionsException($"--resume {directory}: no such run folder.");
         string path = Path.Combine(directory, RunFiles.Checkpoint);
+        if (!File.Exists(path))
+            throw new OptionsException($"--resume {directory}: no {RunFiles.Checkpoint} — the run stopped before its first epoch ended, so there is nothing to resume; start it again without --resume.");
         return CheckpointMetadata.From(SafeTensors.Read(path).Metadata, path);
     }
 

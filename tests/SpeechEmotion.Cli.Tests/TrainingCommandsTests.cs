@@ -175,6 +175,19 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("Report written to", output);
     }
 
+    /// <summary>A run folder another run is writing is refused, and a resume with nothing to resume says why.</summary>
+    [Fact]
+    public void ABusyRunFolderAndAnEmptyResumeAreRefusedClearly()
+    {
+        string busy = Path.Combine(run.Root, "busy");
+        Directory.CreateDirectory(busy);
+        using (SpeechEmotion.Training.TrainingRun.LockRunFolder(busy))
+            CliRunner.Refused("another ser train is writing this run folder now", "train", "--data", run.Data, "--epochs", "1", "--cache", "none", "--out", busy);
+        Assert.False(File.Exists(Path.Combine(busy, SpeechEmotion.Training.TrainingRun.LockFile))); // gone with the run that held it
+        CliRunner.Refused("no checkpoint.safetensors — the run stopped before its first epoch ended", "train", "--resume", busy);
+        CliRunner.Refused("no such run folder", "train", "--resume", Path.Combine(run.Root, "never-made"));
+    }
+
     /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight.</summary>
     [Fact]
     public void ResumingGivesTheSameModelAsAnUninterruptedRun()
