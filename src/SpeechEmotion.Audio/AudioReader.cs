@@ -12,6 +12,9 @@ namespace SpeechEmotion.Audio;
 /// </summary>
 public static class AudioReader
 {
+    /// <summary>Bytes 2–15 of every KSDATAFORMAT_SUBTYPE GUID (PCM, IEEE float, …): 0000-0010-8000-00AA00389B71.</summary>
+    private static readonly byte[] ExtensibleGuidTail = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71];
+
     /// <summary>Default size limit: 512 MiB, far above any speech clip, well below what would exhaust memory.</summary>
     public const long DefaultMaxBytes = 512L << 20;
 
@@ -102,11 +105,16 @@ public static class AudioReader
                 if (formatTag == 0xFFFE)
                 {
                     if (size < 40 || available < 40) throw new AudioException(name, "truncated header: WAVE_FORMAT_EXTENSIBLE needs a 40-byte 'fmt ' chunk.");
-                    formatTag = BinaryPrimitives.ReadUInt16LittleEndian(bytes.Slice(body + 24, 2)); // first two bytes of the sub-format GUID
+                    // The sub-format GUID is {tag}-0000-0010-8000-00AA00389B71 (KSDATAFORMAT_SUBTYPE_*): the whole GUID is checked.
+                    var guid = bytes.Slice(body + 24, 16);
+                    if (!guid[2..].SequenceEqual(ExtensibleGuidTail))
+                        throw new AudioException(name, $"unsupported WAVE_FORMAT_EXTENSIBLE sub-format {Convert.ToHexString(guid)}; only PCM and IEEE float WAV can be read.");
+                    formatTag = BinaryPrimitives.ReadUInt16LittleEndian(guid);
                 }
             }
             else if (id == "data")
             {
+                if (dataOffset >= 0) throw new AudioException(name, "two 'data' chunks: which one holds the audio is ambiguous.");
                 if (size > available)
                     throw new AudioException(name, $"truncated data: the 'data' chunk claims {size:N0} bytes but only {available:N0} remain in the file.");
                 dataOffset = body;

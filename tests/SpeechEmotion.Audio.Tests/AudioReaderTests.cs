@@ -177,4 +177,18 @@ public class ResamplerTests
         for (int i = 0; i < expected.Length; i++) Assert.True(Math.Abs(expected[i] - actual[i]) < 2e-4, $"sample {i}: {expected[i]} vs {actual[i]}");
         Assert.Equal(actual, resampler.Resample(input, fromRate, 22050)); // the cached table gives the same result
     }
+
+    [Fact]
+    public void AnExtensibleSubFormatIsCheckedWholeAndTwoDataChunksAreRefused()
+    {
+        var samples = TestAudio.Samples([TestAudio.Tone(220, 0.1, 16000)], 16, isFloat: false);
+        var fmt = TestAudio.Fmt(1, 1, 16000, 16, extensible: true);
+        fmt[^1] ^= 0x01; // a GUID that shares PCM's first two bytes but is not KSDATAFORMAT_SUBTYPE_PCM
+        var odd = TestAudio.Riff(fmt, TestAudio.Chunk("data", samples));
+        Assert.Contains("unsupported WAVE_FORMAT_EXTENSIBLE sub-format 0100000000001000800000AA00389B70",
+            Assert.Throws<AudioException>(() => AudioReader.Decode(odd, "odd.wav")).Message);
+        var twice = TestAudio.Riff(TestAudio.Fmt(1, 1, 16000, 16), TestAudio.Chunk("data", samples), TestAudio.Chunk("data", samples));
+        Assert.Contains("two 'data' chunks", Assert.Throws<AudioException>(() => AudioReader.Decode(twice, "twice.wav")).Message);
+        Assert.Equal(1600, AudioReader.Decode(TestAudio.Riff(TestAudio.Fmt(1, 1, 16000, 16, extensible: true), TestAudio.Chunk("data", samples)), "ok.wav").Samples.Length);
+    }
 }
