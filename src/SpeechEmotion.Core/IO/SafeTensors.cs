@@ -63,9 +63,47 @@ public static class SafeTensors
         // A pipe or device reports length 0, and reading one would wait for ever: refused unread.
         if (new FileInfo(path).Length == 0) throw new ModelFileException(path, "is empty (0 bytes) or not a regular file (a pipe or a device).");
         byte[] file;
-        try { file = File.ReadAllBytes(path); }
+        try
+        {
+            CheckDeclaredSize(path);
+            file = File.ReadAllBytes(path);
+        }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFileException(path, $"cannot be read: {e.Message}", e); }
         return Parse(file, path);
+    }
+
+    /// <summary>
+    /// Reads the header alone and checks that the data it declares is exactly what follows it, before the file is read
+    /// whole: a large file with a small or broken header is refused without holding it in memory. (Parse then checks
+    /// every tensor.)
+    /// </summary>
+    private static void CheckDeclaredSize(string path)
+    {
+        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+        long length = stream.Length;
+        Span<byte> prefix = stackalloc byte[8];
+        if (length < 8 || stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8) return; // Parse says what is wrong
+        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
+        if (headerLength > MaxHeaderBytes || headerLength > (ulong)(length - 8)) return; // likewise
+        var header = new byte[headerLength];
+        stream.ReadExactly(header);
+        long declared = 0;
+        try
+        {
+            using var document = JsonDocument.Parse(header);
+            if (document.RootElement.ValueKind != JsonValueKind.Object) return;
+            foreach (var property in document.RootElement.EnumerateObject())
+                if (property.Name != "__metadata__" && property.Value.ValueKind == JsonValueKind.Object &&
+                    property.Value.TryGetProperty("data_offsets", out var offsets) && offsets.ValueKind == JsonValueKind.Array &&
+                    offsets.GetArrayLength() == 2 && offsets[1].TryGetInt64(out long end))
+                    declared = Math.Max(declared, end);
+        }
+        catch (JsonException) { return; }
+        long actual = length - 8 - (long)headerLength;
+        if (declared > actual)
+            throw new ModelFileException(path, $"truncated: the header describes {declared:N0} bytes of tensor data but only {actual:N0} follow it.");
+        if (declared < actual)
+            throw new ModelFileException(path, $"{actual - declared:N0} bytes after the tensors the header describes ({declared:N0}): not a file this header belongs to (refused unread).");
     }
 
     /// <summary>A whole safetensors file already in memory; <paramref name="path"/> names it in messages.</summary>

@@ -63,6 +63,9 @@ public sealed class ModelFileTests : IDisposable
         Assert.Contains("truncated", error.Message);
         File.WriteAllBytes(path, bytes[..20]);
         Assert.Contains("truncated", Assert.Throws<ModelFileException>(() => Load(path)).Message);
+        // A small header in front of a large file is refused from the header alone (the tail is never read).
+        File.WriteAllBytes(path, [.. bytes, .. new byte[1 << 20]]);
+        Assert.Contains("1,048,576 bytes after the tensors the header describes", Assert.Throws<ModelFileException>(() => Load(path)).Message);
     }
 
     [Fact]
