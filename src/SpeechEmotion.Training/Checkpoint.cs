@@ -24,6 +24,7 @@ public sealed record CheckpointMetadata
     /// <summary>The xoshiro256** state, four words.</summary>
     public required ulong[] Rng { get; init; }
     public required string Data { get; init; }
+    public string? Layout { get; init; }
     public required string Recipe { get; init; }
     public required string Protocol { get; init; }
     public required ulong Seed { get; init; }

@@ -43,9 +43,9 @@ public static class Experiment
 {
     public static PreparedData Prepare(string dataRoot, Recipe recipe, SplitInfo split, string? cacheDirectory,
         IReadOnlyList<string>? labels = null, Action<int, int>? progress = null, int threads = 0, CancellationToken cancellation = default,
-        FeatureStats? storedStatistics = null, bool stopOnError = false)
+        FeatureStats? storedStatistics = null, bool stopOnError = false, string? layout = null)
     {
-        var index = CorpusIndex.Load(dataRoot);
+        var index = CorpusIndex.Load(dataRoot, layout);
         var entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker, split.TestCorpus);
         var warnings = index.Warnings.ToList();
         if (split.Protocol == Protocol.Corpus)

@@ -17,6 +17,9 @@ public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitIn
     public int AdaptRounds { get; init; } = AdaptRounds is >= 0 and <= SelfTraining.MaxRounds ? AdaptRounds
         : throw new OptionsException($"--adapt takes 0 to {SelfTraining.MaxRounds} rounds, got {AdaptRounds}.");
 
+    /// <summary>The corpus layout every --data folder is read as (null: found per folder).</summary>
+    public string? Layout { get; init; }
+
     /// <summary>Balance the pseudo-labels to equal class shares (<see cref="SelfTraining.Balance"/>).</summary>
     public bool BalancedAdaptation { get; init; } = !BalancedAdaptation || AdaptRounds > 0 ? BalancedAdaptation
         : throw new OptionsException("--adapt-balanced shapes the pseudo-labels of --adapt: give --adapt N (rounds) with it.");
@@ -60,7 +63,7 @@ public static class TrainingRun
         var recipeProbe = Recipes.Create(options.Recipe, 7, options.Overrides);
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
-            threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError);
+            threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError, layout: options.Layout);
         foreach (var problem in data.Problems) progress.Warning($"skipped {problem}");
         foreach (var warning in data.Warnings) progress.Warning(warning.ToString());
         // Only now, with the corpus read and split: a run that fails on its options or data leaves no empty folder.
@@ -196,7 +199,7 @@ public static class TrainingRun
             Epoch = state.Epoch, BestEpoch = state.BestEpoch,
             BestValidationAccuracy = state.BestValidationAccuracy, BestValidationLoss = state.BestValidationLoss,
             AdamSteps = model.Optimizer.StepCount, Rng = rng.State,
-            Data = options.DataRoot, Recipe = options.Recipe.ToString().ToLowerInvariant(),
+            Data = options.DataRoot, Layout = options.Layout, Recipe = options.Recipe.ToString().ToLowerInvariant(),
             Protocol = options.Split.Protocol.ToString().ToLowerInvariant(), Seed = options.Split.Seed,
             TestSpeaker = options.Split.TestSpeaker, TestCorpus = options.Split.TestCorpus,
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,

@@ -86,6 +86,9 @@ public sealed class CorpusProtocolTests : IDisposable
         CliRunner.Refused("--folds only applies to --protocol loso", "train", "--data", tess, "--folds", "3");
         CliRunner.Refused("--folds must be 2 to the number of speakers (2), got 3", "train", "--data", ravdess, "--protocol", "loso", "--folds", "3",
             "--out", Path.Combine(_root, "never"));
+        CliRunner.Refused("--layout must be tess, ravdess, emodb, cremad, plain, csv, got 'wav'", "train", "--data", tess, "--layout", "wav", "--out", Path.Combine(_root, "never"));
+        var forced = CliRunner.Run("train", "--data", ravdess, "--layout", "ravdess", "--epochs", "1", "--batch", "16", "--cache", "none", "--out", Path.Combine(_root, "forced"));
+        Assert.True(forced.Exit == 0, forced.Error);
         CliRunner.Refused("--test-speaker does not apply to --protocol loso", "train", "--data", ravdess, "--protocol", "loso", "--test-speaker", "ravdess:01");
     }
 

@@ -152,6 +152,22 @@ public sealed class RavdessCorpusTests : IDisposable
         Assert.Contains("must name the columns path and label", Assert.Throws<CorpusException>(() => CorpusIndex.Load(csv)).Message);
     }
 
+    [Fact]
+    public void ALayoutCanBeForcedWhereDetectionWouldGuessWrong()
+    {
+        Add("ravdess", "Actor_01", "03-01-05-02-01-01-01.wav");
+        Add("ravdess", "Actor_02", "03-01-04-01-01-01-02.wav");
+        string stray = Add("ravdess", "notes", "take1.wav"); // one odd folder: not every folder is Actor_NN
+        string root = Path.Combine(_root, "ravdess");
+        Assert.Equal("plain", CorpusIndex.Load(root).Layout);
+        var forced = CorpusIndex.Load(root, "ravdess");
+        Assert.Equal("ravdess", forced.Layout);
+        Assert.Equal(["ravdess:01", "ravdess:02"], forced.Utterances.Select(u => u.Speaker));
+        Assert.Contains("its folder 'notes' is not RAVDESS's Actor_NN", Assert.Single(forced.Problems, p => p.Path == stray).Message);
+        Assert.Contains("--layout emodb, but no audio file here", Assert.Throws<CorpusException>(() => CorpusIndex.Load(root, "emodb")).Message);
+        Assert.Contains("--layout must be tess, ravdess, emodb, cremad, plain, csv, got 'wav'", Assert.Throws<OptionsException>(() => CorpusIndex.Load(root, "wav")).Message);
+    }
+
     /// <summary>The original RAVDESS files: 48 kHz, some stereo, FLLR, LIST, bext and _PMX chunks around the data.</summary>
     [Fact]
     public void AnOriginalRavdessFileWithItsExtraChunksReads()

@@ -12,6 +12,10 @@ public static class CommonOptions
     {
         Description = $"Corpus folder (TESS, RAVDESS or one folder per label); give it once per corpus to use several [default: ${DataLocation.EnvironmentVariable}, else every corpus folder under data/ in the repository]",
     };
+    public static Option<string?> Layout() => new("--layout")
+    {
+        Description = $"Read every --data folder as this layout ({string.Join(", ", CorpusIndex.Layouts)}) instead of finding each one's [default: found per folder]",
+    };
     public static Option<string> Protocol() => new("--protocol") { Description = "random (stratified 75/25), speaker (test on one speaker, train on the rest), word (25% of words held out), corpus (test on one corpus, train on the others) or loso (every speaker tested once, in --folds groups).", DefaultValueFactory = _ => "random" };
     public static Option<string?> TestSpeaker() => new("--test-speaker") { Description = "With --protocol speaker: the speaker(s) to test on, bare or corpus-qualified, comma-separated, e.g. YAF, tess:YAF or ravdess:03,ravdess:04 [default: the last alphabetically]" };
     public static Option<ulong> Seed() => new("--seed") { Description = "Seed of the split, initialisation, shuffling and dropout.", DefaultValueFactory = _ => 1UL };

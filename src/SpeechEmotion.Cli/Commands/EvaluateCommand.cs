@@ -22,6 +22,7 @@ public static class EvaluateCommand
             Required = true,
         };
         var data = CommonOptions.Data();
+        var layout = CommonOptions.Layout();
         var protocol = new Option<string?>("--protocol") { Description = "random, speaker or word [default: the model's own]" };
         var testSpeaker = CommonOptions.TestSpeaker();
         var testCorpus = CommonOptions.TestCorpus();
@@ -43,7 +44,7 @@ public static class EvaluateCommand
         {
             Description = "Score each test file as ser predict does for one file (inductive): under speaker normalisation, standardised with the training side's statistics instead of its speaker's.",
         };
-        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, protocol, testSpeaker, testCorpus, seed, json, cache, threads, clusterVote, tta, oneFile };
+        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, layout, protocol, testSpeaker, testCorpus, seed, json, cache, threads, clusterVote, tta, oneFile };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(model)!.Select(CommonOptions.ResolveModel).ToArray();
@@ -64,7 +65,7 @@ public static class EvaluateCommand
                 else if (bundle.AdaptationRounds > 0)
                     error.WriteLine($"note: {paths[m]} adapted itself to this test side's audio (self-training, labels unseen): a transductive score.");
                 var prepared = Experiment.Prepare(root, bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
-                    bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics);
+                    bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics, layout: parse.GetValue(layout)?.ToLowerInvariant());
                 if (m == 0)
                 {
                     foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");

@@ -17,6 +17,7 @@ public static class TrainCommand
     public static Command Create(TextWriter output, TextWriter error)
     {
         var data = CommonOptions.Data();
+        var layout = CommonOptions.Layout();
         var recipe = new Option<string>("--recipe") { Description = "frames or seed.", DefaultValueFactory = _ => "frames" };
         var protocol = CommonOptions.Protocol();
         var testSpeaker = CommonOptions.TestSpeaker();
@@ -85,7 +86,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -116,7 +117,7 @@ public static class TrainCommand
                     new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, threads: parse.GetValue(threads),
                         masking: new Masking(saved.MaskTime, saved.MaskCoefficients)),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
-                    AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote));
+                    AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote)) { Layout = saved.Layout };
             }
             else
             {
@@ -143,7 +144,7 @@ public static class TrainCommand
                 parse.GetValue(pooling) is { } pool ? RecipeOverrides.ParsePooling(pool) : null,
                 parse.GetValue(rooms) is { } r ? RecipeOverrides.ParseRooms(r) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
-                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote));
+                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout)?.ToLowerInvariant() };
         }
 
         TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation)
@@ -180,7 +181,7 @@ public static class TrainCommand
             ulong runSeed = parse.GetValue(seed);
             string? corpus = parse.GetValue(testCorpus)?.ToLowerInvariant();
             string dataRoot = DataLocation.Resolve(parse.GetValue(data));
-            var groups = Splits.LosoFolds(CorpusIndex.Load(dataRoot).Utterances, foldCount, runSeed, corpus);
+            var groups = Splits.LosoFolds(CorpusIndex.Load(dataRoot, parse.GetValue(layout)?.ToLowerInvariant()).Utterances, foldCount, runSeed, corpus);
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             string root = parse.GetValue(outDir) ?? DefaultRunFolder(kind, new SplitInfo(Inference.Protocol.Speaker, runSeed, null), "loso");
             var done = new List<Fold>();

@@ -64,12 +64,18 @@ public static class CorpusIndex
         ["ANG"] = "angry", ["DIS"] = "disgust", ["FEA"] = "fear", ["HAP"] = "happy", ["NEU"] = "neutral", ["SAD"] = "sad",
     };
 
-    /// <summary>One root, or several joined by <see cref="Path.PathSeparator"/>: their utterances merged, in order.</summary>
-    public static Result Load(string root)
+    /// <summary>The layouts a folder can be read as (<c>--layout</c> forces one; without it each folder's is found).</summary>
+    public static readonly IReadOnlyList<string> Layouts = ["tess", "ravdess", "emodb", "cremad", "plain", "csv"];
+
+    /// <summary>One root, or several joined by <see cref="Path.PathSeparator"/>: their utterances merged, in order.
+    /// <paramref name="layout"/> forces every root to be read as that layout instead of finding each one's.</summary>
+    public static Result Load(string root, string? layout = null)
     {
+        if (layout is not null && !Layouts.Contains(layout))
+            throw new OptionsException($"--layout must be {string.Join(", ", Layouts)}, got '{layout}'.");
         var roots = root.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
-        if (roots.Length <= 1) return LoadOne(root);
-        var results = roots.Select(LoadOne).ToList();
+        if (roots.Length <= 1) return LoadOne(root, layout);
+        var results = roots.Select(r => LoadOne(r, layout)).ToList();
         // The same speaker from two folders is one corpus given twice (or two copies of it): its files would count twice.
         var duplicates = results.SelectMany((r, i) => r.Utterances.Select(u => (u.Speaker, Root: i))).GroupBy(x => x.Speaker, StringComparer.OrdinalIgnoreCase)
             .Where(g => g.Select(x => x.Root).Distinct().Count() > 1).Select(g => g.Key).ToList();
@@ -79,25 +85,32 @@ public static class CorpusIndex
             results.SelectMany(r => r.Warnings).ToList(), string.Join('+', results.Select(r => r.Layout)));
     }
 
-    private static Result LoadOne(string root)
+    private static Result LoadOne(string root, string? layout)
     {
-        if (File.Exists(root) && root.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)) return LoadCsv(root);
+        if (layout == "csv" || (layout is null && File.Exists(root) && root.EndsWith(".csv", StringComparison.OrdinalIgnoreCase)))
+            return File.Exists(root) ? LoadCsv(root) : throw new CorpusException($"{root}: --layout csv needs a CSV file, and there is none here.");
         if (!Directory.Exists(root))
             throw new CorpusException($"{root}: corpus folder not found. Get TESS with '../shared/data/get-tess data/tess' or 'ser download tess', or pass --data.");
-        if (FlatCorpus(root) is { } flat) return flat;
+        if (layout is null or "emodb" or "cremad")
+        {
+            if (FlatCorpus(root, layout) is { } flat) return flat;
+            if (layout is not null) throw new CorpusException($"{root}: --layout {layout}, but no audio file here (or in its wav/ or AudioWAV/ folder) is named as {layout} names them.");
+        }
         var folders = Directory.GetDirectories(root).OrderBy(d => d, StringComparer.Ordinal).ToArray();
-        bool tess = folders.Length > 0 && folders.All(f => ParseTessFolder(Path.GetFileName(f)) is not null);
+        bool tess = layout == "tess" || (layout is null && folders.Length > 0 && folders.All(f => ParseTessFolder(Path.GetFileName(f)) is not null));
         var utterances = new List<Utterance>();
         var problems = new List<CorpusProblem>();
         var warnings = new List<CorpusProblem>();
-        if (folders.Length > 0 && folders.All(f => RavdessActor(Path.GetFileName(f)) is not null))
+        if (layout == "ravdess" || (layout is null && folders.Length > 0 && folders.All(f => RavdessActor(Path.GetFileName(f)) is not null)))
         {
             foreach (var folder in folders)
                 foreach (var file in Directory.GetFiles(folder).Where(IsAudio).OrderBy(f => f, StringComparer.Ordinal))
                 {
                     var fields = Path.GetFileNameWithoutExtension(file).Split('-');
-                    string actor = RavdessActor(Path.GetFileName(folder))!;
-                    if (fields.Length != 7 || fields.Any(f => f.Length != 2 || !f.All(char.IsAsciiDigit)) || !RavdessEmotions.ContainsKey(fields[2]))
+                    string? actor = RavdessActor(Path.GetFileName(folder));
+                    if (actor is null)
+                        problems.Add(new(file, $"its folder '{Path.GetFileName(folder)}' is not RAVDESS's Actor_NN; left out."));
+                    else if (fields.Length != 7 || fields.Any(f => f.Length != 2 || !f.All(char.IsAsciiDigit)) || !RavdessEmotions.ContainsKey(fields[2]))
                         problems.Add(new(file, "name is not RAVDESS's MM-VV-EE-II-SS-RR-AA (e.g. 03-01-05-02-01-01-07.wav); left out."));
                     else if (fields[0] != "03" || fields[1] != "01") { } // video or song: not this corpus's speech audio
                     else if (fields[6] != actor)
@@ -115,7 +128,11 @@ public static class CorpusIndex
         {
             string folderName = Path.GetFileName(folder);
             var files = Directory.GetFiles(folder).Where(IsAudio).OrderBy(f => f, StringComparer.Ordinal).ToArray();
-            if (tess)
+            if (tess && ParseTessFolder(folderName) is null)
+            {
+                foreach (var file in files) problems.Add(new(file, $"its folder '{folderName}' is not TESS's SPEAKER_emotion; left out."));
+            }
+            else if (tess)
             {
                 var (speaker, folderLabel) = ParseTessFolder(folderName)!.Value;
                 foreach (var file in files)
@@ -158,7 +175,7 @@ public static class CorpusIndex
 
     /// <summary>EmoDB or CREMA-D: every audio file of the folder (or of its wav/ or AudioWAV/ sub-folder) named as that
     /// corpus names them; null when the folder is not one of them.</summary>
-    private static Result? FlatCorpus(string root)
+    private static Result? FlatCorpus(string root, string? only = null)
     {
         foreach (var folder in new[] { root, Path.Combine(root, "wav"), Path.Combine(root, "AudioWAV") })
         {
@@ -166,13 +183,13 @@ public static class CorpusIndex
             var files = Directory.GetFiles(folder).Where(IsAudio).OrderBy(f => f, StringComparer.Ordinal).ToArray();
             if (files.Length == 0) continue;
             var stems = files.Select(Path.GetFileNameWithoutExtension).ToArray();
-            if (stems.All(n => EmoDbName(n!) is not null))
+            if (only is null or "emodb" && stems.All(n => EmoDbName(n!) is not null))
                 return new Result(files.Select(f =>
                 {
                     var (speaker, text, label) = EmoDbName(Path.GetFileNameWithoutExtension(f))!.Value;
                     return new Utterance(f, $"emodb:{speaker}", text, label) { Corpus = "emodb", Gender = EmoDbMale.Contains(speaker) ? "male" : "female" };
                 }).ToList(), [], [], "emodb");
-            if (stems.Count(n => CremaDName(n!) is not null) * 2 > stems.Length) // CREMA-D's release has a few odd names
+            if (only is null or "cremad" && stems.Count(n => CremaDName(n!) is not null) * 2 > stems.Length) // CREMA-D's release has a few odd names
             {
                 var genders = CremaDGenders(root, folder);
                 var utterances = new List<Utterance>();
