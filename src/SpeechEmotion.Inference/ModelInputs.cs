@@ -21,7 +21,7 @@ public static class ModelInputs
     /// unknown voice's statistics cannot be had from a file or a few: each file is standardised with the training
     /// side's statistics (stored in the model), so its prediction does not depend on which other files came with
     /// it; <paramref name="filesAreOneSpeaker"/> standardises the files with their own statistics instead, for many
-    /// recordings of one voice. (Measured in the README: single files normalised on themselves lose 20–35 points.)
+    /// recordings of one voice. (The README reports both: "one file" against "per speaker" in its many-voices table.)
     /// </summary>
     public static IReadOnlyList<Sequence> Unlabelled(Recipe recipe, FeatureStats trainStats, IReadOnlyList<Audio.Features> features,
         bool filesAreOneSpeaker = false)
