@@ -10,7 +10,7 @@ public enum WindowMode
     Whole,
     /// <summary>The seed notebook's librosa.load(offset=0.5, duration=3): seconds counted at the file's own rate.</summary>
     Seed,
-    /// <summary>Leading and trailing silence removed as librosa.effects.trim(top_db=60) does.</summary>
+    /// <summary>Leading and trailing silence removed as librosa.effects.trim does, at the settings' TrimTopDb (librosa's default 60; the frames recipe trains with 30).</summary>
     Trim,
 }
 
