@@ -25,12 +25,19 @@ public sealed class CorpusProtocolTests : IDisposable
         }
     }
 
-    [Fact]
-    public void TrainOnOneCorpusAndScoreTheOtherOnTheClassesTheyShare()
+    /// <summary>A generated TESS-layout corpus and its RAVDESS-named copy, three words (repetitions) each.</summary>
+    private (string Tess, string Ravdess) TwoCorpora()
     {
         string tess = SyntheticEmotions.Create(Path.Combine(_root, "tess"), words: 3);
         string ravdess = Path.Combine(_root, "ravdess");
         AsRavdess(SyntheticEmotions.Create(Path.Combine(_root, "source"), words: 3), ravdess);
+        return (tess, ravdess);
+    }
+
+    [Fact]
+    public void TrainOnOneCorpusAndScoreTheOtherOnTheClassesTheyShare()
+    {
+        var (tess, ravdess) = TwoCorpora();
         string run = Path.Combine(_root, "run");
         var (exit, output, error) = CliRunner.Run("train", "--data", tess, "--data", ravdess, "--protocol", "corpus", "--test-corpus", "ravdess",
             "--epochs", "2", "--batch", "16", "--cache", "none", "--out", run);
@@ -58,9 +65,7 @@ public sealed class CorpusProtocolTests : IDisposable
     [Fact]
     public void LosoTestsEverySpeakerOnceAndSummarisesTheFolds()
     {
-        string tess = SyntheticEmotions.Create(Path.Combine(_root, "tess"), words: 3);
-        string ravdess = Path.Combine(_root, "ravdess");
-        AsRavdess(SyntheticEmotions.Create(Path.Combine(_root, "source"), words: 3), ravdess);
+        var (tess, ravdess) = TwoCorpora();
         string run = Path.Combine(_root, "loso");
         var (exit, output, error) = CliRunner.Run("train", "--data", tess, "--data", ravdess, "--protocol", "loso", "--test-corpus", "ravdess", "--folds", "2",
             "--epochs", "1", "--batch", "16", "--cache", "none", "--out", run);
@@ -95,9 +100,7 @@ public sealed class CorpusProtocolTests : IDisposable
     [Fact]
     public void SeveralTestSpeakersAreScoredOneByOneInTheMetricsAndTheReport()
     {
-        string tess = SyntheticEmotions.Create(Path.Combine(_root, "tess"), words: 3);
-        string ravdess = Path.Combine(_root, "ravdess");
-        AsRavdess(SyntheticEmotions.Create(Path.Combine(_root, "source"), words: 3), ravdess);
+        var (tess, ravdess) = TwoCorpora();
         string run = Path.Combine(_root, "two");
         var (exit, output, error) = CliRunner.Run("train", "--data", tess, "--data", ravdess, "--protocol", "speaker", "--test-speaker", "ravdess:01,tess:YAF",
             "--epochs", "1", "--batch", "16", "--cache", "none", "--out", run);
