@@ -24,7 +24,7 @@ public static class AudioReader
     public static AudioClip Read(string path, long maxBytes = DefaultMaxBytes)
     {
         FileInfo info = new(path);
-        if (!info.Exists) throw new AudioException(path, "file not found.");
+        if (!info.Exists) throw new AudioException(path, Directory.Exists(path) ? "is a folder, not an audio file." : "file not found.");
         if (info.Length > maxBytes) throw new AudioException(path, $"file is {info.Length:N0} bytes, over the limit of {maxBytes:N0} bytes.");
         // A pipe or device reports length 0 too, and reading one would wait for ever: refused unread.
         if (info.Length == 0) throw new AudioException(path, "is empty (0 bytes) or not a regular file (a pipe or a device): nothing to read.");

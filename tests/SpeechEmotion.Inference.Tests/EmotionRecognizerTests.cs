@@ -216,6 +216,9 @@ public sealed class EmotionRecognizerTests : IDisposable
             Assert.Throws<AudioException>(() => recognizer.Predict(TestAudio.Tone(200, 0.05, 16000), 16000, "blip")),
         };
         Assert.Contains(missing, errors[0].Message);
+        // A folder given as a model or as audio is named as a folder, not as a missing file.
+        Assert.Contains("is a folder, not a model file (a run folder holds its model as", Assert.Throws<ModelFileException>(() => EmotionRecognizer.Load(_folder.Path)).Message);
+        Assert.Contains("is a folder, not an audio file", Assert.Throws<AudioException>(() => recognizer.Predict(_folder.Path)).Message);
         Assert.StartsWith("upload.safetensors: ", errors[1].Message);
         Assert.Contains("paths", errors[2].Message);
         Assert.StartsWith("clip.wav: ", errors[3].Message);

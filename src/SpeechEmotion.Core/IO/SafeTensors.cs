@@ -59,7 +59,8 @@ public static class SafeTensors
 
     public static (IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Read(string path)
     {
-        if (!File.Exists(path)) throw new ModelFileException(path, "file not found.");
+        if (!File.Exists(path))
+            throw new ModelFileException(path, Directory.Exists(path) ? $"is a folder, not a model file (a run folder holds its model as {Path.Combine(path, "model.safetensors")})." : "file not found.");
         // A pipe or device reports length 0, and reading one would wait for ever: refused unread.
         if (new FileInfo(path).Length == 0) throw new ModelFileException(path, "is empty (0 bytes) or not a regular file (a pipe or a device).");
         byte[] file;
