@@ -43,11 +43,25 @@ public static class Experiment
 {
     public static PreparedData Prepare(string dataRoot, Recipe recipe, SplitInfo split, string? cacheDirectory,
         IReadOnlyList<string>? labels = null, Action<int, int>? progress = null, int threads = 0, CancellationToken cancellation = default,
-        FeatureStats? storedStatistics = null, bool stopOnError = false, string? layout = null)
+        FeatureStats? storedStatistics = null, bool stopOnError = false, string? layout = null, bool everyFileIsTest = false)
     {
         var index = CorpusIndex.Load(dataRoot, layout);
-        var entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker, split.TestCorpus);
         var warnings = index.Warnings.ToList();
+        IReadOnlyList<SplitEntry> entries;
+        if (everyFileIsTest)
+        {
+            // A stored model scored on a labelled folder of one's own: every file is the test side, nothing trains, and the
+            // classes the model does not know are left out (and said so).
+            if (labels is null || storedStatistics is null) throw new OptionsException("Scoring every file needs a trained model's labels and statistics.");
+            var known = labels.ToHashSet();
+            var unknownFiles = index.Utterances.Where(u => !known.Contains(u.Label)).ToList();
+            if (unknownFiles.Count > 0)
+                warnings.Add(new CorpusProblem(dataRoot, $"{unknownFiles.Count} utterances of class(es) {string.Join(", ", unknownFiles.Select(u => u.Label).Distinct())}, " +
+                    "which the model does not know, left out of the score."));
+            entries = index.Utterances.Where(u => known.Contains(u.Label)).OrderBy(u => u.Path, StringComparer.Ordinal).Select(u => new SplitEntry(u, Part.Test)).ToList();
+            if (entries.Count == 0) throw new CorpusException($"{dataRoot}: no file of a class the model knows ({string.Join(", ", labels)}).");
+        }
+        else entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker, split.TestCorpus);
         if (split.Protocol == Protocol.Corpus)
         {
             // Across corpora a model is trained and scored on the classes both sides have (a new model learns only those;

@@ -56,6 +56,11 @@ public sealed class CorpusProtocolTests : IDisposable
         Assert.True(evaluated.Exit == 0, evaluated.Output + evaluated.Error);
         Assert.Contains("corpus (test corpus ravdess)", evaluated.Output);
         Assert.Contains("42 utterances", evaluated.Output);
+        // Every file of the folder, the class the model never learnt (calm) left out and said so.
+        var whole = CliRunner.Run("evaluate", "--model", run, "--data", ravdess, "--cache", "none", "--all-files");
+        Assert.True(whole.Exit == 0, whole.Error);
+        Assert.Contains("6 utterances of class(es) calm, which the model does not know, left out of the score", whole.Error);
+        Assert.Contains($"Every file of {ravdess} (42 utterances)", whole.Output);
 
         CliRunner.Refused("--protocol corpus needs --test-corpus NAME", "train", "--data", tess, "--data", ravdess, "--protocol", "corpus");
         CliRunner.Refused("--test-corpus 'emodb' is not in the data", "train", "--data", tess, "--data", ravdess, "--protocol", "corpus", "--test-corpus", "emodb",
@@ -135,5 +140,9 @@ public sealed class CorpusProtocolTests : IDisposable
         using var scored = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(right, scored.RootElement.GetProperty("accuracy").GetDouble(), 12);
         Assert.Contains("one file at a time", evaluated.Output);
+        // A labelled folder of one's own is scored whole: every RAVDESS file of a class the model knows (calm included: it trained on it).
+        var whole = CliRunner.Run("evaluate", "--model", run, "--data", ravdess, "--cache", "none", "--all-files");
+        Assert.True(whole.Exit == 0, whole.Error);
+        Assert.Contains($"Every file of {ravdess} (48 utterances)", whole.Output);
     }
 }

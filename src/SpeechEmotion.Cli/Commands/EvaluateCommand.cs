@@ -44,7 +44,11 @@ public static class EvaluateCommand
         {
             Description = "Score each test file as ser predict does for one file (inductive): under speaker normalisation, standardised with the training side's statistics instead of its speaker's.",
         };
-        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, layout, protocol, testSpeaker, testCorpus, seed, json, cache, threads, clusterVote, tta, oneFile };
+        var allFiles = new Option<bool>("--all-files")
+        {
+            Description = "Score every file of --data (say, a labelled folder of your own), not the test side of the model's protocol; classes the model does not know are left out.",
+        };
+        var command = new Command("evaluate", "Score a trained model on the test side its training held out.") { model, data, layout, protocol, testSpeaker, testCorpus, seed, json, cache, threads, clusterVote, tta, oneFile, allFiles };
         command.SetAction(parse =>
         {
             var paths = parse.GetValue(model)!.Select(CommonOptions.ResolveModel).ToArray();
@@ -60,15 +64,17 @@ public static class EvaluateCommand
             for (int m = 0; m < bundles.Count; m++)
             {
                 var bundle = bundles[m];
-                if (!bundle.Split.SameTestSide(split))
+                if (parse.GetValue(allFiles)) { }
+                else if (!bundle.Split.SameTestSide(split))
                     error.WriteLine($"note: {paths[m]} was trained on the {Describe(bundle.Split)} split; scoring the {Describe(split)} split, whose test side it may have seen.");
                 else if (bundle.AdaptationRounds > 0)
                     error.WriteLine($"note: {paths[m]} adapted itself to this test side's audio (self-training, labels unseen): a transductive score.");
                 var prepared = Experiment.Prepare(root, bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
-                    bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics, layout: parse.GetValue(layout)?.ToLowerInvariant());
+                    bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics, layout: parse.GetValue(layout)?.ToLowerInvariant(), everyFileIsTest: parse.GetValue(allFiles));
                 if (m == 0)
                 {
                     foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");
+                    foreach (var warning in prepared.Warnings) error.WriteLine($"warning: {warning}");
                     testFeatures = prepared.TestFeatures(); // the groups come from the first model's front end
                 }
                 members.Add((bundle, parse.GetValue(oneFile) ? prepared.TestOneFileAtATime : prepared.Test));
@@ -102,7 +108,8 @@ public static class EvaluateCommand
                 ensemble += ", cluster vote";
             }
             else metrics = TrainingRun.Evaluate(members);
-            MetricsTable.Write(output, metrics, $"Test side ({Describe(split)}, {metrics.Count} utterances{ensemble})");
+            MetricsTable.Write(output, metrics, parse.GetValue(allFiles) ? $"Every file of {root} ({metrics.Count} utterances{ensemble})"
+                : $"Test side ({Describe(split)}, {metrics.Count} utterances{ensemble})");
             if (parse.GetValue(json) is { } path)
             {
                 Core.IO.AtomicFile.WriteAllText(path, RunFiles.MetricsJson(metrics, split, bundles[0].Recipe.Kind.ToString().ToLowerInvariant(), extra));
