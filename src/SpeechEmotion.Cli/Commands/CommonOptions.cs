@@ -10,7 +10,7 @@ public static class CommonOptions
 {
     public static Option<string[]> Data() => new("--data")
     {
-        Description = $"Corpus folder (TESS, RAVDESS or one folder per label); give it once per corpus to use several [default: ${DataLocation.EnvironmentVariable}, else every corpus folder under data/ in the repository]",
+        Description = $"Corpus folder (TESS, RAVDESS, EmoDB, CREMA-D, a CSV manifest or one folder per label); give it once per corpus to use several [default: ${DataLocation.EnvironmentVariable}, else every corpus folder under data/ in the repository]",
     };
     public static Option<string?> Layout() => new("--layout")
     {
@@ -22,7 +22,7 @@ public static class CommonOptions
     public static Option<string?> Cache() => new("--cache") { Description = "Feature cache folder; 'none' disables it [default: data/cache in the repository]" };
     public static Option<int> Threads() => new("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
 
-    public static Option<string?> TestCorpus() => new("--test-corpus") { Description = "With --protocol corpus: the corpus to test on (tess, ravdess), never heard in training; the others train. With loso: the corpus whose speakers the folds hold out" };
+    public static Option<string?> TestCorpus() => new("--test-corpus") { Description = "With --protocol corpus: the corpus to test on (e.g. tess, ravdess), never heard in training; the others train. With loso: the corpus whose speakers the folds hold out" };
 
     public static SplitInfo ParseSplit(string protocol, string? testSpeaker, ulong seed, string? testCorpus = null)
     {
