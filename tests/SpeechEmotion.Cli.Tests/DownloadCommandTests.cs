@@ -161,7 +161,7 @@ public sealed class DownloadCommandTests : IDisposable
         Assert.Contains("RAVDESS (speech) (CC BY-NC-SA 4.0; Livingstone and Russo, 2018)", output);
         Assert.Contains("2 utterances in the ravdess layout", output);
         Assert.True(File.Exists(Path.Combine(destination, "Actor_02", "03-01-01-01-01-01-02.wav")));
-        CliRunner.Refused("Unknown dataset 'cremad': ser download takes tess, ravdess, emodb", "download", "cremad");
+        CliRunner.Refused("Unknown dataset 'voxceleb': ser download takes tess, ravdess, emodb, cremad", "download", "voxceleb");
         CliRunner.Refused("--url must be an http or https address, got 'file:///etc/passwd'", "download", "emodb", "--to", destination, "--url", "file:///etc/passwd");
         CliRunner.Refused("--url must be an http or https address, got 'not-a-url'", "download", "emodb", "--to", destination, "--url", "not-a-url");
     }
@@ -192,5 +192,85 @@ public sealed class DownloadCommandTests : IDisposable
         string ok = Path.Combine(_dir, "nested.zip");
         File.WriteAllBytes(ok, Zip(("inner.zip", Zip(("Actor_01/a.wav", Wav(220), CompressionLevel.Optimal)), CompressionLevel.Optimal)));
         Assert.Equal(1, SpeechEmotion.Training.Corpus.CorpusDownloader.Unpack(ok, Path.Combine(_dir, "good")));
+    }
+
+    /// <summary>Serves fixed bytes per path (404 otherwise), for a repository listing and its files.</summary>
+    private sealed class Files : IDisposable
+    {
+        private readonly HttpListener _listener = new();
+        private readonly Task _loop;
+        public string Root { get; }
+        public List<string> Requested { get; } = new();
+
+        public Files(IReadOnlyDictionary<string, byte[]> files)
+        {
+            var probe = new System.Net.Sockets.TcpListener(IPAddress.Loopback, 0);
+            probe.Start();
+            int port = ((IPEndPoint)probe.LocalEndpoint).Port;
+            probe.Stop();
+            Root = $"http://127.0.0.1:{port}/";
+            _listener.Prefixes.Add(Root);
+            _listener.Start();
+            _loop = Task.Run(async () =>
+            {
+                for (int request = 0; request < 50 && _listener.IsListening; request++)
+                {
+                    HttpListenerContext context;
+                    try { context = await _listener.GetContextAsync(); } catch (Exception) { return; }
+                    string path = Uri.UnescapeDataString(context.Request.Url!.AbsolutePath.TrimStart('/'));
+                    lock (Requested) Requested.Add(path);
+                    if (files.TryGetValue(path, out var body))
+                    {
+                        context.Response.ContentLength64 = body.Length;
+                        await context.Response.OutputStream.WriteAsync(body);
+                    }
+                    else context.Response.StatusCode = 404;
+                    context.Response.Close();
+                }
+            });
+        }
+
+        public void Dispose()
+        {
+            _listener.Stop();
+            _listener.Close();
+            _loop.Wait(TimeSpan.FromSeconds(5));
+        }
+    }
+
+    [Fact]
+    public void CremaDIsFetchedFileByFileFromItsRepositoryListing()
+    {
+        string listing = """{"tree":[{"path":"AudioWAV","type":"tree"},{"path":"AudioWAV/1001_DFA_ANG_XX.wav","type":"blob"},{"path":"AudioWAV/1002_IEO_HAP_HI.wav","type":"blob"},{"path":"README.md","type":"blob"}]}""";
+        var files = new Dictionary<string, byte[]>
+        {
+            ["tree"] = System.Text.Encoding.UTF8.GetBytes(listing),
+            ["media/AudioWAV/1001_DFA_ANG_XX.wav"] = Wav(220),
+            ["media/AudioWAV/1002_IEO_HAP_HI.wav"] = Wav(330),
+        };
+        string destination = Path.Combine(_dir, "cremad");
+        using (var server = new Files(files))
+        {
+            var (exit, output, error) = CliRunner.Run("download", "cremad", "--to", destination, "--url", server.Root + "tree", "--files-url", server.Root + "media/");
+            Assert.True(exit == 0, output + error);
+            Assert.Contains("2 utterances in the cremad layout", output);
+            Assert.Equal(files["media/AudioWAV/1002_IEO_HAP_HI.wav"], File.ReadAllBytes(Path.Combine(destination, "AudioWAV", "1002_IEO_HAP_HI.wav")));
+            Assert.DoesNotContain("README.md", server.Requested);
+            // A second run keeps the files it has and fetches only the listing.
+            int before = server.Requested.Count;
+            Assert.Equal(0, CliRunner.Run("download", "cremad", "--to", destination, "--url", server.Root + "tree", "--files-url", server.Root + "media/").Exit);
+            Assert.Equal(["tree"], server.Requested.Skip(before));
+        }
+        // What arrives as a Git LFS pointer instead of audio is refused and not kept.
+        files["media/AudioWAV/1002_IEO_HAP_HI.wav"] = "version https://git-lfs.github.com/spec/v1\noid sha256:0\nsize 1\n"u8.ToArray();
+        string second = Path.Combine(_dir, "cremad-pointer");
+        using (var server = new Files(files))
+        {
+            var (exit, _, error) = CliRunner.Run("download", "cremad", "--to", second, "--url", server.Root + "tree", "--files-url", server.Root + "media/");
+            Assert.Equal(2, exit);
+            Assert.Contains("is not a readable WAV (a Git LFS pointer or an error page?)", error);
+            Assert.False(File.Exists(Path.Combine(second, "AudioWAV", "1002_IEO_HAP_HI.wav")));
+            Assert.True(File.Exists(Path.Combine(second, "AudioWAV", "1001_DFA_ANG_XX.wav")));
+        }
     }
 }

@@ -5,7 +5,7 @@ using SpeechEmotion.Training.Corpus;
 
 namespace SpeechEmotion.Cli.Commands;
 
-/// <summary><c>ser download tess|ravdess|emodb [--to DIR]</c>: fetches, verifies and unpacks a corpus from its official record.</summary>
+/// <summary><c>ser download tess|ravdess|emodb|cremad [--to DIR]</c>: fetches, verifies and unpacks a corpus from its official record.</summary>
 public static class DownloadCommand
 {
     public static Command Create(TextWriter output)
@@ -15,8 +15,9 @@ public static class DownloadCommand
         var to = new Option<string?>("--to") { Description = "Destination folder [default: data/DATASET in the repository]" };
         var url = new Option<string?>("--url") { Description = "Where to fetch the zip from [default: the dataset's official record: " +
             string.Join("; ", Datasets.All.Select(d => $"{d.Name} {d.Url}")) + "]" };
+        var filesUrl = new Option<string?>("--files-url") { Description = $"For cremad: where each listed file is fetched from [default: {Datasets.CremaD.FilesUrl}]" };
         var retries = new Option<int>("--retries") { Description = "Resume attempts after a broken connection.", DefaultValueFactory = _ => 5 };
-        var command = new Command("download", $"Download a corpus ({names}) from its official record, resumable and verified.") { dataset, to, url, retries };
+        var command = new Command("download", $"Download a corpus ({names}) from its official record, resumable and verified.") { dataset, to, url, filesUrl, retries };
         command.SetAction(async (parse, cancellation) =>
         {
             var chosen = Datasets.Find(parse.GetValue(dataset)!);
@@ -29,7 +30,7 @@ public static class DownloadCommand
             {
                 int percent = total is > 0 ? (int)(received * 100 / total.Value) : -1;
                 if (percent / 10 != lastPercent / 10) { output.WriteLine(total is > 0 ? $"  {received:N0} of {total:N0} bytes ({percent}%)" : $"  {received:N0} bytes"); lastPercent = percent; }
-            }, cancellation);
+            }, cancellation, parse.GetValue(filesUrl));
             var index = CorpusIndex.Load(destination);
             output.WriteLine($"Unpacked {result.Files} files ({result.Bytes:N0} bytes, {result.Attempts} attempt(s)); {index.Utterances.Count} utterances in the {index.Layout} layout, {index.Problems.Count} problem(s).");
             return CliApp.Ok;

@@ -7,8 +7,16 @@ using SpeechEmotion.Core;
 
 namespace SpeechEmotion.Training.Corpus;
 
-/// <summary>A corpus <c>ser download</c> can fetch: its official zip, licence and the reference to cite.</summary>
-public sealed record Dataset(string Name, string Title, string Url, string Licence, string Citation);
+/// <summary>A corpus <c>ser download</c> can fetch: its official zip (or, with <see cref="FilesUrl"/>, the listing of a
+/// repository whose files are fetched one by one), licence and the reference to cite.</summary>
+public sealed record Dataset(string Name, string Title, string Url, string Licence, string Citation)
+{
+    /// <summary>For a repository: where each listed file is fetched from (its path appended); null for a zip.</summary>
+    public string? FilesUrl { get; init; }
+
+    /// <summary>For a repository: the folder of the listing whose .wav files are the corpus.</summary>
+    public string? Folder { get; init; }
+}
 
 /// <summary>The official sources, one line each.</summary>
 public static class Datasets
@@ -25,7 +33,15 @@ public static class Datasets
     public static readonly Dataset EmoDb = new("emodb", "EmoDB (Berlin Database of Emotional Speech)", "http://emodb.bilderbar.info/download/download.zip",
         "free for research, see emodb.bilderbar.info", "Burkhardt et al., 2005");
 
-    public static readonly IReadOnlyList<Dataset> All = [Tess, Ravdess, EmoDb];
+    /// <summary>CREMA-D: its public repository's AudioWAV folder (Git LFS objects, so fetched file by file through the
+    /// media host; the listing is GitHub's recursive tree).</summary>
+    public static readonly Dataset CremaD = new("cremad", "CREMA-D", "https://api.github.com/repos/CheyneyComputerScience/CREMA-D/git/trees/master?recursive=1",
+        "Open Database License (ODbL) 1.0", "Cao et al., 2014")
+    {
+        FilesUrl = "https://media.githubusercontent.com/media/CheyneyComputerScience/CREMA-D/master/", Folder = "AudioWAV",
+    };
+
+    public static readonly IReadOnlyList<Dataset> All = [Tess, Ravdess, EmoDb, CremaD];
 
     public static Dataset Find(string name) =>
         All.FirstOrDefault(d => string.Equals(d.Name, name, StringComparison.OrdinalIgnoreCase))
@@ -42,10 +58,12 @@ public sealed class CorpusDownloader(HttpClient http)
 {
     public sealed record Result(string Destination, int Files, long Bytes, int Attempts);
 
-    public async Task<Result> DownloadAsync(Dataset dataset, string url, string destination, int retries, Action<long, long?>? progress, CancellationToken cancellation)
+    public async Task<Result> DownloadAsync(Dataset dataset, string url, string destination, int retries, Action<long, long?>? progress, CancellationToken cancellation,
+        string? filesUrl = null)
     {
         if (!Uri.TryCreate(url, UriKind.Absolute, out var uri) || uri.Scheme is not ("http" or "https"))
             throw new OptionsException($"--url must be an http or https address, got '{url}'.");
+        if (dataset.FilesUrl is not null) return await DownloadFilesAsync(dataset, url, filesUrl ?? dataset.FilesUrl, destination, retries, progress, cancellation);
         string work = Path.Combine(destination, ".download");
         Directory.CreateDirectory(work);
         string part = Path.Combine(work, $"{dataset.Name}.zip.part"), zip = Path.Combine(work, $"{dataset.Name}.zip");
@@ -72,6 +90,90 @@ public sealed class CorpusDownloader(HttpClient http)
         File.Delete(zip);
         Directory.Delete(work, recursive: true);
         return new Result(destination, files, bytes, attempts);
+    }
+
+    /// <summary>Largest listing and file a repository download takes (CREMA-D's listing is about 2 MB, its files under 1 MB).</summary>
+    public const long MaxListingBytes = 64L << 20, MaxFileBytes = 64L << 20;
+
+    /// <summary>
+    /// A repository's corpus: the listing (GitHub's tree JSON: <c>{"tree": [{"path", "type"}, …]}</c>) names the files
+    /// of <see cref="Dataset.Folder"/>; each is fetched to a .part file (resumed by Range), checked to be a WAV this
+    /// project reads — a Git LFS pointer or an HTML error page is not —, and renamed into DEST/&lt;folder&gt;/. A file
+    /// already there and readable is kept, so a later run resumes where one stopped.
+    /// </summary>
+    private async Task<Result> DownloadFilesAsync(Dataset dataset, string listingUrl, string filesUrl, string destination, int retries,
+        Action<long, long?>? progress, CancellationToken cancellation)
+    {
+        if (!Uri.TryCreate(filesUrl, UriKind.Absolute, out var filesUri) || filesUri.Scheme is not ("http" or "https"))
+            throw new OptionsException($"--files-url must be an http or https address, got '{filesUrl}'.");
+        string work = Path.Combine(destination, ".download");
+        Directory.CreateDirectory(work);
+        string listingPart = Path.Combine(work, "listing.json");
+        File.Delete(listingPart); // the listing is always fetched afresh
+        await WithRetries(listingUrl, listingPart, retries, progress, cancellation);
+        if (new FileInfo(listingPart).Length > MaxListingBytes) throw new SpeechEmotionException($"{listingUrl}: the listing is over {MaxListingBytes:N0} bytes: refused.");
+        List<string> paths;
+        try
+        {
+            using var listing = System.Text.Json.JsonDocument.Parse(File.ReadAllBytes(listingPart));
+            paths = listing.RootElement.GetProperty("tree").EnumerateArray()
+                .Where(e => e.TryGetProperty("type", out var t) && t.GetString() == "blob")
+                .Select(e => e.GetProperty("path").GetString() ?? "")
+                .Where(p => p.StartsWith(dataset.Folder + "/", StringComparison.Ordinal) && p.EndsWith(".wav", StringComparison.OrdinalIgnoreCase))
+                .ToList();
+        }
+        catch (Exception e) when (e is System.Text.Json.JsonException or KeyNotFoundException or InvalidOperationException)
+        {
+            throw new SpeechEmotionException($"{listingUrl}: not a repository listing ({e.Message}).");
+        }
+        if (paths.Count == 0) throw new SpeechEmotionException($"{listingUrl}: the listing names no .wav file under {dataset.Folder}/.");
+        int attempts = 1, fetched = 0;
+        long bytes = 0;
+        foreach (var path in paths)
+        {
+            string name = Path.GetFileName(path);
+            if (name.Length == 0 || name.Contains("..") || path.Count(c => c == '/') != 1 || System.Text.Encoding.UTF8.GetByteCount(name) > 255)
+                throw new SpeechEmotionException($"{listingUrl}: the listing names an unsafe path '{path}': refused.");
+            string target = Path.Combine(destination, dataset.Folder!, name);
+            if (File.Exists(target) && Readable(target)) continue;
+            string part = Path.Combine(work, name + ".part");
+            attempts += await WithRetries(filesUrl + Uri.EscapeDataString(dataset.Folder!) + "/" + Uri.EscapeDataString(name), part, retries, progress, cancellation) - 1;
+            if (new FileInfo(part).Length > MaxFileBytes) { File.Delete(part); throw new SpeechEmotionException($"{path}: over {MaxFileBytes:N0} bytes: refused."); }
+            if (!Readable(part))
+            {
+                File.Delete(part);
+                throw new SpeechEmotionException($"{filesUrl}{path}: what arrived is not a readable WAV (a Git LFS pointer or an error page?); nothing kept of it.");
+            }
+            Directory.CreateDirectory(Path.GetDirectoryName(target)!);
+            bytes += new FileInfo(part).Length;
+            File.Move(part, target, overwrite: true);
+            fetched++;
+        }
+        Directory.Delete(work, recursive: true);
+        return new Result(destination, fetched, bytes, attempts);
+    }
+
+    private static bool Readable(string path)
+    {
+        try { Audio.AudioReader.Read(path); return true; }
+        catch (Audio.AudioException) { return false; }
+    }
+
+    /// <summary>Fetches <paramref name="url"/> into <paramref name="part"/>, resuming after a broken connection; the attempts it took.</summary>
+    private async Task<int> WithRetries(string url, string part, int retries, Action<long, long?>? progress, CancellationToken cancellation)
+    {
+        for (int attempt = 1; ; attempt++)
+        {
+            try { await FetchAsync(url, part, progress, cancellation); return attempt; }
+            catch (Exception e) when (e is HttpRequestException or IOException && !cancellation.IsCancellationRequested)
+            {
+                long have = File.Exists(part) ? new FileInfo(part).Length : 0;
+                if (attempt > retries)
+                    throw new SpeechEmotionException($"{url}: download failed after {attempt} attempt(s) with {have:N0} bytes received ({e.Message}). " +
+                        "Run the same command again to resume.");
+                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellation);
+            }
+        }
     }
 
     private async Task FetchAsync(string url, string part, Action<long, long?>? progress, CancellationToken cancellation)
