@@ -68,22 +68,10 @@ public sealed class CorpusDownloader(HttpClient http)
         Directory.CreateDirectory(work);
         string part = Path.Combine(work, $"{dataset.Name}.zip.part"), zip = Path.Combine(work, $"{dataset.Name}.zip");
         int attempts = 0;
-        while (!File.Exists(zip))
+        if (!File.Exists(zip)) // a finished zip from an earlier run that stopped while unpacking is used as it is
         {
-            attempts++;
-            try
-            {
-                await FetchAsync(url, part, progress, cancellation);
-                File.Move(part, zip, overwrite: true);
-            }
-            catch (Exception e) when (e is HttpRequestException or IOException && !cancellation.IsCancellationRequested)
-            {
-                long have = File.Exists(part) ? new FileInfo(part).Length : 0;
-                if (attempts > retries)
-                    throw new SpeechEmotionException($"{url}: download failed after {attempts} attempt(s) with {have:N0} bytes received ({e.Message}). " +
-                        $"Run the same command again to resume from {part}.");
-                await Task.Delay(TimeSpan.FromMilliseconds(200 * attempts), cancellation);
-            }
+            attempts = await WithRetries(url, part, retries, progress, cancellation);
+            File.Move(part, zip, overwrite: true);
         }
         int files = Unpack(zip, destination);
         long bytes = new FileInfo(zip).Length;
@@ -170,7 +158,7 @@ public sealed class CorpusDownloader(HttpClient http)
                 long have = File.Exists(part) ? new FileInfo(part).Length : 0;
                 if (attempt > retries)
                     throw new SpeechEmotionException($"{url}: download failed after {attempt} attempt(s) with {have:N0} bytes received ({e.Message}). " +
-                        "Run the same command again to resume.");
+                        $"Run the same command again to resume from {part}.");
                 await Task.Delay(TimeSpan.FromMilliseconds(200 * attempt), cancellation);
             }
         }
