@@ -48,17 +48,23 @@ public static class Experiment
         var index = CorpusIndex.Load(dataRoot, layout);
         var warnings = index.Warnings.ToList();
         IReadOnlyList<SplitEntry> entries;
+        // The entries of one side whose class is not in `known` are left out, and the run says how many and which.
+        void LeaveOut(Func<SplitEntry, bool> onSide, HashSet<string> known, string where, string what, string why)
+        {
+            var left = entries.Where(e => onSide(e) && !known.Contains(e.Utterance.Label)).ToList();
+            if (left.Count == 0) return;
+            warnings.Add(new CorpusProblem(where, $"{left.Count} {what} of class(es) {string.Join(", ", left.Select(e => e.Utterance.Label).Distinct())}, {why}"));
+            entries = entries.Except(left).ToList();
+        }
+        const string Unknown = "which the model does not know, left out of the score.";
         if (everyFileIsTest)
         {
             // A stored model scored on a labelled folder of one's own: every file is the test side, nothing trains, and the
             // classes the model does not know are left out (and said so).
             if (labels is null || storedStatistics is null) throw new OptionsException("Scoring every file needs a trained model's labels and statistics.");
-            var known = labels.ToHashSet();
-            var unknownFiles = index.Utterances.Where(u => !known.Contains(u.Label)).ToList();
-            if (unknownFiles.Count > 0)
-                warnings.Add(new CorpusProblem(dataRoot, $"{unknownFiles.Count} utterances of class(es) {string.Join(", ", unknownFiles.Select(u => u.Label).Distinct())}, " +
-                    "which the model does not know, left out of the score."));
-            entries = index.Utterances.Where(u => known.Contains(u.Label)).OrderBy(u => u.Path, StringComparer.Ordinal).Select(u => new SplitEntry(u, Part.Test)).ToList();
+            entries = index.Utterances.Select(u => new SplitEntry(u, Part.Test)).ToList();
+            LeaveOut(_ => true, labels.ToHashSet(), dataRoot, "utterances", Unknown);
+            entries = entries.OrderBy(e => e.Utterance.Path, StringComparer.Ordinal).ToList();
             if (entries.Count == 0) throw new CorpusException($"{dataRoot}: no file of a class the model knows ({string.Join(", ", labels)}).");
         }
         else entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker, split.TestCorpus);
@@ -69,15 +75,8 @@ public static class Experiment
             labels ??= CorpusIndex.Labels(entries.Where(e => e.Part != Part.Test).Select(e => e.Utterance))
                 .Intersect(entries.Where(e => e.Part == Part.Test).Select(e => e.Utterance.Label)).ToList();
             var known = labels.ToHashSet();
-            foreach (var side in new[] { "test", "training" })
-            {
-                var left = entries.Where(e => (e.Part == Part.Test) == (side == "test") && !known.Contains(e.Utterance.Label)).ToList();
-                if (left.Count == 0) continue;
-                string where = side == "test" ? split.TestCorpus ?? "" : $"{dataRoot}";
-                warnings.Add(new CorpusProblem(where, $"{left.Count} {side} utterances of class(es) {string.Join(", ", left.Select(e => e.Utterance.Label).Distinct())}, " +
-                    (side == "test" ? "which the model does not know, left out of the score." : $"which the test corpus {split.TestCorpus} lacks, left out of training.")));
-                entries = entries.Except(left).ToList();
-            }
+            LeaveOut(e => e.Part == Part.Test, known, split.TestCorpus ?? "", "test utterances", Unknown);
+            LeaveOut(e => e.Part != Part.Test, known, dataRoot, "training utterances", $"which the test corpus {split.TestCorpus} lacks, left out of training.");
         }
         labels ??= CorpusIndex.Labels(index.Utterances);
         var unknown = entries.Select(e => e.Utterance.Label).Distinct().Except(labels).ToList();

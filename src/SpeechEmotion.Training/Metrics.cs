@@ -50,8 +50,7 @@ public sealed class Metrics
         Dictionary<string, Metrics> Group(Func<string, string> key) => Enumerable.Range(0, truth.Count).GroupBy(i => key(speakers[i]), StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => From(labels, g.Select(i => truth[i]).ToList(), g.Select(i => predicted[i]).ToList()));
-        var all = From(labels, truth, predicted, ece);
-        return new Metrics(labels, all.Confusion)
+        return new Metrics(labels, Tally(labels, truth, predicted))
         {
             Ece = ece, BySpeaker = Group(s => s),
             ByCorpus = Group(s => s.Contains(':') ? s[..s.IndexOf(':')] : "unknown"),
@@ -61,10 +60,15 @@ public sealed class Metrics
     /// <param name="ece">The expected calibration error of the probabilities the predictions came from, when known.</param>
     public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted, double? ece = null)
     {
+        return new Metrics(labels, Tally(labels, truth, predicted)) { Ece = ece };
+    }
+
+    private static int[,] Tally(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted)
+    {
         if (truth.Count != predicted.Count) throw new ArgumentException($"{truth.Count} true labels but {predicted.Count} predictions.");
         var confusion = new int[labels.Count, labels.Count];
         for (int i = 0; i < truth.Count; i++) confusion[truth[i], predicted[i]]++;
-        return new Metrics(labels, confusion) { Ece = ece };
+        return confusion;
     }
 
     public IReadOnlyList<string> Labels { get; }

@@ -61,6 +61,8 @@ public static class TrainingRun
     public static Result Execute(TrainRunOptions options, ITrainingProgress progress, CancellationToken cancellation = default, bool resume = false)
     {
         var recipeProbe = Recipes.Create(options.Recipe, 7, options.Overrides);
+        if (options.Train.Masking.Any && options.Recipe != RecipeKind.Frames) // refused before any folder is made
+            throw new OptionsException("--mask-time and --mask-coefficients are for the frames recipe: the seed recipe's input is one mean per coefficient.");
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
             threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError, layout: options.Layout);
@@ -84,8 +86,6 @@ public static class TrainingRun
         progress.Stage($"Training {recipe.Model} on {data.Train.Count} utterances, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
         // Masks cover the same band of the coefficients, their deltas and delta-deltas.
         var trainOptions = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } };
-        if (trainOptions.Masking.Any && recipe.Kind != RecipeKind.Frames)
-            throw new OptionsException("--mask-time and --mask-coefficients are for the frames recipe: the seed recipe's input is one mean per coefficient.");
         var trainer = new Trainer(model, trainOptions, data.MaxSteps);
         int epochForBatches = (state?.Epoch ?? 0) + 1;
         state = trainer.Train(data.Train, data.Validation, rng, state,

@@ -87,7 +87,7 @@ public sealed class CorpusDownloader(HttpClient http)
     /// A repository's corpus: the listing (GitHub's tree JSON: <c>{"tree": [{"path", "type"}, …]}</c>) names the files
     /// of <see cref="Dataset.Folder"/>; each is fetched to a .part file (resumed by Range), checked to be a WAV this
     /// project reads — a Git LFS pointer or an HTML error page is not —, and renamed into DEST/&lt;folder&gt;/. A file
-    /// already there and readable is kept, so a later run resumes where one stopped.
+    /// already there was checked before its rename and is kept, so a later run resumes where one stopped.
     /// </summary>
     private async Task<Result> DownloadFilesAsync(Dataset dataset, string listingUrl, string filesUrl, string destination, int retries,
         Action<long, long?>? progress, CancellationToken cancellation)
@@ -123,7 +123,7 @@ public sealed class CorpusDownloader(HttpClient http)
             if (name.Length == 0 || name.Contains("..") || path.Count(c => c == '/') != 1 || System.Text.Encoding.UTF8.GetByteCount(name) > 255)
                 throw new SpeechEmotionException($"{listingUrl}: the listing names an unsafe path '{path}': refused.");
             string target = Path.Combine(destination, dataset.Folder!, name);
-            if (File.Exists(target) && Readable(target)) continue;
+            if (File.Exists(target)) continue; // only a checked file is ever renamed there
             string part = Path.Combine(work, name + ".part");
             attempts += await WithRetries(filesUrl + Uri.EscapeDataString(dataset.Folder!) + "/" + Uri.EscapeDataString(name), part, retries, progress, cancellation) - 1;
             if (new FileInfo(part).Length > MaxFileBytes) { File.Delete(part); throw new SpeechEmotionException($"{path}: over {MaxFileBytes:N0} bytes: refused."); }

@@ -128,13 +128,13 @@ public static class CorpusIndex
         {
             string folderName = Path.GetFileName(folder);
             var files = Directory.GetFiles(folder).Where(IsAudio).OrderBy(f => f, StringComparer.Ordinal).ToArray();
-            if (tess && ParseTessFolder(folderName) is null)
+            if (tess)
             {
-                foreach (var file in files) problems.Add(new(file, $"its folder '{folderName}' is not TESS's SPEAKER_emotion; left out."));
-            }
-            else if (tess)
-            {
-                var (speaker, folderLabel) = ParseTessFolder(folderName)!.Value;
+                if (ParseTessFolder(folderName) is not var (speaker, folderLabel))
+                {
+                    foreach (var file in files) problems.Add(new(file, $"its folder '{folderName}' is not TESS's SPEAKER_emotion; left out."));
+                    continue;
+                }
                 foreach (var file in files)
                 {
                     var parts = Path.GetFileNameWithoutExtension(file).Split('_');

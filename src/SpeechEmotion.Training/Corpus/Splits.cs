@@ -106,14 +106,7 @@ public static class Splits
             .Select(g => (Name: g.First().Speaker.Contains(':') ? g.First().Speaker : $"{g.First().Corpus}:{g.First().Speaker}", Gender: g.First().Gender ?? "")).ToList();
         if (folds < 2 || folds > speakers.Count)
             throw new OptionsException($"--folds must be 2 to the number of speakers ({speakers.Count}), got {folds}.");
-        var rng = new Rng(seed);
-        var dealt = new List<string>();
-        foreach (var gender in speakers.GroupBy(s => s.Gender).OrderBy(g => g.Key, StringComparer.Ordinal))
-        {
-            var names = gender.Select(s => s.Name).ToArray();
-            rng.Shuffle(names.AsSpan());
-            dealt.AddRange(names);
-        }
+        var dealt = ShuffledByGender(speakers, new Rng(seed)).SelectMany(names => names).ToList();
         var groups = Enumerable.Range(0, folds).Select(_ => new List<string>()).ToList();
         for (int i = 0; i < dealt.Count; i++) groups[i % folds].Add(dealt[i]);
         return groups.Select(g => string.Join(',', g.Order(StringComparer.Ordinal))).ToList();
@@ -161,12 +154,7 @@ public static class Splits
                 continue;
             }
             // Each gender's speakers in a seeded order, then taken from the genders in turn.
-            var queues = speakers.GroupBy(s => s.Gender).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
-            {
-                var names = g.Select(s => s.Name).ToArray();
-                rng.Shuffle(names.AsSpan());
-                return new Queue<string>(names);
-            }).ToList();
+            var queues = ShuffledByGender(speakers, rng).Select(names => new Queue<string>(names)).ToList();
             int count = Math.Max(1, (int)Math.Round(speakers.Count * ValidationFraction));
             var chosen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
             for (int i = 0; chosen.Count < count; i++)
@@ -174,6 +162,16 @@ public static class Splits
             foreach (var u in members) part[u] = chosen.Contains(u.Speaker) ? Part.Validation : Part.Train;
         }
     }
+
+    /// <summary>Each gender's speakers (genders in name order, speakers in the order given) shuffled by the generator:
+    /// what validation speakers and loso's folds are both dealt from, so each gets both genders where it can.</summary>
+    private static List<string[]> ShuffledByGender(IEnumerable<(string Name, string Gender)> speakers, Rng rng) =>
+        speakers.GroupBy(s => s.Gender).OrderBy(g => g.Key, StringComparer.Ordinal).Select(g =>
+        {
+            var names = g.Select(s => s.Name).ToArray();
+            rng.Shuffle(names.AsSpan());
+            return names;
+        }).ToList();
 
     /// <summary>Per label, a seeded shuffle, then round(fraction · count) go to the first list.</summary>
     private static (List<Utterance> Taken, List<Utterance> Remaining) StratifiedTake(IReadOnlyList<Utterance> items, double fraction, Rng rng)
