@@ -70,7 +70,7 @@ public static class EvaluateCommand
                 else if (bundle.AdaptationRounds > 0)
                     error.WriteLine($"note: {paths[m]} adapted itself to this test side's audio (self-training, labels unseen): a transductive score.");
                 var prepared = Experiment.Prepare(root, bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
-                    bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics, layout: parse.GetValue(layout)?.ToLowerInvariant(), everyFileIsTest: parse.GetValue(allFiles));
+                    bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics, layout: parse.GetValue(layout), everyFileIsTest: parse.GetValue(allFiles));
                 if (m == 0)
                 {
                     foreach (var problem in prepared.Problems) error.WriteLine($"warning: skipped {problem}");

@@ -144,7 +144,7 @@ public static class TrainCommand
                 parse.GetValue(pooling) is { } pool ? RecipeOverrides.ParsePooling(pool) : null,
                 parse.GetValue(rooms) is { } r ? RecipeOverrides.ParseRooms(r) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
-                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout)?.ToLowerInvariant() };
+                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout) };
         }
 
         TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation)
@@ -181,7 +181,7 @@ public static class TrainCommand
             ulong runSeed = parse.GetValue(seed);
             string? corpus = parse.GetValue(testCorpus)?.ToLowerInvariant();
             string dataRoot = DataLocation.Resolve(parse.GetValue(data));
-            var groups = Splits.LosoFolds(CorpusIndex.Load(dataRoot, parse.GetValue(layout)?.ToLowerInvariant()).Utterances, foldCount, runSeed, corpus);
+            var groups = Splits.LosoFolds(CorpusIndex.Load(dataRoot, parse.GetValue(layout)).Utterances, foldCount, runSeed, corpus);
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             string root = parse.GetValue(outDir) ?? DefaultRunFolder(kind, new SplitInfo(Inference.Protocol.Speaker, runSeed, null), "loso");
             var done = new List<Fold>();

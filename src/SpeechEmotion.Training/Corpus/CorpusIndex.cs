@@ -71,6 +71,7 @@ public static class CorpusIndex
     /// <paramref name="layout"/> forces every root to be read as that layout instead of finding each one's.</summary>
     public static Result Load(string root, string? layout = null)
     {
+        layout = layout?.ToLowerInvariant();
         if (layout is not null && !Layouts.Contains(layout))
             throw new OptionsException($"--layout must be {string.Join(", ", Layouts)}, got '{layout}'.");
         var roots = root.Split(Path.PathSeparator, StringSplitOptions.RemoveEmptyEntries);
