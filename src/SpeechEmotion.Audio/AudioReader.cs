@@ -186,9 +186,9 @@ public static class AudioReader
                 if (size < 8 || available < 8) throw new AudioException(name, "truncated header: the AIFF 'SSND' chunk is shorter than 8 bytes.");
                 if (size > available) throw new AudioException(name, $"truncated data: the 'SSND' chunk claims {size:N0} bytes but only {available:N0} remain in the file.");
                 uint offset = BinaryPrimitives.ReadUInt32BigEndian(bytes.Slice(body, 4));
+                if (offset > size - 8) throw new AudioException(name, $"'SSND' data offset {offset} lies beyond the chunk.");
                 dataOffset = body + 8 + (int)offset;
-                dataLength = (int)size - 8 - (int)offset;
-                if (dataLength < 0) throw new AudioException(name, $"'SSND' data offset {offset} lies beyond the chunk.");
+                dataLength = (int)(size - 8 - offset);
             }
         }
         if (frames < 0) throw new AudioException(name, "no AIFF 'COMM' chunk: the file does not say how its samples are encoded.");
@@ -196,6 +196,7 @@ public static class AudioReader
         if (sampleRate < 1 || sampleRate > int.MaxValue || double.IsNaN(sampleRate))
             throw new AudioException(name, $"absurd sample rate {sampleRate} Hz in the header.");
         if (channels <= 0) throw new AudioException(name, $"the header says {channels} channels.");
+        if (bits is <= 0 or > 64) throw new AudioException(name, $"the header says {bits} bits per sample.");
         int bytesPerSample = (bits + 7) / 8;
         long needed = frames * channels * bytesPerSample;
         if (needed > dataLength) throw new AudioException(name, $"truncated data: 'COMM' promises {frames:N0} frames ({needed:N0} bytes) but 'SSND' holds {dataLength:N0} bytes.");

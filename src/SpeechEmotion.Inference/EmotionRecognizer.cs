@@ -162,6 +162,9 @@ public sealed class EmotionRecognizer
         }).ToList();
         var mean = Ensemble.Mean(perView);
         int classes = Labels.Count;
+        for (int i = 0; i < heard.Count; i++)
+            if (!float.IsFinite(System.Numerics.Tensors.TensorPrimitives.Sum(mean.AsSpan(i * classes, classes)))) // a NaN or ∞ anywhere; loading bounds every weight, this is the last guard
+                throw new SpeechEmotionException($"{heard[i].Source}: the model's answer is not a number (its weights overflow on this input): the model file is broken.");
         return heard.Select((h, i) => new EmotionPrediction(h.Source, Labels, mean.AsSpan(i * classes, classes).ToArray(), h.Duration)).ToList();
     }
 

@@ -139,8 +139,8 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         int size = d.Recipe.FrontEnd.FeatureSize;
         if (d.Statistics.Mean.Length != size || d.Statistics.Std.Length != size)
             throw new FormatException($"statistics hold {d.Statistics.Mean.Length} means and {d.Statistics.Std.Length} deviations for {size} features.");
-        if (d.Statistics.Std.Any(s => !(s > 0) || !float.IsFinite(s)) || d.Statistics.Mean.Any(m => !float.IsFinite(m)))
-            throw new FormatException("statistics must be finite, with positive deviations.");
+        if (d.Statistics.Std.Any(s => !(s >= 1e-6f && s <= 1e6f)) || d.Statistics.Mean.Any(m => !(MathF.Abs(m) <= 1e6f)))
+            throw new FormatException("statistics must be finite: means at most 1e6 in magnitude, deviations within [1e-6, 1e6].");
         if (d.Recipe.InputSize != d.Config.InputSize)
             throw new FormatException($"the recipe feeds {d.Recipe.InputSize} values a step to an architecture of input size {d.Config.InputSize}.");
         return d;

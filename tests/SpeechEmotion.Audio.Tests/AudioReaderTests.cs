@@ -81,6 +81,8 @@ public sealed class AudioReaderTests : IDisposable
         Assert.IsAssignableFrom<SpeechEmotionException>(error);
     }
 
+    private static int Find(byte[] file, string chunk) => file.AsSpan().IndexOf(System.Text.Encoding.ASCII.GetBytes(chunk));
+
     [Fact]
     public void BadFilesAreRejectedWithTheFileAndTheProblem()
     {
@@ -107,6 +109,15 @@ public sealed class AudioReaderTests : IDisposable
         var huge = (byte[])good.Clone(); // a data chunk claiming more than the file holds
         BinaryPrimitives.WriteUInt32LittleEndian(huge.AsSpan(40), 0x7FFF_FFF0);
         Rejects("claims.wav", huge, "claims 2,147,483,632 bytes");
+        // Found by the audio fuzzer (each an ArgumentOutOfRangeException once): an AIFF with a negative bit depth, and
+        // an 'SSND' data offset so large that it wrapped around as an int.
+        byte[] aiff = TestAudio.Aiff([Left], 16000);
+        var negativeBits = (byte[])aiff.Clone();
+        BinaryPrimitives.WriteInt16BigEndian(negativeBits.AsSpan(Find(aiff, "COMM") + 8 + 6), unchecked((short)0xF60F));
+        Rejects("negative.aiff", negativeBits, "the header says -2545 bits per sample");
+        var farOffset = (byte[])aiff.Clone();
+        BinaryPrimitives.WriteUInt32BigEndian(farOffset.AsSpan(Find(aiff, "SSND") + 8), 0xFFFF_FFF0);
+        Rejects("offset.aiff", farOffset, "'SSND' data offset 4294967280 lies beyond the chunk");
         var missing = Path.Combine(_dir, "missing.wav");
         Assert.Contains("file not found", Assert.Throws<AudioException>(() => AudioReader.Read(missing)).Message);
     }

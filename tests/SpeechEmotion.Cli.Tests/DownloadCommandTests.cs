@@ -178,6 +178,10 @@ public sealed class DownloadCommandTests : IDisposable
             ("over the limit of 1,000", Zip(("Actor_01/a.wav", Wav(220), CompressionLevel.NoCompression)), new(MaxEntryBytes: 1000)),
             ("nested 3 deep, over the limit of 2", Zip(("outer.zip", Zip(("inner.zip", Zip(("Actor_01/a.wav", Wav(220), CompressionLevel.Optimal)), CompressionLevel.Optimal)), CompressionLevel.Optimal)), null),
             ("has an unsafe path", Zip(("../a.wav", Wav(220), CompressionLevel.Optimal)), null),
+            // Found by the zip fuzzer: a NUL in a name (an ArgumentException from the file system once), and a central
+            // directory whose count disagrees with its end record (an InvalidDataException, thrown when entries are read).
+            ("has an unsafe path", Zip(("Actor_01/a\0b.wav", Wav(220), CompressionLevel.Optimal)), null),
+            ("not a valid zip archive", MiscountedEntries(Zip(("Actor_01/a.wav", Wav(220), CompressionLevel.Optimal))), null),
         };
         foreach (var (expected, zip, limits) in cases)
         {
@@ -192,6 +196,15 @@ public sealed class DownloadCommandTests : IDisposable
         string ok = Path.Combine(_dir, "nested.zip");
         File.WriteAllBytes(ok, Zip(("inner.zip", Zip(("Actor_01/a.wav", Wav(220), CompressionLevel.Optimal)), CompressionLevel.Optimal)));
         Assert.Equal(1, SpeechEmotion.Training.Corpus.CorpusDownloader.Unpack(ok, Path.Combine(_dir, "good")));
+    }
+
+    /// <summary>A zip whose end-of-central-directory record counts one entry more than the directory holds.</summary>
+    private static byte[] MiscountedEntries(byte[] zip)
+    {
+        int end = zip.Length - 22; // no comment: the record is the last 22 bytes
+        Assert.Equal(0x06054b50u, System.Buffers.Binary.BinaryPrimitives.ReadUInt32LittleEndian(zip.AsSpan(end)));
+        zip[end + 8]++; zip[end + 10]++; // entries on this disk, entries in all
+        return zip;
     }
 
     /// <summary>Serves fixed bytes per path (404 otherwise), for a repository listing and its files.</summary>

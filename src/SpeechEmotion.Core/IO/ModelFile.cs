@@ -10,6 +10,10 @@ namespace SpeechEmotion.Core.IO;
 /// </summary>
 public static class ModelFile
 {
+    /// <summary>The largest parameter a model may hold: trained weights stay within tens; 1e6 lets no product of a few
+    /// of them overflow a float, so a loaded model always computes finite numbers.</summary>
+    public const float MaxParameterMagnitude = 1e6f;
+
     /// <summary>Every parameter tensor of the model, then the caller's metadata; written to a temp file and renamed.</summary>
     public static void Save(string path, SequenceClassifier model, IReadOnlyDictionary<string, string> metadata)
     {
@@ -52,8 +56,8 @@ public static class ModelFile
                 throw new ModelFileException(path, $"tensor '{expected.Name}' {expected.ShapeText} is missing.");
             if (!found.Shape.SequenceEqual(expected.Shape))
                 throw new ModelFileException(path, $"tensor '{expected.Name}' has shape [{string.Join(", ", found.Shape)}], the architecture needs {expected.ShapeText}.");
-            int bad = Array.FindIndex(found.Data, v => !float.IsFinite(v));
-            if (bad >= 0) throw new ModelFileException(path, $"tensor '{expected.Name}' holds {found.Data[bad]} at element {bad}: a model's parameters must be finite.");
+            int bad = Array.FindIndex(found.Data, v => !(MathF.Abs(v) <= MaxParameterMagnitude));
+            if (bad >= 0) throw new ModelFileException(path, $"tensor '{expected.Name}' holds {found.Data[bad]} at element {bad}: a model's parameters must be finite and at most {MaxParameterMagnitude:0e0} in magnitude.");
             found.Data.CopyTo(model.Parameters.Value(expected));
         }
         if (byName.Count > 0) throw new ModelFileException(path, $"unexpected tensor(s) for this architecture: {string.Join(", ", byName.Keys)}.");

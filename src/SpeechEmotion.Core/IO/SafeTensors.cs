@@ -63,99 +63,114 @@ public static class SafeTensors
             throw new ModelFileException(path, Directory.Exists(path) ? $"is a folder, not a model file (a run folder holds its model as {Path.Combine(path, "model.safetensors")})." : "file not found.");
         // A pipe or device reports length 0, and reading one would wait for ever: refused unread.
         if (new FileInfo(path).Length == 0) throw new ModelFileException(path, "is empty (0 bytes) or not a regular file (a pipe or a device).");
-        byte[] file;
         try
         {
-            CheckDeclaredSize(path);
-            file = File.ReadAllBytes(path);
+            // The header alone first, checked whole (and the data it declares against the file's size), so that a
+            // large file with a small or broken header is refused without being held in memory.
+            using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
+            long length = stream.Length;
+            Span<byte> prefix = stackalloc byte[8];
+            if (length < 8 || stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8)
+                throw new ModelFileException(path, $"not a safetensors file: {length} bytes, shorter than the 8-byte header length.");
+            int headerLength = CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(prefix), length, path);
+            var header = ParseHeader(ReadExactly(stream, headerLength), path);
+            CheckDataLength(header.DataLength, length - 8 - headerLength, path);
+            var data = ReadExactly(stream, (int)header.DataLength);
+            return (Tensors(header, data, 0), header.Metadata);
         }
         catch (Exception e) when (e is IOException or UnauthorizedAccessException) { throw new ModelFileException(path, $"cannot be read: {e.Message}", e); }
-        return Parse(file, path);
     }
 
-    /// <summary>
-    /// Reads the header alone and checks that the data it declares is exactly what follows it, before the file is read
-    /// whole: a large file with a small or broken header is refused without holding it in memory. (Parse then checks
-    /// every tensor.)
-    /// </summary>
-    private static void CheckDeclaredSize(string path)
+    private static byte[] ReadExactly(Stream stream, int count)
     {
-        using var stream = new FileStream(path, FileMode.Open, FileAccess.Read, FileShare.Read, 1);
-        long length = stream.Length;
-        Span<byte> prefix = stackalloc byte[8];
-        if (length < 8 || stream.ReadAtLeast(prefix, 8, throwOnEndOfStream: false) < 8) return; // Parse says what is wrong
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(prefix);
-        if (headerLength > MaxHeaderBytes || headerLength > (ulong)(length - 8)) return; // likewise
-        var header = new byte[headerLength];
-        stream.ReadExactly(header);
-        long declared = 0;
-        try
-        {
-            using var document = JsonDocument.Parse(header);
-            if (document.RootElement.ValueKind != JsonValueKind.Object) return;
-            foreach (var property in document.RootElement.EnumerateObject())
-                if (property.Name != "__metadata__" && property.Value.ValueKind == JsonValueKind.Object &&
-                    property.Value.TryGetProperty("data_offsets", out var offsets) && offsets.ValueKind == JsonValueKind.Array &&
-                    offsets.GetArrayLength() == 2 && offsets[1].TryGetInt64(out long end))
-                    declared = Math.Max(declared, end);
-        }
-        catch (JsonException) { return; }
-        long actual = length - 8 - (long)headerLength;
-        if (declared > actual)
-            throw new ModelFileException(path, $"truncated: the header describes {declared:N0} bytes of tensor data but only {actual:N0} follow it.");
-        if (declared < actual)
-            throw new ModelFileException(path, $"{actual - declared:N0} bytes after the tensors the header describes ({declared:N0}): not a file this header belongs to (refused unread).");
+        var bytes = new byte[count];
+        stream.ReadExactly(bytes);
+        return bytes;
     }
 
     /// <summary>A whole safetensors file already in memory; <paramref name="path"/> names it in messages.</summary>
     public static (IReadOnlyList<NamedTensor> Tensors, IReadOnlyDictionary<string, string> Metadata) Parse(byte[] file, string path)
     {
         if (file.Length < 8) throw new ModelFileException(path, $"not a safetensors file: {file.Length} bytes, shorter than the 8-byte header length.");
-        ulong headerLength = BinaryPrimitives.ReadUInt64LittleEndian(file);
-        if (headerLength > MaxHeaderBytes) throw new ModelFileException(path, $"not a safetensors file: header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit.");
-        if (headerLength > (ulong)(file.Length - 8)) throw new ModelFileException(path, $"truncated: header claims {headerLength} bytes but only {file.Length - 8} follow.");
-        int dataStart = 8 + (int)headerLength;
-        JsonDocument document;
-        try { document = JsonDocument.Parse(file.AsMemory(8, (int)headerLength)); }
-        catch (JsonException e) { throw new ModelFileException(path, $"not a safetensors file: the header is not valid JSON ({e.Message}).", e); }
+        int headerLength = CheckHeaderLength(BinaryPrimitives.ReadUInt64LittleEndian(file), file.Length, path);
+        var header = ParseHeader(file.AsMemory(8, headerLength), path);
+        CheckDataLength(header.DataLength, file.Length - 8L - headerLength, path);
+        return (Tensors(header, file, 8 + headerLength), header.Metadata);
+    }
 
+    private static int CheckHeaderLength(ulong headerLength, long fileLength, string path)
+    {
+        if (headerLength > MaxHeaderBytes) throw new ModelFileException(path, $"not a safetensors file: header length {headerLength} exceeds the {MaxHeaderBytes}-byte limit.");
+        if (headerLength > (ulong)(fileLength - 8)) throw new ModelFileException(path, $"truncated: header claims {headerLength} bytes but only {fileLength - 8} follow.");
+        return (int)headerLength;
+    }
+
+    private static void CheckDataLength(long declared, long actual, string path)
+    {
+        if (declared > actual)
+            throw new ModelFileException(path, $"truncated: the header describes {declared:N0} bytes of tensor data but only {actual:N0} follow it.");
+        if (declared < actual)
+            throw new ModelFileException(path, $"{actual - declared:N0} bytes after the tensors the header describes ({declared:N0}): not a file this header belongs to (refused unread).");
+    }
+
+    private sealed record Header(List<(string Name, int[] Shape, long Begin, long End)> Entries, Dictionary<string, string> Metadata, long DataLength);
+
+    /// <summary>
+    /// The JSON header: every tensor's dtype, shape and offsets checked, the tensors contiguous from byte 0 of the data;
+    /// <see cref="Header.DataLength"/> is the number of data bytes they describe.
+    /// </summary>
+    private static Header ParseHeader(ReadOnlyMemory<byte> json, string path)
+    {
+        JsonDocument document;
+        try { document = JsonDocument.Parse(json); }
+        catch (JsonException e) { throw new ModelFileException(path, $"not a safetensors file: the header is not valid JSON ({e.Message}).", e); }
         using (document)
         {
             if (document.RootElement.ValueKind != JsonValueKind.Object) throw new ModelFileException(path, "not a safetensors file: the header is not a JSON object.");
             var metadata = new Dictionary<string, string>(StringComparer.Ordinal);
             var entries = new List<(string Name, int[] Shape, long Begin, long End)>();
             var names = new HashSet<string>(StringComparer.Ordinal);
-            foreach (var property in document.RootElement.EnumerateObject())
+            try
             {
-                if (!names.Add(property.Name)) throw new ModelFileException(path, $"the header names '{property.Name}' twice.");
-                if (property.Name == "__metadata__")
+                foreach (var property in document.RootElement.EnumerateObject())
                 {
-                    if (property.Value.ValueKind != JsonValueKind.Object) throw new ModelFileException(path, "__metadata__ is not an object.");
-                    foreach (var item in property.Value.EnumerateObject())
-                        metadata[item.Name] = item.Value.ValueKind == JsonValueKind.String ? item.Value.GetString()!
-                            : throw new ModelFileException(path, $"__metadata__ entry '{item.Name}' is not a string.");
-                    continue;
+                    if (!names.Add(property.Name)) throw new ModelFileException(path, $"the header names '{property.Name}' twice.");
+                    if (property.Name == "__metadata__")
+                    {
+                        if (property.Value.ValueKind != JsonValueKind.Object) throw new ModelFileException(path, "__metadata__ is not an object.");
+                        foreach (var item in property.Value.EnumerateObject())
+                            metadata[item.Name] = item.Value.ValueKind == JsonValueKind.String ? item.Value.GetString()!
+                                : throw new ModelFileException(path, $"__metadata__ entry '{item.Name}' is not a string.");
+                        continue;
+                    }
+                    entries.Add(ParseEntry(path, property));
                 }
-                entries.Add(ParseEntry(path, property));
             }
-            long dataLength = file.Length - dataStart;
+            catch (InvalidOperationException e) // System.Text.Json reads a string's bytes only when asked for it
+            {
+                throw new ModelFileException(path, $"the header holds a name or value that is not valid UTF-8 text ({e.Message}).", e);
+            }
             long expectedOffset = 0;
-            var tensors = new List<NamedTensor>(entries.Count);
             foreach (var entry in entries.OrderBy(e => e.Begin))
             {
                 if (entry.Begin != expectedOffset) throw new ModelFileException(path, $"tensor '{entry.Name}' starts at byte {entry.Begin}, expected {expectedOffset}: data is not contiguous.");
-                if (entry.End > dataLength) throw new ModelFileException(path, $"truncated: tensor '{entry.Name}' ends at byte {entry.End} of the data, which has only {dataLength}.");
                 expectedOffset = entry.End;
             }
-            if (expectedOffset != dataLength) throw new ModelFileException(path, $"{dataLength - expectedOffset} bytes after the last tensor: not what the header describes.");
-            foreach (var entry in entries)
-            {
-                var data = new float[(entry.End - entry.Begin) / 4];
-                for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(file.AsSpan(dataStart + (int)entry.Begin + 4 * i));
-                tensors.Add(new NamedTensor(entry.Name, entry.Shape, data));
-            }
-            return (tensors, metadata);
+            return new Header(entries, metadata, expectedOffset);
         }
+    }
+
+    /// <summary>The tensors of a checked header, read from <paramref name="bytes"/> at <paramref name="dataStart"/>.</summary>
+    private static List<NamedTensor> Tensors(Header header, byte[] bytes, int dataStart)
+    {
+        var tensors = new List<NamedTensor>(header.Entries.Count);
+        foreach (var entry in header.Entries)
+        {
+            var data = new float[(entry.End - entry.Begin) / 4];
+            for (int i = 0; i < data.Length; i++) data[i] = BinaryPrimitives.ReadSingleLittleEndian(bytes.AsSpan(dataStart + (int)entry.Begin + 4 * i));
+            tensors.Add(new NamedTensor(entry.Name, entry.Shape, data));
+        }
+        return tensors;
     }
 
     private static (string, int[], long, long) ParseEntry(string path, JsonProperty property)
@@ -181,7 +196,7 @@ public static class SafeTensors
             throw new ModelFileException(path, $"tensor '{property.Name}' has a malformed shape or data_offsets: {e.Message}.", e);
         }
         if (dims.Any(d => d < 0)) throw new ModelFileException(path, $"tensor '{property.Name}' has a negative dimension.");
-        long elements = dims.Aggregate(1L, (product, dim) => product * dim);
+        long elements = dims.Aggregate(1L, (product, dim) => product * dim > 1L << 40 ? 1L << 40 : product * dim); // capped: no wrap-around
         if (begin < 0 || end < begin || end - begin != 4 * elements)
             throw new ModelFileException(path, $"tensor '{property.Name}' of shape [{string.Join(", ", dims)}] needs {4 * elements} bytes but data_offsets give [{begin}, {end}].");
         return (property.Name, dims, begin, end);

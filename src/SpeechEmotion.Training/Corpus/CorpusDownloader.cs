@@ -120,7 +120,7 @@ public sealed class CorpusDownloader(HttpClient http)
         foreach (var path in paths)
         {
             string name = Path.GetFileName(path);
-            if (name.Length == 0 || name.Contains("..") || path.Count(c => c == '/') != 1 || System.Text.Encoding.UTF8.GetByteCount(name) > 255)
+            if (name.Length == 0 || name.Contains("..") || path.Count(c => c == '/') != 1 || System.Text.Encoding.UTF8.GetByteCount(name) > 255 || path.Any(char.IsControl))
                 throw new SpeechEmotionException($"{listingUrl}: the listing names an unsafe path '{path}': refused.");
             string target = Path.Combine(destination, dataset.Folder!, name);
             if (File.Exists(target)) continue; // only a checked file is ever renamed there
@@ -238,9 +238,16 @@ public sealed class CorpusDownloader(HttpClient http)
         catch (InvalidDataException e) { throw new SpeechEmotionException($"{path}: not a valid zip archive ({e.Message}); delete it and download again."); }
     }
 
+    /// <summary>The archive's entries: the central directory is read on first use, so a corrupt one fails here.</summary>
+    private static IReadOnlyList<ZipArchiveEntry> Entries(ZipArchive archive, string source)
+    {
+        try { return archive.Entries; }
+        catch (InvalidDataException e) { throw new SpeechEmotionException($"{source}: not a valid zip archive ({e.Message}); delete it and download again."); }
+    }
+
     private static void Collect(ZipArchive archive, string source, string staging, Dictionary<string, string> targets, Limits limits, int depth, ref long total)
     {
-        foreach (var entry in archive.Entries)
+        foreach (var entry in Entries(archive, source))
         {
             if (entry.FullName.EndsWith('/')) continue;
             string extension = Path.GetExtension(entry.Name).ToLowerInvariant();
@@ -254,7 +261,7 @@ public sealed class CorpusDownloader(HttpClient http)
                 throw new SpeechEmotionException($"{where} has a file name of {Encoding.UTF8.GetByteCount(entry.Name)} bytes; file systems take 255: refused.");
             var segments = entry.FullName.Replace('\\', '/').Split('/');
             string folder = segments.Length >= 2 ? segments[^2] : "unsorted";
-            if (folder is ".." or "." || entry.Name.Contains("..") || Encoding.UTF8.GetByteCount(folder) > 255)
+            if (folder is ".." or "." || entry.Name.Contains("..") || Encoding.UTF8.GetByteCount(folder) > 255 || entry.FullName.Any(char.IsControl))
                 throw new SpeechEmotionException($"{where} has an unsafe path: refused.");
             string staged = Path.Combine(staging, Path.GetRandomFileName());
             total += Copy(entry, staged, where, limits);

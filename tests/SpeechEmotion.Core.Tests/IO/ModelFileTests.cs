@@ -127,14 +127,32 @@ public sealed class ModelFileTests : IDisposable
         Assert.Equal($"{path}: bad metadata: {expected}.", error.Message);
     }
 
-    [Fact]
-    public void AParameterThatIsNotFiniteIsRefusedByTensor()
+    /// <summary>Found by the model fuzzer: JSON strings are decoded only when read, so a name or value that is not
+    /// UTF-8 once escaped as an InvalidOperationException.</summary>
+    [Theory]
+    [InlineData("{\"__metadata__\":{\"k\":\"\u00BE\"}}")]
+    [InlineData("{\"\u00BE\":{\"dtype\":\"F32\",\"shape\":[0],\"data_offsets\":[0,0]}}")]
+    public void AHeaderWithTextThatIsNotUtf8IsRefused(string header)
+    {
+        // \u00BE stands for the lone byte 0xBE, which is not UTF-8.
+        byte[] json = header.Select(c => (byte)c).ToArray();
+        byte[] file = [.. BitConverter.GetBytes((ulong)json.Length), .. json];
+        var error = Assert.Throws<ModelFileException>(() => SafeTensors.Parse(file, "bad.safetensors"));
+        Assert.Contains("bad.safetensors: the header holds a name or value that is not valid UTF-8 text", error.Message);
+    }
+
+    [Theory]
+    [InlineData(float.NaN)]
+    [InlineData(float.NegativeInfinity)]
+    [InlineData(7.7e32f)] // finite, but products of a few overflow: found by the model fuzzer (predicted NaN)
+    [InlineData(-1.5e6f)]
+    public void AParameterThatIsNotFiniteOrAbsurdlyLargeIsRefusedByTensor(float value)
     {
         string path = SaveSmall();
         var (tensors, metadata) = SafeTensors.Read(path);
-        tensors[1].Data[3] = float.NaN;
+        tensors[1].Data[3] = value;
         SafeTensors.Write(path, tensors, metadata);
         var error = Assert.Throws<ModelFileException>(() => Load(path));
-        Assert.Equal($"{path}: tensor '{tensors[1].Name}' holds NaN at element 3: a model's parameters must be finite.", error.Message);
+        Assert.Equal($"{path}: tensor '{tensors[1].Name}' holds {value} at element 3: a model's parameters must be finite and at most 1e6 in magnitude.", error.Message);
     }
 }
