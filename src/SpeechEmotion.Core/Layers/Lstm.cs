@@ -229,6 +229,7 @@ public sealed unsafe class Lstm
                 if (!dInput.IsEmpty)
                     Gemm.Multiply(false, false, rows, inputSize, 4 * H, gates, 4 * H, _parameters.Value(cell.WeightIh), inputSize, dInput, inputSize, accumulate: true, pool);
             }
+            Subnormal.Flush(dInput); // the layer below (or the caller's dx) starts from flushed values
         }
     }
 }
@@ -252,10 +253,13 @@ public static class LstmCell
         TensorPrimitives.Sigmoid(forget, forget);
         TensorPrimitives.Tanh(cell, cell);
         TensorPrimitives.Sigmoid(output, output);
+        Subnormal.Flush(input); Subnormal.Flush(forget); Subnormal.Flush(cell); Subnormal.Flush(output);
         TensorPrimitives.Multiply(input, cell, c);
         TensorPrimitives.FusedMultiplyAdd(forget, cPrev, c, c);
+        Subnormal.Flush(c);
         TensorPrimitives.Tanh(c, tanhC);
         TensorPrimitives.Multiply(output, tanhC, h);
+        Subnormal.Flush(h);
     }
 
     /// <summary>The scalar reference of <see cref="Forward"/>, same argument layout.</summary>
@@ -264,13 +268,13 @@ public static class LstmCell
     {
         for (int j = 0; j < c.Length; j++)
         {
-            float i = input[j] = 1f / (1f + MathF.Exp(-input[j]));
-            float f = forget[j] = 1f / (1f + MathF.Exp(-forget[j]));
-            float g = cell[j] = MathF.Tanh(cell[j]);
-            float o = output[j] = 1f / (1f + MathF.Exp(-output[j]));
-            c[j] = MathF.FusedMultiplyAdd(f, cPrev[j], i * g);
+            float i = input[j] = Subnormal.Flush(1f / (1f + MathF.Exp(-input[j])));
+            float f = forget[j] = Subnormal.Flush(1f / (1f + MathF.Exp(-forget[j])));
+            float g = cell[j] = Subnormal.Flush(MathF.Tanh(cell[j]));
+            float o = output[j] = Subnormal.Flush(1f / (1f + MathF.Exp(-output[j])));
+            c[j] = Subnormal.Flush(MathF.FusedMultiplyAdd(f, cPrev[j], i * g));
             tanhC[j] = MathF.Tanh(c[j]);
-            h[j] = o * tanhC[j];
+            h[j] = Subnormal.Flush(o * tanhC[j]);
         }
     }
 
@@ -297,11 +301,11 @@ public static class LstmCell
                 var t = Vector512.Create(tanhC[j..]);
                 var dh = Vector512.Create(dy[j..]) + Vector512.Create(dhNext[j..]);
                 var dcv = Vector512.Create(dc[j..]) + dh * o * (one - t * t);
-                (dcv * g * i * (one - i)).CopyTo(gi[j..]);
-                (dcv * Vector512.Create(cPrev[j..]) * f * (one - f)).CopyTo(gf[j..]);
-                (dcv * i * (one - g * g)).CopyTo(gg[j..]);
-                (dh * t * o * (one - o)).CopyTo(go[j..]);
-                (dcv * f).CopyTo(dc[j..]);
+                Subnormal.Flush(dcv * g * i * (one - i)).CopyTo(gi[j..]);
+                Subnormal.Flush(dcv * Vector512.Create(cPrev[j..]) * f * (one - f)).CopyTo(gf[j..]);
+                Subnormal.Flush(dcv * i * (one - g * g)).CopyTo(gg[j..]);
+                Subnormal.Flush(dh * t * o * (one - o)).CopyTo(go[j..]);
+                Subnormal.Flush(dcv * f).CopyTo(dc[j..]);
             }
         if (Vector256.IsHardwareAccelerated)
             for (; j <= h - Vector256<float>.Count; j += Vector256<float>.Count)
@@ -312,11 +316,11 @@ public static class LstmCell
                 var t = Vector256.Create(tanhC[j..]);
                 var dh = Vector256.Create(dy[j..]) + Vector256.Create(dhNext[j..]);
                 var dcv = Vector256.Create(dc[j..]) + dh * o * (one - t * t);
-                (dcv * g * i * (one - i)).CopyTo(gi[j..]);
-                (dcv * Vector256.Create(cPrev[j..]) * f * (one - f)).CopyTo(gf[j..]);
-                (dcv * i * (one - g * g)).CopyTo(gg[j..]);
-                (dh * t * o * (one - o)).CopyTo(go[j..]);
-                (dcv * f).CopyTo(dc[j..]);
+                Subnormal.Flush(dcv * g * i * (one - i)).CopyTo(gi[j..]);
+                Subnormal.Flush(dcv * Vector256.Create(cPrev[j..]) * f * (one - f)).CopyTo(gf[j..]);
+                Subnormal.Flush(dcv * i * (one - g * g)).CopyTo(gg[j..]);
+                Subnormal.Flush(dh * t * o * (one - o)).CopyTo(go[j..]);
+                Subnormal.Flush(dcv * f).CopyTo(dc[j..]);
             }
         CellBackwardScalar(gi[j..], gf[j..], gg[j..], go[j..], cPrev[j..h], tanhC[j..h], dy[j..h], dhNext[j..h], dc[j..h]);
     }
@@ -337,11 +341,11 @@ public static class LstmCell
             float i = gi[j], f = gf[j], g = gg[j], o = go[j], t = tanhC[j];
             float dh = dy[j] + dhNext[j];
             float dcv = dc[j] + dh * o * (1f - t * t);
-            gi[j] = dcv * g * i * (1f - i);
-            gf[j] = dcv * cPrev[j] * f * (1f - f);
-            gg[j] = dcv * i * (1f - g * g);
-            go[j] = dh * t * o * (1f - o);
-            dc[j] = dcv * f;
+            gi[j] = Subnormal.Flush(dcv * g * i * (1f - i));
+            gf[j] = Subnormal.Flush(dcv * cPrev[j] * f * (1f - f));
+            gg[j] = Subnormal.Flush(dcv * i * (1f - g * g));
+            go[j] = Subnormal.Flush(dh * t * o * (1f - o));
+            dc[j] = Subnormal.Flush(dcv * f);
         }
     }
 

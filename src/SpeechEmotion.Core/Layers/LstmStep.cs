@@ -116,6 +116,7 @@ internal sealed unsafe class LstmStep : IParallelWork
         // dh' = dâ·W_hh for the valid rows; a padded row passes its gradient through unchanged.
         Gemm.MultiplyPacked(rows, H, fourH, new ReadOnlySpan<float>(Gates + (long)first * fourH, rows * fourH), fourH,
             new ReadOnlySpan<float>(_packed, _packedLength), new Span<float>(DhOther + (long)first * H, rows * H), H, accumulate: false);
+        Subnormal.Flush(new Span<float>(DhOther + (long)first * H, rows * H));
         for (int b = first; b < first + rows; b++)
             if (Time >= _lengths[b]) Row(Dh, b, H).CopyTo(Row(DhOther, b, H));
     }

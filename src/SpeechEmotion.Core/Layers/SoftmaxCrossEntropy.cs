@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using SpeechEmotion.Core.Tensors;
 
 namespace SpeechEmotion.Core.Layers;
 
@@ -22,6 +23,7 @@ public static class SoftmaxCrossEntropy
             TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), p);
             TensorPrimitives.Exp(p, p);
             TensorPrimitives.Divide(p, TensorPrimitives.Sum(p), p);
+            Subnormal.Flush(p);
         }
     }
 
@@ -45,7 +47,7 @@ public static class SoftmaxCrossEntropy
             for (int c = 0; c < classes; c++) sum += Math.Exp(row[c] - max);
             double logSum = Math.Log(sum);
             Span<float> p = probabilities.Slice(b * classes, classes);
-            for (int c = 0; c < classes; c++) p[c] = (float)Math.Exp(row[c] - max - logSum);
+            for (int c = 0; c < classes; c++) p[c] = Subnormal.Flush((float)Math.Exp(row[c] - max - logSum));
             double weight = classWeights.IsEmpty ? 1.0 : classWeights[label];
             loss += weight * (logSum - (row[label] - max));
             weightSum += weight;
@@ -64,7 +66,7 @@ public static class SoftmaxCrossEntropy
         {
             float scale = (float)((classWeights.IsEmpty ? 1.0 : classWeights[labels[b]]) / weightSum);
             for (int c = 0; c < classes; c++)
-                dLogits[b * classes + c] += scale * (probabilities[b * classes + c] - (c == labels[b] ? 1f : 0f));
+                dLogits[b * classes + c] = Subnormal.Flush(dLogits[b * classes + c] + scale * (probabilities[b * classes + c] - (c == labels[b] ? 1f : 0f)));
         }
     }
 }

@@ -73,7 +73,7 @@ public sealed class SequenceClassifier
         _ws = new ClassifierWorkspace(this, steps, batch, forwardOnly: InferenceOnly);
     }
 
-    private ClassifierWorkspace Ws => _ws ?? throw new InvalidOperationException("Call Forward before Backward.");
+    internal ClassifierWorkspace Ws => _ws ?? throw new InvalidOperationException("Call Forward before Backward.");
 
     /// <summary>Logits [B, C] of the last forward on the model's own workspace.</summary>
     public ReadOnlySpan<float> Logits => Ws.Logits;
@@ -174,6 +174,7 @@ public sealed class SequenceClassifier
             Span<float> dInput = ws.Gradients[k].AsSpan(0, batch * dense.InputSize);
             dInput.Clear();
             ws.Dropouts[k].Backward(dDropped, dInput);
+            Subnormal.Flush(dInput); // a GEMM's output, the next GEMM's input: never subnormal (see Subnormal)
         }
 
         Span<float> dPooled = ws.Gradients[0].AsSpan(0, batch * shape.OutputSize);
@@ -192,7 +193,9 @@ public sealed class SequenceClassifier
             dx = ws.InputGradient.AsSpan(0, steps * batch * Config.InputSize);
             dx.Clear();
         }
+        Subnormal.Flush(dOutputSeq);
         _lstm.Backward(ws.Lstm, x, dOutputSeq, dFinal, default, dx, pool: Pool);
+        Subnormal.Flush(Parameters.Gradients);
     }
 
     /// <summary>One Adam update from the accumulated gradients; returns the gradient norm before clipping.</summary>

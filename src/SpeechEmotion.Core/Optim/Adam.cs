@@ -1,4 +1,5 @@
 using System.Numerics.Tensors;
+using SpeechEmotion.Core.Tensors;
 
 namespace SpeechEmotion.Core.Optim;
 
@@ -70,11 +71,13 @@ public sealed class Adam
         float decay = 1f - lr * Options.WeightDecay;
         for (int i = 0; i < parameters.Length; i++)
         {
-            float g = gradients[i];
-            float m = _m[i] = beta1 * _m[i] + (1f - beta1) * g;
+            // Flushed as the engine flushes everywhere (see Subnormal): a moment that decays under the floor is zero.
+            float g = Subnormal.Flush(gradients[i]);
+            float m = _m[i] = Subnormal.Flush(beta1 * _m[i] + (1f - beta1) * g);
             float v = _v[i] = beta2 * _v[i] + (1f - beta2) * g * g;
+            if (v < Subnormal.SquareFloor) _v[i] = v = 0f;
             float p = Options.WeightDecay > 0f ? parameters[i] * decay : parameters[i];
-            parameters[i] = p - stepSize * (m / (MathF.Sqrt(v) / biasCorrection2Sqrt + eps));
+            parameters[i] = Subnormal.Flush(p - stepSize * (m / (MathF.Sqrt(v) / biasCorrection2Sqrt + eps)));
         }
         return norm;
     }
