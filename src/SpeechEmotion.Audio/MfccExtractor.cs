@@ -1,3 +1,4 @@
+using SpeechEmotion.Core.Tensors;
 using NWaves.Filters.Fda;
 using NWaves.Transforms;
 using SpeechEmotion.Core;
@@ -125,7 +126,7 @@ public sealed class MfccExtractor
             for (int m = 0; m < o.MelBands; m++)
             {
                 var (first, end) = _bandRanges[m];
-                _mel[m] = System.Numerics.Tensors.TensorPrimitives.Dot(_melBank[m].AsSpan(first, end - first), _power.AsSpan(first, end - first));
+                _mel[m] = FixedOrder.Dot(_melBank[m].AsSpan(first, end - first), _power.AsSpan(first, end - first));
                 double db = 10.0 * Math.Log10(Math.Max(o.Amin, _mel[m]));
                 melDb[f * o.MelBands + m] = (float)db;
                 if (db > maxDb) maxDb = db;

@@ -1,3 +1,4 @@
+using SpeechEmotion.Core.Tensors;
 using System.Numerics.Tensors;
 
 namespace SpeechEmotion.Audio;
@@ -41,7 +42,7 @@ public static class Prosody
             Array.Clear(frame);
             int from = Math.Max(0, start), to = Math.Min(samples.Length, start + window);
             if (to > from) samples[from..to].CopyTo(frame.AsSpan(from - start));
-            float mean = TensorPrimitives.Sum(frame) / window;
+            float mean = FixedOrder.Sum(frame) / window;
             TensorPrimitives.Subtract(frame, mean, frame);
             for (int n = 0; n < window; n++) prefix[n + 1] = prefix[n] + (double)frame[n] * frame[n];
             energy[f] = (float)(10 * Math.Log10(prefix[window] / window + 1e-10));
@@ -51,7 +52,7 @@ public static class Prosody
             {
                 int length = window - lag;
                 double denominator = Math.Sqrt(prefix[length] * (prefix[window] - prefix[lag]));
-                nccf[lag] = denominator > 0 ? TensorPrimitives.Dot(frame.AsSpan(0, length), frame.AsSpan(lag, length)) / denominator : 0;
+                nccf[lag] = denominator > 0 ? FixedOrder.Dot(frame.AsSpan(0, length), frame.AsSpan(lag, length)) / denominator : 0;
                 best = Math.Max(best, nccf[lag]);
             }
             int chosen = 0;

@@ -1,3 +1,4 @@
+using SpeechEmotion.Core.Tensors;
 namespace SpeechEmotion.Audio;
 
 /// <summary>
@@ -66,7 +67,7 @@ public static class Resampling
 /// <summary>
 /// The same band-limited resampler as <see cref="Resampling.Resample"/>, with its filter precomputed per phase:
 /// for rates from → to with g = gcd(from, to) there are to/g distinct fractional positions, and each output sample
-/// is one dot product of the input window with its phase's weights (vectorised by TensorPrimitives.Dot). Tables
+/// is one dot product of the input window with its phase's weights (FixedOrder.Dot: vectorised, and the same bits at every vector width). Tables
 /// are built on first use of a rate pair and kept in the instance: one instance per thread (it is not
 /// thread-safe), as <see cref="FrontEnd"/> does.
 /// </summary>
@@ -92,7 +93,7 @@ public sealed class Resampler
             int first = whole - left;
             ReadOnlySpan<float> weights = phases[phase];
             int from = Math.Max(0, first), to = Math.Min(input.Length, first + taps);
-            if (to > from) output[j] = System.Numerics.Tensors.TensorPrimitives.Dot(input[from..to], weights[(from - first)..(to - first)]);
+            if (to > from) output[j] = FixedOrder.Dot(input[from..to], weights[(from - first)..(to - first)]);
         }
         return output;
     }

@@ -53,7 +53,7 @@ public static class RoomSimulation
     {
         var rng = new Rng(seed);
         float[] output = samples.ToArray();
-        double power = TensorPrimitives.SumOfSquares(samples) / Math.Max(1, samples.Length);
+        double power = FixedOrder.SumOfSquares(samples) / Math.Max(1, samples.Length);
         if (room.Rt60Seconds > 0 && samples.Length > 1)
         {
             int length = Math.Max(2, (int)Math.Ceiling(room.Rt60Seconds * sampleRate));
@@ -64,7 +64,7 @@ public static class RoomSimulation
             for (int n = first; n < length; n++) response[n] = (float)(rng.NextGaussian() * Math.Exp(-decay * n));
             var wet = Operation.Convolve(new DiscreteSignal(sampleRate, output), new DiscreteSignal(sampleRate, response)).Samples;
             Array.Copy(wet, output, output.Length);
-            double wetPower = TensorPrimitives.SumOfSquares(output) / output.Length;
+            double wetPower = FixedOrder.SumOfSquares(output) / output.Length;
             if (wetPower > 0) TensorPrimitives.Multiply(output, (float)Math.Sqrt(power / wetPower), output);
         }
         double noise = Math.Sqrt(power / Math.Pow(10, room.SnrDb / 10));

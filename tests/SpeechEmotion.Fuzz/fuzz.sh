@@ -10,7 +10,8 @@ here=$(cd "$(dirname "$0")" && pwd)
 work=${FUZZ_WORK:-/tmp/ser-fuzz}/$target
 export PATH="$PATH:$HOME/.dotnet/tools"
 rm -rf "$work"; mkdir -p "$work"
-dotnet publish "$here/SpeechEmotion.Fuzz.csproj" -c Release -o "$work/bin" >/dev/null
+# Its own artifacts folder: a build here never touches (or races) the repository's bin/ and obj/.
+dotnet publish "$here/SpeechEmotion.Fuzz.csproj" -c Release -o "$work/bin" --artifacts-path "$work/artifacts" >/dev/null
 dotnet "$work/bin/SpeechEmotion.Fuzz.dll" seed "$work/seeds" # before instrumenting: instrumented code needs AFL's map
 for dll in "$work"/bin/SpeechEmotion.*.dll; do
   [[ $(basename "$dll") == SpeechEmotion.Fuzz.dll ]] || sharpfuzz "$dll" >/dev/null

@@ -32,9 +32,23 @@ public static class BenchCommand
         var threads = new Option<int>("--threads") { Description = "Threads (0 = all cores).", DefaultValueFactory = _ => 0 };
         var repetitions = new Option<int>("--repetitions") { Description = "Timed repetitions per measurement (the median is reported).", DefaultValueFactory = _ => 7 };
         var json = new Option<bool>("--json") { Description = "Print one JSON object per shape." };
-        var command = new Command("bench", "Measure training and inference speed of the benchmark workload against the machine's FMA peak.") { shape, threads, repetitions, json };
+        var determinism = new Option<bool>("--determinism")
+        {
+            Description = "Instead of timing: print the vector width in use and SHA-256 hashes of a front end's features and of the weights after 20 training steps, to compare across machines, DOTNET_Enable* switches and --threads.",
+        };
+        var command = new Command("bench", "Measure training and inference speed of the benchmark workload against the machine's FMA peak.") { shape, threads, repetitions, json, determinism };
         command.SetAction(parse =>
         {
+            if (parse.GetValue(determinism))
+            {
+                int workers = parse.GetValue(threads) is > 0 and var w ? w : Environment.ProcessorCount;
+                var probe = Determinism.Run(workers);
+                output.WriteLine($"vectors     {probe.Vectors}");
+                output.WriteLine($"threads     {workers}");
+                output.WriteLine($"features    {probe.FrontEnd}");
+                output.WriteLine($"training    {probe.Training}");
+                return CliApp.Ok;
+            }
             string which = parse.GetValue(shape)!;
             var names = which.Equals("all", StringComparison.OrdinalIgnoreCase) ? Shapes.Keys.ToList()
                 : Shapes.ContainsKey(which) ? [which.ToUpperInvariant()] : throw new OptionsException($"--shape must be SEED, FRAMES, FRAMES-L or all, got '{which}'.");
@@ -102,4 +116,49 @@ public static class BenchCommand
         Array.Sort(times);
         return times[repetitions / 2];
     }
+}
+
+/// <summary>
+/// The same-bits probe of <c>ser bench --determinism</c>: features of a fixed synthetic recording through the default
+/// front end (resampling from 16 kHz, MFCCs with deltas, trimming), and a frames-shaped model (2-layer BiLSTM, mean
+/// pooling, dropout, padded lengths) after 20 Adam steps on a fixed batch. Each is hashed bit for bit; the hashes must
+/// not depend on the vector width, the thread count or the machine.
+/// </summary>
+public static class Determinism
+{
+    public sealed record Probe(string Vectors, string FrontEnd, string Training);
+
+    public static string VectorWidth =>
+        System.Runtime.Intrinsics.Vector512.IsHardwareAccelerated ? "Vector512" :
+        System.Runtime.Intrinsics.Vector256.IsHardwareAccelerated ? "Vector256" :
+        System.Runtime.Intrinsics.Vector128.IsHardwareAccelerated ? "Vector128" : "scalar";
+
+    public static Probe Run(int threads, int steps = 20)
+    {
+        // A second and a half of a voiced, gliding tone with noise at 16 kHz.
+        var rng = new Rng(5);
+        var samples = new float[24000];
+        double phase = 0;
+        for (int i = 0; i < samples.Length; i++)
+        {
+            phase += 2 * Math.PI * (140 + 60 * Math.Sin(i / 3000.0)) / 16000;
+            samples[i] = (float)(0.3 * Math.Sin(Math.PI * i / samples.Length) * (Math.Sin(phase) + 0.4 * Math.Sin(2 * phase)) + 0.01 * rng.NextGaussian());
+        }
+        var frontEnd = new SpeechEmotion.Audio.FrontEnd(new SpeechEmotion.Audio.FrontEndSettings(trimTopDb: 30));
+        var features = frontEnd.Extract(new SpeechEmotion.Audio.AudioClip(samples, 16000, "probe", "float32", 1), "probe");
+
+        const int T = 48, B = 10, I = 40, classes = 7;
+        using var pool = new WorkerPool(threads);
+        var model = new SequenceClassifier(new ClassifierConfig(I, 32, 2, true, PoolingKind.Mean, [24], classes, 0.2f), new AdamOptions(), pool);
+        model.Initialize(rng);
+        var x = new float[T * B * I];
+        rng.FillUniform(x, -2, 2);
+        var lengths = Enumerable.Range(0, B).Select(b => T - 3 * b).ToArray();
+        var labels = Enumerable.Range(0, B).Select(b => b % classes).ToArray();
+        for (int step = 0; step < steps; step++) model.TrainStep(x, lengths, labels, T, B, rng);
+        return new Probe(VectorWidth, Hash(features.Values), Hash(model.Parameters.Values));
+    }
+
+    private static string Hash(float[] values) =>
+        Convert.ToHexStringLower(System.Security.Cryptography.SHA256.HashData(System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan())));
 }

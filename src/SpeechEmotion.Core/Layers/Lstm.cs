@@ -244,20 +244,21 @@ public static class LstmCell
     /// Forward through one LSTM cell for one sequence, over units of width n (PyTorch's equations): on entry the
     /// four gate spans hold the pre-activations âᵢ, â_f, â_g, â_o (x·W_ihᵀ + h'·W_hhᵀ + b); on return the activations
     /// i = σ(âᵢ), f = σ(â_f), g = tanh(â_g), o = σ(â_o), kept for backward. Then c = f⊙c' + i⊙g, tanh(c) (kept) and
-    /// h = o⊙tanh(c). TensorPrimitives picks the widest vectors; <see cref="ForwardReference"/> is the scalar loop.
+    /// h = o⊙tanh(c). <see cref="Activations"/> picks the widest vectors; <see cref="ForwardReference"/> is the scalar
+    /// loop, and gives the same bits (each step is one IEEE operation per element, in the same order).
     /// </summary>
     public static void Forward(Span<float> input, Span<float> forget, Span<float> cell, Span<float> output,
         ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h)
     {
-        TensorPrimitives.Sigmoid(input, input);
-        TensorPrimitives.Sigmoid(forget, forget);
-        TensorPrimitives.Tanh(cell, cell);
-        TensorPrimitives.Sigmoid(output, output);
+        Activations.Sigmoid(input, input);
+        Activations.Sigmoid(forget, forget);
+        Activations.Tanh(cell, cell);
+        Activations.Sigmoid(output, output);
         Subnormal.Flush(input); Subnormal.Flush(forget); Subnormal.Flush(cell); Subnormal.Flush(output);
         TensorPrimitives.Multiply(input, cell, c);
         TensorPrimitives.FusedMultiplyAdd(forget, cPrev, c, c);
         Subnormal.Flush(c);
-        TensorPrimitives.Tanh(c, tanhC);
+        Activations.Tanh(c, tanhC);
         TensorPrimitives.Multiply(output, tanhC, h);
         Subnormal.Flush(h);
     }
@@ -268,12 +269,12 @@ public static class LstmCell
     {
         for (int j = 0; j < c.Length; j++)
         {
-            float i = input[j] = Subnormal.Flush(1f / (1f + MathF.Exp(-input[j])));
-            float f = forget[j] = Subnormal.Flush(1f / (1f + MathF.Exp(-forget[j])));
-            float g = cell[j] = Subnormal.Flush(MathF.Tanh(cell[j]));
-            float o = output[j] = Subnormal.Flush(1f / (1f + MathF.Exp(-output[j])));
+            float i = input[j] = Subnormal.Flush(Activations.Sigmoid(input[j]));
+            float f = forget[j] = Subnormal.Flush(Activations.Sigmoid(forget[j]));
+            float g = cell[j] = Subnormal.Flush(Activations.Tanh(cell[j]));
+            float o = output[j] = Subnormal.Flush(Activations.Sigmoid(output[j]));
             c[j] = Subnormal.Flush(MathF.FusedMultiplyAdd(f, cPrev[j], i * g));
-            tanhC[j] = MathF.Tanh(c[j]);
+            tanhC[j] = Activations.Tanh(c[j]);
             h[j] = Subnormal.Flush(o * tanhC[j]);
         }
     }

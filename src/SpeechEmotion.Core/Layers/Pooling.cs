@@ -1,3 +1,4 @@
+using SpeechEmotion.Core.Tensors;
 using System.Numerics.Tensors;
 
 namespace SpeechEmotion.Core.Layers;
@@ -87,7 +88,7 @@ public static class Pooling
             float max = float.NegativeInfinity;
             for (int t = 0; t < length; t++)
             {
-                float score = TensorPrimitives.Dot(w, y.Slice((t * batch + b) * features, features));
+                float score = FixedOrder.Dot(w, y.Slice((t * batch + b) * features, features));
                 alpha[t * batch + b] = score;
                 max = MathF.Max(max, score);
             }
@@ -121,7 +122,7 @@ public static class Pooling
             float mean = 0f;
             for (int t = 0; t < length; t++)
             {
-                scratch[t] = TensorPrimitives.Dot(g, y.Slice((t * batch + b) * features, features)); // dα_t
+                scratch[t] = FixedOrder.Dot(g, y.Slice((t * batch + b) * features, features)); // dα_t
                 mean += alpha[t * batch + b] * scratch[t];
             }
             for (int t = 0; t < length; t++)

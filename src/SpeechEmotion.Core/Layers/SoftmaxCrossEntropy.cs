@@ -17,13 +17,15 @@ public static class SoftmaxCrossEntropy
         Check.Length(probabilities, (long)batch * classes, "Softmax probabilities [B, C]");
         for (int b = 0; b < batch; b++)
         {
-            // TensorPrimitives.SoftMax does not subtract the maximum, so large logits would overflow exp.
+            // As Forward computes them (double precision, index order): the same bits at any vector width, where
+            // TensorPrimitives' Exp and Sum are not.
             ReadOnlySpan<float> row = logits.Slice(b * classes, classes);
             Span<float> p = probabilities.Slice(b * classes, classes);
-            TensorPrimitives.Subtract(row, TensorPrimitives.Max(row), p);
-            TensorPrimitives.Exp(p, p);
-            TensorPrimitives.Divide(p, TensorPrimitives.Sum(p), p);
-            Subnormal.Flush(p);
+            float max = TensorPrimitives.Max(row);
+            double sum = 0;
+            for (int c = 0; c < classes; c++) sum += Math.Exp(row[c] - max);
+            double logSum = Math.Log(sum);
+            for (int c = 0; c < classes; c++) p[c] = Subnormal.Flush((float)Math.Exp(row[c] - max - logSum));
         }
     }
 

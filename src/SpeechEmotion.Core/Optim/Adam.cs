@@ -62,7 +62,7 @@ public sealed class Adam
     {
         if (parameters.Length != _m.Length || gradients.Length != _m.Length)
             throw new ShapeException($"Adam was built for {_m.Length} parameters, got {parameters.Length} parameters and {gradients.Length} gradients.");
-        float norm = Options.MaxGradientNorm > 0f ? ClipGradientNorm(gradients, Options.MaxGradientNorm) : TensorPrimitives.Norm(gradients);
+        float norm = Options.MaxGradientNorm > 0f ? ClipGradientNorm(gradients, Options.MaxGradientNorm) : Norm(gradients);
         StepCount++;
         float lr = Options.LearningRate, beta1 = Options.Beta1, beta2 = Options.Beta2, eps = Options.Epsilon;
         float biasCorrection1 = 1f - MathF.Pow(beta1, StepCount);
@@ -88,11 +88,17 @@ public sealed class Adam
     /// </summary>
     public static float ClipGradientNorm(Span<float> gradients, float maxNorm)
     {
-        double sum = 0;
-        foreach (float g in gradients) sum += (double)g * g;
-        float norm = (float)Math.Sqrt(sum);
+        float norm = Norm(gradients);
         float coefficient = maxNorm / (norm + 1e-6f);
         if (coefficient < 1f) TensorPrimitives.Multiply(gradients, coefficient, gradients);
         return norm;
+    }
+
+    /// <summary>‖g‖₂, summed in double precision in index order: the same bits at any vector width.</summary>
+    public static float Norm(ReadOnlySpan<float> gradients)
+    {
+        double sum = 0;
+        foreach (float g in gradients) sum += (double)g * g;
+        return (float)Math.Sqrt(sum);
     }
 }

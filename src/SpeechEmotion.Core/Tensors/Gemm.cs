@@ -17,7 +17,7 @@ namespace SpeechEmotion.Core.Tensors;
 /// goes through C and comes back unchanged, so every element sees the same sequence of roundings whatever the
 /// blocking, vector width or thread that computes it. Hence results are bit-identical to
 /// <see cref="MultiplyReference"/> for op(B) = B, and for any thread count.
-/// op(B) = Bᵀ with op(A) = A is a dot product per element (TensorPrimitives.Dot); Aᵀ·Bᵀ, which no layer uses,
+/// op(B) = Bᵀ with op(A) = A is a dot product per element (FixedOrder.Dot); Aᵀ·Bᵀ, which no layer uses,
 /// runs the scalar reference.
 /// </summary>
 public static class Gemm
@@ -200,7 +200,7 @@ public static class Gemm
             var cRow = c.Slice(i * ldc, n);
             for (int j = 0; j < n; j++)
             {
-                float dot = TensorPrimitives.Dot(aRow, b.Slice(j * ldb, k));
+                float dot = FixedOrder.Dot(aRow, b.Slice(j * ldb, k));
                 cRow[j] = accumulate ? cRow[j] + dot : dot;
             }
         }

@@ -40,12 +40,13 @@ public class KernelTests
             var expectedGates = (float[])gates.Clone(); var expectedDc = (float[])dc.Clone();
             LstmCell.BackwardReference(expectedGates, cPrev, tanhC, dy, dhNext, expectedDc);
             LstmCell.Backward(gates, cPrev, tanhC, dy, dhNext, dc);
-            TestData.Close(expectedGates, gates, 1e-7, 1e-6, $"gate gradients (H = {h})");
-            TestData.Close(expectedDc, dc, 1e-7, 1e-6, $"dc (H = {h})");
+            // The same IEEE operations in the same order at every width: the same bits (the same-bits rule of #14).
+            TestData.Identical(expectedGates, gates, $"gate gradients (H = {h})");
+            TestData.Identical(expectedDc, dc, $"dc (H = {h})");
         }
     }
 
-    /// <summary>The cell's forward (TensorPrimitives' vectors) against its scalar loop at every width 1…67.</summary>
+    /// <summary>The cell's forward (vectors) against its scalar loop at every width 1…67: the same bits.</summary>
     [Fact]
     public void LstmCellForwardMatchesReferenceAtEveryWidth()
     {
@@ -59,10 +60,10 @@ public class KernelTests
             LstmCell.ForwardReference(expectedGates.AsSpan(0, h), expectedGates.AsSpan(h, h), expectedGates.AsSpan(2 * h, h), expectedGates.AsSpan(3 * h, h),
                 cPrev, expectedC, expectedTanh, expectedH);
             LstmCell.Forward(gates.AsSpan(0, h), gates.AsSpan(h, h), gates.AsSpan(2 * h, h), gates.AsSpan(3 * h, h), cPrev, c, tanhC, hidden);
-            TestData.Close(expectedGates, gates, 1e-6, 1e-5, $"gate activations (H = {h})");
-            TestData.Close(expectedC, c, 1e-6, 1e-5, $"c (H = {h})");
-            TestData.Close(expectedTanh, tanhC, 1e-6, 1e-5, $"tanh c (H = {h})");
-            TestData.Close(expectedH, hidden, 1e-6, 1e-5, $"h (H = {h})");
+            TestData.Identical(expectedGates, gates, $"gate activations (H = {h})");
+            TestData.Identical(expectedC, c, $"c (H = {h})");
+            TestData.Identical(expectedTanh, tanhC, $"tanh c (H = {h})");
+            TestData.Identical(expectedH, hidden, $"h (H = {h})");
             Assert.Equal(MathF.Tanh(c[0]) * gates[3 * h], hidden[0], 1e-6f);
         }
     }

@@ -1,0 +1,49 @@
+using System.Diagnostics;
+
+namespace SpeechEmotion.Cli.Tests;
+
+/// <summary>
+/// The same bits everywhere (#14): `ser bench --determinism` (a front end's features and 20 training steps of a
+/// 2-layer BiLSTM, hashed) run in fresh processes with AVX-512, AVX2 and all hardware intrinsics switched off in turn
+/// (.NET 10's DOTNET_EnableAVX512, DOTNET_EnableAVX2, DOTNET_EnableHWIntrinsic), and on 1 and 2 threads. Each run says
+/// which vectors it used, so the test also checks that each switch took effect.
+/// </summary>
+public sealed class DeterminismTests
+{
+    private static Dictionary<string, string> Probe(int threads, string? switchOff)
+    {
+        var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
+        foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ser.dll"), "bench", "--determinism", "--threads", threads.ToString() })
+            start.ArgumentList.Add(arg);
+        foreach (var name in new[] { "DOTNET_EnableAVX512", "DOTNET_EnableAVX2", "DOTNET_EnableHWIntrinsic" }) start.Environment.Remove(name);
+        if (switchOff is not null) start.Environment[switchOff] = "0";
+        using var process = Process.Start(start)!;
+        var error = process.StandardError.ReadToEndAsync();
+        string output = process.StandardOutput.ReadToEnd();
+        Assert.True(process.WaitForExit(300_000), $"ser bench --determinism with {switchOff ?? "nothing"} off did not finish in 5 minutes");
+        Assert.True(process.ExitCode == 0, $"exit {process.ExitCode}: {error.Result}");
+        return output.Split('\n', StringSplitOptions.RemoveEmptyEntries)
+            .Select(line => line.Split(' ', 2, StringSplitOptions.RemoveEmptyEntries))
+            .ToDictionary(parts => parts[0], parts => parts[1].Trim());
+    }
+
+    [Fact]
+    public void Every_vector_width_and_thread_count_trains_the_same_bits()
+    {
+        var reference = Probe(2, null);
+        var runs = new (string Name, Dictionary<string, string> Result, string[] Allowed)[]
+        {
+            ("1 thread", Probe(1, null), [reference["vectors"]]),
+            ("AVX-512 off", Probe(2, "DOTNET_EnableAVX512"), ["Vector256", "Vector128"]),
+            ("AVX2 off", Probe(2, "DOTNET_EnableAVX2"), ["Vector128"]),
+            ("hardware intrinsics off", Probe(2, "DOTNET_EnableHWIntrinsic"), ["scalar"]),
+        };
+        Assert.Contains(reference["vectors"], new[] { "Vector512", "Vector256", "Vector128" });
+        foreach (var (name, result, allowed) in runs)
+        {
+            Assert.True(allowed.Contains(result["vectors"]), $"{name}: the switch did not take effect (vectors {result["vectors"]})");
+            Assert.True(reference["features"] == result["features"], $"{name}: front-end features differ from {reference["vectors"]}'s");
+            Assert.True(reference["training"] == result["training"], $"{name}: trained weights differ from {reference["vectors"]}'s");
+        }
+    }
+}
