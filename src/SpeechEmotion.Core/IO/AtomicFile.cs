@@ -23,6 +23,16 @@ public static class AtomicFile
             }
             File.Move(temp, path, overwrite: true);
         }
+        catch (IOException e)
+        {
+            // The system names the temp file; say which file could not be written, and that nothing is half-written.
+            string reason = e.HResult == 28 || e.Message.Contains("No space left", StringComparison.Ordinal) ? "the disk is full" : e.Message.Replace(temp, "its temp file");
+            throw new IOException($"{path}: cannot be written ({reason}); the previous version, if any, is unchanged and nothing was left half-written.", e);
+        }
+        catch (UnauthorizedAccessException e)
+        {
+            throw new UnauthorizedAccessException($"{path}: cannot be written (permission denied: {e.Message.Replace(temp, "its temp file")}).", e);
+        }
         finally
         {
             if (File.Exists(temp)) File.Delete(temp);
