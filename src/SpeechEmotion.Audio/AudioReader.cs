@@ -36,6 +36,15 @@ public static class AudioReader
 
     public static AudioClip Decode(ReadOnlySpan<byte> bytes, string name)
     {
+        var layout = Parse(bytes, name);
+        var mono = new float[layout.Frames];
+        DecodeFrames(layout, bytes.Slice((int)layout.DataOffset, (int)(layout.Frames * layout.FrameBytes)), mono, 0, name);
+        return new AudioClip(mono, layout.SampleRate, layout.Container, layout.Encoding, layout.Channels);
+    }
+
+    /// <summary>The header of a whole file in memory: where its samples are and how they are encoded, every field checked.</summary>
+    internal static AudioLayout Parse(ReadOnlySpan<byte> bytes, string name)
+    {
         if (bytes.Length < 12) throw new AudioException(name, $"truncated header: {bytes.Length} bytes, too short for a WAV or AIFF file.");
         string magic = Encoding.ASCII.GetString(bytes[..4]), form = Encoding.ASCII.GetString(bytes.Slice(8, 4));
         if (magic == "RIFF" && form == "WAVE") return ReadWave(bytes, name);
@@ -50,7 +59,11 @@ public static class AudioReader
 
     private static string Printable(string text) => new(text.Select(c => c >= ' ' && c < 127 ? c : '?').ToArray());
 
-    private enum SampleKind { UnsignedPcm, SignedPcm, Float }
+    internal enum SampleKind { UnsignedPcm, SignedPcm, Float }
+
+    /// <summary>Where a file's samples are (byte offset and frame count) and how they are encoded.</summary>
+    internal sealed record AudioLayout(string Container, string Encoding, SampleKind Kind, int Bits, int Channels, int SampleRate,
+        int FrameBytes, bool BigEndian, long DataOffset, long Frames);
 
     /// <summary>
     /// Walks the chunks after a RIFF or IFF (AIFF) header: 4-byte id, 4-byte size in the container's byte order,
@@ -84,7 +97,7 @@ public static class AudioReader
         }
     }
 
-    private static AudioClip ReadWave(ReadOnlySpan<byte> bytes, string name)
+    private static AudioLayout ReadWave(ReadOnlySpan<byte> bytes, string name)
     {
         int formatTag = -1, channels = 0, bits = 0, blockAlign = 0;
         long sampleRate = 0;
@@ -132,7 +145,7 @@ public static class AudioReader
             _ => throw new AudioException(name, $"unsupported codec {CodecName(formatTag)} (format tag 0x{formatTag:X4}); only PCM and IEEE float WAV can be read."),
         };
         string encoding = kind == SampleKind.Float ? $"float{bits}" : $"pcm{bits}";
-        return Build(name, "WAV", encoding, bytes.Slice(dataOffset, dataLength), kind, bits, channels, sampleRate, blockAlign, bigEndian: false);
+        return Layout(name, "WAV", encoding, dataOffset, dataLength, kind, bits, channels, sampleRate, blockAlign, bigEndian: false);
     }
 
     private static string CodecName(int tag) => tag switch
@@ -148,7 +161,7 @@ public static class AudioReader
         _ => "unknown",
     };
 
-    private static AudioClip ReadAiff(ReadOnlySpan<byte> bytes, string name, bool compressed)
+    private static AudioLayout ReadAiff(ReadOnlySpan<byte> bytes, string name, bool compressed)
     {
         int channels = 0, bits = 0;
         long frames = -1;
@@ -201,7 +214,7 @@ public static class AudioReader
         long needed = frames * channels * bytesPerSample;
         if (needed > dataLength) throw new AudioException(name, $"truncated data: 'COMM' promises {frames:N0} frames ({needed:N0} bytes) but 'SSND' holds {dataLength:N0} bytes.");
         encoding = kind == SampleKind.Float ? $"float{bits}" : $"pcm{bits}";
-        return Build(name, "AIFF", encoding, bytes.Slice(dataOffset, (int)needed), kind, bits, channels,
+        return Layout(name, "AIFF", encoding, dataOffset, (int)needed, kind, bits, channels,
             (long)Math.Round(sampleRate), channels * bytesPerSample, bigEndian);
     }
 
@@ -215,7 +228,7 @@ public static class AudioReader
         return (bytes[0] & 0x80) != 0 ? -value : value;
     }
 
-    private static AudioClip Build(string name, string container, string encoding, ReadOnlySpan<byte> data, SampleKind kind,
+    private static AudioLayout Layout(string name, string container, string encoding, int dataOffset, int dataLength, SampleKind kind,
         int bits, int channels, long sampleRate, int blockAlign, bool bigEndian)
     {
         if (channels <= 0) throw new AudioException(name, $"the header says {channels} channels.");
@@ -233,22 +246,29 @@ public static class AudioReader
         int bytesPerSample = bits / 8;
         int frameBytes = channels * bytesPerSample;
         if (blockAlign != frameBytes) throw new AudioException(name, $"inconsistent header: block align {blockAlign} for {channels} channel(s) of {bits} bits (expected {frameBytes}).");
-        if (data.Length % frameBytes != 0)
-            throw new AudioException(name, $"truncated data: {data.Length:N0} bytes is not a whole number of {frameBytes}-byte frames.");
-        int frames = data.Length / frameBytes;
+        if (dataLength % frameBytes != 0)
+            throw new AudioException(name, $"truncated data: {dataLength:N0} bytes is not a whole number of {frameBytes}-byte frames.");
+        int frames = dataLength / frameBytes;
         if (frames == 0) throw new AudioException(name, "zero samples: the file holds no audio.");
+        return new AudioLayout(container, encoding, kind, bits, channels, (int)sampleRate, frameBytes, bigEndian, dataOffset, frames);
+    }
 
-        var mono = new float[frames];
+    /// <summary>
+    /// Whole frames of <paramref name="data"/> mixed down to mono (the mean of the channels) into <paramref name="mono"/>;
+    /// <paramref name="firstFrame"/> is the first one's index in the file, for messages.
+    /// </summary>
+    internal static void DecodeFrames(AudioLayout layout, ReadOnlySpan<byte> data, Span<float> mono, long firstFrame, string name)
+    {
+        int frameBytes = layout.FrameBytes, bytesPerSample = layout.Bits / 8, channels = layout.Channels;
         float scale = 1f / channels;
-        for (int f = 0; f < frames; f++)
+        for (int f = 0; f < data.Length / frameBytes; f++)
         {
             double sum = 0;
-            for (int c = 0; c < channels; c++) sum += Sample(data.Slice(f * frameBytes + c * bytesPerSample, bytesPerSample), kind, bits, bigEndian);
+            for (int c = 0; c < channels; c++) sum += Sample(data.Slice(f * frameBytes + c * bytesPerSample, bytesPerSample), layout.Kind, layout.Bits, layout.BigEndian);
             mono[f] = (float)(sum * scale);
             // Float formats can hold NaN or infinity (PCM cannot): no feature, probability or JSON survives one.
-            if (!float.IsFinite(mono[f])) throw new AudioException(name, $"sample {f:N0} is {mono[f]}: the audio must be finite numbers.");
+            if (!float.IsFinite(mono[f])) throw new AudioException(name, $"sample {firstFrame + f:N0} is {mono[f]}: the audio must be finite numbers.");
         }
-        return new AudioClip(mono, (int)sampleRate, container, encoding, channels);
     }
 
     /// <summary>One sample scaled to [-1, 1) as librosa/soundfile do: PCM divided by 2^(bits−1).</summary>

@@ -132,8 +132,82 @@ public sealed class FrontEnd
         int c = Settings.Coefficients;
         var extractor = warp == 1.0 ? _mfcc : _warped?.WarpFactor == warp ? _warped : _warped = new MfccExtractor(Settings.Mfcc, warp);
         float[] mfcc = extractor.Compute(samples, out int frames);
+        return Assemble(mfcc, frames, samples);
+    }
+
+    /// <summary>
+    /// <see cref="Extract(AudioClip, string, double, double, Room?, ulong)"/> of a whole file, streamed: the same
+    /// features, bit for bit, with only blocks of samples in memory (a trimmed file is read twice: once to find its
+    /// speech, once for the MFCCs). What stays in memory grows with the file's length only as its frames do (the
+    /// log-mel rows and the features, about 1.1 KB per 23 ms frame). Recipes that need the samples whole (prosody, an
+    /// odd rate pair the resampler computes directly) read the file whole, as <see cref="Extract(string)"/> does.
+    /// </summary>
+    public Features Extract(AudioStream audio)
+    {
+        string name = audio.Path;
+        if (Settings.Window == WindowMode.Seed)
+        {
+            // Only as far as the window's end is read (librosa.load's offset + duration at the native rate); Prepare
+            // then cuts the window out as it does from a whole file.
+            long windowEnd = (long)Math.Round(audio.SampleRate * Settings.OffsetSeconds) + (long)Math.Round(audio.SampleRate * Settings.DurationSeconds);
+            return Extract(audio.ReadClip(0, (int)Math.Min(windowEnd, Array.MaxLength)), name);
+        }
+        if (Settings.Prosody) return Extract(ReadWhole(audio), name);
+        int rate = audio.SampleRate, target = Settings.SampleRate, hop = Settings.Mfcc.HopLength, fft = Settings.Mfcc.FftSize;
+        long length = Resampler.OutputLength(audio.Frames, rate, target);
+        long begin = 0, end = length;
+        if (Settings.Window == WindowMode.Trim)
+        {
+            var power = new double[1 + length / hop];
+            float peak = 0;
+            var frames = new FrameFeeder(length, fft, hop, (f, part, first) => power[f] = Trim.FramePower(part, first, length, f, fft, hop));
+            audio.Rewind();
+            bool streamed = _resampler.Stream(audio.Frames, rate, target, span =>
+            {
+                int got = audio.Read(span);
+                if (got > 0) peak = Math.Max(peak, MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(span[..got]))); // it keeps the sign
+                return got;
+            }, frames.Push);
+            if (!streamed) return Extract(ReadWhole(audio), name);
+            frames.Finish();
+            if (peak == 0f) throw new AudioException(name, "is digital silence (every sample is zero): there is nothing to recognise.");
+            (begin, end) = Trim.Range(power, Settings.TrimTopDb, hop, length);
+        }
+        long kept = end - begin;
+        var o = Settings.Mfcc;
+        long frameCount = o.FrameCount((int)Math.Min(int.MaxValue, kept));
+        if (frameCount * o.MelBands > Array.MaxLength) throw new AudioException(name, $"is {audio.Duration / 3600:F1} hours long: too long for one set of features.");
+        var melDb = new float[frameCount * o.MelBands];
+        double maxDb = double.NegativeInfinity;
+        var mel = new FrameFeeder(kept, fft, hop, (f, part, first) => maxDb = Math.Max(maxDb, _mfcc.MelRowDb(part, first, kept, f, melDb.AsSpan(f * o.MelBands, o.MelBands))));
+        long position = 0; // index of the next resampled sample
+        float loudest = 0;
+        audio.Rewind();
+        bool ok = _resampler.Stream(audio.Frames, rate, target, span =>
+        {
+            int got = audio.Read(span);
+            if (got > 0) loudest = Math.Max(loudest, MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(span[..got])));
+            return got;
+        }, block =>
+        {
+            long from = Math.Max(begin, position), to = Math.Min(end, position + block.Length);
+            if (to > from) mel.Push(block[(int)(from - position)..(int)(to - position)]);
+            position += block.Length;
+        });
+        if (!ok) return Extract(ReadWhole(audio), name);
+        mel.Finish();
+        if (loudest == 0f) throw new AudioException(name, "is digital silence (every sample is zero): there is nothing to recognise.");
+        return Assemble(_mfcc.FromMelDb(melDb, mel.Frames, maxDb), mel.Frames, null);
+    }
+
+    private static AudioClip ReadWhole(AudioStream audio) => audio.ReadClip(0, (int)Math.Min(audio.Frames, Array.MaxLength));
+
+    /// <summary>MFCCs (+ Δ, ΔΔ) (+ prosody of <paramref name="samples"/>) → one feature row per frame.</summary>
+    private Features Assemble(float[] mfcc, int frames, float[]? samples)
+    {
+        int c = Settings.Coefficients;
         float[]? d1 = Settings.Deltas ? Deltas.Compute(mfcc, frames, c, 1) : null, d2 = Settings.Deltas ? Deltas.Compute(mfcc, frames, c, 2) : null;
-        float[]? prosody = Settings.Prosody ? Audio.Prosody.Compute(samples, Settings.SampleRate, Settings.Mfcc.HopLength, frames) : null;
+        float[]? prosody = Settings.Prosody ? Audio.Prosody.Compute(samples!, Settings.SampleRate, Settings.Mfcc.HopLength, frames) : null;
         if (d1 is null && prosody is null) return new Features(mfcc, frames, c);
         int width = Settings.FeatureSize;
         var values = new float[frames * width];
@@ -162,22 +236,94 @@ public static class Trim
     /// </summary>
     public static (int Begin, int End) NonSilentRange(ReadOnlySpan<float> samples, double topDb, int frameLength = 2048, int hopLength = 512)
     {
-        int frames = 1 + samples.Length / hopLength, half = frameLength / 2;
+        int frames = 1 + samples.Length / hopLength;
         var power = new double[frames];
+        for (int f = 0; f < frames; f++) power[f] = FramePower(samples, 0, samples.Length, f, frameLength, hopLength);
+        var (begin, end) = Range(power, topDb, hopLength, samples.Length);
+        return ((int)begin, (int)end);
+    }
+
+    /// <summary>
+    /// Mean square of frame f (centred at f·hop, zero outside [0, length)); <paramref name="part"/> holds the signal's
+    /// samples from <paramref name="partStart"/> on, at least those of the frame.
+    /// </summary>
+    public static double FramePower(ReadOnlySpan<float> part, long partStart, long length, int f, int frameLength, int hopLength)
+    {
+        double sum = 0;
+        long start = (long)f * hopLength - frameLength / 2;
+        for (long n = Math.Max(0, start); n < Math.Min(length, start + frameLength); n++) sum += (double)part[(int)(n - partStart)] * part[(int)(n - partStart)];
+        return sum / frameLength;
+    }
+
+    /// <summary>The non-silent [begin, end) of a signal of <paramref name="length"/> samples from its frame powers.</summary>
+    public static (long Begin, long End) Range(ReadOnlySpan<double> power, double topDb, int hopLength, long length)
+    {
         double maxPower = 0;
-        for (int f = 0; f < frames; f++)
-        {
-            double sum = 0;
-            int start = f * hopLength - half;
-            for (int n = Math.Max(0, start); n < Math.Min(samples.Length, start + frameLength); n++) sum += (double)samples[n] * samples[n];
-            power[f] = sum / frameLength;
-            maxPower = Math.Max(maxPower, power[f]);
-        }
+        foreach (double p in power) maxPower = Math.Max(maxPower, p);
         double reference = 10 * Math.Log10(Math.Max(1e-10, maxPower));
         int first = -1, last = -1;
-        for (int f = 0; f < frames; f++)
+        for (int f = 0; f < power.Length; f++)
             if (10 * Math.Log10(Math.Max(1e-10, power[f])) - reference > -topDb) { if (first < 0) first = f; last = f; }
         if (first < 0) return (0, 0);
-        return (first * hopLength, Math.Min(samples.Length, (last + 1) * hopLength));
+        return ((long)first * hopLength, Math.Min(length, (long)(last + 1) * hopLength));
+    }
+}
+
+/// <summary>
+/// Frames of a signal that arrives a block at a time: frame f spans [f·hop − frameLength/2, f·hop + frameLength/2),
+/// zero outside [0, length), as the centred frames of <see cref="Trim"/> and <see cref="MfccExtractor"/>. Each frame is
+/// handed to the callback (with the samples held and the index of the first) once all of its samples have arrived;
+/// only about one frame of samples is held.
+/// </summary>
+public sealed class FrameFeeder
+{
+    private readonly long _length;
+    private readonly int _frameLength, _hop, _frames;
+    private readonly Action<int, ReadOnlySpan<float>, long> _frame;
+    private float[] _buffer;
+    private long _start; // signal index of _buffer[0]
+    private int _count, _next;
+
+    public FrameFeeder(long length, int frameLength, int hopLength, Action<int, ReadOnlySpan<float>, long> frame)
+    {
+        _length = length; _frameLength = frameLength; _hop = hopLength; _frame = frame;
+        _frames = (int)(1 + length / hopLength);
+        _buffer = new float[2 * frameLength + (1 << 16)];
+    }
+
+    public int Frames => _frames;
+
+    /// <summary>The next samples of the signal, in order.</summary>
+    public void Push(ReadOnlySpan<float> samples)
+    {
+        while (!samples.IsEmpty)
+        {
+            long keep = Math.Max(0, (long)_next * _hop - _frameLength / 2); // the next frame's first sample
+            int drop = (int)Math.Clamp(keep - _start, 0, _count);
+            if (drop > 0) { Array.Copy(_buffer, drop, _buffer, 0, _count - drop); _start += drop; _count -= drop; }
+            if (_count == _buffer.Length) Array.Resize(ref _buffer, 2 * _buffer.Length);
+            int take = Math.Min(samples.Length, _buffer.Length - _count);
+            samples[..take].CopyTo(_buffer.AsSpan(_count));
+            _count += take;
+            samples = samples[take..];
+            Drain();
+        }
+    }
+
+    /// <summary>Hands over every frame whose samples have all arrived; at the end of the signal, every frame left.</summary>
+    private void Drain()
+    {
+        while (_next < _frames && Math.Min(_length, (long)_next * _hop + _frameLength / 2) <= _start + _count)
+        {
+            _frame(_next, _buffer.AsSpan(0, _count), _start);
+            _next++;
+        }
+    }
+
+    /// <summary>Checks that the whole signal arrived and every frame was handed over.</summary>
+    public void Finish()
+    {
+        Drain();
+        if (_next < _frames) throw new InvalidOperationException($"the signal ended after {_start + _count} of {_length} samples.");
     }
 }

@@ -85,8 +85,18 @@ public sealed class MfccExtractor
     /// <summary>samples at Options.SampleRate → MFCCs [frames × Coefficients], frames in time order, row-major.</summary>
     public float[] Compute(ReadOnlySpan<float> samples, out int frames)
     {
+        var melDb = MelRowsDb(samples, out frames, out double maxDb);
+        return FromMelDb(melDb, frames, maxDb);
+    }
+
+    /// <summary>
+    /// Unclipped log-mel rows [frames × MelBands] (as <see cref="MelRowDb"/> makes them, <paramref name="maxDb"/> the
+    /// largest value it returned) → MFCCs: the top_db floor, then the DCT. <paramref name="melDb"/> is clipped in place.
+    /// </summary>
+    public float[] FromMelDb(float[] melDb, int frames, double maxDb)
+    {
         var o = Options;
-        float[] melDb = MelSpectrogramDb(samples, out frames);
+        ClipTopDb(melDb, maxDb);
         // 5. DCT-II, orthonormal, first n_mfcc coefficients of each frame.
         var dctInput = new float[o.MelBands];
         var dctOutput = new float[o.MelBands];
@@ -106,35 +116,55 @@ public sealed class MfccExtractor
     /// </summary>
     public float[] MelSpectrogramDb(ReadOnlySpan<float> samples, out int frames)
     {
+        var melDb = MelRowsDb(samples, out frames, out double maxDb);
+        ClipTopDb(melDb, maxDb);
+        return melDb;
+    }
+
+    private float[] MelRowsDb(ReadOnlySpan<float> samples, out int frames, out double maxDb)
+    {
         var o = Options;
         frames = o.FrameCount(samples.Length);
         var melDb = new float[frames * o.MelBands];
-        int half = o.FftSize / 2;
-        double maxDb = double.NegativeInfinity;
-        for (int f = 0; f < frames; f++)
-        {
-            // 1. Frame f of the zero-padded signal starts at f·hop − n_fft/2 in the original samples.
-            int start = f * o.HopLength - half;
-            for (int n = 0; n < o.FftSize; n++)
-            {
-                int index = start + n;
-                _frame[n] = index >= 0 && index < samples.Length ? samples[index] * _window[n] : 0f;
-            }
-            // 2. Power spectrum |X(k)|², k = 0…n_fft/2, unnormalised as librosa's np.abs(stft)**2.
-            _fft.PowerSpectrum(_frame, _power, normalize: false);
-            // 3. Slaney mel bands (NWaves' bank, applied over each band's non-zero bins), then 10·log10(max(amin, S)).
-            for (int m = 0; m < o.MelBands; m++)
-            {
-                var (first, end) = _bandRanges[m];
-                _mel[m] = FixedOrder.Dot(_melBank[m].AsSpan(first, end - first), _power.AsSpan(first, end - first));
-                double db = 10.0 * Math.Log10(Math.Max(o.Amin, _mel[m]));
-                melDb[f * o.MelBands + m] = (float)db;
-                if (db > maxDb) maxDb = db;
-            }
-        }
-        // 4. top_db: nothing below the utterance's maximum − top_db.
-        float floor = (float)(maxDb - o.TopDb);
-        for (int i = 0; i < melDb.Length; i++) melDb[i] = Math.Max(melDb[i], floor);
+        maxDb = double.NegativeInfinity;
+        for (int f = 0; f < frames; f++) maxDb = Math.Max(maxDb, MelRowDb(samples, 0, samples.Length, f, melDb.AsSpan(f * o.MelBands, o.MelBands)));
         return melDb;
+    }
+
+    /// <summary>
+    /// Row f of the log-mel spectrogram in dB, before the top_db floor, of a signal of <paramref name="length"/> samples;
+    /// <paramref name="part"/> holds its samples from <paramref name="partStart"/> on, at least those of frame f (a
+    /// stream passes what it holds, a whole signal itself with 0). Returns the row's largest value, in double precision.
+    /// </summary>
+    public double MelRowDb(ReadOnlySpan<float> part, long partStart, long length, int f, Span<float> row)
+    {
+        var o = Options;
+        // 1. Frame f of the zero-padded signal starts at f·hop − n_fft/2 in the original samples.
+        long start = (long)f * o.HopLength - o.FftSize / 2;
+        for (int n = 0; n < o.FftSize; n++)
+        {
+            long index = start + n;
+            _frame[n] = index >= 0 && index < length ? part[(int)(index - partStart)] * _window[n] : 0f;
+        }
+        // 2. Power spectrum |X(k)|², k = 0…n_fft/2, unnormalised as librosa's np.abs(stft)**2.
+        _fft.PowerSpectrum(_frame, _power, normalize: false);
+        // 3. Slaney mel bands (NWaves' bank, applied over each band's non-zero bins), then 10·log10(max(amin, S)).
+        double maxDb = double.NegativeInfinity;
+        for (int m = 0; m < o.MelBands; m++)
+        {
+            var (first, end) = _bandRanges[m];
+            _mel[m] = FixedOrder.Dot(_melBank[m].AsSpan(first, end - first), _power.AsSpan(first, end - first));
+            double db = 10.0 * Math.Log10(Math.Max(o.Amin, _mel[m]));
+            row[m] = (float)db;
+            if (db > maxDb) maxDb = db;
+        }
+        return maxDb;
+    }
+
+    /// <summary>4. top_db: nothing below the utterance's maximum − top_db.</summary>
+    private void ClipTopDb(float[] melDb, double maxDb)
+    {
+        float floor = (float)(maxDb - Options.TopDb);
+        for (int i = 0; i < melDb.Length; i++) melDb[i] = Math.Max(melDb[i], floor);
     }
 }

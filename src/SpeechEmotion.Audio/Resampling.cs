@@ -98,6 +98,58 @@ public sealed class Resampler
         return output;
     }
 
+    /// <summary>The output length for <paramref name="inputLength"/> input samples, as <see cref="Resample"/> makes it.</summary>
+    public static long OutputLength(long inputLength, int fromRate, int toRate) =>
+        fromRate == toRate ? inputLength : (long)Math.Ceiling(inputLength * (double)toRate / fromRate);
+
+    /// <summary>
+    /// <see cref="Resample"/> of a signal of <paramref name="inputLength"/> samples that arrives a block at a time
+    /// from <paramref name="read"/> (which fills the span it is given and returns how many it wrote, 0 at the end):
+    /// the same outputs, bit for bit, handed to <paramref name="emit"/> in blocks, holding only a filter's width of
+    /// input. Returns false, reading nothing, for a rate pair whose table would be too large (the direct formula
+    /// needs the whole signal).
+    /// </summary>
+    public bool Stream(long inputLength, int fromRate, int toRate, Func<Span<float>, int> read, Action<ReadOnlySpan<float>> emit)
+    {
+        const int Block = 1 << 16;
+        if (fromRate <= 0 || toRate <= 0) throw new ArgumentOutOfRangeException(nameof(fromRate), $"sample rates must be positive, got {fromRate} → {toRate}");
+        var output = new float[Block];
+        if (fromRate == toRate)
+        {
+            for (int n; (n = read(output)) > 0;) emit(output.AsSpan(0, n));
+            return true;
+        }
+        if ((long)(toRate / Gcd(fromRate, toRate)) * (2 * (long)Math.Ceiling(Resampling.Filter(fromRate, toRate).HalfWidth) + 1) > MaxTableWeights)
+            return false;
+        var (phases, left) = Table(fromRate, toRate);
+        int taps = phases[0].Length, gcd = Gcd(fromRate, toRate);
+        long outputLength = OutputLength(inputLength, fromRate, toRate);
+        var buffer = new float[taps + 2 * Block];
+        long bufferStart = 0; // input index of buffer[0]
+        int count = 0, produced = 0;
+        for (long j = 0; j < outputLength; j++)
+        {
+            long position = j * fromRate;
+            long whole = position / toRate, first = whole - left;
+            int phase = (int)(position % toRate / gcd);
+            long from = Math.Max(0, first), to = Math.Min(inputLength, first + taps);
+            while (bufferStart + count < to)
+            {
+                int drop = (int)Math.Min(count, Math.Max(0, from - bufferStart)); // input no later output needs
+                if (drop > 0) { Array.Copy(buffer, drop, buffer, 0, count - drop); bufferStart += drop; count -= drop; }
+                int got = read(buffer.AsSpan(count, (int)Math.Min(buffer.Length - count, inputLength - bufferStart - count)));
+                if (got <= 0) throw new InvalidOperationException($"the input ended at sample {bufferStart + count} of the {inputLength} declared.");
+                count += got;
+            }
+            output[produced++] = to > from
+                ? FixedOrder.Dot(buffer.AsSpan((int)(from - bufferStart), (int)(to - from)), phases[phase].AsSpan((int)(from - first), (int)(to - from)))
+                : 0f;
+            if (produced == Block) { emit(output); produced = 0; }
+        }
+        if (produced > 0) emit(output.AsSpan(0, produced));
+        return true;
+    }
+
     private (float[][], int) Table(int fromRate, int toRate)
     {
         if (_tables.TryGetValue((fromRate, toRate), out var table)) return table;

@@ -67,21 +67,25 @@ public sealed record PredictionOptions
 /// </summary>
 public sealed class HeardAudio
 {
-    internal HeardAudio(string source, Audio.AudioClip clip, Audio.Features features)
+    internal HeardAudio(string source, Audio.AudioClip? clip, Audio.Features features, double seconds)
     {
         Source = source;
         Clip = clip;
         Features = features;
+        Duration = TimeSpan.FromSeconds(seconds);
     }
 
     /// <summary>The file name, or the name given with a stream or samples.</summary>
     public string Source { get; }
 
-    /// <summary>The decoded audio, mono, at its own sample rate.</summary>
-    public Audio.AudioClip Clip { get; }
+    /// <summary>
+    /// The decoded audio, mono, at its own sample rate; null for a file over
+    /// <see cref="EmotionRecognizer.StreamAboveBytes"/>, which was streamed and never held whole.
+    /// </summary>
+    public Audio.AudioClip? Clip { get; }
 
-    /// <summary>The front end's features of <see cref="Clip"/>, [frames × feature size].</summary>
+    /// <summary>The front end's features of the recording, [frames × feature size].</summary>
     public Audio.Features Features { get; }
 
-    public TimeSpan Duration => TimeSpan.FromSeconds(Clip.Duration);
+    public TimeSpan Duration { get; }
 }

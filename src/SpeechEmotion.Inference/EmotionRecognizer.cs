@@ -111,10 +111,20 @@ public sealed class EmotionRecognizer
     }
 
     /// <summary>Decodes a file and computes its features, to predict later (alone or with others of the same voice).</summary>
+    /// <summary>
+    /// Files larger than this (32 MiB: about six minutes of 44.1 kHz stereo) are streamed through the front end, a
+    /// block at a time, instead of being read whole: the same features, without their samples in memory (up to
+    /// <see cref="AudioStream.MaxBytes"/>). Such a recording has no <see cref="HeardAudio.Clip"/>.
+    /// </summary>
+    public const long StreamAboveBytes = 32L << 20;
+
     public HeardAudio Listen(string path)
     {
         ArgumentNullException.ThrowIfNull(path);
-        return Hear(AudioReader.Read(path), path);
+        var info = new FileInfo(path);
+        if (!info.Exists || info.Length <= StreamAboveBytes) return Hear(AudioReader.Read(path), path);
+        using var audio = AudioStream.Open(path);
+        return InSession(session => Heard(path, null, session.FrontEnd.Extract(audio), audio.Duration, session.FrontEnd.Settings));
     }
 
     public HeardAudio Listen(Stream audio, string name = "audio stream")
@@ -168,21 +178,25 @@ public sealed class EmotionRecognizer
         return heard.Select((h, i) => new EmotionPrediction(h.Source, Labels, mean.AsSpan(i * classes, classes).ToArray(), h.Duration)).ToList();
     }
 
-    private HeardAudio Hear(AudioClip clip, string name) => InSession(session =>
-        {
-            var features = session.FrontEnd.Extract(clip, name);
-            if (features.Frames == 0) throw new AudioException(name, "has no audible frames to recognise.");
-            var settings = session.FrontEnd.Settings;
-            double heard = (features.Frames - 1) * (double)settings.Mfcc.HopLength / settings.SampleRate;
-            if (settings.Window == WindowMode.Trim && heard < MinSpeechSeconds - 1e-9)
-                throw new AudioException(name, $"no speech found: {heard:F2} s of sound after trimming silence, under the {MinSpeechSeconds} s needed to recognise an emotion.");
-            return new HeardAudio(name, clip, features);
-        });
+    private HeardAudio Hear(AudioClip clip, string name) =>
+        InSession(session => Heard(name, clip, session.FrontEnd.Extract(clip, name), clip.Duration, session.FrontEnd.Settings));
+
+    private static HeardAudio Heard(string name, AudioClip? clip, Features features, double seconds, FrontEndSettings settings)
+    {
+        if (features.Frames == 0) throw new AudioException(name, "has no audible frames to recognise.");
+        double heard = (features.Frames - 1) * (double)settings.Mfcc.HopLength / settings.SampleRate;
+        if (settings.Window == WindowMode.Trim && heard < MinSpeechSeconds - 1e-9)
+            throw new AudioException(name, $"no speech found: {heard:F2} s of sound after trimming silence, under the {MinSpeechSeconds} s needed to recognise an emotion.");
+        return new HeardAudio(name, clip, features, seconds);
+    }
 
     private IReadOnlyList<Features> AtSpeed(IReadOnlyList<HeardAudio> heard, double speed)
     {
         var features = new Features[heard.Count];
-        Parallel.For(0, heard.Count, i => features[i] = InSession(session => session.FrontEnd.Extract(heard[i].Clip, heard[i].Source, speed)));
+        var streamed = heard.FirstOrDefault(h => h.Clip is null);
+        if (streamed is not null)
+            throw new OptionsException($"{streamed.Source}: test-time augmentation plays the samples at other speeds, but this file (over {StreamAboveBytes >> 20} MiB) was streamed, not held: predict it without it.");
+        Parallel.For(0, heard.Count, i => features[i] = InSession(session => session.FrontEnd.Extract(heard[i].Clip!, heard[i].Source, speed)));
         return features;
     }
 

@@ -22,6 +22,29 @@ public sealed class EmotionRecognizerTests : IDisposable
     /// One recognizer shared by 8 threads, 50 calls each on mixed files, all started together: every result has the
     /// same bits as the single-threaded prediction of its file (the reproduction got 63 of 64 wrong).
     /// </summary>
+    /// <summary>A file over StreamAboveBytes is streamed (no Clip kept) and predicted exactly as the same recording
+    /// read whole; test-time augmentation, which needs the samples, says so in one line.</summary>
+    [Fact]
+    public void A_long_file_is_streamed_and_predicted_as_if_read_whole()
+    {
+        const int rate = 44100;
+        var voice = TestModels.Voice(3, rate);
+        var channel = new float[(int)(EmotionRecognizer.StreamAboveBytes / 2 / 2 / rate + 3) * rate]; // stereo 16-bit over the threshold
+        for (int i = 0; i < channel.Length; i++) channel[i] = voice[i % voice.Length];
+        string path = Path.Combine(_folder.Path, "long.wav");
+        File.WriteAllBytes(path, SpeechEmotion.Audio.Tests.TestAudio.Wav([channel, channel], rate));
+        Assert.True(new FileInfo(path).Length > EmotionRecognizer.StreamAboveBytes);
+        var recognizer = EmotionRecognizer.FromModels([TestModels.Frames(5, speeds: [0.9, 1.1])]);
+        var streamed = recognizer.Listen(path);
+        Assert.Null(streamed.Clip);
+        var whole = recognizer.Listen(SpeechEmotion.Audio.AudioReader.Read(path).Samples, rate, path);
+        Assert.Equal(whole.Features.Values, streamed.Features.Values);
+        Assert.Equal(whole.Duration, streamed.Duration);
+        Assert.Equal(recognizer.Predict([whole])[0].Scores.ToArray(), recognizer.Predict([streamed])[0].Scores.ToArray());
+        var error = Assert.Throws<SpeechEmotion.Core.OptionsException>(() => recognizer.Predict([streamed], new PredictionOptions { TestTimeAugmentation = true }));
+        Assert.Contains("was streamed", error.Message);
+    }
+
     [Fact]
     public void EightThreadsSharingOneRecognizerGetTheBitsOfSequentialCalls()
     {
@@ -189,7 +212,7 @@ public sealed class EmotionRecognizerTests : IDisposable
         var plain = recognizer.Predict(heard);
         var augmented = recognizer.Predict(heard, new PredictionOptions { TestTimeAugmentation = true });
         var model = recognizer.Models[0];
-        var slow = new FrontEnd(model.Recipe.FrontEnd).Extract(heard[1].Clip, heard[1].Source, 0.9);
+        var slow = new FrontEnd(model.Recipe.FrontEnd).Extract(heard[1].Clip!, heard[1].Source, 0.9);
         Assert.NotEqual(heard[1].Features.Frames, slow.Frames);
         Assert.NotEqual(plain[1].Scores[0], augmented[1].Scores[0]);
         for (int k = 0; k < plain[1].Scores.Length; k++) Assert.InRange(augmented[1].Scores[k], 0f, 1f);
