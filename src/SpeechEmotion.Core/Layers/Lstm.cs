@@ -106,41 +106,51 @@ public sealed unsafe class Lstm
                 bool reverse = direction == 1;
 
                 // Gates of every step at once: biases, then x·W_ihᵀ in one GEMM. W_ihᵀ and W_hhᵀ are packed for the
-                // GEMM kernel once per pass (the recurrent one is used at every step).
+                // GEMM kernel once per pass (the recurrent one is used at every step). A forward-only workspace does
+                // this a chunk of steps at a time (in the direction's order) with two state slots, so a long recording
+                // needs no [T, B, 4H] gates: each row's arithmetic is the same either way, so are the bits.
                 Gemm.PackBTransposed(inputSize, 4 * H, _parameters.Value(cell.WeightIh), inputSize, state.WeightIhPacked);
                 Gemm.PackBTransposed(H, 4 * H, _parameters.Value(cell.WeightHh), H, state.WeightHhPacked);
-                Span<float> gates = state.Gates[..(steps * batch * 4 * H)];
                 TensorPrimitives.Add(_parameters.Value(cell.BiasIh), _parameters.Value(cell.BiasHh), state.Bias);
-                for (int row = 0; row < steps * batch; row++) state.Bias.CopyTo(gates.Slice(row * 4 * H, 4 * H));
-                Gemm.MultiplyPacked(steps * batch, 4 * H, inputSize, input, inputSize, state.WeightIhPacked, gates, 4 * H, accumulate: true, pool);
+                bool chunked = ws.ForwardOnly;
+                int chunk = chunked ? Math.Min(steps, LstmWorkspace.ForwardChunkSteps) : steps;
 
                 // Slot s of the state buffers holds the state before step s (forward) or after step s − 1 (reverse),
                 // so the previous state of every step is one contiguous [T, B, H] block for the weight-gradient GEMM.
-                int initialSlot = reverse ? steps : 0;
+                // Chunked, the k-th step of the direction reads slot k mod 2 and writes the other.
+                int initialSlot = chunked ? 0 : reverse ? steps : 0;
                 Span<float> hInit = state.Hidden.Slice(initialSlot * stepStride, stepStride);
                 Span<float> cInit = state.Cell.Slice(initialSlot * stepStride, stepStride);
                 if (h0.IsEmpty) hInit.Clear(); else h0.Slice(index * stepStride, stepStride).CopyTo(hInit);
                 if (c0.IsEmpty) cInit.Clear(); else c0.Slice(index * stepStride, stepStride).CopyTo(cInit);
 
                 var work = state.Step;
-                fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
-                fixed (int* lengthsP = lengths)
+                for (int done = 0; done < steps; done += chunk)
                 {
-                    work.Prepare(backward: false, batch, H, lengthsP, packed, state.WeightHhPacked.Length, D * H, pool);
-                    for (int s = 0; s < steps; s++)
+                    int count = Math.Min(chunk, steps - done), tFirst = reverse ? steps - done - count : done;
+                    Span<float> gates = state.Gates[..(count * batch * 4 * H)];
+                    for (int row = 0; row < count * batch; row++) state.Bias.CopyTo(gates.Slice(row * 4 * H, 4 * H));
+                    Gemm.MultiplyPacked(count * batch, 4 * H, inputSize, input.Slice(tFirst * batch * inputSize, count * batch * inputSize), inputSize,
+                        state.WeightIhPacked, gates, 4 * H, accumulate: true, pool);
+                    fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
+                    fixed (int* lengthsP = lengths)
                     {
-                        int t = reverse ? steps - 1 - s : s;
-                        int prevSlot = reverse ? t + 1 : t, nextSlot = reverse ? t : t + 1;
-                        work.Time = t;
-                        work.HPrev = hidden + prevSlot * stepStride; work.CPrev = cells + prevSlot * stepStride;
-                        work.HNext = hidden + nextSlot * stepStride; work.CNext = cells + nextSlot * stepStride;
-                        work.Gates = gatesAll + (long)t * batch * 4 * H;
-                        work.TanhCell = tanhCell + (long)t * batch * H;
-                        work.Output = outputAll + (long)t * batch * D * H + direction * H;
-                        work.Run(pool);
+                        work.Prepare(backward: false, batch, H, lengthsP, packed, state.WeightHhPacked.Length, D * H, pool);
+                        for (int s = 0; s < count; s++)
+                        {
+                            int t = reverse ? tFirst + count - 1 - s : tFirst + s, k = done + s;
+                            int prevSlot = chunked ? k % 2 : reverse ? t + 1 : t, nextSlot = chunked ? (k + 1) % 2 : reverse ? t : t + 1;
+                            work.Time = t;
+                            work.HPrev = hidden + prevSlot * stepStride; work.CPrev = cells + prevSlot * stepStride;
+                            work.HNext = hidden + nextSlot * stepStride; work.CNext = cells + nextSlot * stepStride;
+                            work.Gates = gatesAll + (long)(t - tFirst) * batch * 4 * H;
+                            work.TanhCell = tanhCell + (long)(t - tFirst) * batch * H;
+                            work.Output = outputAll + (long)t * batch * D * H + direction * H;
+                            work.Run(pool);
+                        }
                     }
                 }
-                int finalSlot = reverse ? 0 : steps;
+                int finalSlot = chunked ? steps % 2 : reverse ? 0 : steps;
                 state.Hidden.Slice(finalSlot * stepStride, stepStride).CopyTo(ws.FinalHidden.Slice(index * stepStride, stepStride));
                 state.Cell.Slice(finalSlot * stepStride, stepStride).CopyTo(ws.FinalCell.Slice(index * stepStride, stepStride));
             }

@@ -35,6 +35,10 @@ public sealed class LstmWorkspace
 
     private readonly float[] _finalHidden, _finalCell;
 
+    /// <summary>A forward-only workspace runs the time loop this many steps at a time (the input projection of a chunk
+    /// is one GEMM, as the whole sequence's is in training), keeping two state slots instead of T + 1.</summary>
+    public const int ForwardChunkSteps = 256;
+
     public int MaxSteps { get; }
     public int MaxBatch { get; }
     /// <summary>Made for prediction: the gradient buffers of backward were never allocated.</summary>
@@ -76,10 +80,14 @@ public sealed class LstmWorkspace
         {
             _weightIhPacked = new float[Gemm.PackedLength(inputSize, 4 * H)];
             _bias = new float[4 * H];
-            _gates = new float[maxSteps * maxBatch * 4 * H];
-            _hidden = new float[(maxSteps + 1) * maxBatch * H];
-            _cell = new float[(maxSteps + 1) * maxBatch * H];
-            _tanhCell = new float[maxSteps * maxBatch * H];
+            // Prediction keeps gates and states for one chunk of steps only (see Lstm.Forward): a long recording's
+            // workspace grows with its steps only by the layer outputs.
+            int gateSteps = forwardOnly ? Math.Min(maxSteps, ForwardChunkSteps) : maxSteps;
+            int stateSlots = forwardOnly ? 2 : maxSteps + 1;
+            _gates = new float[(long)gateSteps * maxBatch * 4 * H];
+            _hidden = new float[(long)stateSlots * maxBatch * H];
+            _cell = new float[(long)stateSlots * maxBatch * H];
+            _tanhCell = new float[(long)gateSteps * maxBatch * H];
             _weightHhPacked = new float[Gemm.PackedLength(H, 4 * H)];
             int backward = forwardOnly ? 0 : 1;
             _dh = new float[backward * maxBatch * H];
