@@ -50,4 +50,24 @@ public sealed class FullDiskTests : IDisposable
         var files = output[(output.IndexOf("FILES", StringComparison.Ordinal) + 5)..].Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.DoesNotContain(files, f => f.Contains(".tmp-")); // no half-written temp file left behind
     }
+
+    [SkippableFact]
+    public void A_read_only_out_folder_is_one_line_naming_it_and_exit_2_and_a_read_only_cache_is_skipped()
+    {
+        string mount = Path.Combine(_root, "readonly");
+        Directory.CreateDirectory(mount);
+        var probe = Shell($"mount -t tmpfs -o ro,size=64k tmpfs '{mount}' && echo mounted");
+        Skip.IfNot(probe.Output.Contains("mounted"), $"cannot mount a tmpfs in a private namespace here: {probe.Error.Trim()}");
+        string data = SyntheticEmotions.Create(Path.Combine(_root, "corpus"));
+        string ser = Path.Combine(AppContext.BaseDirectory, "ser.dll"), run = Path.Combine(mount, "run"), elsewhere = Path.Combine(_root, "run");
+        var (exit, output, error) = Shell($"mount -t tmpfs -o ro,size=64k tmpfs '{mount}' && dotnet '{ser}' train --data '{data}' --out '{run}' --epochs 1 --cache none");
+        Assert.True(exit == 2, $"exit {exit}\n{output}\n{error}");
+        var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.True(lines.Length == 1 && lines[0].StartsWith("error: ") && lines[0].Contains(run) && lines[0].Contains("Read-only"), "expected one line naming the folder:\n" + error);
+        // A cache that cannot be written is not an error: the run goes on without it, and says so.
+        (exit, output, error) = Shell($"mount -t tmpfs -o ro,size=64k tmpfs '{mount}' && dotnet '{ser}' train --data '{data}' --out '{elsewhere}' --epochs 1 --cache '{Path.Combine(mount, "cache")}'");
+        Assert.True(exit == 0, $"exit {exit}\n{output}\n{error}");
+        Assert.Contains("the feature cache cannot be written", output + error);
+        Assert.True(File.Exists(Path.Combine(elsewhere, "model.safetensors")));
+    }
 }
