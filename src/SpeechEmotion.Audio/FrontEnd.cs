@@ -75,7 +75,7 @@ public sealed record Features(float[] Values, int Frames, int FeatureSize);
 public sealed class FrontEnd
 {
     /// <summary>Bumped whenever the computation changes in a way settings do not show, so caches keyed by it are rebuilt.</summary>
-    public const int Version = 2;
+    public const int Version = 3; // 3: fixed-order dot products (FixedOrder), the same bits at every vector width
 
     private readonly MfccExtractor _mfcc;
     private readonly Resampler _resampler = new();
