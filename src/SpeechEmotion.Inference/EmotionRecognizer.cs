@@ -145,6 +145,45 @@ public sealed class EmotionRecognizer
     }
 
     /// <summary>
+    /// An emotion timeline of a recording of any length: speech found by <see cref="VoiceActivity"/>, cut into segments
+    /// of at most <see cref="TimelineOptions.MaxSegmentSeconds"/>, and each segment predicted as that stretch of audio
+    /// alone would be (with <see cref="TimelineOptions.PaddingSeconds"/> either side). The file is streamed: one
+    /// pass for the energies, then each segment's samples only. A segment in which the front end hears no speech is
+    /// left out.
+    /// </summary>
+    public IReadOnlyList<TimelineSegment> PredictTimeline(string path, TimelineOptions? options = null)
+    {
+        ArgumentNullException.ThrowIfNull(path);
+        options ??= new TimelineOptions();
+        using var audio = AudioStream.Open(path);
+        var energy = VoiceActivity.FrameEnergies(audio, out int frameLength);
+        var found = VoiceActivity.Segments(energy, frameLength, audio.Frames, audio.SampleRate, options);
+        long padding = (long)Math.Round(options.PaddingSeconds * audio.SampleRate);
+        var timeline = new List<TimelineSegment>();
+        for (int first = 0; first < found.Count; first += ChunkSize)
+        {
+            var heard = new List<HeardAudio?>();
+            foreach (var (start, end) in found.Skip(first).Take(ChunkSize))
+            {
+                long from = Math.Max(0, start - padding), to = Math.Min(audio.Frames, end + padding);
+                string name = $"{path} [{start / (double)audio.SampleRate:F2}–{end / (double)audio.SampleRate:F2} s]";
+                try { heard.Add(Hear(audio.ReadClip(from, (int)(to - from)), name)); }
+                catch (AudioException) { heard.Add(null); } // no speech after trimming: left out below
+            }
+            var present = heard.OfType<HeardAudio>().ToList();
+            var predictions = Predict(present);
+            int next = 0;
+            for (int k = 0; k < heard.Count; k++)
+            {
+                if (heard[k] is null) continue;
+                var (start, end) = found[first + k];
+                timeline.Add(new TimelineSegment(start / (double)audio.SampleRate, end / (double)audio.SampleRate, predictions[next++]));
+            }
+        }
+        return timeline;
+    }
+
+    /// <summary>
     /// Predicts recordings already heard. With <see cref="PredictionOptions.SameSpeaker"/> they are one voice and
     /// standardised together; otherwise each prediction depends on its own recording alone.
     /// </summary>

@@ -100,6 +100,51 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     }
 
     /// <summary>
+    /// --timeline: three files of the corpus joined with pauses between them come back as three segments, in order, each
+    /// labelled as the file alone is (JSON), the CSV has a column per label, and the options are checked.
+    /// </summary>
+    [Fact]
+    public void PredictTimelineCutsAJoinedRecordingWhereItsFilesAre()
+    {
+        string model = Path.Combine(run.Run, "model.safetensors");
+        var files = Directory.GetFiles(Path.Combine(run.Data, "OAF_sad")).Order(StringComparer.Ordinal).Take(1)
+            .Concat(Directory.GetFiles(Path.Combine(run.Data, "YAF_angry")).Order(StringComparer.Ordinal).Take(1))
+            .Concat(Directory.GetFiles(Path.Combine(run.Data, "OAF_happy")).Order(StringComparer.Ordinal).Take(1)).ToList();
+        var clips = files.Select(f => SpeechEmotion.Audio.AudioReader.Read(f)).ToList();
+        int rate = clips[0].SampleRate;
+        var joined = new List<float>();
+        foreach (var clip in clips) { joined.AddRange(new float[rate]); joined.AddRange(clip.Samples); }
+        joined.AddRange(new float[rate]);
+        string path = Path.Combine(run.Root, "joined.wav");
+        File.WriteAllBytes(path, SpeechEmotion.Audio.Tests.TestAudio.Wav([joined.ToArray()], rate));
+
+        var (exit, output, error) = CliRunner.Run("predict", "--model", model, "--timeline", "--json", path);
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var segments = json.RootElement[0].GetProperty("segments").EnumerateArray().ToList();
+        Assert.Equal(3, segments.Count);
+        var recognizer = EmotionRecognizer.Load(model);
+        double offset = 0;
+        for (int k = 0; k < 3; k++)
+        {
+            offset += 1.0; // the pause before file k
+            Assert.InRange(segments[k].GetProperty("start").GetDouble(), offset - 0.1, offset + clips[k].Duration);
+            Assert.InRange(segments[k].GetProperty("end").GetDouble(), offset, offset + clips[k].Duration + 0.1);
+            // The file alone, as the timeline hears it: with its 0.1 s of padding (here silence) either side.
+            var padded = new float[rate / 10].Concat(clips[k].Samples).Concat(new float[rate / 10]).ToArray();
+            Assert.Equal(recognizer.Predict(padded, rate).Label, segments[k].GetProperty("label").GetString());
+            offset += clips[k].Duration;
+        }
+        (exit, output, error) = CliRunner.Run("predict", "--model", model, "--timeline", "--csv", path);
+        Assert.True(exit == 0, error);
+        var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
+        Assert.Equal(4, lines.Length);
+        Assert.StartsWith("file,start,end,label,", lines[0]);
+        CliRunner.Refused("--csv prints a timeline: give --timeline with it.", "predict", "--model", model, "--csv", path);
+        CliRunner.Refused("TimelineOptions.MaxSegmentSeconds", "predict", "--model", model, "--timeline", "--max-segment", "0.1", path);
+    }
+
+    /// <summary>
     /// The default model normalises per speaker: a file alone gets exactly the probabilities it gets among others
     /// (training-side statistics), and --one-speaker standardises the files given with their own statistics.
     /// </summary>

@@ -44,11 +44,27 @@ public static class PredictCommand
         {
             Description = "Test-time augmentation: also score each file played at the speeds the model was trained with (--augment) and average.",
         };
-        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote, tta };
+        var timeline = new Option<bool>("--timeline")
+        {
+            Description = "An emotion timeline of each file: speech found by an energy detector, cut into segments of at most " +
+                          "--max-segment seconds, each predicted as that stretch alone. Streams the file, so any length works.",
+        };
+        var csv = new Option<bool>("--csv") { Description = "With --timeline: print CSV (file,start,end,label,<one column per label>)." };
+        var maxSegment = new Option<double>("--max-segment") { Description = "With --timeline: longest segment, in seconds.", DefaultValueFactory = _ => 4.0 };
+        var thresholdDb = new Option<double>("--threshold-db") { Description = "With --timeline: a 10 ms frame is speech within this many dB of the loudest.", DefaultValueFactory = _ => 35.0 };
+        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote, tta, timeline, csv, maxSegment, thresholdDb };
         command.SetAction(parse =>
         {
             var recognizer = EmotionRecognizer.Load(parse.GetValue(model)!.Select(CommonOptions.ResolveModel)); // labels and front ends checked before any audio is read
             var labels = recognizer.Labels;
+            if (parse.GetValue(csv) && !parse.GetValue(timeline)) throw new OptionsException("--csv prints a timeline: give --timeline with it.");
+            if (parse.GetValue(timeline))
+            {
+                if (parse.GetValue(oneSpeaker) || parse.GetValue(clusterVote) || parse.GetValue(tta))
+                    throw new OptionsException("--timeline predicts each segment alone: it does not combine with --one-speaker, --cluster-vote or --tta.");
+                var options = new TimelineOptions(thresholdDb: parse.GetValue(thresholdDb), maxSegmentSeconds: parse.GetValue(maxSegment));
+                return Timelines(recognizer, Expand(parse.GetValue(paths)!), options, parse.GetValue(json) ? "json" : parse.GetValue(csv) ? "csv" : "text", output, error);
+            }
             bool asOneSpeaker = parse.GetValue(oneSpeaker), augment = parse.GetValue(tta);
             if (asOneSpeaker && !recognizer.NormalizesBySpeaker)
                 throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{recognizer.Models[0].Recipe.Normalization.ToString().ToLowerInvariant()}'.");
@@ -80,6 +96,66 @@ public static class PredictCommand
             return failed > 0 ? CliApp.BadInput : CliApp.Ok;
         });
         return command;
+    }
+
+    /// <summary>Each file's timeline as a table, JSON or CSV; a file that cannot be read is reported and the rest go on.</summary>
+    private static int Timelines(EmotionRecognizer recognizer, List<string> files, TimelineOptions options, string format, TextWriter output, TextWriter error)
+    {
+        var labels = recognizer.Labels;
+        int failed = 0;
+        var all = new List<(string File, IReadOnlyList<TimelineSegment> Segments)>();
+        foreach (var file in files)
+        {
+            try { all.Add((file, recognizer.PredictTimeline(file, options))); }
+            catch (AudioException e) { failed++; error.WriteLine($"error: {e.Message}"); }
+        }
+        string F(double v, string format = "F2") => v.ToString(format, CultureInfo.InvariantCulture);
+        if (format == "csv")
+        {
+            output.WriteLine("file,start,end,label," + string.Join(",", labels));
+            foreach (var (file, segments) in all)
+                foreach (var s in segments)
+                    output.WriteLine($"{Csv.Quote(file)},{F(s.StartSeconds, "F3")},{F(s.EndSeconds, "F3")},{s.Prediction.Label}," +
+                                     string.Join(",", labels.Select((_, k) => F(s.Prediction.Scores[k], "F4"))));
+        }
+        else if (format == "json")
+        {
+            using var stream = new MemoryStream();
+            using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
+            {
+                w.WriteStartArray();
+                foreach (var (file, segments) in all)
+                {
+                    w.WriteStartObject();
+                    w.WriteString("file", file);
+                    w.WriteStartArray("segments");
+                    foreach (var s in segments)
+                    {
+                        w.WriteStartObject();
+                        w.WriteNumber("start", Math.Round(s.StartSeconds, 3));
+                        w.WriteNumber("end", Math.Round(s.EndSeconds, 3));
+                        w.WriteString("label", s.Prediction.Label);
+                        w.WriteStartObject("probabilities");
+                        for (int k = 0; k < labels.Count; k++) w.WriteNumber(labels[k], s.Prediction.Scores[k]);
+                        w.WriteEndObject();
+                        w.WriteEndObject();
+                    }
+                    w.WriteEndArray();
+                    w.WriteEndObject();
+                }
+                w.WriteEndArray();
+            }
+            output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
+        }
+        else
+            foreach (var (file, segments) in all)
+            {
+                output.WriteLine($"{file}: {segments.Count} segment(s) of speech");
+                if (segments.Count > 0) output.WriteLine($"  {"start",8} {"end",8}  {"label",-18} confidence");
+                foreach (var s in segments)
+                    output.WriteLine($"  {F(s.StartSeconds) + " s",8} {F(s.EndSeconds) + " s",8}  {s.Prediction.Label,-18} {s.Prediction.Confidence.ToString("P1", CultureInfo.InvariantCulture)}");
+            }
+        return failed > 0 ? CliApp.BadInput : CliApp.Ok;
     }
 
     private static List<string> Expand(IEnumerable<string> paths)

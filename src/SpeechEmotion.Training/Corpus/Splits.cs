@@ -199,7 +199,7 @@ public static class Manifest
     {
         var text = new StringBuilder(Header).Append('\n');
         foreach (var e in entries)
-            text.Append(string.Join(',', new[] { e.Utterance.Path, e.Utterance.Speaker, e.Utterance.Word, e.Utterance.Label, e.Part.ToString().ToLowerInvariant() }.Select(Quote))).Append('\n');
+            text.Append(string.Join(',', new[] { e.Utterance.Path, e.Utterance.Speaker, e.Utterance.Word, e.Utterance.Label, e.Part.ToString().ToLowerInvariant() }.Select(Csv.Quote))).Append('\n');
         AtomicFile.WriteAllText(path, text.ToString());
     }
 
@@ -220,14 +220,15 @@ public static class Manifest
         }
         return entries;
     }
-
-    private static string Quote(string field) =>
-        field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
 }
 
 /// <summary>One line of comma-separated values, RFC 4180 quoting ("a, b" and doubled quotes inside).</summary>
 public static class Csv
 {
+    /// <summary>A field as one CSV cell: quoted (quotes doubled) when it holds a comma, a quote or a line break.</summary>
+    public static string Quote(string field) =>
+        field.IndexOfAny([',', '"', '\n', '\r']) >= 0 ? "\"" + field.Replace("\"", "\"\"") + "\"" : field;
+
     public static List<string> ParseLine(string line)
     {
         var fields = new List<string>();
