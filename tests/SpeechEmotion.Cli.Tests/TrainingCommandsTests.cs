@@ -99,6 +99,31 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Matches(@"OAF_w\d_sad\.wav: \w+ \(\d+\.\d %\)", output);
     }
 
+    /// <summary>ser explain: JSON with a share per frame and per feature column, occlusion per frame, and a page whose
+    /// charts are inline SVG under a CSP; an unknown --class is refused naming the labels.</summary>
+    [Fact]
+    public void ExplainSaysWhichFramesAndFeaturesMovedTheAnswer()
+    {
+        string model = Path.Combine(run.Run, "model.safetensors");
+        string file = Directory.GetFiles(Path.Combine(run.Data, "YAF_angry")).Order(StringComparer.Ordinal).First();
+        string page = Path.Combine(run.Root, "explain.html");
+        var (exit, output, error) = CliRunner.Run("explain", "--model", model, file, "--json", "--html", page);
+        Assert.True(exit == 0, error);
+        using var json = JsonDocument.Parse(output);
+        var root = json.RootElement;
+        Assert.Equal(EmotionRecognizer.Load(model).Predict(file).Label, root.GetProperty("label").GetString());
+        int frames = root.GetProperty("by_frame").GetArrayLength();
+        Assert.True(frames > 10);
+        Assert.Equal(frames, root.GetProperty("occlusion").GetArrayLength());
+        Assert.Contains(root.GetProperty("by_feature").EnumerateObject(), p => p.Name == "Δ mfcc 0");
+        Assert.True(root.GetProperty("by_frame").EnumerateArray().Sum(v => v.GetDouble()) > 0);
+        string html = File.ReadAllText(page);
+        Assert.Contains("Content-Security-Policy", html);
+        Assert.Equal(3, html.Split("<svg").Length - 1);
+        Assert.DoesNotContain("<script", html);
+        CliRunner.Refused("--class must be one of the model's labels", "explain", "--model", model, file, "--class", "bored");
+    }
+
     /// <summary>
     /// --timeline: three files of the corpus joined with pauses between them come back as three segments, in order, each
     /// labelled as the file alone is (JSON), the CSV has a column per label, and the options are checked.

@@ -1,0 +1,90 @@
+using System.Globalization;
+using System.Net;
+using System.Text;
+using OxyPlot;
+using OxyPlot.Axes;
+using OxyPlot.Series;
+using SpeechEmotion.Core.IO;
+
+namespace SpeechEmotion.Training.Reports;
+
+/// <summary>
+/// The page of <c>ser explain --html</c>: the features the model saw, gradient × input over them, and the per-frame
+/// attribution beside occlusion, on one time axis; drawn with OxyPlot and inlined as SVG (no script, no network).
+/// </summary>
+public static class ExplainPage
+{
+    public static void Write(string path, Explanation e, IReadOnlyList<string> names)
+    {
+        double seconds = Math.Max(e.FrameSeconds * e.Frames, 1e-3), step = e.FrameSeconds > 0 ? e.FrameSeconds : 1;
+        string xTitle = e.FrameSeconds > 0 ? "time (s)" : "step";
+        var html = new StringBuilder();
+        html.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>")
+            .Append("<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">")
+            .Append("<title>SpeechEmotion explanation</title><style>body{font-family:sans-serif;max-width:1000px;margin:2em auto}</style></head><body>")
+            .Append($"<h1>Why “{Escape(e.Label)}”</h1><p>{Escape(e.Source)}: {Escape(e.Label)} with probability {e.Probability.ToString("P1", CultureInfo.InvariantCulture)} ")
+            .Append("(the model's softmax before temperature scaling). Gradient × input is the gradient of the class's log-probability ")
+            .Append("with respect to each standardised feature, from the engine's own backward pass, times the feature; occlusion is the ")
+            .Append($"probability lost when a window of {e.OcclusionWindow} frames is replaced by the recording's mean frame.</p>");
+        html.Append(Svg(Heat("The features the model saw (standardised)", e.Input, e, names, xTitle, step, OxyPalettes.Viridis(200), symmetric: false)));
+        html.Append(Svg(Heat($"Gradient × input for “{e.Label}” (red: for, blue: against)", e.Attribution, e, names, xTitle, step, OxyPalettes.BlueWhiteRed(200), symmetric: true)));
+        html.Append(Svg(Lines(e, xTitle, step, seconds)));
+        html.Append("</body></html>");
+        AtomicFile.WriteAllText(path, html.ToString());
+    }
+
+    private static string Escape(string text) => WebUtility.HtmlEncode(text);
+
+    private static string Svg(PlotModel model)
+    {
+        string svg = SvgExporter.ExportToString(model, 960, 320, isDocument: false);
+        int start = svg.IndexOf("<svg", StringComparison.Ordinal); // inline: no XML declaration
+        return "<figure>" + svg[start..] + "</figure>";
+    }
+
+    private static PlotModel Heat(string title, float[] values, Explanation e, IReadOnlyList<string> names, string xTitle, double step,
+        OxyPalette palette, bool symmetric)
+    {
+        var data = new double[e.Frames, e.Width];
+        double extent = 1e-12;
+        for (int t = 0; t < e.Frames; t++)
+            for (int i = 0; i < e.Width; i++) { data[t, i] = values[t * e.Width + i]; extent = Math.Max(extent, Math.Abs(data[t, i])); }
+        var model = new PlotModel { Title = title, DefaultFont = "sans-serif" };
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, Minimum = 0, Maximum = e.Frames * step });
+        model.Axes.Add(new LinearAxis
+        {
+            Position = AxisPosition.Left, Title = "feature column", Minimum = -0.5, Maximum = e.Width - 0.5, MajorStep = Math.Max(1, e.Width / 8),
+            LabelFormatter = v => v >= 0 && v < names.Count && Math.Abs(v - Math.Round(v)) < 1e-6 ? names[(int)Math.Round(v)] : "",
+        });
+        var colours = new LinearColorAxis { Position = AxisPosition.Right, Palette = palette, Title = symmetric ? "attribution" : "standard deviations" };
+        if (symmetric) { colours.Minimum = -extent; colours.Maximum = extent; }
+        model.Axes.Add(colours);
+        model.Series.Add(new HeatMapSeries
+        {
+            X0 = step / 2, X1 = (e.Frames - 0.5) * step, Y0 = 0, Y1 = e.Width - 1, Data = data, Interpolate = false,
+            RenderMethod = HeatMapRenderMethod.Rectangles,
+        });
+        return model;
+    }
+
+    private static PlotModel Lines(Explanation e, string xTitle, double step, double seconds)
+    {
+        var byFrame = e.ByFrame();
+        double total = Math.Max(1e-12, byFrame.Sum());
+        var model = new PlotModel { Title = "Where: each frame's share of |gradient × input|, and the probability occlusion takes away", DefaultFont = "sans-serif" };
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, Minimum = 0, Maximum = e.Frames * step });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Key = "share", Title = "share of attribution (%)", Minimum = 0 });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Key = "drop", Title = "probability lost (points)" });
+        var share = new LineSeries { Title = "gradient × input", YAxisKey = "share", Color = OxyColor.FromRgb(0x1f, 0x77, 0xb4) };
+        var drop = new LineSeries { Title = "occlusion", YAxisKey = "drop", Color = OxyColor.FromRgb(0xd6, 0x27, 0x28) };
+        for (int t = 0; t < e.Frames; t++)
+        {
+            share.Points.Add(new DataPoint((t + 0.5) * step, 100 * byFrame[t] / total));
+            drop.Points.Add(new DataPoint((t + 0.5) * step, 100 * e.Occlusion[t]));
+        }
+        model.Series.Add(share);
+        model.Series.Add(drop);
+        model.Legends.Add(new OxyPlot.Legends.Legend { LegendPosition = OxyPlot.Legends.LegendPosition.TopLeft, LegendPlacement = OxyPlot.Legends.LegendPlacement.Inside, LegendBackground = OxyColor.FromAColor(200, OxyColors.White) });
+        return model;
+    }
+}
