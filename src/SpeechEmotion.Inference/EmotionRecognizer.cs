@@ -151,7 +151,7 @@ public sealed class EmotionRecognizer
     /// pass for the energies, then each segment's samples only. A segment in which the front end hears no speech is
     /// left out.
     /// </summary>
-    public IReadOnlyList<TimelineSegment> PredictTimeline(string path, TimelineOptions? options = null)
+    public Timeline PredictTimeline(string path, TimelineOptions? options = null)
     {
         ArgumentNullException.ThrowIfNull(path);
         options ??= new TimelineOptions();
@@ -180,7 +180,7 @@ public sealed class EmotionRecognizer
                 timeline.Add(new TimelineSegment(start / (double)audio.SampleRate, end / (double)audio.SampleRate, predictions[next++]));
             }
         }
-        return timeline;
+        return new Timeline(path, audio.Duration, timeline, energy, frameLength / (double)audio.SampleRate);
     }
 
     /// <summary>

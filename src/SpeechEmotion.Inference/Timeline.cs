@@ -36,6 +36,12 @@ public sealed record TimelineOptions
 public sealed record TimelineSegment(double StartSeconds, double EndSeconds, EmotionPrediction Prediction);
 
 /// <summary>
+/// A recording's emotion timeline: its segments of speech in order, and the voice-activity detector's energy of every
+/// 10 ms frame (dB full scale), which a page draws as the waveform's envelope.
+/// </summary>
+public sealed record Timeline(string Source, double DurationSeconds, IReadOnlyList<TimelineSegment> Segments, float[] EnergyDb, double FrameSeconds);
+
+/// <summary>
 /// An energy-based voice-activity detector: the mean square of every 10 ms frame, in dB; frames within
 /// <see cref="TimelineOptions.ThresholdDb"/> of the loudest frame (and above −80 dB full scale) are speech; pauses
 /// shorter than the bridge are filled; stretches shorter than the minimum dropped, longer ones cut evenly.

@@ -165,6 +165,14 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         var lines = output.Split('\n', StringSplitOptions.RemoveEmptyEntries);
         Assert.Equal(4, lines.Length);
         Assert.StartsWith("file,start,end,label,", lines[0]);
+        string page = Path.Combine(run.Root, "timeline.html");
+        (exit, _, error) = CliRunner.Run("predict", "--model", model, "--timeline", "--html", page, path);
+        Assert.True(exit == 0, error);
+        string html = File.ReadAllText(page);
+        Assert.Contains("Content-Security-Policy", html);
+        Assert.Equal(2, html.Split("<svg").Length - 1); // the envelope with its segments, and the probabilities
+        Assert.DoesNotContain("<script", html);
+        CliRunner.Refused("--html draws a timeline: give --timeline with it.", "predict", "--model", model, "--html", page, path);
         CliRunner.Refused("--csv prints a timeline: give --timeline with it.", "predict", "--model", model, "--csv", path);
         CliRunner.Refused("TimelineOptions.MaxSegmentSeconds", "predict", "--model", model, "--timeline", "--max-segment", "0.1", path);
     }

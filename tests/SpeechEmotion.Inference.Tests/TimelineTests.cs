@@ -34,7 +34,7 @@ public sealed class TimelineTests : IDisposable
         string path = Path.Combine(_folder.Path, "conversation.wav");
         File.WriteAllBytes(path, TestAudio.Wav([recording.ToArray()], rate));
 
-        var timeline = recognizer.PredictTimeline(path);
+        var timeline = recognizer.PredictTimeline(path).Segments;
         Assert.Equal(truth.Count, timeline.Count);
         for (int k = 0; k < truth.Count; k++)
         {
@@ -52,7 +52,7 @@ public sealed class TimelineTests : IDisposable
         var tone = TestAudio.Tone(180, 9.5, rate, amplitude: 0.3);
         string path = Path.Combine(_folder.Path, "monologue.wav");
         File.WriteAllBytes(path, TestAudio.Wav([tone], rate));
-        var timeline = EmotionRecognizer.FromModels([TestModels.Frames(3)]).PredictTimeline(path, new TimelineOptions(maxSegmentSeconds: 4));
+        var timeline = EmotionRecognizer.FromModels([TestModels.Frames(3)]).PredictTimeline(path, new TimelineOptions(maxSegmentSeconds: 4)).Segments;
         Assert.Equal(3, timeline.Count);
         Assert.All(timeline, s => Assert.InRange(s.EndSeconds - s.StartSeconds, 3.0, 4.0));
         Assert.Equal(0, timeline[0].StartSeconds, 0.05);

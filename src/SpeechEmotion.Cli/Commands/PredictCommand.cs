@@ -51,19 +51,21 @@ public static class PredictCommand
         };
         var csv = new Option<bool>("--csv") { Description = "With --timeline: print CSV (file,start,end,label,<one column per label>)." };
         var maxSegment = new Option<double>("--max-segment") { Description = "With --timeline: longest segment, in seconds.", DefaultValueFactory = _ => 4.0 };
+        var html = new Option<string?>("--html") { Description = "With --timeline: also write a page with each recording's envelope, its segments coloured by emotion, and each class's probability over time." };
         var thresholdDb = new Option<double>("--threshold-db") { Description = "With --timeline: a 10 ms frame is speech within this many dB of the loudest.", DefaultValueFactory = _ => 35.0 };
-        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote, tta, timeline, csv, maxSegment, thresholdDb };
+        var command = new Command("predict", "Predict the emotion of audio files.") { model, paths, json, oneSpeaker, clusterVote, tta, timeline, csv, html, maxSegment, thresholdDb };
         command.SetAction(parse =>
         {
             var recognizer = EmotionRecognizer.Load(parse.GetValue(model)!.Select(CommonOptions.ResolveModel)); // labels and front ends checked before any audio is read
             var labels = recognizer.Labels;
             if (parse.GetValue(csv) && !parse.GetValue(timeline)) throw new OptionsException("--csv prints a timeline: give --timeline with it.");
+            if (parse.GetValue(html) is not null && !parse.GetValue(timeline)) throw new OptionsException("--html draws a timeline: give --timeline with it.");
             if (parse.GetValue(timeline))
             {
                 if (parse.GetValue(oneSpeaker) || parse.GetValue(clusterVote) || parse.GetValue(tta))
                     throw new OptionsException("--timeline predicts each segment alone: it does not combine with --one-speaker, --cluster-vote or --tta.");
                 var options = new TimelineOptions(thresholdDb: parse.GetValue(thresholdDb), maxSegmentSeconds: parse.GetValue(maxSegment));
-                return Timelines(recognizer, Expand(parse.GetValue(paths)!), options, parse.GetValue(json) ? "json" : parse.GetValue(csv) ? "csv" : "text", output, error);
+                return Timelines(recognizer, Expand(parse.GetValue(paths)!), options, parse.GetValue(json) ? "json" : parse.GetValue(csv) ? "csv" : "text", parse.GetValue(html), output, error);
             }
             bool asOneSpeaker = parse.GetValue(oneSpeaker), augment = parse.GetValue(tta);
             if (asOneSpeaker && !recognizer.NormalizesBySpeaker)
@@ -99,16 +101,18 @@ public static class PredictCommand
     }
 
     /// <summary>Each file's timeline as a table, JSON or CSV; a file that cannot be read is reported and the rest go on.</summary>
-    private static int Timelines(EmotionRecognizer recognizer, List<string> files, TimelineOptions options, string format, TextWriter output, TextWriter error)
+    private static int Timelines(EmotionRecognizer recognizer, List<string> files, TimelineOptions options, string format, string? page, TextWriter output, TextWriter error)
     {
         var labels = recognizer.Labels;
         int failed = 0;
-        var all = new List<(string File, IReadOnlyList<TimelineSegment> Segments)>();
+        var timelines = new List<Timeline>();
         foreach (var file in files)
         {
-            try { all.Add((file, recognizer.PredictTimeline(file, options))); }
+            try { timelines.Add(recognizer.PredictTimeline(file, options)); }
             catch (AudioException e) { failed++; error.WriteLine($"error: {e.Message}"); }
         }
+        if (page is not null) Training.Reports.TimelinePage.Write(page, timelines, labels);
+        var all = timelines.Select(t => (File: t.Source, t.Segments)).ToList();
         string F(double v, string format = "F2") => v.ToString(format, CultureInfo.InvariantCulture);
         if (format == "csv")
         {
