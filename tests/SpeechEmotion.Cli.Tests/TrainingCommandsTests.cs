@@ -234,10 +234,11 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Equal(0, exit);
         string html = File.ReadAllText(Path.Combine(run.Run, "report.html"));
         Assert.Contains("<svg", html);
-        Assert.Contains("data:image/png;base64,", html);
+        Assert.DoesNotContain("data:image/png", html); // every chart is OxyPlot's SVG now
         Assert.DoesNotContain("<script", html);
-        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", ""));
-        Assert.Equal(7, System.Text.RegularExpressions.Regex.Matches(html, "alt='log-mel spectrogram").Count);
+        Assert.DoesNotContain("http://", html.Replace("http://www.w3.org/2000/svg", "").Replace("http://www.w3.org/1999/xlink", ""));
+        Assert.Equal(7, System.Text.RegularExpressions.Regex.Matches(html, ">log-mel spectrogram<").Count); // one per emotion, with axes and a colour bar
+        Assert.Contains("Loss (cross-entropy, log scale)", html);
         Assert.Contains("Confusion matrix", html);
         // The numbers on the page are the run's: its scores, its test count, its best epoch and every confusion cell.
         using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json")));
@@ -246,7 +247,8 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             Assert.Contains($"<div class='big'>{m.GetProperty(key).GetDouble().ToString("P2", System.Globalization.CultureInfo.InvariantCulture)}</div>", html);
         Assert.Contains($"{m.GetProperty("test_count").GetInt32()} test utterances", html);
         Assert.Contains($"<div class='big'>epoch {m.GetProperty("best_epoch").GetInt32()}</div>", html);
-        var cells = System.Text.RegularExpressions.Regex.Matches(html, @"<td style='background:rgba\([^)]*\)'>(\d+)</td>").Select(c => int.Parse(c.Groups[1].Value)).ToList();
+        Assert.Contains($"chosen: epoch {m.GetProperty("best_epoch").GetInt32()}", html); // marked on both curves
+        var cells = System.Text.RegularExpressions.Regex.Matches(html, @"<td style='background:rgba\([^)]*\)'>(\d+)<br>").Select(c => int.Parse(c.Groups[1].Value)).ToList();
         var confusion = m.GetProperty("confusion").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetInt32())).ToList();
         Assert.Equal(confusion, cells.Take(confusion.Count));
         Assert.Equal(m.GetProperty("test_count").GetInt32(), cells.Take(confusion.Count).Sum());

@@ -33,45 +33,20 @@ public static class ExplainPage
         AtomicFile.WriteAllText(path, html.ToString());
     }
 
-    private static string Escape(string text) => WebUtility.HtmlEncode(text);
+    private static string Escape(string text) => Charts.Escape(text);
 
-    private static string Svg(PlotModel model)
-    {
-        string svg = SvgExporter.ExportToString(model, 960, 320, isDocument: false);
-        int start = svg.IndexOf("<svg", StringComparison.Ordinal); // inline: no XML declaration
-        return "<figure>" + svg[start..] + "</figure>";
-    }
+    private static string Svg(PlotModel model) => Charts.Svg(model, 960, 320);
 
     private static PlotModel Heat(string title, float[] values, Explanation e, IReadOnlyList<string> names, string xTitle, double step,
-        OxyPalette palette, bool symmetric)
-    {
-        var data = new double[e.Frames, e.Width];
-        double extent = 1e-12;
-        for (int t = 0; t < e.Frames; t++)
-            for (int i = 0; i < e.Width; i++) { data[t, i] = values[t * e.Width + i]; extent = Math.Max(extent, Math.Abs(data[t, i])); }
-        var model = new PlotModel { Title = title, DefaultFont = "sans-serif" };
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, Minimum = 0, Maximum = e.Frames * step });
-        model.Axes.Add(new LinearAxis
-        {
-            Position = AxisPosition.Left, Title = "feature column", Minimum = -0.5, Maximum = e.Width - 0.5, MajorStep = Math.Max(1, e.Width / 8),
-            LabelFormatter = v => v >= 0 && v < names.Count && Math.Abs(v - Math.Round(v)) < 1e-6 ? names[(int)Math.Round(v)] : "",
-        });
-        var colours = new LinearColorAxis { Position = AxisPosition.Right, Palette = palette, Title = symmetric ? "attribution" : "standard deviations" };
-        if (symmetric) { colours.Minimum = -extent; colours.Maximum = extent; }
-        model.Axes.Add(colours);
-        model.Series.Add(new HeatMapSeries
-        {
-            X0 = step / 2, X1 = (e.Frames - 0.5) * step, Y0 = 0, Y1 = e.Width - 1, Data = data, Interpolate = false,
-            RenderMethod = HeatMapRenderMethod.Rectangles,
-        });
-        return model;
-    }
+        OxyPalette palette, bool symmetric) =>
+        Charts.HeatMap(title, values, e.Frames, e.Width, e.FrameSeconds, "feature column", symmetric ? "attribution" : "standard deviations", palette, symmetric,
+            v => v >= 0 && v < names.Count && Math.Abs(v - Math.Round(v)) < 1e-6 ? names[(int)Math.Round(v)] : "");
 
     private static PlotModel Lines(Explanation e, string xTitle, double step, double seconds)
     {
         var byFrame = e.ByFrame();
         double total = Math.Max(1e-12, byFrame.Sum());
-        var model = new PlotModel { Title = "Where: each frame's share of |gradient × input|, and the probability occlusion takes away", DefaultFont = "sans-serif" };
+        var model = Charts.Plot("Where: each frame's share of |gradient × input|, and the probability occlusion takes away");
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = xTitle, Minimum = 0, Maximum = e.Frames * step });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Key = "share", Title = "share of attribution (%)", Minimum = 0 });
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Right, Key = "drop", Title = "probability lost (points)" });

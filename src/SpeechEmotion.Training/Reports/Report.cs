@@ -9,7 +9,7 @@ using SpeechEmotion.Training.Corpus;
 namespace SpeechEmotion.Training.Reports;
 
 /// <summary>
-/// The run report: one self-contained HTML page (inline SVG and PNG data URIs, no script, no network) with what
+/// The run report: one self-contained HTML page (inline SVG drawn with OxyPlot, see <see cref="Charts"/>; no script, no network) with what
 /// the seed notebook showed and what a reader of a run needs: class counts per part, a waveform and a
 /// spectrogram per emotion, an MFCC heat map, loss and accuracy curves (train vs validation), the confusion
 /// matrix and per-class scores. Built from the run folder's files alone.
@@ -39,9 +39,9 @@ public static class Report
             .Append(".muted{color:#666;font-size:13px}img.heat{image-rendering:pixelated;width:300px;height:128px;display:block}</style></head><body>");
         string protocol = m.GetProperty("protocol").GetString()!;
         string speaker = m.TryGetProperty("test_speaker", out var ts) ? $", test speaker {ts.GetString()}" : "";
-        html.Append($"<h1>SpeechEmotion — {Svg.Escape(bundle.Recipe.Kind.ToString().ToLowerInvariant())} recipe, {Svg.Escape(protocol)} protocol{Svg.Escape(speaker)}</h1>");
-        html.Append($"<p class='muted'>{Svg.Escape(bundle.Model.Config.ToString())}; {bundle.Model.Parameters.Count:N0} parameters; seed {m.GetProperty("seed").GetUInt64()}; " +
-                    $"front end {Svg.Escape(bundle.Recipe.FrontEnd.Window.ToString().ToLowerInvariant())} window, {bundle.Recipe.FrontEnd.FeatureSize} values per frame, {Svg.Escape(bundle.Recipe.Normalization.ToString().ToLowerInvariant())} normalisation.</p>");
+        html.Append($"<h1>SpeechEmotion — {Charts.Escape(bundle.Recipe.Kind.ToString().ToLowerInvariant())} recipe, {Charts.Escape(protocol)} protocol{Charts.Escape(speaker)}</h1>");
+        html.Append($"<p class='muted'>{Charts.Escape(bundle.Model.Config.ToString())}; {bundle.Model.Parameters.Count:N0} parameters; seed {m.GetProperty("seed").GetUInt64()}; " +
+                    $"front end {Charts.Escape(bundle.Recipe.FrontEnd.Window.ToString().ToLowerInvariant())} window, {bundle.Recipe.FrontEnd.FeatureSize} values per frame, {Charts.Escape(bundle.Recipe.Normalization.ToString().ToLowerInvariant())} normalisation.</p>");
         html.Append("<div class='grid'>");
         foreach (var (name, key) in new[] { ("Test accuracy", "accuracy"), ("UAR", "uar"), ("Macro-F1", "macro_f1") })
             html.Append($"<div class='card'><h3>{name}</h3><div class='big'>{m.GetProperty(key).GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>{m.GetProperty("test_count").GetInt32()} test utterances</div></div>");
@@ -50,7 +50,7 @@ public static class Report
         if (m.TryGetProperty("before_adaptation", out var before))
             html.Append($"<div class='card'><h3>Adaptation (transductive)</h3><div class='big'>{before.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)} → " +
                         $"{m.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>test accuracy before and after {m.GetProperty("adaptation_rounds").GetInt32()} rounds of self-training " +
-                        $"on the test side's audio ({Svg.Escape(m.GetProperty("adaptation_prior").GetString() == "balanced" ? "pseudo-labels balanced to equal class shares" : "the model's own pseudo-labels")}; labels never read)</div></div>");
+                        $"on the test side's audio ({Charts.Escape(m.GetProperty("adaptation_prior").GetString() == "balanced" ? "pseudo-labels balanced to equal class shares" : "the model's own pseudo-labels")}; labels never read)</div></div>");
         if (m.TryGetProperty("cluster_vote", out var vote))
             html.Append($"<div class='card'><h3>Cluster vote (transductive)</h3><div class='big'>{vote.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div>" +
                         $"<div class='muted'>each test speaker's utterances grouped (k-means, labels never read),<br>each taking its group's majority prediction</div></div>");
@@ -58,29 +58,35 @@ public static class Report
 
         html.Append("<h2>Data</h2>");
         var parts = new[] { Part.Train, Part.Validation, Part.Test };
-        html.Append(Svg.BarChart("Utterances per class and part", labels,
-            parts.Select(p => (p.ToString(), (IReadOnlyList<double>)labels.Select(l => (double)split.Count(e => e.Part == p && e.Utterance.Label == l)).ToList())).ToList()));
+        html.Append(Charts.Svg(Charts.Counts("Utterances per class and part", labels,
+            parts.Select(p => (p.ToString(), (IReadOnlyList<double>)labels.Select(l => (double)split.Count(e => e.Part == p && e.Utterance.Label == l)).ToList())).ToList()),
+            760, 60 + 34 * labels.Count));
 
-        html.Append("<h2>One utterance per emotion</h2><p class='muted'>Waveform of the file as read (mono, native rate); log-mel spectrogram (128 bands, dB) of what the model sees after resampling and windowing.</p><div class='grid'>");
+        html.Append("<h2>One utterance per emotion</h2><p class='muted'>Waveform of what the model hears (mono, resampled, trimmed as the front end does) and its log-mel spectrogram (dB) on the same time axis; examples from every speaker in turn.</p><div class='grid'>");
         var frontEnd = new FrontEnd(bundle.Recipe.FrontEnd);
         var extractor = frontEnd.Mfcc;
         (string Label, float[] Samples)? mfccExample = null;
         for (int k = 0; k < labels.Count; k++)
         {
-            var example = split.Where(e => e.Utterance.Label == labels[k]).Select(e => e.Utterance).FirstOrDefault(u => File.Exists(u.Path));
-            html.Append($"<div class='card'><h3>{Svg.Escape(labels[k])}</h3>");
+            // One speaker after another (label k from the k-th speaker that has it), not all from the first.
+            var speakers = split.Select(e => e.Utterance.Speaker).Distinct().Order(StringComparer.Ordinal).ToList();
+            var candidates = split.Where(e => e.Utterance.Label == labels[k]).Select(e => e.Utterance).Where(u => File.Exists(u.Path)).ToList();
+            var example = candidates.FirstOrDefault(u => speakers.Count > 0 && u.Speaker == speakers[k % speakers.Count]) ?? candidates.FirstOrDefault();
+            html.Append($"<div class='card'><h3>{Charts.Escape(labels[k])}</h3>");
             if (example is null) { html.Append("<p class='muted'>audio not found on this machine</p></div>"); continue; }
             try
             {
                 var clip = AudioReader.Read(example.Path);
                 float[] prepared = frontEnd.Prepare(clip, example.Path);
                 float[] mel = extractor.MelSpectrogramDb(prepared, out int frames);
-                html.Append(Svg.Waveform(clip.Samples, clip.SampleRate, Svg.Palette[k % Svg.Palette.Length]));
-                html.Append($"<img class='heat' alt='log-mel spectrogram of {Svg.Escape(Path.GetFileName(example.Path))}' src='data:image/png;base64,{Convert.ToBase64String(Png.HeatMap(Transpose(mel, frames, bundle.Recipe.FrontEnd.Mfcc.MelBands), bundle.Recipe.FrontEnd.Mfcc.MelBands, frames))}'/>");
-                html.Append($"<div class='muted'>{Svg.Escape(Path.GetFileName(example.Path))}, {Svg.Escape(example.Speaker)}</div></div>");
+                var settings = bundle.Recipe.FrontEnd;
+                double frameSeconds = (double)settings.Mfcc.HopLength / settings.SampleRate;
+                html.Append(Charts.Svg(Charts.Waveform("waveform", prepared, settings.SampleRate, Charts.Palette[k % Charts.Palette.Length], frames * frameSeconds), 380, 150));
+                html.Append(Charts.Svg(Charts.HeatMap("log-mel spectrogram", mel, frames, settings.Mfcc.MelBands, frameSeconds, "mel band", "dB", OxyPlot.OxyPalettes.Viridis(200), maxColumns: 100, maxRows: 32), 380, 200));
+                html.Append($"<div class='muted'>{Charts.Escape(Path.GetFileName(example.Path))}, {Charts.Escape(example.Speaker)}</div></div>");
                 mfccExample ??= (labels[k], prepared);
             }
-            catch (AudioException e) { html.Append($"<p class='muted'>{Svg.Escape(e.Message)}</p></div>"); }
+            catch (AudioException e) { html.Append($"<p class='muted'>{Charts.Escape(e.Message)}</p></div>"); }
         }
         html.Append("</div>");
         if (mfccExample is { } ex)
@@ -88,22 +94,23 @@ public static class Report
             float[] mfcc = extractor.Compute(ex.Samples, out int frames);
             int c = bundle.Recipe.FrontEnd.Coefficients;
             // Each coefficient is standardised over time for display: c0 (log energy) spans hundreds of dB and would flatten the rest.
-            var rows = Transpose(mfcc, frames, c);
-            for (int row = 0; row < c; row++)
+            for (int k = 0; k < c; k++)
             {
-                var span = rows.AsSpan(row * frames, frames);
-                float mean = System.Numerics.Tensors.TensorPrimitives.Sum(span) / frames;
-                System.Numerics.Tensors.TensorPrimitives.Subtract(span, mean, span);
-                float std = MathF.Max(1e-3f, System.Numerics.Tensors.TensorPrimitives.Norm(span) / MathF.Sqrt(frames));
-                System.Numerics.Tensors.TensorPrimitives.Divide(span, std, span);
+                double mean = 0, square = 0;
+                for (int f = 0; f < frames; f++) mean += mfcc[f * c + k] / frames;
+                for (int f = 0; f < frames; f++) square += (mfcc[f * c + k] - mean) * (mfcc[f * c + k] - mean) / frames;
+                double std = Math.Max(1e-3, Math.Sqrt(square));
+                for (int f = 0; f < frames; f++) mfcc[f * c + k] = (float)((mfcc[f * c + k] - mean) / std);
             }
-            html.Append($"<h2>MFCC heat map</h2><p class='muted'>{c} coefficients × {frames} frames of the {Svg.Escape(ex.Label)} example (coefficient 0 at the bottom; each coefficient standardised over time for display).</p>");
-            html.Append($"<img class='heat' style='width:600px;height:200px' alt='MFCC heat map' src='data:image/png;base64,{Convert.ToBase64String(Png.HeatMap(rows, c, frames))}'/>");
+            var settings = bundle.Recipe.FrontEnd;
+            html.Append($"<h2>MFCC heat map</h2><p class='muted'>{c} coefficients × {frames} frames of the {Charts.Escape(ex.Label)} example (coefficient 0 at the bottom; each coefficient standardised over time for display).</p>");
+            html.Append(Charts.Svg(Charts.HeatMap("MFCCs", mfcc, frames, c, (double)settings.Mfcc.HopLength / settings.SampleRate, "coefficient", "standard deviations", OxyPlot.OxyPalettes.Viridis(200), maxColumns: 150), 760, 260));
         }
 
         html.Append("<h2>Training</h2><div class='grid'>");
-        html.Append(Svg.LineChart("Loss", [("train", history.Select(h => h.TrainLoss).ToList()), ("validation", history.Select(h => h.ValidationLoss).ToList())], "epoch", yMin: 0));
-        html.Append(Svg.LineChart("Accuracy", [("train", history.Select(h => h.TrainAccuracy).ToList()), ("validation", history.Select(h => h.ValidationAccuracy).ToList())], "epoch", yMin: 0, yMax: 1));
+        int? chosen = m.TryGetProperty("best_epoch", out var chosenEpoch) ? chosenEpoch.GetInt32() : null;
+        html.Append(Charts.Svg(Charts.Epochs("Loss (cross-entropy, log scale)", "loss", [("train", history.Select(h => h.TrainLoss).ToList()), ("validation", history.Select(h => h.ValidationLoss).ToList())], chosen, log: true), 560, 300));
+        html.Append(Charts.Svg(Charts.Epochs("Accuracy", "accuracy (%)", [("train", history.Select(h => 100 * h.TrainAccuracy).ToList()), ("validation", history.Select(h => 100 * h.ValidationAccuracy).ToList())], chosen, log: false), 560, 300));
         html.Append("</div>");
 
         html.Append("<h2>Test side</h2><div class='grid'>");
@@ -115,7 +122,7 @@ public static class Report
         foreach (var l in labels)
         {
             var p = perClass.GetProperty(l);
-            html.Append($"<tr><th>{Svg.Escape(l)}</th><td>{p.GetProperty("precision").GetDouble():P1}</td><td>{p.GetProperty("recall").GetDouble():P1}</td><td>{p.GetProperty("f1").GetDouble():P1}</td><td>{p.GetProperty("support").GetInt32()}</td></tr>");
+            html.Append($"<tr><th>{Charts.Escape(l)}</th><td>{p.GetProperty("precision").GetDouble():P1}</td><td>{p.GetProperty("recall").GetDouble():P1}</td><td>{p.GetProperty("f1").GetDouble():P1}</td><td>{p.GetProperty("support").GetInt32()}</td></tr>");
         }
         html.Append("</table></div>");
         // By corpus and by speaker (corpus-qualified names come from file and folder names: escaped like all text).
@@ -124,44 +131,35 @@ public static class Report
             if (!m.TryGetProperty(key, out var groups) || groups.EnumerateObject().Count() < 2) continue;
             html.Append($"<div class='card'><h3>{title}</h3><table><tr><th>{(key == "per_corpus" ? "corpus" : "speaker")}</th><th>accuracy</th><th>UAR</th><th>utterances</th></tr>");
             foreach (var g in groups.EnumerateObject())
-                html.Append($"<tr><th>{Svg.Escape(g.Name)}</th><td>{g.Value.GetProperty("accuracy").GetDouble():P1}</td><td>{g.Value.GetProperty("uar").GetDouble():P1}</td><td>{g.Value.GetProperty("count").GetInt32()}</td></tr>");
+                html.Append($"<tr><th>{Charts.Escape(g.Name)}</th><td>{g.Value.GetProperty("accuracy").GetDouble():P1}</td><td>{g.Value.GetProperty("uar").GetDouble():P1}</td><td>{g.Value.GetProperty("count").GetInt32()}</td></tr>");
             html.Append("</table></div>");
         }
         html.Append("</div>");
-        html.Append($"<p class='muted'>Written by ser report from {Svg.Escape(runDirectory)}.</p></body></html>");
+        html.Append($"<p class='muted'>Written by ser report from {Charts.Escape(runDirectory)}.</p></body></html>");
         string path = Path.Combine(runDirectory, RunFiles.Report);
         AtomicFile.WriteAllText(path, html.ToString());
         return path;
     }
 
-    /// <summary>A confusion matrix card: counts, each cell shaded by its share of the row (green on the diagonal, red off it).</summary>
+    /// <summary>A confusion matrix card: counts and row percentages, each cell shaded by its share of the row (green on the diagonal, red off it).</summary>
     private static void ConfusionTable(StringBuilder html, string title, IReadOnlyList<string> labels, JsonElement matrix)
     {
-        html.Append($"<div class='card'><h3>{Svg.Escape(title)}</h3><table><tr><th></th>");
-        foreach (var l in labels) html.Append($"<th>{Svg.Escape(l)}</th>");
+        html.Append($"<div class='card'><h3>{Charts.Escape(title)}</h3><table><tr><th></th>");
+        foreach (var l in labels) html.Append($"<th>{Charts.Escape(l)}</th>");
         html.Append("</tr>");
         var confusion = matrix.EnumerateArray().Select(r => r.EnumerateArray().Select(v => v.GetInt32()).ToArray()).ToArray();
         for (int r = 0; r < labels.Count; r++)
         {
             int rowSum = Math.Max(1, confusion[r].Sum());
-            html.Append($"<tr><th>{Svg.Escape(labels[r])}</th>");
+            html.Append($"<tr><th>{Charts.Escape(labels[r])}</th>");
             for (int c = 0; c < labels.Count; c++)
             {
                 double share = confusion[r][c] / (double)rowSum;
                 string colour = r == c ? $"rgba(44,160,44,{share:0.00})" : $"rgba(214,39,40,{share:0.00})";
-                html.Append($"<td style='background:{colour}'>{confusion[r][c]}</td>");
+                html.Append($"<td style='background:{colour}'>{confusion[r][c]}<br><span class='muted'>{share.ToString("P0", CultureInfo.InvariantCulture)}</span></td>");
             }
             html.Append("</tr>");
         }
         html.Append("</table></div>");
-    }
-
-    /// <summary>[frames × bands] → [bands × frames], so rows are frequency for the heat map.</summary>
-    private static float[] Transpose(float[] values, int frames, int bands)
-    {
-        var result = new float[values.Length];
-        for (int f = 0; f < frames; f++)
-            for (int b = 0; b < bands; b++) result[b * frames + f] = values[f * bands + b];
-        return result;
     }
 }

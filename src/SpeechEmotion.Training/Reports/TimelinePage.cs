@@ -15,8 +15,8 @@ namespace SpeechEmotion.Training.Reports;
 /// </summary>
 public static class TimelinePage
 {
-    private static readonly string[] Hex = ["#1f77b4", "#ff7f0e", "#2ca02c", "#d62728", "#9467bd", "#8c564b", "#e377c2", "#7f7f7f", "#bcbd22", "#17becf"];
-    private static readonly OxyColor[] Palette = Hex.Select(OxyColor.Parse).ToArray();
+    private static readonly string[] Hex = Charts.Hex;
+    private static readonly OxyColor[] Palette = Charts.Palette;
 
     public static void Write(string path, IReadOnlyList<Timeline> timelines, IReadOnlyList<string> labels)
     {
@@ -37,20 +37,16 @@ public static class TimelinePage
         AtomicFile.WriteAllText(path, html.ToString());
     }
 
-    private static string Escape(string text) => WebUtility.HtmlEncode(text);
+    private static string Escape(string text) => Charts.Escape(text);
 
-    private static string Svg(PlotModel model)
-    {
-        string svg = SvgExporter.ExportToString(model, 1060, 260, isDocument: false);
-        return "<figure>" + svg[svg.IndexOf("<svg", StringComparison.Ordinal)..] + "</figure>";
-    }
+    private static string Svg(PlotModel model) => Charts.Svg(model, 1060, 260);
 
     private static LinearAxis Time(Timeline t) => new() { Position = AxisPosition.Bottom, Title = "time (s)", Minimum = 0, Maximum = Math.Max(t.DurationSeconds, 1e-3) };
 
     /// <summary>The RMS envelope (± amplitude of each 10 ms frame), at most 4,000 points, with each segment shaded.</summary>
     private static PlotModel Envelope(Timeline t, IReadOnlyList<string> labels)
     {
-        var model = new PlotModel { Title = "Envelope and segments (coloured by the emotion heard)", DefaultFont = "sans-serif" };
+        var model = Charts.Plot("Envelope and segments (coloured by the emotion heard)");
         model.Axes.Add(Time(t));
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "amplitude (RMS, full scale 1)", Minimum = -1, Maximum = 1 });
         foreach (var s in t.Segments)
@@ -77,7 +73,7 @@ public static class TimelinePage
     /// <summary>Each class's probability per segment, as a step held over the segment (gaps where there is no speech).</summary>
     private static PlotModel Probabilities(Timeline t, IReadOnlyList<string> labels)
     {
-        var model = new PlotModel { Title = "Each class's probability over time", DefaultFont = "sans-serif" };
+        var model = Charts.Plot("Each class's probability over time");
         model.Axes.Add(Time(t));
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "probability (%)", Minimum = 0, Maximum = 100 });
         for (int k = 0; k < labels.Count; k++)
@@ -91,7 +87,7 @@ public static class TimelinePage
             }
             model.Series.Add(line);
         }
-        model.Legends.Add(new OxyPlot.Legends.Legend { LegendPosition = OxyPlot.Legends.LegendPosition.RightTop, LegendPlacement = OxyPlot.Legends.LegendPlacement.Outside });
+        Charts.LegendOutside(model);
         return model;
     }
 }
