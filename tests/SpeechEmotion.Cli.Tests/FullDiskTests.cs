@@ -28,16 +28,21 @@ public sealed class FullDiskTests : IDisposable
         }
     }
 
+    /// <summary>A mount point (skipping the test, with the reason, where a tmpfs cannot be mounted), a generated corpus and ser.</summary>
+    private (string Mount, string Data, string Ser) Prepare(string name, string options)
+    {
+        string mount = Path.Combine(_root, name);
+        Directory.CreateDirectory(mount);
+        var probe = Shell($"mount -t tmpfs -o {options} tmpfs '{mount}' && echo mounted");
+        Skip.IfNot(probe.Output.Contains("mounted"), $"cannot mount a tmpfs in a private namespace here: {probe.Error.Trim()}");
+        return (mount, SyntheticEmotions.Create(Path.Combine(_root, "corpus")), Path.Combine(AppContext.BaseDirectory, "ser.dll"));
+    }
+
     [SkippableFact]
     public void A_full_disk_is_one_line_naming_the_file_and_exit_2_with_nothing_half_written()
     {
-        string mount = Path.Combine(_root, "small");
-        Directory.CreateDirectory(mount);
-        var probe = Shell($"mount -t tmpfs -o size=40k tmpfs '{mount}' && echo mounted");
-        Skip.IfNot(probe.Output.Contains("mounted"), $"cannot mount a tmpfs in a private namespace here: {probe.Error.Trim()}");
-
-        string data = SyntheticEmotions.Create(Path.Combine(_root, "corpus"));
-        string ser = Path.Combine(AppContext.BaseDirectory, "ser.dll"), run = Path.Combine(mount, "run");
+        var (mount, data, ser) = Prepare("small", "size=40k");
+        string run = Path.Combine(mount, "run");
         // The listing runs inside the namespace, while the tmpfs is still mounted.
         var (exit, output, error) = Shell($"mount -t tmpfs -o size=40k tmpfs '{mount}' && dotnet '{ser}' train --data '{data}' --out '{run}' --epochs 2 --cache none; " +
                                           $"code=$?; echo; echo FILES; ls -a '{run}'; exit $code");
@@ -54,12 +59,8 @@ public sealed class FullDiskTests : IDisposable
     [SkippableFact]
     public void A_read_only_out_folder_is_one_line_naming_it_and_exit_2_and_a_read_only_cache_is_skipped()
     {
-        string mount = Path.Combine(_root, "readonly");
-        Directory.CreateDirectory(mount);
-        var probe = Shell($"mount -t tmpfs -o ro,size=64k tmpfs '{mount}' && echo mounted");
-        Skip.IfNot(probe.Output.Contains("mounted"), $"cannot mount a tmpfs in a private namespace here: {probe.Error.Trim()}");
-        string data = SyntheticEmotions.Create(Path.Combine(_root, "corpus"));
-        string ser = Path.Combine(AppContext.BaseDirectory, "ser.dll"), run = Path.Combine(mount, "run"), elsewhere = Path.Combine(_root, "run");
+        var (mount, data, ser) = Prepare("readonly", "ro,size=64k");
+        string run = Path.Combine(mount, "run"), elsewhere = Path.Combine(_root, "run");
         var (exit, output, error) = Shell($"mount -t tmpfs -o ro,size=64k tmpfs '{mount}' && dotnet '{ser}' train --data '{data}' --out '{run}' --epochs 1 --cache none");
         Assert.True(exit == 2, $"exit {exit}\n{output}\n{error}");
         var lines = error.Split('\n', StringSplitOptions.RemoveEmptyEntries);
