@@ -46,4 +46,19 @@ public sealed class DeterminismTests
             Assert.True(reference["training"] == result["training"], $"{name}: trained weights differ from {reference["vectors"]}'s");
         }
     }
+
+    /// <summary>`ser bench --drift` times 200 training steps and compares steps 150–200 with 5–25 (what a decay into
+    /// subnormal floats would slow down); here only its report is checked, the timing is the benchmark's.</summary>
+    [Fact]
+    public void Bench_drift_reports_early_and_late_step_times()
+    {
+        var (exit, output, error) = CliRunner.Run("bench", "--drift", "--shape", "SEED", "--threads", "1");
+        Assert.True(exit == 0, error);
+        var match = System.Text.RegularExpressions.Regex.Match(output, @"SEED\s+steps 5–25\s+([\d.]+) ms\s+steps 150–200\s+([\d.]+) ms\s+ratio ([\d.]+)");
+        Assert.True(match.Success, output);
+        double early = double.Parse(match.Groups[1].Value, System.Globalization.CultureInfo.InvariantCulture);
+        double late = double.Parse(match.Groups[2].Value, System.Globalization.CultureInfo.InvariantCulture);
+        Assert.True(early > 0 && late > 0);
+        Assert.Equal(late / early, double.Parse(match.Groups[3].Value, System.Globalization.CultureInfo.InvariantCulture), 2);
+    }
 }

@@ -36,7 +36,11 @@ public static class BenchCommand
         {
             Description = "Instead of timing: print the vector width in use and SHA-256 hashes of a front end's features and of the weights after 20 training steps, to compare across machines, DOTNET_Enable* switches and --threads.",
         };
-        var command = new Command("bench", "Measure training and inference speed of the benchmark workload against the machine's FMA peak.") { shape, threads, repetitions, json, determinism };
+        var drift = new Option<bool>("--drift")
+        {
+            Description = "Instead of timing: 200 training steps on the fixed batch of each shape, and the median step time of steps 150–200 against steps 5–25 (a slowdown as gradients decay would show here).",
+        };
+        var command = new Command("bench", "Measure training and inference speed of the benchmark workload against the machine's FMA peak.") { shape, threads, repetitions, json, determinism, drift };
         command.SetAction(parse =>
         {
             if (parse.GetValue(determinism))
@@ -53,6 +57,15 @@ public static class BenchCommand
             var names = which.Equals("all", StringComparison.OrdinalIgnoreCase) ? Shapes.Keys.ToList()
                 : Shapes.ContainsKey(which) ? [which.ToUpperInvariant()] : throw new OptionsException($"--shape must be SEED, FRAMES, FRAMES-L or all, got '{which}'.");
             int count = parse.GetValue(threads) is > 0 and var t ? t : Environment.ProcessorCount;
+            if (parse.GetValue(drift))
+            {
+                foreach (var name in names)
+                {
+                    var (early, late) = Drift(name, count);
+                    output.WriteLine($"{name,-9} steps 5–25 {early * 1000,8:F2} ms   steps 150–200 {late * 1000,8:F2} ms   ratio {late / early:F3}{(late / early > 1.1 ? "   (over the 10 % the issue allows)" : "")}");
+                }
+                return CliApp.Ok;
+            }
             int reps = parse.GetValue(repetitions);
             if (reps < 1) throw new OptionsException($"--repetitions must be at least 1, got {reps}.");
             double peak = FmaPeak.Measure(count);
@@ -96,6 +109,29 @@ public static class BenchCommand
         // Forward GEMM flops of the LSTM and head, ×3 for forward + backward (the usual convention).
         double flops = 3.0 * (2.0 * T * B * 4 * H * (I + H) + 2.0 * B * (H * 128 + 128 * 64 + 64 * 7));
         return new Result(name, B / train, B / infer, latency * 1e6, flops / train / 1e9, peak);
+    }
+
+    /// <summary>Median step time (seconds) of training steps 5–25 and 150–200 on the shape's fixed batch.</summary>
+    public static (double Early, double Late) Drift(string name, int threads)
+    {
+        var (T, B, I, H) = Shapes[name];
+        using var pool = new WorkerPool(threads);
+        var model = new SequenceClassifier(new ClassifierConfig(I, H, 1, false, PoolingKind.Last, [128, 64], 7, 0f), new AdamOptions(), pool);
+        var rng = new Rng(42);
+        model.Initialize(rng);
+        var x = new float[T * B * I];
+        rng.FillUniform(x, -1, 1);
+        var lengths = Enumerable.Repeat(T, B).ToArray();
+        var labels = Enumerable.Range(0, B).Select(k => k % 7).ToArray();
+        var times = new double[201];
+        for (int step = 1; step <= 200; step++)
+        {
+            var clock = Stopwatch.StartNew();
+            model.TrainStep(x, lengths, labels, T, B, rng);
+            times[step] = clock.Elapsed.TotalSeconds;
+        }
+        static double MedianOf(double[] values) { Array.Sort(values); return values[values.Length / 2]; }
+        return (MedianOf(times[5..26]), MedianOf(times[150..201]));
     }
 
     /// <summary>
