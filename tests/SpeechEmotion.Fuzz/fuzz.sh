@@ -18,6 +18,8 @@ for dll in "$work"/bin/SpeechEmotion.*.dll; do
 done
 mkdir -p "$work/in"; cp "$work/seeds/$target"/* "$work/in/"
 [[ -d $here/corpus/$target ]] && cp "$here/corpus/$target"/* "$work/in/" 2>/dev/null || true
+# The differential stream target starts from what the audio target found, too.
+[[ $target == stream && -d $here/corpus/audio ]] && cp "$here/corpus/audio"/* "$work/in/" 2>/dev/null || true
 # dotnet itself is not instrumented (SharpFuzz feeds AFL's map from managed code): skip AFL's binary check.
 AFL_SKIP_BIN_CHECK=1 AFL_NO_UI=1 AFL_SKIP_CPUFREQ=1 AFL_I_DONT_CARE_ABOUT_MISSING_CRASHES=1 \
   afl-fuzz -i "$work/in" -o "$work/out" -t 10000 -m none -V "$seconds" -- dotnet "$work/bin/SpeechEmotion.Fuzz.dll" "$target" \

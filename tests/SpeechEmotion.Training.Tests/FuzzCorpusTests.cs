@@ -23,6 +23,7 @@ public sealed class FuzzCorpusTests
     [InlineData("audio")]
     [InlineData("model")]
     [InlineData("zip")]
+    [InlineData("stream")]
     public void Every_fuzz_input_is_answered_or_refused_in_one_line(string target)
     {
         var files = Directory.GetFiles(CorpusFolder(target));
