@@ -13,7 +13,36 @@ public static class RunFiles
 {
     public const string Model = "model.safetensors", Checkpoint = "checkpoint.safetensors", Metrics = "metrics.json",
         History = "history.csv", Split = "split.csv", Report = "report.html",
-        Adaptation = "adaptation.csv", BaseModel = "model-before-adaptation.safetensors";
+        Adaptation = "adaptation.csv", BaseModel = "model-before-adaptation.safetensors", Predictions = "predictions.csv";
+
+    /// <summary>
+    /// One line per test utterance: file, speaker, true label, predicted label, then every class's probability (the
+    /// model's calibrated softmax), what the report's misclassified files and reliability diagram are drawn from.
+    /// </summary>
+    public static void WritePredictions(string path, IReadOnlyList<string> labels, IReadOnlyList<Sample> samples, ReadOnlySpan<float> probabilities)
+    {
+        var text = new StringBuilder("file,speaker,label,predicted," + string.Join(',', labels.Select(Csv.Quote)) + "\n");
+        int classes = labels.Count;
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var p = probabilities.Slice(i * classes, classes);
+            int best = 0;
+            for (int k = 1; k < classes; k++) if (p[k] > p[best]) best = k;
+            text.Append(Csv.Quote(samples[i].Path)).Append(',').Append(Csv.Quote(samples[i].Speaker)).Append(',')
+                .Append(Csv.Quote(labels[samples[i].Label])).Append(',').Append(Csv.Quote(labels[best]));
+            foreach (float v in p) text.Append(',').Append(v.ToString("R", CultureInfo.InvariantCulture));
+            text.Append('\n');
+        }
+        AtomicFile.WriteAllText(path, text.ToString());
+    }
+
+    /// <summary>The test side's predictions of <see cref="WritePredictions"/>: (file, speaker, label, predicted, probabilities).</summary>
+    public static List<(string File, string Speaker, string Label, string Predicted, float[] Probabilities)> ReadPredictions(string path)
+    {
+        var lines = File.ReadAllLines(path);
+        return lines.Skip(1).Where(l => l.Length > 0).Select(l => Csv.ParseLine(l)).Select(f =>
+            (f[0], f[1], f[2], f[3], f.Skip(4).Select(v => float.Parse(v, CultureInfo.InvariantCulture)).ToArray())).ToList();
+    }
 
     /// <summary>One line per self-training round: its share, how many test utterances it pseudo-labelled (and per
     /// class), how many predictions changed since the round before, and the round's model selection.</summary>

@@ -114,6 +114,8 @@ public static class TrainingRun
         var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, Temperature = temperature };
         bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
         var metrics = Evaluate(bundle, data.Test);
+        var (_, testSamples, testProbabilities) = Probabilities([(bundle, data.Test)]);
+        RunFiles.WritePredictions(Path.Combine(options.OutputDirectory, RunFiles.Predictions), data.Labels, testSamples, testProbabilities);
         var single = ReferenceEquals(data.TestOneFileAtATime, data.Test) ? null : Evaluate(bundle, data.TestOneFileAtATime);
         var extra = new Dictionary<string, object>
         {

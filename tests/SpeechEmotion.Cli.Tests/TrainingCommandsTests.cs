@@ -252,6 +252,13 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         var confusion = m.GetProperty("confusion").EnumerateArray().SelectMany(r => r.EnumerateArray().Select(v => v.GetInt32())).ToList();
         Assert.Equal(confusion, cells.Take(confusion.Count));
         Assert.Equal(m.GetProperty("test_count").GetInt32(), cells.Take(confusion.Count).Sum());
+        // predictions.csv: one line per test utterance; the report lists the wrong ones and draws a reliability diagram.
+        var predictions = File.ReadAllLines(Path.Combine(run.Run, "predictions.csv"));
+        Assert.Equal(m.GetProperty("test_count").GetInt32() + 1, predictions.Length);
+        int classes = m.GetProperty("labels").GetArrayLength();
+        int right = Enumerable.Range(0, classes).Sum(k => confusion[k * classes + k]);
+        Assert.Contains($"Misclassified: {m.GetProperty("test_count").GetInt32() - right} of {m.GetProperty("test_count").GetInt32()}", html);
+        Assert.Contains("Reliability: accuracy against confidence", html);
         Assert.Contains("Report written to", output);
     }
 

@@ -171,7 +171,7 @@ public static class TrainCommand
                 MetricsTable.WriteGroups(output, result.Bundle.Labels, votes);
                 MetricsTable.Write(output, voted, $"Test side by cluster vote (transductive: each test speaker's utterances grouped, labels unseen), {voted.Count} utterances");
             }
-            output.WriteLine($"Run folder: {result.Directory} (report.html, model.safetensors, metrics.json, history.csv, split.csv)");
+            output.WriteLine($"Run folder: {result.Directory} (report.html, model.safetensors, metrics.json, history.csv, split.csv, predictions.csv)");
             return result;
         }
 

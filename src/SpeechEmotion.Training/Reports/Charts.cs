@@ -129,4 +129,28 @@ public static class Charts
         });
         return model;
     }
+
+    /// <summary>
+    /// A reliability diagram: test utterances in 10 bins of confidence (the top class's probability), each bin's
+    /// accuracy against its mean confidence (a calibrated model lies on the diagonal), the bins' counts as labels.
+    /// </summary>
+    public static PlotModel Reliability(string title, IReadOnlyList<(double Confidence, bool Right)> predictions)
+    {
+        var model = Plot(title);
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "confidence (%)", Minimum = 0, Maximum = 100 });
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "accuracy (%)", Minimum = 0, Maximum = 100 });
+        model.Series.Add(new LineSeries { Title = "calibrated", Color = OxyColors.Gray, LineStyle = LineStyle.Dash, Points = { new DataPoint(0, 0), new DataPoint(100, 100) } });
+        var observed = new LineSeries { Title = "this model", Color = Palette[0], MarkerType = MarkerType.Circle, MarkerSize = 4 };
+        for (int bin = 0; bin < 10; bin++)
+        {
+            var inBin = predictions.Where(p => Math.Min(9, (int)(p.Confidence * 10)) == bin).ToList();
+            if (inBin.Count == 0) continue;
+            var point = new DataPoint(100 * inBin.Average(p => p.Confidence), 100 * inBin.Count(p => p.Right) / (double)inBin.Count);
+            observed.Points.Add(point);
+            model.Annotations.Add(new TextAnnotation { TextPosition = point, Text = inBin.Count.ToString(System.Globalization.CultureInfo.InvariantCulture), Stroke = OxyColors.Transparent, FontSize = 9, Offset = new ScreenVector(0, -10) });
+        }
+        model.Series.Add(observed);
+        model.Legends.Add(new Legend { LegendPosition = LegendPosition.TopLeft, LegendPlacement = LegendPlacement.Inside });
+        return model;
+    }
 }

@@ -135,10 +135,31 @@ public static class Report
             html.Append("</table></div>");
         }
         html.Append("</div>");
+        string predictionsPath = Path.Combine(runDirectory, RunFiles.Predictions);
+        if (File.Exists(predictionsPath)) Predictions(html, RunFiles.ReadPredictions(predictionsPath), labels);
         html.Append($"<p class='muted'>Written by ser report from {Charts.Escape(runDirectory)}.</p></body></html>");
         string path = Path.Combine(runDirectory, RunFiles.Report);
         AtomicFile.WriteAllText(path, html.ToString());
         return path;
+    }
+
+    /// <summary>The reliability diagram and the misclassified files (each with its top two classes), from predictions.csv.</summary>
+    private static void Predictions(StringBuilder html, List<(string File, string Speaker, string Label, string Predicted, float[] Probabilities)> rows, IReadOnlyList<string> labels)
+    {
+        html.Append("<h2>Calibration and mistakes</h2><div class='grid'>");
+        html.Append(Charts.Svg(Charts.Reliability("Reliability: accuracy against confidence, per bin (count above each point)",
+            rows.Select(r => ((double)r.Probabilities.Max(), r.Label == r.Predicted)).ToList()), 460, 380));
+        var wrong = rows.Where(r => r.Label != r.Predicted).ToList();
+        html.Append($"<div class='card'><h3>Misclassified: {wrong.Count} of {rows.Count}</h3><table><tr><th>file</th><th>speaker</th><th>true</th><th>first</th><th>second</th></tr>");
+        foreach (var r in wrong.Take(100))
+        {
+            var top = Enumerable.Range(0, labels.Count).OrderByDescending(k => r.Probabilities[k]).Take(2).ToList();
+            string Top(int k) => $"{Charts.Escape(labels[k])} {r.Probabilities[k].ToString("P0", CultureInfo.InvariantCulture)}";
+            html.Append($"<tr><td style='text-align:left'>{Charts.Escape(Path.GetFileName(r.File))}</td><td>{Charts.Escape(r.Speaker)}</td><td>{Charts.Escape(r.Label)}</td><td>{Top(top[0])}</td><td>{Top(top[1])}</td></tr>");
+        }
+        html.Append("</table>");
+        if (wrong.Count > 100) html.Append($"<p class='muted'>and {wrong.Count - 100} more in predictions.csv</p>");
+        html.Append("</div></div>");
     }
 
     /// <summary>A confusion matrix card: counts and row percentages, each cell shaded by its share of the row (green on the diagonal, red off it).</summary>
