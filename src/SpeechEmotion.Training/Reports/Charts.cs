@@ -18,11 +18,19 @@ public static class Charts
 
     public static string Escape(string text) => WebUtility.HtmlEncode(text);
 
-    /// <summary>A plot as an inline &lt;svg&gt; (without the XML declaration a document would start with).</summary>
+    private static int _figures;
+
+    /// <summary>
+    /// A plot as an inline &lt;svg&gt; (without the XML declaration a document would start with). OxyPlot numbers its clip
+    /// paths from 1 in every export, and ids are global to an HTML page, so each figure's ids get a prefix of their own:
+    /// otherwise a chart is clipped to another chart's plot area.
+    /// </summary>
     public static string Svg(PlotModel model, int width, int height)
     {
         string svg = SvgExporter.ExportToString(model, width, height, isDocument: false);
-        return "<figure>" + svg[svg.IndexOf("<svg", StringComparison.Ordinal)..] + "</figure>";
+        string prefix = $"f{Interlocked.Increment(ref _figures)}-";
+        svg = svg[svg.IndexOf("<svg", StringComparison.Ordinal)..].Replace("id=\"", "id=\"" + prefix).Replace("url(#", "url(#" + prefix);
+        return "<figure style='margin:0'>" + svg + "</figure>";
     }
 
     public static PlotModel Plot(string title) => new() { Title = title, DefaultFont = "sans-serif", TitleFontSize = 13 };
@@ -78,7 +86,8 @@ public static class Charts
         var model = Plot(title);
         double duration = seconds ?? samples.Length / (double)sampleRate;
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Bottom, Title = "time (s)", Minimum = 0, Maximum = duration });
-        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "amplitude", Minimum = -1, Maximum = 1 });
+        double peak = samples.IsEmpty ? 1 : Math.Max(1e-4, Math.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(samples)));
+        model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "amplitude", Minimum = -peak, Maximum = peak }); // scaled to the peak, quiet speech shows
         var area = new AreaSeries { Color = colour, Fill = OxyColor.FromAColor(160, colour), StrokeThickness = 0.5 };
         int stride = Math.Max(1, samples.Length / 2000);
         for (int i = 0; i < samples.Length; i += stride)
