@@ -13,7 +13,7 @@ public static class RunFiles
 {
     public const string Model = "model.safetensors", Checkpoint = "checkpoint.safetensors", Metrics = "metrics.json",
         History = "history.csv", Split = "split.csv", Report = "report.html",
-        Adaptation = "adaptation.csv", BaseModel = "model-before-adaptation.safetensors", Predictions = "predictions.csv";
+        Adaptation = "adaptation.csv", BaseModel = "model-before-adaptation.safetensors", Predictions = "predictions.csv", Command = "command.txt";
 
     /// <summary>
     /// One line per test utterance: file, speaker, true label, predicted label, then every class's probability (the

@@ -259,6 +259,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         int right = Enumerable.Range(0, classes).Sum(k => confusion[k * classes + k]);
         Assert.Contains($"Misclassified: {m.GetProperty("test_count").GetInt32() - right} of {m.GetProperty("test_count").GetInt32()}", html);
         Assert.Contains("Reliability: accuracy against confidence", html);
+        Assert.Contains("Written by <code>ser train --data ", html); // the command line that wrote the run, and when
         Assert.Contains("Report written to", output);
     }
 

@@ -14,6 +14,10 @@ namespace SpeechEmotion.Cli.Commands;
 /// </summary>
 public static class TrainCommand
 {
+    /// <summary>The command line as given (values with spaces quoted), for the run's command.txt and its report.</summary>
+    private static string CommandLine(ParseResult parse) =>
+        "ser " + string.Join(' ', parse.Tokens.Select(t => t.Value.Contains(' ') ? $"\"{t.Value}\"" : t.Value));
+
     public static Command Create(TextWriter output, TextWriter error)
     {
         var data = CommonOptions.Data();
@@ -124,7 +128,7 @@ public static class TrainCommand
                 options = FreshOptions(parse, parse.GetValue(seed), dir: null);
             }
 
-            TrainAndReport(options, resumeDir is not null, cancellation);
+            TrainAndReport(options, resumeDir is not null, cancellation, CommandLine(parse));
             return CliApp.Ok;
         }
 
@@ -147,11 +151,13 @@ public static class TrainCommand
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout) };
         }
 
-        TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation)
+        TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation, string commandLine)
         {
             var progress = ProgressDisplay.For(output);
             var result = TrainingRun.Execute(options, progress, cancellation, resume: resuming);
             progress.Done();
+            // What wrote the run, for its report: the command line as given and when it finished.
+            Core.IO.AtomicFile.WriteAllText(Path.Combine(result.Directory, Training.RunFiles.Command), $"{commandLine}\n{DateTime.UtcNow:yyyy-MM-dd HH:mm} UTC\n");
             Training.Reports.Report.Write(result.Directory);
             output.WriteLine(result.Cancelled
                 ? $"Stopped by request after epoch {result.State.Epoch}; kept the best model (epoch {result.State.BestEpoch}) and the checkpoint. Continue with: ser train --resume {result.Directory}"
@@ -189,7 +195,7 @@ public static class TrainCommand
             {
                 output.WriteLine($"Fold {k + 1} of {groups.Count}: test speakers {groups[k].Replace(",", ", ")}");
                 var split = new SplitInfo(Inference.Protocol.Speaker, runSeed, groups[k].ToUpperInvariant());
-                var result = TrainAndReport(FreshOptions(parse, runSeed, Path.Combine(root, $"fold-{k + 1}"), split), resuming: false, cancellation);
+                var result = TrainAndReport(FreshOptions(parse, runSeed, Path.Combine(root, $"fold-{k + 1}"), split), resuming: false, cancellation, CommandLine(parse));
                 if (result.Cancelled) return CliApp.Ok;
                 done.Add(new Fold(k + 1, groups[k], result.Metrics, result.Directory) { OneFileAtATime = result.OneFileAtATime });
             }
@@ -216,7 +222,7 @@ public static class TrainCommand
             foreach (ulong runSeed in seedValues)
             {
                 output.WriteLine($"Ensemble member: seed {runSeed}");
-                var result = TrainAndReport(FreshOptions(parse, runSeed, Path.Combine(root, $"seed-{runSeed}")), resuming: false, cancellation);
+                var result = TrainAndReport(FreshOptions(parse, runSeed, Path.Combine(root, $"seed-{runSeed}")), resuming: false, cancellation, CommandLine(parse));
                 if (result.Cancelled) return CliApp.Ok;
                 members.Add(result);
             }

@@ -42,6 +42,9 @@ public static class Report
         html.Append($"<h1>SpeechEmotion — {Charts.Escape(bundle.Recipe.Kind.ToString().ToLowerInvariant())} recipe, {Charts.Escape(protocol)} protocol{Charts.Escape(speaker)}</h1>");
         html.Append($"<p class='muted'>{Charts.Escape(bundle.Model.Config.ToString())}; {bundle.Model.Parameters.Count:N0} parameters; seed {m.GetProperty("seed").GetUInt64()}; " +
                     $"front end {Charts.Escape(bundle.Recipe.FrontEnd.Window.ToString().ToLowerInvariant())} window, {bundle.Recipe.FrontEnd.FeatureSize} values per frame, {Charts.Escape(bundle.Recipe.Normalization.ToString().ToLowerInvariant())} normalisation.</p>");
+        string commandPath = Path.Combine(runDirectory, RunFiles.Command);
+        if (File.Exists(commandPath) && File.ReadAllLines(commandPath) is [var commandLine, var when, ..])
+            html.Append($"<p class='muted'>Written by <code>{Charts.Escape(commandLine)}</code>, finished {Charts.Escape(when)}.</p>");
         html.Append("<div class='grid'>");
         foreach (var (name, key) in new[] { ("Test accuracy", "accuracy"), ("UAR", "uar"), ("Macro-F1", "macro_f1") })
             html.Append($"<div class='card'><h3>{name}</h3><div class='big'>{m.GetProperty(key).GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>{m.GetProperty("test_count").GetInt32()} test utterances</div></div>");
