@@ -45,7 +45,8 @@ public abstract class ProgressDisplay : ITrainingProgress
     protected abstract void WriteEpoch(EpochRecord r, int epochs, TimeSpan left);
 
     protected static string Line(EpochRecord r, int epochs, TimeSpan left) =>
-        $"epoch {r.Epoch,3}/{epochs}  loss {r.TrainLoss:F4}  acc {r.TrainAccuracy:P1}  val loss {r.ValidationLoss:F4}  val acc {r.ValidationAccuracy:P1}  " +
+        $"epoch {r.Epoch,3}/{epochs}  loss {r.TrainLoss:F4}  acc {r.TrainAccuracy:P1}  " +
+        (double.IsNaN(r.ValidationLoss) ? "no validation part  " : $"val loss {r.ValidationLoss:F4}  val acc {r.ValidationAccuracy:P1}  ") +
         $"{r.SamplesPerSecond:F0} samples/s  {r.Seconds:F1} s  left ≤ {left:mm\\:ss}{(r.Best ? "  best" : "")}";
 
     private sealed class Plain(TextWriter output) : ProgressDisplay

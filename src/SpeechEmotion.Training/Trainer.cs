@@ -127,9 +127,12 @@ public sealed class Trainer
             }
             if (cancellation.IsCancellationRequested && seen < train.Count) break; // a partial epoch is not recorded
             double seconds = clock.Elapsed.TotalSeconds;
-            var (validationLoss, validationAccuracy) = validation.Count > 0 ? Score(validation) : (lossSum / seen, correct / (double)seen);
+            // Without a validation part (a folder too small for one) there is nothing to choose by: the last epoch is
+            // kept, and the history's validation columns say NaN rather than repeat the training figures.
+            bool validated = validation.Count > 0;
+            var (validationLoss, validationAccuracy) = validated ? Score(validation) : (lossSum / seen, correct / (double)seen);
             state.Epoch++;
-            bool best = validationAccuracy > state.BestValidationAccuracy ||
+            bool best = !validated || validationAccuracy > state.BestValidationAccuracy ||
                         (validationAccuracy == state.BestValidationAccuracy && validationLoss < state.BestValidationLoss);
             if (best)
             {
@@ -139,7 +142,8 @@ public sealed class Trainer
                 state.BestParameters = _model.Parameters.Values.ToArray();
             }
             sinceBest = state.Epoch - state.BestEpoch;
-            var record = new EpochRecord(state.Epoch, lossSum / seen, correct / (double)seen, validationLoss, validationAccuracy, seconds, seen / seconds, best);
+            var record = new EpochRecord(state.Epoch, lossSum / seen, correct / (double)seen,
+                validated ? validationLoss : double.NaN, validated ? validationAccuracy : double.NaN, seconds, seen / seconds, best);
             state.History.Add(record);
             onEpoch?.Invoke(record, state);
         }

@@ -68,6 +68,11 @@ public static class TrainingRun
             threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError, layout: options.Layout);
         foreach (var problem in data.Problems) progress.Warning($"skipped {problem}");
         foreach (var warning in data.Warnings) progress.Warning(warning.ToString());
+        string where = options.DataRoot;
+        if (data.Test.Count == 0)
+            throw new OptionsException($"{where}: {data.Split.Count} utterances leave no test side under the {options.Split.Protocol.ToString().ToLowerInvariant()} protocol: give more recordings (a few per class and speaker at least).");
+        if (data.Validation.Count == 0)
+            progress.Warning($"{where}: too few utterances for a validation part: no early stopping (the last epoch is kept), temperature 1, and no validation curve.");
         // Only now, with the corpus read and split: a run that fails on its options or data leaves no empty folder.
         Directory.CreateDirectory(options.OutputDirectory);
         using var runLock = LockRunFolder(options.OutputDirectory);

@@ -99,6 +99,25 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Matches(@"OAF_w\d_sad\.wav: \w+ \(\d+\.\d %\)", output);
     }
 
+    /// <summary>A folder too small for a test side is refused before training; one too small for a validation part
+    /// trains, says so, keeps the last epoch and draws no validation curve.</summary>
+    [Fact]
+    public void A_folder_too_small_is_refused_or_trained_without_validation_and_says_so()
+    {
+        string tiny = SyntheticEmotions.Create(Path.Combine(run.Root, "tiny"), words: 1); // 2 speakers × 7 emotions × 1
+        string refused = Path.Combine(run.Root, "tiny-random");
+        CliRunner.Refused("14 utterances leave no test side under the random protocol", "train", "--data", tiny, "--out", refused, "--epochs", "1", "--cache", "none");
+        Assert.False(Directory.Exists(refused));
+        string speaker = Path.Combine(run.Root, "tiny-speaker");
+        var (exit, output, error) = CliRunner.Run("train", "--data", tiny, "--protocol", "speaker", "--test-speaker", "YAF", "--out", speaker, "--epochs", "2", "--cache", "none");
+        Assert.True(exit == 0, error);
+        Assert.Contains("too few utterances for a validation part", output + error);
+        Assert.Contains("Kept epoch 2 of 2 (no validation part to choose by).", output);
+        string html = File.ReadAllText(Path.Combine(speaker, "report.html"));
+        Assert.Contains("too few utterances for a validation part", html);
+        Assert.DoesNotContain(">validation<", html); // no validation curve in the legends
+    }
+
     /// <summary>ser explain: JSON with a share per frame and per feature column, occlusion per frame, and a page whose
     /// charts are inline SVG under a CSP; an unknown --class is refused naming the labels.</summary>
     [Fact]

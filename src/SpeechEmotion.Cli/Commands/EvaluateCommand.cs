@@ -44,7 +44,7 @@ public static class EvaluateCommand
         {
             Description = "Score each test file as ser predict does for one file (inductive): under speaker normalisation, standardised with the training side's statistics instead of its speaker's.",
         };
-        var allFiles = new Option<bool>("--all-files")
+        var allFiles = new Option<bool>("--all-files", "--all")
         {
             Description = "Score every file of --data (say, a labelled folder of your own), not the test side of the model's protocol; classes the model does not know are left out.",
         };

@@ -161,6 +161,7 @@ public static class TrainCommand
             Training.Reports.Report.Write(result.Directory);
             output.WriteLine(result.Cancelled
                 ? $"Stopped by request after epoch {result.State.Epoch}; kept the best model (epoch {result.State.BestEpoch}) and the checkpoint. Continue with: ser train --resume {result.Directory}"
+                : result.Data.Validation.Count == 0 ? $"Kept epoch {result.State.BestEpoch} of {result.State.Epoch} (no validation part to choose by)."
                 : $"Best epoch {result.State.BestEpoch} of {result.State.Epoch} (validation accuracy {result.State.BestValidationAccuracy:P2}).");
             foreach (var r in result.Adaptation)
                 output.WriteLine($"Adaptation round {r.Round}: {r.PseudoLabelled} test utterances pseudo-labelled ({r.Share:P0} per class), " +

@@ -50,6 +50,7 @@ public static class Charts
         model.Axes.Add(log ? new LogarithmicAxis { Position = AxisPosition.Left, Title = yTitle } : new LinearAxis { Position = AxisPosition.Left, Title = yTitle, Minimum = 0, Maximum = 100 });
         for (int k = 0; k < series.Count; k++)
         {
+            if (!series[k].Values.Any(double.IsFinite)) continue; // e.g. no validation part: no validation curve
             var line = new LineSeries { Title = series[k].Name, Color = Palette[k], MarkerType = MarkerType.Circle, MarkerSize = 2.5 };
             for (int e = 0; e < series[k].Values.Count; e++)
                 if (double.IsFinite(series[k].Values[e]) && (!log || series[k].Values[e] > 0)) line.Points.Add(new DataPoint(e + 1, series[k].Values[e]));

@@ -48,8 +48,11 @@ public static class Report
         html.Append("<div class='grid'>");
         foreach (var (name, key) in new[] { ("Test accuracy", "accuracy"), ("UAR", "uar"), ("Macro-F1", "macro_f1") })
             html.Append($"<div class='card'><h3>{name}</h3><div class='big'>{m.GetProperty(key).GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>{m.GetProperty("test_count").GetInt32()} test utterances</div></div>");
+        bool validated = !m.TryGetProperty("validation_count", out var validationCount) || validationCount.GetInt32() > 0;
         if (m.TryGetProperty("best_epoch", out var best))
-            html.Append($"<div class='card'><h3>Model selection</h3><div class='big'>epoch {best.GetInt32()}</div><div class='muted'>best validation accuracy of {m.GetProperty("epochs_run").GetInt32()} epochs (validation carved from the training side)</div></div>");
+            html.Append($"<div class='card'><h3>Model selection</h3><div class='big'>epoch {best.GetInt32()}</div><div class='muted'>" +
+                        (validated ? $"best validation accuracy of {m.GetProperty("epochs_run").GetInt32()} epochs (validation carved from the training side)"
+                                   : $"the last of {m.GetProperty("epochs_run").GetInt32()} epochs: too few utterances for a validation part") + "</div></div>");
         if (m.TryGetProperty("before_adaptation", out var before))
             html.Append($"<div class='card'><h3>Adaptation (transductive)</h3><div class='big'>{before.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)} → " +
                         $"{m.GetProperty("accuracy").GetDouble().ToString("P2", CultureInfo.InvariantCulture)}</div><div class='muted'>test accuracy before and after {m.GetProperty("adaptation_rounds").GetInt32()} rounds of self-training " +
