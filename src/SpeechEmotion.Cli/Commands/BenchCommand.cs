@@ -88,17 +88,23 @@ public static class BenchCommand
         return command;
     }
 
-    public static Result Run(string name, int threads, int repetitions, double peak)
+    /// <summary>The benchmark model of a shape (seeded) and its one fixed random batch.</summary>
+    private static (SequenceClassifier Model, Rng Rng, float[] X, int[] Lengths, int[] Labels) Workload(string name, WorkerPool pool)
     {
         var (T, B, I, H) = Shapes[name];
-        using var pool = new WorkerPool(threads);
         var model = new SequenceClassifier(new ClassifierConfig(I, H, 1, false, PoolingKind.Last, [128, 64], 7, 0f), new AdamOptions(), pool);
         var rng = new Rng(42);
         model.Initialize(rng);
         var x = new float[T * B * I];
         rng.FillUniform(x, -1, 1);
-        var lengths = Enumerable.Repeat(T, B).ToArray();
-        var labels = Enumerable.Range(0, B).Select(k => k % 7).ToArray();
+        return (model, rng, x, Enumerable.Repeat(T, B).ToArray(), Enumerable.Range(0, B).Select(k => k % 7).ToArray());
+    }
+
+    public static Result Run(string name, int threads, int repetitions, double peak)
+    {
+        var (T, B, I, H) = Shapes[name];
+        using var pool = new WorkerPool(threads);
+        var (model, rng, x, lengths, labels) = Workload(name, pool);
         var probabilities = new float[B * 7];
         double train = Median(repetitions, 3, () => model.TrainStep(x, lengths, labels, T, B, rng));
         double infer = Median(repetitions, 3, () => model.Predict(x, lengths, T, B, probabilities));
@@ -116,13 +122,7 @@ public static class BenchCommand
     {
         var (T, B, I, H) = Shapes[name];
         using var pool = new WorkerPool(threads);
-        var model = new SequenceClassifier(new ClassifierConfig(I, H, 1, false, PoolingKind.Last, [128, 64], 7, 0f), new AdamOptions(), pool);
-        var rng = new Rng(42);
-        model.Initialize(rng);
-        var x = new float[T * B * I];
-        rng.FillUniform(x, -1, 1);
-        var lengths = Enumerable.Repeat(T, B).ToArray();
-        var labels = Enumerable.Range(0, B).Select(k => k % 7).ToArray();
+        var (model, rng, x, lengths, labels) = Workload(name, pool);
         var times = new double[201];
         for (int step = 1; step <= 200; step++)
         {
