@@ -241,7 +241,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         var (exit, output, _) = CliRunner.Run("inspect", "--model", Path.Combine(run.Run, "model.safetensors"));
         Assert.Equal(0, exit);
         Assert.Contains("lstm.weight_ih_l0_reverse", output);
-        Assert.Contains("[256, 120]", output);
+        Assert.Contains("[256, 123]", output); // 40 MFCCs with Δ and ΔΔ, and pitch, voicing and energy (the default prosody)
         Assert.Contains("angry, disgust, fear, happy, neutral, pleasant_surprise, sad", output);
         Assert.Contains("window=trim", output);
     }

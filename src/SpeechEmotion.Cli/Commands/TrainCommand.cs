@@ -46,7 +46,7 @@ public static class TrainCommand
         var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
         var prosody = new Option<bool>("--prosody")
         {
-            Description = "Append pitch (semitones), voicing and energy to every frame, standardised per speaker (frames recipe).",
+            Description = "Append pitch (semitones), voicing and energy to every frame, standardised per speaker (frames recipe); --prosody false leaves them out [default: on for frames]",
         };
         var adapt = new Option<int>("--adapt")
         {
@@ -142,7 +142,7 @@ public static class TrainCommand
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
                 parse.GetValue(augment) is { } a ? RecipeOverrides.ParseSpeeds(a) : null,
-                parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetValue(prosody) ? true : null,
+                parse.GetValue(vtlp) is { } w ? RecipeOverrides.ParseWarps(w) : null, parse.GetResult(prosody) is { Implicit: false } ? parse.GetValue(prosody) : null,
                 parse.GetValue(validateSpeeds) is { } v ? RecipeOverrides.ParseSpeeds(v, "--validate-speeds") : null,
                 parse.GetValue(trimDb) is { } db ? RecipeOverrides.ParseTrim(db) : null,
                 parse.GetValue(pooling) is { } pool ? RecipeOverrides.ParsePooling(pool) : null,
