@@ -18,6 +18,17 @@ public static class Charts
 
     public static string Escape(string text) => WebUtility.HtmlEncode(text);
 
+    /// <summary>The centre frequency (Hz) of mel band m of n between fmin and fmax, on Slaney's mel scale (librosa's
+    /// default: linear below 1 kHz, logarithmic above), for labelling a spectrogram's frequency axis.</summary>
+    public static double MelCentreHz(int m, int bands, double fmin, double fmax)
+    {
+        const double linear = 200.0 / 3, breakHz = 1000, breakMel = breakHz / linear, logStep = 0.06875177742094912; // ln(6.4) / 27
+        static double ToMel(double hz) => hz < breakHz ? hz / linear : breakMel + Math.Log(hz / breakHz) / logStep;
+        static double ToHz(double mel) => mel < breakMel ? mel * linear : breakHz * Math.Exp(logStep * (mel - breakMel));
+        double low = ToMel(fmin), high = ToMel(fmax);
+        return ToHz(low + (m + 1) * (high - low) / (bands + 1));
+    }
+
     private static int _figures;
 
     /// <summary>

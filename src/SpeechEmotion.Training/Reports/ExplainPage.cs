@@ -59,7 +59,7 @@ public static class ExplainPage
         }
         model.Series.Add(share);
         model.Series.Add(drop);
-        model.Legends.Add(new OxyPlot.Legends.Legend { LegendPosition = OxyPlot.Legends.LegendPosition.TopLeft, LegendPlacement = OxyPlot.Legends.LegendPlacement.Inside, LegendBackground = OxyColor.FromAColor(200, OxyColors.White) });
+        model.Legends.Add(new OxyPlot.Legends.Legend { LegendPosition = OxyPlot.Legends.LegendPosition.RightTop, LegendPlacement = OxyPlot.Legends.LegendPlacement.Outside });
         return model;
     }
 }

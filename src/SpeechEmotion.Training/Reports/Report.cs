@@ -88,7 +88,11 @@ public static class Report
                 var settings = bundle.Recipe.FrontEnd;
                 double frameSeconds = (double)settings.Mfcc.HopLength / settings.SampleRate;
                 html.Append(Charts.Svg(Charts.Waveform("waveform", prepared, settings.SampleRate, Charts.Palette[k % Charts.Palette.Length], frames * frameSeconds), 380, 150));
-                html.Append(Charts.Svg(Charts.HeatMap("log-mel spectrogram", mel, frames, settings.Mfcc.MelBands, frameSeconds, "mel band", "dB", OxyPlot.OxyPalettes.Viridis(200), maxColumns: 100, maxRows: 32), 380, 200));
+                var o = settings.Mfcc;
+                html.Append(Charts.Svg(Charts.HeatMap("log-mel spectrogram", mel, frames, o.MelBands, frameSeconds, "frequency (Hz, mel scale)", "dB", OxyPlot.OxyPalettes.Viridis(200),
+                    rowLabel: band => Math.Abs(band - Math.Round(band)) < 1e-6 && band >= 0 && band < o.MelBands
+                        ? Charts.MelCentreHz((int)Math.Round(band), o.MelBands, o.LowFrequency, o.HighFrequency).ToString("0", CultureInfo.InvariantCulture) : "",
+                    maxColumns: 100, maxRows: 32), 380, 200));
                 html.Append($"<div class='muted'>{Charts.Escape(Path.GetFileName(example.Path))}, {Charts.Escape(example.Speaker)}</div></div>");
                 mfccExample ??= (labels[k], prepared);
             }
