@@ -18,6 +18,15 @@ public static class Charts
 
     public static string Escape(string text) => WebUtility.HtmlEncode(text);
 
+    /// <summary>
+    /// The start of every page up to &lt;body&gt;: the policy runs no script and loads nothing (styles inline, images
+    /// from data only), so text that slipped through unescaped could not act; <paramref name="style"/> is the page's CSS.
+    /// </summary>
+    public static string Head(string title, string style) =>
+        "<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>" +
+        "<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">" +
+        $"<title>{Escape(title)}</title><style>{style}</style></head><body>";
+
     /// <summary>The centre frequency (Hz) of mel band m of n between fmin and fmax, on Slaney's mel scale (librosa's
     /// default: linear below 1 kHz, logarithmic above), for labelling a spectrogram's frequency axis.</summary>
     public static double MelCentreHz(int m, int bands, double fmin, double fmax)

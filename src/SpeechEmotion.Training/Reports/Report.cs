@@ -31,12 +31,11 @@ public static class Report
         var labels = m.GetProperty("labels").EnumerateArray().Select(e => e.GetString()!).ToList();
 
         var html = new StringBuilder();
-        // The page runs no script and loads nothing: the policy says so, so text that slipped through unescaped could not act.
-        html.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'><meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\"><title>SpeechEmotion run report</title><style>")
-            .Append("body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1280px}h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd}")
-            .Append(".grid{display:flex;flex-wrap:wrap;gap:16px}.card{border:1px solid #e3e3e3;border-radius:6px;padding:8px;background:#fff}.card h3{margin:0 0 6px;font-size:14px}")
-            .Append("table{border-collapse:collapse}td,th{padding:4px 8px;text-align:right;border:1px solid #e3e3e3}th{background:#f5f5f5}.big{font-size:28px;font-weight:bold}")
-            .Append(".muted{color:#666;font-size:13px}img.heat{image-rendering:pixelated;width:300px;height:128px;display:block}</style></head><body>");
+        html.Append(Charts.Head("SpeechEmotion run report",
+            "body{font-family:system-ui,sans-serif;margin:24px;color:#222;max-width:1280px}h1{margin-bottom:4px}h2{margin-top:32px;border-bottom:1px solid #ddd}" +
+            ".grid{display:flex;flex-wrap:wrap;gap:16px}.card{border:1px solid #e3e3e3;border-radius:6px;padding:8px;background:#fff}.card h3{margin:0 0 6px;font-size:14px}" +
+            "table{border-collapse:collapse}td,th{padding:4px 8px;text-align:right;border:1px solid #e3e3e3}th{background:#f5f5f5}.big{font-size:28px;font-weight:bold}" +
+            ".muted{color:#666;font-size:13px}"));
         string protocol = m.GetProperty("protocol").GetString()!;
         string speaker = m.TryGetProperty("test_speaker", out var ts) ? $", test speaker {ts.GetString()}" : "";
         html.Append($"<h1>SpeechEmotion — {Charts.Escape(bundle.Recipe.Kind.ToString().ToLowerInvariant())} recipe, {Charts.Escape(protocol)} protocol{Charts.Escape(speaker)}</h1>");

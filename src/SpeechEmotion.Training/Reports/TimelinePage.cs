@@ -15,18 +15,13 @@ namespace SpeechEmotion.Training.Reports;
 /// </summary>
 public static class TimelinePage
 {
-    private static readonly string[] Hex = Charts.Hex;
-    private static readonly OxyColor[] Palette = Charts.Palette;
-
     public static void Write(string path, IReadOnlyList<Timeline> timelines, IReadOnlyList<string> labels)
     {
-        var html = new StringBuilder();
-        html.Append("<!DOCTYPE html><html lang='en'><head><meta charset='utf-8'>")
-            .Append("<meta http-equiv='Content-Security-Policy' content=\"default-src 'none'; img-src data:; style-src 'unsafe-inline'\">")
-            .Append("<title>SpeechEmotion timeline</title><style>body{font-family:sans-serif;max-width:1100px;margin:2em auto}.key span{display:inline-block;margin-right:1em}.key i{display:inline-block;width:1em;height:1em;margin-right:.3em;vertical-align:middle}</style></head><body>")
-            .Append("<h1>Emotion timeline</h1><p class='key'>");
+        var html = new StringBuilder(Charts.Head("SpeechEmotion timeline",
+            "body{font-family:sans-serif;max-width:1100px;margin:2em auto}.key span{display:inline-block;margin-right:1em}.key i{display:inline-block;width:1em;height:1em;margin-right:.3em;vertical-align:middle}"));
+        html.Append("<h1>Emotion timeline</h1><p class='key'>");
         for (int k = 0; k < labels.Count; k++)
-            html.Append($"<span><i style='background:{Hex[k % Hex.Length]}'></i>{Escape(labels[k])}</span>");
+            html.Append($"<span><i style='background:{Charts.Hex[k % Charts.Hex.Length]}'></i>{Escape(labels[k])}</span>");
         html.Append("</p>");
         foreach (var t in timelines)
         {
@@ -53,7 +48,7 @@ public static class TimelinePage
             model.Annotations.Add(new RectangleAnnotation
             {
                 MinimumX = s.StartSeconds, MaximumX = s.EndSeconds, MinimumY = -1, MaximumY = 1,
-                Fill = OxyColor.FromAColor(90, Palette[s.Prediction.LabelIndex % Palette.Length]),
+                Fill = OxyColor.FromAColor(90, Charts.Palette[s.Prediction.LabelIndex % Charts.Palette.Length]),
                 Text = s.Prediction.Label, TextPosition = new DataPoint((s.StartSeconds + s.EndSeconds) / 2, 0.85),
             });
         var area = new AreaSeries { Color = OxyColors.Black, Fill = OxyColor.FromAColor(160, OxyColors.Gray), StrokeThickness = 0.5 };
@@ -78,7 +73,7 @@ public static class TimelinePage
         model.Axes.Add(new LinearAxis { Position = AxisPosition.Left, Title = "probability (%)", Minimum = 0, Maximum = 100 });
         for (int k = 0; k < labels.Count; k++)
         {
-            var line = new LineSeries { Title = labels[k], Color = Palette[k % Palette.Length], StrokeThickness = 2 };
+            var line = new LineSeries { Title = labels[k], Color = Charts.Palette[k % Charts.Palette.Length], StrokeThickness = 2 };
             foreach (var s in t.Segments)
             {
                 line.Points.Add(new DataPoint(s.StartSeconds, 100 * s.Prediction.Scores[k]));
