@@ -155,22 +155,27 @@ public sealed class FrontEnd
         if (Settings.Prosody) return Extract(ReadWhole(audio), name);
         int rate = audio.SampleRate, target = Settings.SampleRate, hop = Settings.Mfcc.HopLength, fft = Settings.Mfcc.FftSize;
         long length = Resampler.OutputLength(audio.Frames, rate, target);
+        // Every pass reads the file from its start through this, which also keeps the loudest sample seen.
+        float peak = 0;
+        int Read(Span<float> span)
+        {
+            int got = audio.Read(span);
+            if (got > 0) peak = Math.Max(peak, MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(span[..got]))); // it keeps the sign
+            return got;
+        }
+        void RefuseSilence()
+        {
+            if (peak == 0f) throw new AudioException(name, "is digital silence (every sample is zero): there is nothing to recognise.");
+        }
         long begin = 0, end = length;
         if (Settings.Window == WindowMode.Trim)
         {
             var power = new double[1 + length / hop];
-            float peak = 0;
             var frames = new FrameFeeder(length, fft, hop, (f, part, first) => power[f] = Trim.FramePower(part, first, length, f, fft, hop));
             audio.Rewind();
-            bool streamed = _resampler.Stream(audio.Frames, rate, target, span =>
-            {
-                int got = audio.Read(span);
-                if (got > 0) peak = Math.Max(peak, MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(span[..got]))); // it keeps the sign
-                return got;
-            }, frames.Push);
-            if (!streamed) return Extract(ReadWhole(audio), name);
+            if (!_resampler.Stream(audio.Frames, rate, target, Read, frames.Push)) return Extract(ReadWhole(audio), name);
             frames.Finish();
-            if (peak == 0f) throw new AudioException(name, "is digital silence (every sample is zero): there is nothing to recognise.");
+            RefuseSilence(); // before the second pass, as reading whole refuses before any work
             (begin, end) = Trim.Range(power, Settings.TrimTopDb, hop, length);
         }
         long kept = end - begin;
@@ -181,14 +186,8 @@ public sealed class FrontEnd
         double maxDb = double.NegativeInfinity;
         var mel = new FrameFeeder(kept, fft, hop, (f, part, first) => maxDb = Math.Max(maxDb, _mfcc.MelRowDb(part, first, kept, f, melDb.AsSpan(f * o.MelBands, o.MelBands))));
         long position = 0; // index of the next resampled sample
-        float loudest = 0;
         audio.Rewind();
-        bool ok = _resampler.Stream(audio.Frames, rate, target, span =>
-        {
-            int got = audio.Read(span);
-            if (got > 0) loudest = Math.Max(loudest, MathF.Abs(System.Numerics.Tensors.TensorPrimitives.MaxMagnitude(span[..got])));
-            return got;
-        }, block =>
+        bool ok = _resampler.Stream(audio.Frames, rate, target, Read, block =>
         {
             long from = Math.Max(begin, position), to = Math.Min(end, position + block.Length);
             if (to > from) mel.Push(block[(int)(from - position)..(int)(to - position)]);
@@ -196,7 +195,7 @@ public sealed class FrontEnd
         });
         if (!ok) return Extract(ReadWhole(audio), name);
         mel.Finish();
-        if (loudest == 0f) throw new AudioException(name, "is digital silence (every sample is zero): there is nothing to recognise.");
+        RefuseSilence();
         return Assemble(_mfcc.FromMelDb(melDb, mel.Frames, maxDb), mel.Frames, null);
     }
 

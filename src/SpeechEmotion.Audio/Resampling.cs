@@ -80,10 +80,9 @@ public sealed class Resampler
     {
         if (fromRate <= 0 || toRate <= 0) throw new ArgumentOutOfRangeException(nameof(fromRate), $"sample rates must be positive, got {fromRate} → {toRate}");
         if (fromRate == toRate) return input.ToArray();
-        if ((long)(toRate / Gcd(fromRate, toRate)) * (2 * (long)Math.Ceiling(Resampling.Filter(fromRate, toRate).HalfWidth) + 1) > MaxTableWeights)
-            return Resampling.Resample(input, fromRate, toRate); // an odd rate pair with too many phases: the direct formula
+        if (!TableFits(fromRate, toRate)) return Resampling.Resample(input, fromRate, toRate); // an odd rate pair with too many phases: the direct formula
         var (phases, left) = Table(fromRate, toRate);
-        int outputLength = (int)Math.Ceiling(input.Length * (double)toRate / fromRate);
+        int outputLength = (int)OutputLength(input.Length, fromRate, toRate);
         var output = new float[outputLength];
         int taps = phases[0].Length, gcd = Gcd(fromRate, toRate);
         for (int j = 0; j < outputLength; j++)
@@ -119,8 +118,7 @@ public sealed class Resampler
             for (int n; (n = read(output)) > 0;) emit(output.AsSpan(0, n));
             return true;
         }
-        if ((long)(toRate / Gcd(fromRate, toRate)) * (2 * (long)Math.Ceiling(Resampling.Filter(fromRate, toRate).HalfWidth) + 1) > MaxTableWeights)
-            return false;
+        if (!TableFits(fromRate, toRate)) return false;
         var (phases, left) = Table(fromRate, toRate);
         int taps = phases[0].Length, gcd = Gcd(fromRate, toRate);
         long outputLength = OutputLength(inputLength, fromRate, toRate);
@@ -149,6 +147,10 @@ public sealed class Resampler
         if (produced > 0) emit(output.AsSpan(0, produced));
         return true;
     }
+
+    /// <summary>Whether the rate pair's table (one filter per phase, to/gcd phases) stays within <see cref="MaxTableWeights"/>.</summary>
+    private static bool TableFits(int fromRate, int toRate) =>
+        (long)(toRate / Gcd(fromRate, toRate)) * (2 * (long)Math.Ceiling(Resampling.Filter(fromRate, toRate).HalfWidth) + 1) <= MaxTableWeights;
 
     private (float[][], int) Table(int fromRate, int toRate)
     {
