@@ -118,8 +118,8 @@ public static class TrainingRun
         float temperature = FitTemperature(model, data.Validation, data.MaxSteps);
         var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, Temperature = temperature };
         bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
-        var metrics = Evaluate(bundle, data.Test);
         var (_, testSamples, testProbabilities) = Probabilities([(bundle, data.Test)]);
+        var metrics = Score(data.Labels, testSamples, testProbabilities); // the test side predicted once, for both
         RunFiles.WritePredictions(Path.Combine(options.OutputDirectory, RunFiles.Predictions), data.Labels, testSamples, testProbabilities);
         var single = ReferenceEquals(data.TestOneFileAtATime, data.Test) ? null : Evaluate(bundle, data.TestOneFileAtATime);
         var extra = new Dictionary<string, object>
@@ -174,6 +174,12 @@ public static class TrainingRun
     public static Metrics Evaluate(IReadOnlyList<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> members)
     {
         var (labels, reference, mean) = Probabilities(members);
+        return Score(labels, reference, mean);
+    }
+
+    /// <summary>Metrics of class probabilities [N × classes] against the samples' labels: the arg max, the confusion and ECE.</summary>
+    public static Metrics Score(IReadOnlyList<string> labels, IReadOnlyList<Sample> reference, float[] mean)
+    {
         var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, labels.Count)).ToList();
         var truth = reference.Select(s => s.Label).ToArray();
         return Metrics.From(labels, truth, predicted, reference.Select(s => s.Speaker).ToList(), Calibration.ExpectedCalibrationError(mean, truth, labels.Count));
