@@ -112,14 +112,13 @@ public static class PredictCommand
             catch (AudioException e) { failed++; error.WriteLine($"error: {e.Message}"); }
         }
         if (page is not null) Training.Reports.TimelinePage.Write(page, timelines, labels);
-        var all = timelines.Select(t => (File: t.Source, t.Segments)).ToList();
         string F(double v, string format = "F2") => v.ToString(format, CultureInfo.InvariantCulture);
         if (format == "csv")
         {
             output.WriteLine("file,start,end,label," + string.Join(",", labels));
-            foreach (var (file, segments) in all)
-                foreach (var s in segments)
-                    output.WriteLine($"{Csv.Quote(file)},{F(s.StartSeconds, "F3")},{F(s.EndSeconds, "F3")},{s.Prediction.Label}," +
+            foreach (var t in timelines)
+                foreach (var s in t.Segments)
+                    output.WriteLine($"{Csv.Quote(t.Source)},{F(s.StartSeconds, "F3")},{F(s.EndSeconds, "F3")},{s.Prediction.Label}," +
                                      string.Join(",", labels.Select((_, k) => F(s.Prediction.Scores[k], "F4"))));
         }
         else if (format == "json")
@@ -128,12 +127,12 @@ public static class PredictCommand
             using (var w = new Utf8JsonWriter(stream, new JsonWriterOptions { Indented = true }))
             {
                 w.WriteStartArray();
-                foreach (var (file, segments) in all)
+                foreach (var t in timelines)
                 {
                     w.WriteStartObject();
-                    w.WriteString("file", file);
+                    w.WriteString("file", t.Source);
                     w.WriteStartArray("segments");
-                    foreach (var s in segments)
+                    foreach (var s in t.Segments)
                     {
                         w.WriteStartObject();
                         w.WriteNumber("start", Math.Round(s.StartSeconds, 3));
@@ -152,11 +151,11 @@ public static class PredictCommand
             output.WriteLine(System.Text.Encoding.UTF8.GetString(stream.ToArray()));
         }
         else
-            foreach (var (file, segments) in all)
+            foreach (var t in timelines)
             {
-                output.WriteLine($"{file}: {segments.Count} segment(s) of speech");
-                if (segments.Count > 0) output.WriteLine($"  {"start",8} {"end",8}  {"label",-18} confidence");
-                foreach (var s in segments)
+                output.WriteLine($"{t.Source}: {t.Segments.Count} segment(s) of speech");
+                if (t.Segments.Count > 0) output.WriteLine($"  {"start",8} {"end",8}  {"label",-18} confidence");
+                foreach (var s in t.Segments)
                     output.WriteLine($"  {F(s.StartSeconds) + " s",8} {F(s.EndSeconds) + " s",8}  {s.Prediction.Label,-18} {s.Prediction.Confidence.ToString("P1", CultureInfo.InvariantCulture)}");
             }
         return failed > 0 ? CliApp.BadInput : CliApp.Ok;
