@@ -4,8 +4,9 @@ using System.Text;
 namespace SpeechEmotion.Audio;
 
 /// <summary>
-/// Reads WAV (RIFF/WAVE: PCM 8/16/24/32-bit, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE, chunks in any order)
-/// and AIFF/AIFC (big-endian PCM, 'sowt', float), recognised by their header whatever the file is called, and
+/// Reads WAV (RIFF/WAVE: PCM 8/16/24/32-bit, IEEE float 32/64, WAVE_FORMAT_EXTENSIBLE, chunks in any order),
+/// AIFF/AIFC (big-endian PCM, 'sowt', float), FLAC, MP3 and Ogg Vorbis (<see cref="CompressedAudio"/>), recognised by
+/// their header whatever the file is called, and
 /// mixes every channel down to mono by averaging. We parse the containers ourselves rather than through NWaves'
 /// WaveFile, which wants 'fmt ' before 'data', has no AIFF, 64-bit float or extensible support, and reports
 /// problems without the file's name. Anything we cannot read fully and exactly is an <see cref="AudioException"/>.
@@ -14,6 +15,9 @@ public static class AudioReader
 {
     /// <summary>Bytes 2–15 of every KSDATAFORMAT_SUBTYPE GUID (PCM, IEEE float, …): 0000-0010-8000-00AA00389B71.</summary>
     private static readonly byte[] ExtensibleGuidTail = [0x00, 0x00, 0x00, 0x00, 0x10, 0x00, 0x80, 0x00, 0x00, 0xAA, 0x00, 0x38, 0x9B, 0x71];
+
+    /// <summary>The file name extensions a folder walk takes as audio (the format itself is told by the header).</summary>
+    public static readonly IReadOnlyList<string> Extensions = [".wav", ".wave", ".aif", ".aiff", ".aifc", ".flac", ".mp3", ".ogg", ".oga"];
 
     /// <summary>Default size limit: 512 MiB, far above any speech clip, well below what would exhaust memory.</summary>
     public const long DefaultMaxBytes = 512L << 20;
@@ -34,12 +38,45 @@ public static class AudioReader
         return Decode(bytes, path);
     }
 
+    /// <summary>
+    /// The most samples (per channel) a compressed file may decode to: 2²⁸, about 1.5 hours at 48 kHz, 1 GiB of mono
+    /// floats. Compressed files are decoded whole; a WAV or AIFF this long is streamed instead (<see cref="AudioStream"/>).
+    /// </summary>
+    public const long MaxDecodedFrames = 1L << 28;
+
     public static AudioClip Decode(ReadOnlySpan<byte> bytes, string name)
     {
+        switch (Sniff(bytes))
+        {
+            case Compression.Flac: return CompressedAudio.Flac(bytes, name);
+            case Compression.Mp3: return CompressedAudio.Mp3(bytes.ToArray(), name);
+            case Compression.Vorbis: return CompressedAudio.Vorbis(bytes.ToArray(), name);
+        }
         var layout = Parse(bytes, name);
         var mono = new float[layout.Frames];
         DecodeFrames(layout, bytes.Slice((int)layout.DataOffset, (int)(layout.Frames * layout.FrameBytes)), mono, 0, name);
         return new AudioClip(mono, layout.SampleRate, layout.Container, layout.Encoding, layout.Channels);
+    }
+
+    internal enum Compression { None, Flac, Mp3, Vorbis }
+
+    /// <summary>Which compressed format a file's first bytes announce (after an ID3v2 tag, which MP3 and some FLAC files carry).</summary>
+    internal static Compression Sniff(ReadOnlySpan<byte> bytes)
+    {
+        int start = Id3Length(bytes);
+        var head = bytes[start..];
+        if (head.StartsWith("fLaC"u8)) return Compression.Flac;
+        if (head.StartsWith("OggS"u8)) return Compression.Vorbis;
+        if (head.Length >= 2 && head[0] == 0xFF && (head[1] & 0xE0) == 0xE0) return Compression.Mp3;
+        return start > 0 ? Compression.Mp3 : Compression.None;
+    }
+
+    /// <summary>Bytes of an ID3v2 tag at the start of a file (header, a size in 7-bit bytes, a footer if flagged); 0 without one.</summary>
+    internal static int Id3Length(ReadOnlySpan<byte> bytes)
+    {
+        if (bytes.Length < 10 || !bytes.StartsWith("ID3"u8)) return 0;
+        long size = ((bytes[6] & 0x7F) << 21) | ((bytes[7] & 0x7F) << 14) | ((bytes[8] & 0x7F) << 7) | (bytes[9] & 0x7F);
+        return (int)Math.Min(10 + size + ((bytes[5] & 0x10) != 0 ? 10 : 0), bytes.Length);
     }
 
     /// <summary>The header of a whole file in memory: where its samples are and how they are encoded, every field checked.</summary>
@@ -50,11 +87,7 @@ public static class AudioReader
         if (magic == "RIFF" && form == "WAVE") return ReadWave(bytes, name);
         if (magic == "FORM" && (form == "AIFF" || form == "AIFC")) return ReadAiff(bytes, name, form == "AIFC");
         if (magic == "RIFF") throw new AudioException(name, $"a RIFF file of type '{Printable(form)}', not WAVE.");
-        if (magic.StartsWith("ID3", StringComparison.Ordinal) || (bytes[0] == 0xFF && (bytes[1] & 0xE0) == 0xE0))
-            throw new AudioException(name, "an MP3 file, not WAV or AIFF: convert it to WAV first.");
-        if (magic == "fLaC") throw new AudioException(name, "a FLAC file, not WAV or AIFF: decode it to WAV first (e.g. flac -d).");
-        if (magic == "OggS") throw new AudioException(name, "an Ogg file, not WAV or AIFF: convert it to WAV first.");
-        throw new AudioException(name, $"not a WAV (RIFF/WAVE) or AIFF file: it starts with '{Printable(magic)}'.");
+        throw new AudioException(name, $"not a WAV, AIFF, FLAC, MP3 or Ogg Vorbis file: it starts with '{Printable(magic)}'.");
     }
 
     private static string Printable(string text) => new(text.Select(c => c >= ' ' && c < 127 ? c : '?').ToArray());

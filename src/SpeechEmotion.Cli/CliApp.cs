@@ -13,14 +13,15 @@ public static class CliApp
 {
     public const int Ok = 0, Failure = 1, BadInput = 2;
 
-    public static int Run(string[] args, TextWriter output, TextWriter error)
+    /// <param name="input">What <c>ser predict -</c> reads audio from: standard input unless given.</param>
+    public static int Run(string[] args, TextWriter output, TextWriter error, Func<Stream>? input = null)
     {
         var root = new RootCommand("SpeechEmotion: speech emotion recognition on a from-scratch LSTM engine.")
         {
             Commands.FeaturesCommand.Create(output),
             Commands.TrainCommand.Create(output, error),
             Commands.EvaluateCommand.Create(output, error),
-            Commands.PredictCommand.Create(output, error),
+            Commands.PredictCommand.Create(output, error, input ?? Console.OpenStandardInput),
             Commands.InspectCommand.Create(output),
             Commands.ReportCommand.Create(output),
             Commands.DownloadCommand.Create(output),

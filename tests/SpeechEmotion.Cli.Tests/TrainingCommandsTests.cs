@@ -99,6 +99,36 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Matches(@"OAF_w\d_sad\.wav: \w+ \(\d+\.\d %\)", output);
     }
 
+    /// <summary><c>predict -</c> reads a recording from standard input and answers as for the file; a folder walk names
+    /// every file it skipped (but hidden ones) and why.</summary>
+    [Fact]
+    public void PredictReadsStandardInputAndReportsWhatAFolderWalkSkipped()
+    {
+        string model = Path.Combine(run.Run, "model.safetensors");
+        string file = Directory.GetFiles(Path.Combine(run.Data, "OAF_sad")).Order(StringComparer.Ordinal).First();
+        var (exit, fromFile, _) = CliRunner.Run("predict", "--model", model, file);
+        Assert.Equal(0, exit);
+        var (inputExit, fromInput, inputError) = CliRunner.RunWithInput(File.ReadAllBytes(file), "predict", "--model", model, "-");
+        Assert.True(inputExit == 0, inputError);
+        Assert.Equal(fromFile.Replace(file, "(standard input)"), fromInput);
+        var (badExit, _, badError) = CliRunner.RunWithInput("not audio"u8.ToArray(), "predict", "--model", model, "-", file);
+        Assert.Equal(2, badExit);
+        Assert.Contains("error: (standard input): ", badError);
+        CliRunner.Refused("--timeline streams files from disk", "predict", "--model", model, "--timeline", "-");
+
+        string folder = Path.Combine(run.Root, "walked");
+        Directory.CreateDirectory(Path.Combine(folder, "sub"));
+        File.Copy(file, Path.Combine(folder, "sub", "a.wav"), overwrite: true);
+        File.WriteAllText(Path.Combine(folder, "notes.txt"), "a note");
+        File.WriteAllText(Path.Combine(folder, "sub", "cover.jpg"), "an image");
+        File.WriteAllText(Path.Combine(folder, ".hidden"), "");
+        var (walkExit, _, walkError) = CliRunner.Run("predict", "--model", model, folder);
+        Assert.Equal(0, walkExit);
+        Assert.Contains($"warning: skipped {Path.Combine(folder, "notes.txt")}: not an audio file (.wav, .wave, .aif, .aiff, .aifc, .flac, .mp3, .ogg, .oga).", walkError);
+        Assert.Contains($"warning: skipped {Path.Combine(folder, "sub", "cover.jpg")}: not an audio file", walkError);
+        Assert.DoesNotContain(".hidden", walkError);
+    }
+
     /// <summary>A folder too small for a test side is refused before training; one too small for a validation part
     /// trains, says so, keeps the last epoch and draws no validation curve.</summary>
     [Fact]

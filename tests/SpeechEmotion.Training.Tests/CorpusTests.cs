@@ -56,6 +56,23 @@ public sealed class CorpusTests : IDisposable
     }
 
     [Fact]
+    public void CompressedFilesAreTakenAndEveryOtherFileIsReportedAsSkipped()
+    {
+        Add("OAF_angry", "OAF_back_angry.wav");
+        string flac = Path.Combine(_root, "OAF_angry", "OAF_bean_angry.flac"), mp3 = Path.Combine(_root, "OAF_angry", "OAF_cab_angry.mp3");
+        File.WriteAllBytes(flac, [.. "fLaC"u8, 0]); // indexed by name; read (and refused if broken) when its features are made
+        File.WriteAllBytes(mp3, [0xFF, 0xFB, 0]);
+        string notes = Path.Combine(_root, "OAF_angry", "notes.txt");
+        File.WriteAllText(notes, "session notes");
+        File.WriteAllText(Path.Combine(_root, "OAF_angry", ".DS_Store"), "");
+        var result = CorpusIndex.Load(_root);
+        Assert.Equal([Path.Combine(_root, "OAF_angry", "OAF_back_angry.wav"), flac, mp3], result.Utterances.Select(u => u.Path).Order(StringComparer.Ordinal));
+        var skipped = Assert.Single(result.Problems);
+        Assert.Equal(notes, skipped.Path);
+        Assert.StartsWith("not an audio file (.wav, .wave, .aif, .aiff, .aifc, .flac, .mp3, .ogg, .oga)", skipped.Message);
+    }
+
+    [Fact]
     public void PlainLayoutUsesFolderNamesAsLabels()
     {
         Add("happy", "me_hello_1.wav");

@@ -18,18 +18,22 @@ namespace SpeechEmotion.Cli.Commands;
 /// Under speaker normalisation each file is standardised with the training side's statistics, unless
 /// <c>--one-speaker</c> says the files are one voice (then with their own). <c>--cluster-vote</c> also groups the files,
 /// as one voice, and gives each its group's majority label (<see cref="ClusterVote"/>); <c>--tta</c> averages over the
-/// files played at the models' training speeds too.
+/// files played at the models' training speeds too. The path <c>-</c> reads one recording (any format the reader
+/// takes) from standard input.
 /// </summary>
 public static class PredictCommand
 {
-    public static Command Create(TextWriter output, TextWriter error)
+    /// <summary>The name a recording read from standard input goes by in messages and results.</summary>
+    public const string StandardInput = "-";
+
+    public static Command Create(TextWriter output, TextWriter error, Func<Stream> input)
     {
         var model = new Option<string[]>("--model")
         {
             Description = CommonOptions.ModelHelp + " Give it several times to predict with the ensemble (probabilities averaged).",
             Required = true,
         };
-        var paths = new Argument<string[]>("PATH") { Description = "Audio files or folders.", Arity = ArgumentArity.OneOrMore };
+        var paths = new Argument<string[]>("PATH") { Description = "Audio files or folders (WAV, AIFF, FLAC, MP3, Ogg Vorbis); - reads one recording from standard input.", Arity = ArgumentArity.OneOrMore };
         var json = new Option<bool>("--json") { Description = "Print JSON: [{\"file\", \"label\", \"probabilities\": {label: p}}] (with --cluster-vote also \"cluster_vote\": {\"group\", \"label\"})." };
         var oneSpeaker = new Option<bool>("--one-speaker")
         {
@@ -65,16 +69,25 @@ public static class PredictCommand
                 if (parse.GetValue(oneSpeaker) || parse.GetValue(clusterVote) || parse.GetValue(tta))
                     throw new OptionsException("--timeline predicts each segment alone: it does not combine with --one-speaker, --cluster-vote or --tta.");
                 var options = new TimelineOptions(thresholdDb: parse.GetValue(thresholdDb), maxSegmentSeconds: parse.GetValue(maxSegment));
-                return Timelines(recognizer, Expand(parse.GetValue(paths)!), options, parse.GetValue(json) ? "json" : parse.GetValue(csv) ? "csv" : "text", parse.GetValue(html), output, error);
+                if (parse.GetValue(paths)!.Contains(StandardInput)) throw new OptionsException("--timeline streams files from disk: save standard input to a file and give its name instead of -.");
+                return Timelines(recognizer, Expand(parse.GetValue(paths)!, error), options, parse.GetValue(json) ? "json" : parse.GetValue(csv) ? "csv" : "text", parse.GetValue(html), output, error);
             }
             bool asOneSpeaker = parse.GetValue(oneSpeaker), augment = parse.GetValue(tta);
             if (asOneSpeaker && !recognizer.NormalizesBySpeaker)
                 throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{recognizer.Models[0].Recipe.Normalization.ToString().ToLowerInvariant()}'.");
             if (augment && recognizer.TrainingSpeeds.Count == 0)
                 throw new OptionsException("--tta scores the files at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
-            var files = Expand(parse.GetValue(paths)!);
+            var files = Expand(parse.GetValue(paths)!, error);
+            if (files.Count(f => f == StandardInput) > 1) throw new OptionsException("- (standard input) can be given once.");
             // Read in parallel; report unreadable files in the order given, and predict the rest.
-            var heardOrFailed = recognizer.ListenAll(files);
+            var heardOrFailed = recognizer.ListenAll(files.Where(f => f != StandardInput).ToList()).ToList();
+            if (files.IndexOf(StandardInput) is int at and >= 0)
+            {
+                (HeardAudio?, AudioException?) fromInput;
+                try { using var stream = input(); fromInput = (recognizer.Listen(stream, "(standard input)"), null); }
+                catch (AudioException e) { fromInput = (null, e); }
+                heardOrFailed.Insert(at, fromInput);
+            }
             foreach (var (_, failure) in heardOrFailed)
                 if (failure is not null) error.WriteLine($"error: {failure.Message}");
             int failed = heardOrFailed.Count(h => h.Failure is not null);
@@ -161,7 +174,8 @@ public static class PredictCommand
         return failed > 0 ? CliApp.BadInput : CliApp.Ok;
     }
 
-    private static List<string> Expand(IEnumerable<string> paths)
+    /// <summary>Files as given, folders walked; every file a walk skips is reported on <paramref name="error"/> with why.</summary>
+    private static List<string> Expand(IEnumerable<string> paths, TextWriter error)
     {
         var files = new List<string>();
         foreach (var path in paths)
@@ -171,9 +185,11 @@ public static class PredictCommand
                 // Symbolic links inside the folder are not followed: a link to the folder itself (or to a parent) would
                 // walk it again and again, and a linked file would be predicted twice.
                 var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
-                var found = Directory.EnumerateFiles(path, "*", walk)
-                    .Where(f => CorpusIndex.AudioExtensions.Contains(Path.GetExtension(f).ToLowerInvariant())).Order(StringComparer.Ordinal).ToList();
-                if (found.Count == 0) throw new OptionsException($"{path}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) in this folder.");
+                var all = Directory.EnumerateFiles(path, "*", walk).Order(StringComparer.Ordinal).ToList();
+                var found = all.Where(f => AudioReader.Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).ToList();
+                foreach (var other in all.Except(found).Where(f => !Path.GetFileName(f).StartsWith('.')))
+                    error.WriteLine($"warning: skipped {other}: not an audio file ({string.Join(", ", AudioReader.Extensions)}).");
+                if (found.Count == 0) throw new OptionsException($"{path}: no audio files ({string.Join(", ", AudioReader.Extensions)}) in this folder.");
                 files.AddRange(found);
             }
             else files.Add(path); // a missing file is reported by the reader with its name

@@ -35,7 +35,7 @@ public sealed class CorpusException : SpeechEmotionException
 /// </summary>
 public static class CorpusIndex
 {
-    public static readonly string[] AudioExtensions = [".wav", ".wave", ".aif", ".aiff"];
+    public static IReadOnlyList<string> AudioExtensions => Audio.AudioReader.Extensions;
 
     /// <summary>Problems are files left out; warnings are files kept despite a harmless inconsistency.</summary>
     public sealed record Result(IReadOnlyList<Utterance> Utterances, IReadOnlyList<CorpusProblem> Problems, IReadOnlyList<CorpusProblem> Warnings, string Layout);
@@ -105,7 +105,7 @@ public static class CorpusIndex
         if (layout == "ravdess" || (layout is null && folders.Length > 0 && folders.All(f => RavdessActor(Path.GetFileName(f)) is not null)))
         {
             foreach (var folder in folders)
-                foreach (var file in Directory.GetFiles(folder).Where(IsAudio).OrderBy(f => f, StringComparer.Ordinal))
+                foreach (var file in AudioFiles(folder, problems))
                 {
                     var fields = Path.GetFileNameWithoutExtension(file).Split('-');
                     string? actor = RavdessActor(Path.GetFileName(folder));
@@ -128,7 +128,7 @@ public static class CorpusIndex
         foreach (var folder in folders)
         {
             string folderName = Path.GetFileName(folder);
-            var files = Directory.GetFiles(folder).Where(IsAudio).OrderBy(f => f, StringComparer.Ordinal).ToArray();
+            var files = AudioFiles(folder, problems);
             if (tess)
             {
                 if (ParseTessFolder(folderName) is not var (speaker, folderLabel))
@@ -181,7 +181,8 @@ public static class CorpusIndex
         foreach (var folder in new[] { root, Path.Combine(root, "wav"), Path.Combine(root, "AudioWAV") })
         {
             if (!Directory.Exists(folder)) continue;
-            var files = Directory.GetFiles(folder).Where(IsAudio).OrderBy(f => f, StringComparer.Ordinal).ToArray();
+            var skipped = new List<CorpusProblem>();
+            var files = AudioFiles(folder, skipped);
             if (files.Length == 0) continue;
             var stems = files.Select(Path.GetFileNameWithoutExtension).ToArray();
             if (only is null or "emodb" && stems.All(n => EmoDbName(n!) is not null))
@@ -189,12 +190,12 @@ public static class CorpusIndex
                 {
                     var (speaker, text, label) = EmoDbName(Path.GetFileNameWithoutExtension(f))!.Value;
                     return new Utterance(f, $"emodb:{speaker}", text, label) { Corpus = "emodb", Gender = EmoDbMale.Contains(speaker) ? "male" : "female" };
-                }).ToList(), [], [], "emodb");
+                }).ToList(), skipped, [], "emodb");
             if (only is null or "cremad" && stems.Count(n => CremaDName(n!) is not null) * 2 > stems.Length) // CREMA-D's release has a few odd names
             {
                 var genders = CremaDGenders(root, folder);
                 var utterances = new List<Utterance>();
-                var problems = new List<CorpusProblem>();
+                var problems = skipped;
                 foreach (var f in files)
                 {
                     if (CremaDName(Path.GetFileNameWithoutExtension(f)) is not var (actor, sentence, label))
@@ -284,6 +285,18 @@ public static class CorpusIndex
     }
 
     private static bool IsAudio(string path) => AudioExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
+
+    /// <summary>
+    /// A folder's audio files (by extension), in ordinal order; every other file is reported in <paramref name="skipped"/>
+    /// with why, but for hidden ones (names starting with '.', such as get-tess's .verified marker).
+    /// </summary>
+    private static string[] AudioFiles(string folder, List<CorpusProblem> skipped)
+    {
+        var all = Directory.GetFiles(folder).OrderBy(f => f, StringComparer.Ordinal).ToArray();
+        foreach (var other in all.Where(f => !IsAudio(f) && !Path.GetFileName(f).StartsWith('.')))
+            skipped.Add(new(other, $"not an audio file ({string.Join(", ", AudioExtensions)}); left out."));
+        return all.Where(IsAudio).ToArray();
+    }
 
     /// <summary>"Actor_07" → "07"; else null.</summary>
     private static string? RavdessActor(string folder) =>

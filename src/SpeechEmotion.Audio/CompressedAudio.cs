@@ -1,0 +1,113 @@
+namespace SpeechEmotion.Audio;
+
+/// <summary>
+/// Compressed files, decoded whole and mixed down to mono as <see cref="AudioReader"/> mixes a WAV (the mean of the
+/// channels): FLAC by our <see cref="FlacDecoder"/>, MP3 by NLayer and Ogg Vorbis by NVorbis (managed decoders from
+/// NuGet; neither is ours to test to the last bit, so what they throw on a broken file becomes one
+/// <see cref="AudioException"/> naming the file). At most <see cref="AudioReader.MaxDecodedFrames"/> frames.
+/// </summary>
+internal static class CompressedAudio
+{
+    public static AudioClip Flac(ReadOnlySpan<byte> bytes, string name)
+    {
+        var flac = new FlacDecoder(bytes, name);
+        try
+        {
+            if (flac.DeclaredFrames > AudioReader.MaxDecodedFrames) throw TooLong(name, flac.DeclaredFrames);
+            var mono = new MonoBuffer(name, flac.DeclaredFrames);
+            double unit = 1.0 / (1L << (flac.Bits - 1)); // PCM divided by 2^(bits−1), as for WAV
+            float scale = 1f / flac.Channels;
+            for (int block; (block = flac.NextFrame()) > 0;)
+            {
+                var target = mono.Append(block);
+                for (int i = 0; i < block; i++)
+                {
+                    double sum = 0;
+                    for (int c = 0; c < flac.Channels; c++) sum += flac.Samples[c][i] * unit;
+                    target[i] = (float)(sum * scale);
+                }
+            }
+            return new AudioClip(mono.ToArray(), flac.SampleRate, "FLAC", $"pcm{flac.Bits}", flac.Channels);
+        }
+        finally { flac.Dispose(); }
+    }
+
+    public static AudioClip Mp3(byte[] bytes, string name) => Decoded(name, "MP3", "mpeg", () =>
+    {
+        using var mpeg = new NLayer.MpegFile(new MemoryStream(bytes, writable: false));
+        return Mix(name, mpeg.SampleRate, mpeg.Channels, (buffer, offset, count) => mpeg.ReadSamples(buffer, offset, count));
+    });
+
+    public static AudioClip Vorbis(byte[] bytes, string name) => Decoded(name, "Ogg", "vorbis", () =>
+    {
+        using var vorbis = new NVorbis.VorbisReader(new MemoryStream(bytes, writable: false), closeOnDispose: true);
+        return Mix(name, vorbis.SampleRate, vorbis.Channels, (buffer, offset, count) => vorbis.ReadSamples(buffer, offset, count));
+    });
+
+    private static AudioClip Decoded(string name, string container, string encoding, Func<(float[] Mono, int Rate, int Channels)> decode)
+    {
+        (float[] mono, int rate, int channels) result;
+        try { result = decode(); }
+        catch (AudioException) { throw; }
+        catch (Exception e) when (e is not OutOfMemoryException)
+        {
+            throw new AudioException(name, $"cannot be decoded as {container}: {e.Message}");
+        }
+        return new AudioClip(result.mono, result.rate, container, encoding, result.channels);
+    }
+
+    /// <summary>Interleaved float samples from a decoder's read function, mixed to mono.</summary>
+    private static (float[], int, int) Mix(string name, int rate, int channels, Func<float[], int, int, int> read)
+    {
+        if (rate < AudioReader.MinSampleRate || rate > AudioReader.MaxSampleRate)
+            throw new AudioException(name, $"sample rate {rate:N0} Hz in the header is outside {AudioReader.MinSampleRate:N0}…{AudioReader.MaxSampleRate:N0} Hz.");
+        if (channels is < 1 or > 255) throw new AudioException(name, $"the header says {channels} channels.");
+        var mono = new MonoBuffer(name, 0);
+        var buffer = new float[4096 * channels];
+        float scale = 1f / channels;
+        int carried = 0; // samples of a frame split across two reads
+        for (int got; (got = read(buffer, carried, buffer.Length - carried)) > 0;)
+        {
+            int available = carried + got, frames = available / channels;
+            var target = mono.Append(frames);
+            for (int f = 0; f < frames; f++)
+            {
+                double sum = 0;
+                for (int c = 0; c < channels; c++) sum += buffer[f * channels + c];
+                target[f] = (float)(sum * scale);
+                if (!float.IsFinite(target[f])) throw new AudioException(name, $"sample {mono.Count - frames + f:N0} is {target[f]}: the audio must be finite numbers.");
+            }
+            carried = available - frames * channels;
+            buffer.AsSpan(frames * channels, carried).CopyTo(buffer);
+        }
+        return (mono.ToArray(), rate, channels);
+    }
+
+    private static AudioException TooLong(string name, long frames) =>
+        new(name, $"decodes to over {frames:N0} samples, more than the {AudioReader.MaxDecodedFrames:N0} a compressed file may hold (convert a recording this long to WAV, which is streamed).");
+
+    /// <summary>A growing array of mono samples, bounded by <see cref="AudioReader.MaxDecodedFrames"/>.</summary>
+    private sealed class MonoBuffer(string name, long expected)
+    {
+        private float[] _samples = new float[expected > 0 ? expected : 1 << 16];
+
+        public long Count { get; private set; }
+
+        public Span<float> Append(int frames)
+        {
+            long needed = Count + frames;
+            if (needed > AudioReader.MaxDecodedFrames) throw TooLong(name, needed);
+            if (needed > _samples.Length) Array.Resize(ref _samples, (int)Math.Min(AudioReader.MaxDecodedFrames, Math.Max(2L * _samples.Length, needed)));
+            var span = _samples.AsSpan((int)Count, frames);
+            Count = needed;
+            return span;
+        }
+
+        public float[] ToArray()
+        {
+            if (Count == 0) throw new AudioException(name, "zero samples: the file holds no audio.");
+            if (Count < _samples.Length) Array.Resize(ref _samples, (int)Count);
+            return _samples;
+        }
+    }
+}
