@@ -155,10 +155,40 @@ public static class RunFiles
             foreach (var (key, value) in extra ?? new Dictionary<string, object>())
             {
                 w.WritePropertyName(key);
-                JsonSerializer.Serialize(w, value);
+                WriteValue(w, value);
             }
             w.WriteEndObject();
         }
         return Encoding.UTF8.GetString(stream.ToArray());
+    }
+
+    /// <summary>
+    /// One value of the loosely typed extras (numbers, strings, booleans, lists, string-keyed dictionaries of them) as
+    /// JSON, written out by hand so that no reflection is needed (Native AOT); a non-finite number is written as null.
+    /// </summary>
+    public static void WriteValue(Utf8JsonWriter w, object? value)
+    {
+        switch (value)
+        {
+            case null: w.WriteNullValue(); break;
+            case string text: w.WriteStringValue(text); break;
+            case bool flag: w.WriteBooleanValue(flag); break;
+            case int n: w.WriteNumberValue(n); break;
+            case long n: w.WriteNumberValue(n); break;
+            case float x when float.IsFinite(x): w.WriteNumberValue(x); break;
+            case double x when double.IsFinite(x): w.WriteNumberValue(x); break;
+            case float or double: w.WriteNullValue(); break;
+            case IEnumerable<KeyValuePair<string, object>> entries:
+                w.WriteStartObject();
+                foreach (var (key, item) in entries) { w.WritePropertyName(key); WriteValue(w, item); }
+                w.WriteEndObject();
+                break;
+            case System.Collections.IEnumerable items:
+                w.WriteStartArray();
+                foreach (var item in items) WriteValue(w, item);
+                w.WriteEndArray();
+                break;
+            default: throw new ArgumentException($"No JSON form for a {value.GetType().Name}.", nameof(value));
+        }
     }
 }

@@ -74,11 +74,16 @@ public static class BenchCommand
             {
                 var r = Run(name, count, reps, peak);
                 if (parse.GetValue(json))
-                    output.WriteLine(JsonSerializer.Serialize(new Dictionary<string, object>
-                    {
-                        ["shape"] = r.Shape, ["threads"] = count, ["train_samples_per_s"] = r.TrainSamplesPerSecond, ["infer_samples_per_s"] = r.InferSamplesPerSecond,
-                        ["latency_us"] = r.LatencyMicroseconds, ["gflops"] = r.Gflops, ["peak_gflops"] = r.PeakGflops,
-                    }));
+                {
+                    using var line = new MemoryStream();
+                    using (var w = new Utf8JsonWriter(line))
+                        Training.RunFiles.WriteValue(w, new Dictionary<string, object>
+                        {
+                            ["shape"] = r.Shape, ["threads"] = count, ["train_samples_per_s"] = r.TrainSamplesPerSecond, ["infer_samples_per_s"] = r.InferSamplesPerSecond,
+                            ["latency_us"] = r.LatencyMicroseconds, ["gflops"] = r.Gflops, ["peak_gflops"] = r.PeakGflops,
+                        });
+                    output.WriteLine(System.Text.Encoding.UTF8.GetString(line.ToArray()));
+                }
                 else
                     output.WriteLine($"{r.Shape,-9} train {r.TrainSamplesPerSecond,8:F0} samples/s  infer {r.InferSamplesPerSecond,8:F0} samples/s  " +
                                      $"latency {r.LatencyMicroseconds / 1000,7:F2} ms  {r.Gflops,6:F1} GFLOP/s ({r.Gflops / r.PeakGflops:P0} of peak)");

@@ -202,5 +202,5 @@ public static class SafeTensors
         return (property.Name, dims, begin, end);
     }
 
-    private static string Quote(string text) => JsonSerializer.Serialize(text);
+    private static string Quote(string text) => $"\"{JsonEncodedText.Encode(text).Value}\""; // the bytes JsonSerializer writes, without reflection
 }
