@@ -27,6 +27,7 @@ public static class CliApp
             Commands.DownloadCommand.Create(output),
             Commands.BenchCommand.Create(output),
             Commands.ExplainCommand.Create(output),
+            Commands.ExportCommand.Create(output),
         };
         // Signals are ours to handle (see Interrupts), so System.CommandLine's own handling is off.
         var configuration = new InvocationConfiguration

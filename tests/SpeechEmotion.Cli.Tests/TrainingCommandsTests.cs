@@ -99,6 +99,22 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Matches(@"OAF_w\d_sad\.wav: \w+ \(\d+\.\d %\)", output);
     }
 
+    /// <summary><c>ser export --onnx</c> writes the graph (ONNX Runtime checks it in OnnxExportTests) atomically, and
+    /// refuses a folder as its target.</summary>
+    [Fact]
+    public void ExportWritesAnOnnxFile()
+    {
+        string model = Path.Combine(run.Run, "model.safetensors"), onnx = Path.Combine(run.Root, "model.onnx");
+        var (exit, output, error) = CliRunner.Run("export", "--model", model, "--onnx", onnx);
+        Assert.True(exit == 0, error);
+        Assert.Contains($"{onnx}: ", output);
+        Assert.Contains("ONNX opset 17; 7 labels", output);
+        byte[] bytes = File.ReadAllBytes(onnx);
+        Assert.Equal(0x08, bytes[0]); // ModelProto field 1 (ir_version), a varint
+        Assert.Empty(Directory.GetFiles(run.Root, "model.onnx.*")); // no temporary file left
+        CliRunner.Refused("is a folder", "export", "--model", model, "--onnx", run.Root);
+    }
+
     /// <summary><c>predict -</c> reads a recording from standard input and answers as for the file; a folder walk names
     /// every file it skipped (but hidden ones) and why.</summary>
     [Fact]
