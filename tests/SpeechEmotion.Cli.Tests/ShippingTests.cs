@@ -150,7 +150,8 @@ public sealed class ShippingTests(TrainedRunFixture run) : IClassFixture<Trained
         string report = Path.Combine(run.Run, "report.html");
         Succeeds(Exec(ser, null, "report", "--run", run.Run), "AOT ser report");
         string aotReport = File.ReadAllText(report);
-        Assert.Equal(0, CliRunner.Run("report", "--run", run.Run).Exit);
+        // In a fresh process, as the binary runs: a page numbers its figures from the process's first.
+        Succeeds(Exec("dotnet", null, Path.Combine(AppContext.BaseDirectory, "ser.dll"), "report", "--run", run.Run), "JIT ser report");
         Assert.Equal(File.ReadAllText(report), aotReport);
 
         // bench: the FMA peak is measured (the unflagged baseline build read 0 GFLOP/s and ran ~128× slower).
