@@ -175,6 +175,8 @@ public static class RunFiles
             case bool flag: w.WriteBooleanValue(flag); break;
             case int n: w.WriteNumberValue(n); break;
             case long n: w.WriteNumberValue(n); break;
+            case uint n: w.WriteNumberValue(n); break;
+            case ulong n: w.WriteNumberValue(n); break; // seeds
             case float x when float.IsFinite(x): w.WriteNumberValue(x); break;
             case double x when double.IsFinite(x): w.WriteNumberValue(x); break;
             case float or double: w.WriteNullValue(); break;
