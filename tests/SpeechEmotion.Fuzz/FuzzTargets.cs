@@ -141,6 +141,9 @@ public static class FuzzTargets
         yield return ("audio", "pcm24-extensible-8k", TestAudio.Wav([TestAudio.Tone(150, 0.004, 8000)], 8000, bits: 24, extensible: true));
         yield return ("audio", "aiff-11k", TestAudio.Aiff([TestAudio.Tone(170, 0.003, 11025)], 11025));
         yield return ("audio", "aifc-sowt-16k", TestAudio.Aiff([TestAudio.Tone(170, 0.002, 16000)], 16000, aifcType: "sowt"));
+        // FLAC (our decoder), MP3 (NLayer) and Ogg Vorbis (NVorbis): 50 ms each, copied beside the program.
+        foreach (var format in new[] { "flac", "mp3", "ogg" })
+            yield return ("audio", $"tiny-{format}", File.ReadAllBytes(Path.Combine(AppContext.BaseDirectory, "fixtures", "audio", $"tiny.{format}")));
         yield return ("stream", "pcm16-8k-heard", TestAudio.Wav([TestAudio.Tone(200, 0.7, 8000, amplitude: 0.4)], 8000));
         yield return ("stream", "aiff-11k", TestAudio.Aiff([TestAudio.Tone(170, 0.6, 11025)], 11025));
         yield return ("stream", "float-stereo-8k", TestAudio.Wav([TestAudio.Tone(220, 0.6, 8000), TestAudio.Tone(330, 0.6, 8000)], 8000, bits: 32, isFloat: true));
