@@ -34,6 +34,7 @@ internal static class CompressedAudio
 
     public static AudioClip Mp3(byte[] bytes, string name) => Decoded(name, "MP3", "mpeg", () =>
     {
+        RefuseLoopingRiffHeader(bytes, name);
         using var mpeg = new NLayer.MpegFile(new MemoryStream(bytes, writable: false));
         return Mix(name, mpeg.SampleRate, mpeg.Channels, (buffer, offset, count) => mpeg.ReadSamples(buffer, offset, count));
     });
@@ -81,6 +82,43 @@ internal static class CompressedAudio
             buffer.AsSpan(frames * channels, carried).CopyTo(buffer);
         }
         return (mono.ToArray(), rate, channels);
+    }
+
+    /// <summary>
+    /// NLayer 3.0.1 skips a WAV header met inside an MPEG stream ("RIFF", "WAVE" at +8, "fmt " at +12) by walking its
+    /// chunks to "data", and never leaves that walk when a chunk length points past the end of the file (its read
+    /// buffer waits for bytes that never come) or back to where it was (a length of −8): found by the audio fuzzer, a
+    /// 107-byte file hung the decoder's constructor for ever. The same walk is done here first, every offset
+    /// remembered, and a file whose walk does not reach a "data" chunk inside the file is refused.
+    /// </summary>
+    internal static void RefuseLoopingRiffHeader(byte[] bytes, string name)
+    {
+        var span = bytes.AsSpan();
+        for (int at = span.IndexOf("RIFF"u8); at >= 0; at = NextAfter(span, at))
+        {
+            if (at + 16 > span.Length || !span.Slice(at + 8, 4).SequenceEqual("WAVE"u8) || !span.Slice(at + 12, 4).SequenceEqual("fmt "u8)) continue;
+            var seen = new HashSet<int>();
+            int offset = 16;
+            while (true)
+            {
+                long lengthAt = (long)at + offset;
+                if (!seen.Add(offset) || lengthAt < 0 || lengthAt + 4 > span.Length) throw Unwalkable(name);
+                offset = unchecked(offset + 4 + System.Buffers.Binary.BinaryPrimitives.ReadInt32LittleEndian(span.Slice((int)lengthAt, 4)));
+                long idAt = (long)at + offset;
+                if (idAt < 0 || idAt + 4 > span.Length) throw Unwalkable(name);
+                offset = unchecked(offset + 4);
+                if (span.Slice((int)idAt, 4).SequenceEqual("data"u8)) break;
+            }
+        }
+
+        static AudioException Unwalkable(string name) =>
+            new(name, "cannot be decoded as MP3: it holds a WAV header whose chunks do not lead to its data (they run past the end of the file or in a circle).");
+
+        static int NextAfter(ReadOnlySpan<byte> span, int at)
+        {
+            int next = span[(at + 1)..].IndexOf("RIFF"u8);
+            return next < 0 ? -1 : at + 1 + next;
+        }
     }
 
     private static AudioException TooLong(string name, long frames) =>

@@ -130,6 +130,23 @@ public sealed class CompressedAudioTests : IDisposable
         }
     }
 
+    [Fact]
+    public async Task AnMp3WithAWavHeaderThatLeadsNowhereIsRefusedNotHung()
+    {
+        // Found by the audio fuzzer: NLayer 3.0.1's constructor spun for ever walking the chunks of the WAV header
+        // inside this 107-byte "MP3" (a chunk length pointing far past the end). Refused before NLayer sees it.
+        byte[] found = Convert.FromHexString("ffff7fff524946468401000057415645666d742010000000ff000200527f4646846d7420ff524946468401000057415645666d742010000000ff000200527f4646846d1065666572656e6365206c6962464c414320312e346d742046a40100005763ff80666d7428101d00");
+        var decode = Task.Run(() => Assert.Throws<AudioException>(() => AudioReader.Decode(found, "found.mp3")));
+        var e = await decode.WaitAsync(TimeSpan.FromSeconds(30)); // a TimeoutException if it hangs again
+        Assert.Equal("found.mp3: cannot be decoded as MP3: it holds a WAV header whose chunks do not lead to its data (they run past the end of the file or in a circle).", e.Message);
+
+        // A WAV header inside an MPEG stream whose chunks do reach "data" is left to NLayer, as before.
+        byte[] riff = [.. "RIFF"u8, 0, 0, 0, 0, .. "WAVEfmt "u8, 4, 0, 0, 0, 1, 2, 3, 4, .. "data"u8, 0, 0, 0, 0];
+        CompressedAudio.RefuseLoopingRiffHeader([0xFF, 0xFB, 0x90, 0x00, .. riff], "ok.mp3");
+        byte[] circle = [.. "RIFF"u8, 0, 0, 0, 0, .. "WAVEfmt "u8, 0xF8, 0xFF, 0xFF, 0xFF, .. "LIST"u8];
+        Assert.Throws<AudioException>(() => CompressedAudio.RefuseLoopingRiffHeader([0xFF, 0xFB, 0x90, 0x00, .. circle], "circle.mp3"));
+    }
+
     private string Rejects(byte[] bytes)
     {
         string path = Path.Combine(_dir, "broken.flac");
