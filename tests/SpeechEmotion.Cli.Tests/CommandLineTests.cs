@@ -38,7 +38,7 @@ public sealed class CommandLineTests
         Assert.Contains("Predict the emotion of audio files.", viaHelp);
         (exit, var all, _) = CliRunner.Run("help");
         Assert.Equal(0, exit);
-        foreach (var command in new[] { "train", "evaluate", "predict", "inspect", "report", "download", "bench", "features", "explain", "help" })
+        foreach (var command in new[] { "train", "evaluate", "predict", "inspect", "report", "download", "bench", "features", "explain", "export", "help" })
             Assert.Matches($@"\n\s+{command}\s", all);
     }
 
@@ -46,7 +46,7 @@ public sealed class CommandLineTests
     [Fact]
     public void DefaultsReadTheSameEverywhere()
     {
-        foreach (var command in new[] { "train", "evaluate", "predict", "inspect", "report", "download", "bench", "features", "explain" })
+        foreach (var command in new[] { "train", "evaluate", "predict", "inspect", "report", "download", "bench", "features", "explain", "export" })
         {
             var (exit, help, _) = CliRunner.Run(command, "--help");
             Assert.Equal(0, exit);

@@ -154,6 +154,28 @@ public sealed class ShippingTests(TrainedRunFixture run) : IClassFixture<Trained
         Succeeds(Exec("dotnet", null, Path.Combine(AppContext.BaseDirectory, "ser.dll"), "report", "--run", run.Run), "JIT ser report");
         Assert.Equal(File.ReadAllText(report), aotReport);
 
+        // The other commands, each the JIT build's text (or file) exactly: inspect, features, explain (its page has
+        // OxyPlot's figures), export, help. (download alone is not run here: it needs a server; DownloadCommandTests.)
+        string page = Path.Combine(_dir, "explain.html"), aotOnnx = Path.Combine(_dir, "aot.onnx"), jitOnnx = Path.Combine(_dir, "jit.onnx");
+        foreach (var args in new[]
+        {
+            new[] { "inspect", "--model", Model },
+            ["features", AudioFile, "--json", "--deltas"],
+            ["explain", "--model", Model, AudioFile, "--json"],
+            ["help"],
+        })
+        {
+            string fromBinary = Succeeds(Exec(ser, null, args), $"AOT ser {args[0]}");
+            Assert.Equal(Succeeds(Exec("dotnet", null, [Path.Combine(AppContext.BaseDirectory, "ser.dll"), .. args]), $"JIT ser {args[0]}"), fromBinary);
+        }
+        Succeeds(Exec(ser, null, "explain", "--model", Model, AudioFile, "--html", page), "AOT ser explain --html");
+        string aotPage = File.ReadAllText(page);
+        Succeeds(Exec("dotnet", null, Path.Combine(AppContext.BaseDirectory, "ser.dll"), "explain", "--model", Model, AudioFile, "--html", page), "JIT ser explain --html");
+        Assert.Equal(File.ReadAllText(page), aotPage);
+        Succeeds(Exec(ser, null, "export", "--model", Model, "--onnx", aotOnnx), "AOT ser export");
+        Assert.Equal(0, CliRunner.Run("export", "--model", Model, "--onnx", jitOnnx).Exit);
+        Assert.Equal(File.ReadAllBytes(jitOnnx), File.ReadAllBytes(aotOnnx));
+
         // bench: the FMA peak is measured (the unflagged baseline build read 0 GFLOP/s and ran ~128× slower).
         string bench = Succeeds(Exec(ser, null, "bench", "--shape", "SEED", "--repetitions", "1"), "AOT ser bench");
         var peak = System.Text.RegularExpressions.Regex.Match(bench, @"FMA peak on \d+ thread\(s\): (\d+) GFLOP/s");

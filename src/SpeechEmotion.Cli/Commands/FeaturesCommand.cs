@@ -15,7 +15,7 @@ public static class FeaturesCommand
 {
     public static Command Create(TextWriter output)
     {
-        var file = new Argument<string>("FILE") { Description = "A WAV or AIFF file (any rate, any channels)." };
+        var file = new Argument<string>("FILE") { Description = "An audio file: WAV, AIFF, FLAC, MP3 or Ogg Vorbis (any rate, any channels)." };
         var json = new Option<bool>("--json") { Description = "Print {\"file\", \"sample_rate\", \"n_mfcc\", \"frames\": [[c0 … cN], …]}." };
         var window = new Option<string?>("--window") { Description = "whole, seed (offset 0.5 s, 3 s) or trim (librosa trim, --trim-db below the loudest frame). [default: whole]" };
         var trimDb = new Option<double?>("--trim-db") { Description = "With --window trim: librosa.effects.trim's top_db [default: 60]" };
