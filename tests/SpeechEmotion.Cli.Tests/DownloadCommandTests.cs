@@ -14,7 +14,7 @@ public sealed class DownloadCommandTests : IDisposable
     private readonly string _dir = Directory.CreateTempSubdirectory("se-download-").FullName;
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static (byte[] Zip, Dictionary<string, byte[]> Files) MakeZip()
+    internal static (byte[] Zip, Dictionary<string, byte[]> Files) MakeZip()
     {
         var files = new Dictionary<string, byte[]>
         {
@@ -36,7 +36,7 @@ public sealed class DownloadCommandTests : IDisposable
     }
 
     /// <summary>Serves <paramref name="zip"/>; the first <paramref name="cutFirst"/> responses stop halfway.</summary>
-    private sealed class Server : IDisposable
+    internal sealed class Server : IDisposable
     {
         private readonly HttpListener _listener = new();
         private readonly Task _loop;

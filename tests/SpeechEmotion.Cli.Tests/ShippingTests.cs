@@ -9,8 +9,8 @@ namespace SpeechEmotion.Cli.Tests;
 /// What a user deploys (#16), built from this checkout as a user builds it, each in its own artifacts folder so that
 /// nothing touches the solution's build: the NuGet packages (metadata checked, then a separate consumer project built
 /// against them, not against project references, must print what the in-repo sample prints), <c>ser</c> installed as a
-/// .NET tool from them, and the Native AOT binary (zero warnings; train, predict, evaluate, report and bench through
-/// it, each result bit-identical to the JIT build's). They need the NuGet feed (CI has it) and take a few minutes.
+/// .NET tool from them, and the Native AOT binary (zero warnings; every command through it — train, predict,
+/// evaluate, report, download, inspect, features, explain, export, help, bench — each result the JIT build's). They need the NuGet feed (CI has it) and take a few minutes.
 /// </summary>
 public sealed class ShippingTests(TrainedRunFixture run) : IClassFixture<TrainedRunFixture>, IDisposable
 {
@@ -154,8 +154,20 @@ public sealed class ShippingTests(TrainedRunFixture run) : IClassFixture<Trained
         Succeeds(Exec("dotnet", null, Path.Combine(AppContext.BaseDirectory, "ser.dll"), "report", "--run", run.Run), "JIT ser report");
         Assert.Equal(File.ReadAllText(report), aotReport);
 
+        // download: from a local server that breaks the first connection mid-file (HttpClient, a Range request to
+        // resume, the zip unpacked into the corpus layout), as DownloadCommandTests checks the JIT build.
+        var (zip, files) = DownloadCommandTests.MakeZip();
+        using (var server = new DownloadCommandTests.Server(zip, cutFirst: 1))
+        {
+            string corpus = Path.Combine(_dir, "downloaded");
+            string said = Succeeds(Exec(ser, null, "download", "tess", "--to", corpus, "--url", server.Url, "--retries", "3"), "AOT ser download");
+            Assert.Contains("Unpacked 3 files", said);
+            foreach (var (name, bytes) in files) Assert.Equal(bytes, File.ReadAllBytes(Path.Combine(corpus, name)));
+            Assert.StartsWith("bytes=", server.Ranges[1]);
+        }
+
         // The other commands, each the JIT build's text (or file) exactly: inspect, features, explain (its page has
-        // OxyPlot's figures), export, help. (download alone is not run here: it needs a server; DownloadCommandTests.)
+        // OxyPlot's figures), export, help.
         string page = Path.Combine(_dir, "explain.html"), aotOnnx = Path.Combine(_dir, "aot.onnx"), jitOnnx = Path.Combine(_dir, "jit.onnx");
         foreach (var args in new[]
         {
