@@ -82,7 +82,7 @@ public static class AudioReader
     /// <summary>The header of a whole file in memory: where its samples are and how they are encoded, every field checked.</summary>
     internal static AudioLayout Parse(ReadOnlySpan<byte> bytes, string name)
     {
-        if (bytes.Length < 12) throw new AudioException(name, $"truncated header: {bytes.Length} bytes, too short for a WAV or AIFF file.");
+        if (bytes.Length < 12) throw new AudioException(name, $"truncated header: {bytes.Length} bytes, too short for any audio file.");
         string magic = Encoding.ASCII.GetString(bytes[..4]), form = Encoding.ASCII.GetString(bytes.Slice(8, 4));
         if (magic == "RIFF" && form == "WAVE") return ReadWave(bytes, name);
         if (magic == "FORM" && (form == "AIFF" || form == "AIFC")) return ReadAiff(bytes, name, form == "AIFC");

@@ -69,7 +69,7 @@ public sealed record FrontEndSettings
 public sealed record Features(float[] Values, int Frames, int FeatureSize);
 
 /// <summary>
-/// WAV/AIFF file → mono → window (offset/duration at the file's rate) → resample → trim → MFCC (+Δ, ΔΔ) (+ prosody).
+/// Audio file (WAV, AIFF, FLAC, MP3, Ogg Vorbis) → mono → window (offset/duration at the file's rate) → resample → trim → MFCC (+Δ, ΔΔ) (+ prosody).
 /// Holds an <see cref="MfccExtractor"/>, so use one instance per thread.
 /// </summary>
 public sealed class FrontEnd
