@@ -164,8 +164,9 @@ public sealed class EmotionRecognizerTests : IDisposable
         Assert.Throws<InvalidOperationException>(() => network.Optimizer);
         Assert.Throws<InvalidOperationException>(() => network.Parameters.Gradients);
         Assert.True(trainable.Model.Parameters.HasGradients);
-        // Gradients, first and second moments: three more buffers of the parameters' size, and nothing else differs.
-        Assert.InRange(training - inference, 3 * parameterBytes, 3 * parameterBytes + 4096);
+        // Gradients, first and second moments: three more buffers of the parameters' size, and nothing else differs
+        // but for a few bytes the runtime allocates once, on whichever load comes first (CI once saw 52 bytes fewer).
+        Assert.InRange(training - inference, 3 * parameterBytes - 1024, 3 * parameterBytes + 4096);
         // File bytes, the tensors read from them and the parameters themselves, plus the metadata.
         Assert.InRange(loaded, parameterBytes, 3 * parameterBytes + 64 * 1024);
     }
