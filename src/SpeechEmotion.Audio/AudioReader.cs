@@ -44,13 +44,19 @@ public static class AudioReader
     /// </summary>
     public const long MaxDecodedFrames = 1L << 28;
 
-    public static AudioClip Decode(ReadOnlySpan<byte> bytes, string name)
+    public static AudioClip Decode(ReadOnlySpan<byte> bytes, string name) => Decode(bytes, null, name);
+
+    /// <summary>As <see cref="Decode(ReadOnlySpan{byte}, string)"/>, for a file already in an array: MP3 and Ogg are
+    /// decoded from it in place (their decoders read a stream) instead of from a copy.</summary>
+    public static AudioClip Decode(byte[] bytes, string name) => Decode(bytes, bytes, name);
+
+    private static AudioClip Decode(ReadOnlySpan<byte> bytes, byte[]? array, string name)
     {
         switch (Sniff(bytes))
         {
             case Compression.Flac: return CompressedAudio.Flac(bytes, name);
-            case Compression.Mp3: return CompressedAudio.Mp3(bytes.ToArray(), name);
-            case Compression.Vorbis: return CompressedAudio.Vorbis(bytes.ToArray(), name);
+            case Compression.Mp3: return CompressedAudio.Mp3(array ?? bytes.ToArray(), name);
+            case Compression.Vorbis: return CompressedAudio.Vorbis(array ?? bytes.ToArray(), name);
         }
         var layout = Parse(bytes, name);
         var mono = new float[layout.Frames];
@@ -261,14 +267,20 @@ public static class AudioReader
         return (bytes[0] & 0x80) != 0 ? -value : value;
     }
 
+    /// <summary>A header's sample rate within <see cref="MinSampleRate"/>…<see cref="MaxSampleRate"/>, whatever the format.</summary>
+    internal static void CheckSampleRate(long sampleRate, string name)
+    {
+        if (sampleRate < MinSampleRate || sampleRate > MaxSampleRate)
+            throw new AudioException(name, $"sample rate {sampleRate:N0} Hz in the header is outside {MinSampleRate:N0}…{MaxSampleRate:N0} Hz.");
+    }
+
     private static AudioLayout Layout(string name, string container, string encoding, int dataOffset, int dataLength, SampleKind kind,
         int bits, int channels, long sampleRate, int blockAlign, bool bigEndian)
     {
         if (channels <= 0) throw new AudioException(name, $"the header says {channels} channels.");
         // Below 1 kHz no speech is left to hear, and resampling from such a rate would build filters of gigabytes (a
         // 44 KB file declaring 1 Hz once took 8.7 GB); above 1 MHz is no audio format in use.
-        if (sampleRate < MinSampleRate || sampleRate > MaxSampleRate)
-            throw new AudioException(name, $"sample rate {sampleRate:N0} Hz in the header is outside {MinSampleRate:N0}…{MaxSampleRate:N0} Hz.");
+        CheckSampleRate(sampleRate, name);
         bool supported = kind switch
         {
             SampleKind.UnsignedPcm => bits == 8,

@@ -32,36 +32,34 @@ internal static class CompressedAudio
         finally { flac.Dispose(); }
     }
 
-    public static AudioClip Mp3(byte[] bytes, string name) => Decoded(name, "MP3", "mpeg", () =>
+    public static AudioClip Mp3(byte[] bytes, string name) => Decoded(name, "MP3", () =>
     {
         RefuseLoopingRiffHeader(bytes, name);
         using var mpeg = new NLayer.MpegFile(new MemoryStream(bytes, writable: false));
-        return Mix(name, mpeg.SampleRate, mpeg.Channels, (buffer, offset, count) => mpeg.ReadSamples(buffer, offset, count));
+        return Mix(name, "MP3", "mpeg", mpeg.SampleRate, mpeg.Channels, (buffer, offset, count) => mpeg.ReadSamples(buffer, offset, count));
     });
 
-    public static AudioClip Vorbis(byte[] bytes, string name) => Decoded(name, "Ogg", "vorbis", () =>
+    public static AudioClip Vorbis(byte[] bytes, string name) => Decoded(name, "Ogg", () =>
     {
         using var vorbis = new NVorbis.VorbisReader(new MemoryStream(bytes, writable: false), closeOnDispose: true);
-        return Mix(name, vorbis.SampleRate, vorbis.Channels, (buffer, offset, count) => vorbis.ReadSamples(buffer, offset, count));
+        return Mix(name, "Ogg", "vorbis", vorbis.SampleRate, vorbis.Channels, (buffer, offset, count) => vorbis.ReadSamples(buffer, offset, count));
     });
 
-    private static AudioClip Decoded(string name, string container, string encoding, Func<(float[] Mono, int Rate, int Channels)> decode)
+    /// <summary>A third-party decoder's run: what it throws on a broken file becomes one AudioException naming the file.</summary>
+    private static AudioClip Decoded(string name, string container, Func<AudioClip> decode)
     {
-        (float[] mono, int rate, int channels) result;
-        try { result = decode(); }
+        try { return decode(); }
         catch (AudioException) { throw; }
         catch (Exception e) when (e is not OutOfMemoryException)
         {
             throw new AudioException(name, $"cannot be decoded as {container}: {e.Message}");
         }
-        return new AudioClip(result.mono, result.rate, container, encoding, result.channels);
     }
 
     /// <summary>Interleaved float samples from a decoder's read function, mixed to mono.</summary>
-    private static (float[], int, int) Mix(string name, int rate, int channels, Func<float[], int, int, int> read)
+    private static AudioClip Mix(string name, string container, string encoding, int rate, int channels, Func<float[], int, int, int> read)
     {
-        if (rate < AudioReader.MinSampleRate || rate > AudioReader.MaxSampleRate)
-            throw new AudioException(name, $"sample rate {rate:N0} Hz in the header is outside {AudioReader.MinSampleRate:N0}…{AudioReader.MaxSampleRate:N0} Hz.");
+        AudioReader.CheckSampleRate(rate, name);
         if (channels is < 1 or > 255) throw new AudioException(name, $"the header says {channels} channels.");
         var mono = new MonoBuffer(name, 0);
         var buffer = new float[4096 * channels];
@@ -81,7 +79,7 @@ internal static class CompressedAudio
             carried = available - frames * channels;
             buffer.AsSpan(frames * channels, carried).CopyTo(buffer);
         }
-        return (mono.ToArray(), rate, channels);
+        return new AudioClip(mono.ToArray(), rate, container, encoding, channels);
     }
 
     /// <summary>

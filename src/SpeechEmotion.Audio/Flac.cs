@@ -53,8 +53,7 @@ internal ref struct FlacDecoder
         Bits = (int)ReadBits(5) + 1;
         DeclaredFrames = (long)ReadLong(36);
         _expectedMd5 = _bytes.Slice((int)(_bit / 8), 16).ToArray();
-        if (SampleRate < AudioReader.MinSampleRate || SampleRate > AudioReader.MaxSampleRate)
-            throw new AudioException(name, $"sample rate {SampleRate:N0} Hz in the header is outside {AudioReader.MinSampleRate:N0}…{AudioReader.MaxSampleRate:N0} Hz.");
+        AudioReader.CheckSampleRate(SampleRate, name);
         if (Bits < 4) throw new AudioException(name, $"the FLAC header says {Bits} bits per sample (at least 4).");
         if (maxBlock < 16 || minBlock > maxBlock) throw new AudioException(name, $"the FLAC header's block sizes {minBlock}…{maxBlock} are impossible.");
         _bit = infoEnd;
