@@ -23,8 +23,8 @@ namespace SpeechEmotion.Cli.Commands;
 /// </summary>
 public static class PredictCommand
 {
-    /// <summary>The name a recording read from standard input goes by in messages and results.</summary>
-    public const string StandardInput = "-";
+    /// <summary>The path that means standard input, and the name such a recording goes by in messages and results.</summary>
+    public const string StandardInput = "-", StandardInputName = "(standard input)";
 
     public static Command Create(TextWriter output, TextWriter error, Func<Stream> input)
     {
@@ -84,7 +84,7 @@ public static class PredictCommand
             if (files.IndexOf(StandardInput) is int at and >= 0)
             {
                 (HeardAudio?, AudioException?) fromInput;
-                try { using var stream = input(); fromInput = (recognizer.Listen(stream, "(standard input)"), null); }
+                try { using var stream = input(); fromInput = (recognizer.Listen(stream, StandardInputName), null); }
                 catch (AudioException e) { fromInput = (null, e); }
                 heardOrFailed.Insert(at, fromInput);
             }
@@ -185,11 +185,9 @@ public static class PredictCommand
                 // Symbolic links inside the folder are not followed: a link to the folder itself (or to a parent) would
                 // walk it again and again, and a linked file would be predicted twice.
                 var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
-                var all = Directory.EnumerateFiles(path, "*", walk).Order(StringComparer.Ordinal).ToList();
-                var found = all.Where(f => AudioReader.Extensions.Contains(Path.GetExtension(f).ToLowerInvariant())).ToList();
-                foreach (var other in all.Except(found).Where(f => !Path.GetFileName(f).StartsWith('.')))
-                    error.WriteLine($"warning: skipped {other}: not an audio file ({string.Join(", ", AudioReader.Extensions)}).");
-                if (found.Count == 0) throw new OptionsException($"{path}: no audio files ({string.Join(", ", AudioReader.Extensions)}) in this folder.");
+                var (found, skipped) = CorpusIndex.PartitionAudio(Directory.EnumerateFiles(path, "*", walk));
+                foreach (var other in skipped) error.WriteLine($"warning: skipped {other}: {CorpusIndex.NotAudio}.");
+                if (found.Length == 0) throw new OptionsException($"{path}: no audio files ({string.Join(", ", AudioReader.Extensions)}) in this folder.");
                 files.AddRange(found);
             }
             else files.Add(path); // a missing file is reported by the reader with its name

@@ -286,16 +286,25 @@ public static class CorpusIndex
 
     private static bool IsAudio(string path) => AudioExtensions.Contains(Path.GetExtension(path).ToLowerInvariant());
 
+    /// <summary>Why a walk leaves a file out: its name does not end in an audio extension.</summary>
+    public static string NotAudio => $"not an audio file ({string.Join(", ", AudioExtensions)})";
+
     /// <summary>
-    /// A folder's audio files (by extension), in ordinal order; every other file is reported in <paramref name="skipped"/>
-    /// with why, but for hidden ones (names starting with '.', such as get-tess's .verified marker).
+    /// <paramref name="files"/> in ordinal order, split into the audio files (by extension) and the others a walk
+    /// reports as skipped: every one but a hidden one (a name starting with '.', such as get-tess's .verified marker).
     /// </summary>
+    public static (string[] Audio, string[] Skipped) PartitionAudio(IEnumerable<string> files)
+    {
+        var all = files.Order(StringComparer.Ordinal).ToArray();
+        return (all.Where(IsAudio).ToArray(), all.Where(f => !IsAudio(f) && !Path.GetFileName(f).StartsWith('.')).ToArray());
+    }
+
+    /// <summary>A folder's audio files; every other file (but hidden ones) goes into <paramref name="skipped"/> with why.</summary>
     private static string[] AudioFiles(string folder, List<CorpusProblem> skipped)
     {
-        var all = Directory.GetFiles(folder).OrderBy(f => f, StringComparer.Ordinal).ToArray();
-        foreach (var other in all.Where(f => !IsAudio(f) && !Path.GetFileName(f).StartsWith('.')))
-            skipped.Add(new(other, $"not an audio file ({string.Join(", ", AudioExtensions)}); left out."));
-        return all.Where(IsAudio).ToArray();
+        var (audio, others) = PartitionAudio(Directory.GetFiles(folder));
+        foreach (var other in others) skipped.Add(new(other, $"{NotAudio}; left out."));
+        return audio;
     }
 
     /// <summary>"Actor_07" → "07"; else null.</summary>
