@@ -81,6 +81,8 @@ public static class OnnxExport
             nodes.Add(node);
             return name;
         }
+        string Cast(string input, int type) => Node("Cast", [input], n => n.Attribute("to", AttributeInt, a => a.Int(3, type)));
+        string Transpose(string input, params long[] perm) => Node("Transpose", [input], n => n.Attribute("perm", AttributeInts, a => { foreach (var p in perm) a.Int(8, p); }));
         void Initializer(string name, int type, long[] dims, ReadOnlySpan<byte> raw)
         {
             var tensor = new Message();
@@ -130,16 +132,14 @@ public static class OnnxExport
                 n.Attribute("direction", AttributeString, a => a.Bytes(4, Encoding.UTF8.GetBytes(D == 2 ? "bidirectional" : "forward")));
             }, output: $"lstm_{layer}", outputs: 2);
             lastHidden = $"{y}_1";
-            string transposed = Node("Transpose", [y], n => n.Attribute("perm", AttributeInts, a => { foreach (var p in new long[] { 0, 2, 1, 3 }) a.Int(8, p); }));
-            x = Node("Reshape", [transposed, "shape_tb_"]);
+            x = Node("Reshape", [Transpose(y, 0, 2, 1, 3), "shape_tb_"]);
         }
 
         // Pooling over the valid steps.
         string pooled;
         if (config.Pooling == PoolingKind.Last)
         {
-            string batchFirst = Node("Transpose", [lastHidden], n => n.Attribute("perm", AttributeInts, a => { foreach (var p in new long[] { 1, 0, 2 }) a.Int(8, p); }));
-            pooled = Node("Reshape", [batchFirst, "shape_b_"]);
+            pooled = Node("Reshape", [Transpose(lastHidden, 1, 0, 2), "shape_b_"]);
         }
         else
         {
@@ -150,15 +150,15 @@ public static class OnnxExport
             string shapeX = Node("Shape", ["features"]);
             string steps = Node("Squeeze", [Node("Slice", [shapeX, "zero_", "one_"]), "zero_"]);
             string range = Node("Range", ["start_", steps, "step_"]);
-            string lengths64 = Node("Cast", ["lengths"], n => n.Attribute("to", AttributeInt, a => a.Int(3, Int64)));
+            string lengths64 = Cast("lengths", Int64);
             string mask = Node("Less", [Node("Unsqueeze", [range, "one_"]), Node("Unsqueeze", [lengths64, "zero_"])]);
             string mask3 = Node("Unsqueeze", [mask, "two_"]);
             string weights;
             if (config.Pooling == PoolingKind.Mean)
             {
-                string maskF = Node("Cast", [mask3], n => n.Attribute("to", AttributeInt, a => a.Int(3, Float)));
-                string lengthsF = Node("Unsqueeze", [Node("Cast", ["lengths"], n => n.Attribute("to", AttributeInt, a => a.Int(3, Float))), "one_"]);
-                weights = Node("Div", [maskF, Node("Unsqueeze", [Node("Transpose", [lengthsF], n => n.Attribute("perm", AttributeInts, a => { a.Int(8, 1); a.Int(8, 0); })), "two_"])]);
+                // weights[t, b, 0] = mask[t, b, 0] / lengths[b]: the lengths as [1, B, 1]
+                Longs("zero_two_", [0, 2]);
+                weights = Node("Div", [Cast(mask3, Float), Node("Unsqueeze", [Cast("lengths", Float), "zero_two_"])]);
             }
             else
             {
