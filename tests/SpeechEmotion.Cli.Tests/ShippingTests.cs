@@ -17,14 +17,8 @@ public sealed class ShippingTests(TrainedRunFixture run) : IClassFixture<Trained
     private readonly string _dir = Directory.CreateTempSubdirectory("se-ship-").FullName;
     public void Dispose() => Directory.Delete(_dir, recursive: true);
 
-    private static readonly string Root = FindRoot();
-
-    private static string FindRoot()
-    {
-        var dir = new DirectoryInfo(AppContext.BaseDirectory);
-        while (dir is not null && !File.Exists(Path.Combine(dir.FullName, "SpeechEmotion.sln"))) dir = dir.Parent;
-        return dir?.FullName ?? throw new InvalidOperationException("SpeechEmotion.sln not found above the test folder.");
-    }
+    private static readonly string Root = Training.DataLocation.RepositoryRoot(AppContext.BaseDirectory)
+        ?? throw new InvalidOperationException("SpeechEmotion.sln not found above the test folder.");
 
     private static (int Exit, string Output, string Error) Exec(string file, string? workingDirectory, params string[] args)
     {
