@@ -9,8 +9,9 @@ namespace SpeechEmotion.Training;
 public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
-        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null)
+        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0)
     {
+        if (!(labelSmoothing >= 0 && labelSmoothing <= 0.5f)) throw new OptionsException($"--label-smoothing must be in [0, 0.5], got {labelSmoothing}.");
         if (epochs < 1 || epochs > 100_000) throw new OptionsException($"--epochs must be in 1…100000, got {epochs}.");
         if (batchSize < 1 || batchSize > 4096) throw new OptionsException($"--batch must be in 1…4096, got {batchSize}.");
         if (!(learningRate > 0 && learningRate < 10)) throw new OptionsException($"--lr must be in (0, 10), got {learningRate}.");
@@ -18,7 +19,12 @@ public sealed record TrainOptions
         if (threads < 0) throw new OptionsException($"--threads must be 0 (all cores) or more, got {threads}.");
         Epochs = epochs; BatchSize = batchSize; LearningRate = learningRate; Seed = seed; Patience = patience;
         WeightDecay = weightDecay; MaxGradientNorm = maxGradientNorm; Threads = threads; Masking = masking ?? Masking.None;
+        LabelSmoothing = labelSmoothing;
     }
+
+    /// <summary>The training loss's target: (1 − ε)·onehot + ε/C (torch's label_smoothing); validation and test
+    /// losses stay plain cross-entropy.</summary>
+    public float LabelSmoothing { get; }
 
     /// <summary>SpecAugment-style masks on every training sequence (<see cref="Training.Masking"/>; none by default).</summary>
     public Masking Masking { get; init; }
@@ -120,7 +126,8 @@ public sealed class Trainer
                 var indices = order.AsSpan(b * _options.BatchSize, Math.Min(_options.BatchSize, train.Count - b * _options.BatchSize));
                 var batch = _batcher.Fill(train, indices, labels);
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
-                lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng) * indices.Length;
+                lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng,
+                    labelSmoothing: _options.LabelSmoothing) * indices.Length;
                 correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
                 seen += indices.Length;
                 onBatch?.Invoke(b + 1, batches);

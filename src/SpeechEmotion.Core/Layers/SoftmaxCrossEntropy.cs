@@ -7,6 +7,8 @@ namespace SpeechEmotion.Core.Layers;
 /// Softmax with cross-entropy, as torch.nn.CrossEntropyLoss: loss = Σ_b w[y_b]·(−log p_b[y_b]) / Σ_b w[y_b]
 /// (the plain mean over the batch when no class weights are given). Numerically stable: log-sum-exp is taken
 /// after subtracting each row's maximum. The gradient is dlogits_b = w[y_b]/Σw · (p_b − onehot(y_b)).
+/// With label smoothing ε (torch's label_smoothing, no class weights) the target is q = (1 − ε)·onehot(y) + ε/C, the
+/// loss the mean over the batch of −Σ_c q_c·log p_c and the gradient (p_b − q_b)/B.
 /// </summary>
 public static class SoftmaxCrossEntropy
 {
@@ -31,8 +33,9 @@ public static class SoftmaxCrossEntropy
 
     /// <summary>logits: [B, C] → probabilities [B, C]; returns the loss.</summary>
     public static float Forward(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes,
-        Span<float> probabilities, ReadOnlySpan<float> classWeights = default)
+        Span<float> probabilities, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0)
     {
+        CheckSmoothing(labelSmoothing, classWeights, classes);
         Check.Length(logits, (long)batch * classes, "SoftmaxCrossEntropy logits [B, C]");
         Check.Length(probabilities, (long)batch * classes, "SoftmaxCrossEntropy probabilities [B, C]");
         if (labels.Length < batch) throw new ShapeException($"SoftmaxCrossEntropy: {labels.Length} labels for a batch of {batch}.");
@@ -51,7 +54,15 @@ public static class SoftmaxCrossEntropy
             Span<float> p = probabilities.Slice(b * classes, classes);
             for (int c = 0; c < classes; c++) p[c] = Subnormal.Flush((float)Math.Exp(row[c] - max - logSum));
             double weight = classWeights.IsEmpty ? 1.0 : classWeights[label];
-            loss += weight * (logSum - (row[label] - max));
+            double nll = logSum - (row[label] - max);
+            if (labelSmoothing > 0)
+            {
+                // −Σ_c (ε/C)·log p_c = ε·(logSum − mean_c(row_c − max)), summed in index order.
+                double shifted = 0;
+                for (int c = 0; c < classes; c++) shifted += row[c] - max;
+                nll = (1 - labelSmoothing) * nll + labelSmoothing * (logSum - shifted / classes);
+            }
+            loss += weight * nll;
             weightSum += weight;
         }
         return (float)(loss / weightSum);
@@ -59,16 +70,25 @@ public static class SoftmaxCrossEntropy
 
     /// <summary>Adds the loss gradient into dlogits [B, C], from the probabilities of <see cref="Forward"/>.</summary>
     public static void Backward(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, int batch, int classes,
-        Span<float> dLogits, ReadOnlySpan<float> classWeights = default)
+        Span<float> dLogits, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0)
     {
         Check.Length(dLogits, (long)batch * classes, "SoftmaxCrossEntropy dlogits [B, C]");
+        CheckSmoothing(labelSmoothing, classWeights, classes);
+        float offTarget = labelSmoothing / classes, onTarget = 1 - labelSmoothing + offTarget;
         double weightSum = 0;
         for (int b = 0; b < batch; b++) weightSum += classWeights.IsEmpty ? 1.0 : classWeights[labels[b]];
         for (int b = 0; b < batch; b++)
         {
             float scale = (float)((classWeights.IsEmpty ? 1.0 : classWeights[labels[b]]) / weightSum);
             for (int c = 0; c < classes; c++)
-                dLogits[b * classes + c] = Subnormal.Flush(dLogits[b * classes + c] + scale * (probabilities[b * classes + c] - (c == labels[b] ? 1f : 0f)));
+                dLogits[b * classes + c] = Subnormal.Flush(dLogits[b * classes + c] + scale * (probabilities[b * classes + c] - (c == labels[b] ? onTarget : offTarget)));
         }
+    }
+
+    private static void CheckSmoothing(float labelSmoothing, ReadOnlySpan<float> classWeights, int classes)
+    {
+        if (!(labelSmoothing >= 0 && labelSmoothing < 1)) throw new ShapeException($"SoftmaxCrossEntropy: label smoothing must be in [0, 1), got {labelSmoothing}.");
+        if (labelSmoothing > 0 && !classWeights.IsEmpty)
+            throw new ShapeException($"SoftmaxCrossEntropy: label smoothing with class weights is not defined here ({classes} class weights given).");
     }
 }

@@ -137,16 +137,18 @@ public sealed class SequenceClassifier
         }
         SoftmaxCrossEntropy.Softmax(ws.Logits, batch, Config.Classes, ws.ProbabilityBuffer);
     }
-    /// <summary>Mean cross-entropy of the last forward against labels [B] (optionally class-weighted).</summary>
-    public float Loss(ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default) =>
-        SoftmaxCrossEntropy.Forward(Logits, labels, Ws.Batch, Config.Classes, Ws.ProbabilityBuffer, classWeights);
+    /// <summary>Mean cross-entropy of the last forward against labels [B] (optionally class-weighted, or with smoothed
+    /// labels: <see cref="SoftmaxCrossEntropy"/>).</summary>
+    public float Loss(ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0) =>
+        SoftmaxCrossEntropy.Forward(Logits, labels, Ws.Batch, Config.Classes, Ws.ProbabilityBuffer, classWeights, labelSmoothing);
 
     /// <summary>
     /// Backpropagates the cross-entropy of the last forward against labels [B], adding into
     /// <see cref="ParameterSet.Gradients"/> (zeroing is the caller's job, once per step). With
     /// computeInputGradient, also fills <see cref="InputGradient"/>.
     /// </summary>
-    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, bool computeInputGradient = false)
+    public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, bool computeInputGradient = false,
+        float labelSmoothing = 0)
     {
         var ws = Ws;
         if (ws.ForwardOnly) throw new InvalidOperationException("This model was loaded for inference only: it has no gradients to backpropagate into.");
@@ -154,7 +156,7 @@ public sealed class SequenceClassifier
         var shape = Config.LstmShape;
         Span<float> dLogits = ws.Gradients[^1].AsSpan(0, batch * Config.Classes);
         dLogits.Clear();
-        SoftmaxCrossEntropy.Backward(Probabilities, labels, batch, Config.Classes, dLogits, classWeights);
+        SoftmaxCrossEntropy.Backward(Probabilities, labels, batch, Config.Classes, dLogits, classWeights, labelSmoothing);
         for (int k = _dense.Length - 1; k >= 0; k--)
         {
             var dense = _dense[k];
@@ -203,12 +205,12 @@ public sealed class SequenceClassifier
 
     /// <summary>Zero gradients, forward with dropout, loss, backward, Adam step. Returns the batch's loss.</summary>
     public float TrainStep(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, ReadOnlySpan<int> labels, int steps, int batch, Rng rng,
-        ReadOnlySpan<float> classWeights = default)
+        ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0)
     {
         Parameters.ZeroGradients();
         Forward(x, lengths, steps, batch, training: true, rng);
-        float loss = Loss(labels[..batch], classWeights);
-        Backward(x, labels[..batch], classWeights);
+        float loss = Loss(labels[..batch], classWeights, labelSmoothing);
+        Backward(x, labels[..batch], classWeights, labelSmoothing: labelSmoothing);
         Step();
         return loss;
     }
