@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# The three protocols that have a validation part of held-out speakers, for choosing a default by the rule in
+# benchmarks/accuracy.md (mean validation difference > 0):
+#   benchmarks/accuracy/validation-rule.sh SEED OUT [extra ser train options…]
+# Needs data/tess and data/ravdess. Runs RAVDESS → TESS, the TESS speaker protocol (test tess:YAF, RAVDESS in
+# training) and RAVDESS loso (5 folds), about 8 minutes on 2 cores, and prints one line per protocol: the validation
+# accuracy the run chose by (loso: the mean over the folds), then test accuracy, one file at a time and ECE, which
+# play no part in the choice. The run folders stay in OUT.
+set -euo pipefail
+cd "$(dirname "$0")/../.."
+seed=$1 out=$2; shift 2
+mkdir -p "$out"
+dotnet build src/SpeechEmotion.Cli -c Release -v quiet -nologo >/dev/null
+ser() { dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll "$@"; }
+both=(--data data/tess --data data/ravdess)
+value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
+row() {
+  local name=$1 dir=$2
+  awk -v name="$name" -v v="$(value "$dir/metrics.json" validation_accuracy)" -v a="$(value "$dir/metrics.json" accuracy)" \
+      -v e="$(value "$dir/metrics.json" ece)" -v o="$(grep -A2 '"one_file_at_a_time"' "$dir/metrics.json" | grep -o '"accuracy": [0-9.eE+-]*' | awk '{print $2}')" \
+    'BEGIN { printf "%-28s validation %6.2f %%  test %6.2f %%  one file %6.2f %%  ECE %.3f\n", name, 100 * v, 100 * a, 100 * o, e }'
+}
+ser train "${both[@]}" --protocol corpus --test-corpus tess --seed "$seed" --out "$out/ravdess-to-tess" "$@" > "$out/ravdess-to-tess.log" 2>&1
+row "RAVDESS → TESS" "$out/ravdess-to-tess"
+ser train "${both[@]}" --protocol speaker --test-speaker tess:YAF --seed "$seed" --out "$out/tess-YAF" "$@" > "$out/tess-YAF.log" 2>&1
+row "TESS speaker YAF" "$out/tess-YAF"
+ser train --data data/ravdess --protocol loso --seed "$seed" --out "$out/ravdess-loso" "$@" > "$out/ravdess-loso.log" 2>&1
+validation=$(for f in "$out"/ravdess-loso/fold-*/metrics.json; do value "$f" validation_accuracy; done | awk '{ s += $1; n++ } END { printf "%.2f", 100 * s / n }')
+awk -v v="$validation" -v a="$(value "$out/ravdess-loso/loso.json" accuracy_mean)" -v s="$(value "$out/ravdess-loso/loso.json" accuracy_sd)" \
+    -v o="$(value "$out/ravdess-loso/loso.json" one_file_at_a_time_accuracy_mean)" -v e="$(value "$out/ravdess-loso/loso.json" ece_mean)" \
+  'BEGIN { printf "%-28s validation %6.2f %%  test %6.2f %% ± %.2f  one file %6.2f %%  ECE %.3f\n", "RAVDESS loso (5 folds)", v, 100 * a, 100 * s, 100 * o, e }'
