@@ -341,13 +341,13 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("no such run folder", "train", "--resume", Path.Combine(run.Root, "never-made"));
     }
 
-    /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight.</summary>
+    /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight (label smoothing kept by the checkpoint).</summary>
     [Fact]
     public void ResumingGivesTheSameModelAsAnUninterruptedRun()
     {
         string cache = Path.Combine(run.Root, "cache");
         string straight = Path.Combine(run.Root, "straight"), resumed = Path.Combine(run.Root, "resumed");
-        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5" };
+        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2" };
         Assert.Equal(0, CliRunner.Run(["train", "--out", straight, .. common]).Exit);
         Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, .. common[..2], "--epochs", "3", .. common[4..]]).Exit);
         string historyPath = Path.Combine(resumed, "history.csv");
@@ -633,6 +633,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--protocol must be random, speaker, word, corpus or loso, got 'sideways'", "train", "--data", run.Data, "--protocol", "sideways");
         CliRunner.Refused("--vtlp takes warp factors in [0.8, 1.25]", "train", "--data", run.Data, "--vtlp", "0.9,2");
         CliRunner.Refused("--epochs must be in 1…100000, got 0", "train", "--data", run.Data, "--epochs", "0");
+        CliRunner.Refused("--label-smoothing must be in [0, 0.5], got 0.6", "train", "--data", run.Data, "--label-smoothing", "0.6");
         string failedRun = Path.Combine(run.Root, "failed-run");
         CliRunner.Refused("'BOB' is not in the corpus", "train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "BOB", "--out", failedRun);
         Assert.False(Directory.Exists(failedRun), "a run that failed on its data must not leave an empty run folder");

@@ -71,6 +71,47 @@ public class HeadGradientTests
         TestData.GradientsAgree(TestData.NumericGradient(logits, 0, logits.Length, Loss, TestData.GradientEpsilon), dLogits, $"dlogits ({c})");
     }
 
+    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
+    public void SmoothedCrossEntropyGradientMatchesCentralDifferences(DenseCase c)
+    {
+        var rng = new Rng((ulong)c.Seed);
+        int batch = c.Batch, classes = c.Output + 1;
+        float smoothing = c.Seed % 2 == 0 ? 0.1f : 0.45f;
+        var logits = TestData.Random(rng, batch * classes, 3f);
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.NextInt(classes)).ToArray();
+        var probabilities = new float[logits.Length];
+        double Loss() => SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, probabilities, labelSmoothing: smoothing);
+        Loss();
+        var dLogits = new float[logits.Length];
+        SoftmaxCrossEntropy.Backward(probabilities, labels, batch, classes, dLogits, labelSmoothing: smoothing);
+        TestData.GradientsAgree(TestData.NumericGradient(logits, 0, logits.Length, Loss, TestData.GradientEpsilon), dLogits, $"dlogits, ε = {smoothing} ({c})");
+    }
+
+    [Fact]
+    public void SmoothedCrossEntropyMatchesTorchAndZeroSmoothingChangesNoBit()
+    {
+        float[] logits = [1000f, 0f, -1000f, 2f, 1f, 0f];
+        var probabilities = new float[6];
+        // torch.nn.functional.cross_entropy(tensor([[1000., 0., -1000.], [2., 1., 0.]]), tensor([0, 2]), label_smoothing=0.1)
+        // printed 51.15380859375 (PyTorch 1.13): row 0 is 0.1·mean(0, 1000, 2000), row 1 0.9·L₂ + 0.1·mean(L₀, L₁, L₂).
+        Assert.Equal(51.15380859375, SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, labelSmoothing: 0.1f), 4);
+        var dSmoothed = new float[6];
+        SoftmaxCrossEntropy.Backward(probabilities, [0, 2], 2, 3, dSmoothed, labelSmoothing: 0.1f);
+        // Row 0's probabilities are [1, 0, 0]; its target [0.9 + 0.1/3, 0.1/3, 0.1/3]; halved for the batch of two.
+        Assert.Equal((1 - (0.9f + 0.1f / 3)) / 2, dSmoothed[0], 6);
+        Assert.Equal(-0.1f / 3 / 2, dSmoothed[1], 6);
+
+        float plain = SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities);
+        Assert.Equal(plain, SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, labelSmoothing: 0f));
+        var d0 = new float[6]; var dPlain = new float[6];
+        SoftmaxCrossEntropy.Backward(probabilities, [0, 2], 2, 3, dPlain);
+        SoftmaxCrossEntropy.Backward(probabilities, [0, 2], 2, 3, d0, labelSmoothing: 0f);
+        TestData.Identical(dPlain, d0, "ε = 0 against no smoothing");
+
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, [1f, 1f, 3f], labelSmoothing: 0.1f));
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, labelSmoothing: 1f));
+    }
+
     [Fact]
     public void CrossEntropyKnownValuesAndStability()
     {
