@@ -17,17 +17,4 @@ for r in $(seq "$rounds"); do
   "$work/jit/ser" bench --json | sed 's/^/jit /' >> "$work/results"
   "$work/aot/ser" bench --json | sed 's/^/aot /' >> "$work/results"
 done
-# One line per run: build, then the JSON object; medians by shape, metric and build (plain awk: no Python needed).
-awk '
-  { build = $1; sub(/^[a-z]+ /, ""); gsub(/[{}"]/, ""); n = split($0, kv, ",");
-    for (i = 1; i <= n; i++) { split(kv[i], p, ":"); v[p[1]] = p[2] }
-    for (m in v) if (m != "shape" && m != "threads") { key = v["shape"] SUBSEP m SUBSEP build; vals[key] = vals[key] " " v[m] } }
-  function median(s,   a, k, i, j, t) { k = split(s, a, " "); for (i = 1; i <= k; i++) for (j = i + 1; j <= k; j++) if (a[j] < a[i]) { t = a[i]; a[i] = a[j]; a[j] = t }
-    return k % 2 ? a[(k + 1) / 2] : (a[k / 2] + a[k / 2 + 1]) / 2 }
-  END {
-    printf "%-9s %-20s %12s %12s %8s\n", "shape", "metric", "JIT", "AOT", "AOT/JIT"
-    split("SEED FRAMES FRAMES-L", shapes, " "); split("train_samples_per_s infer_samples_per_s latency_us gflops", metrics, " ")
-    for (s = 1; s <= 3; s++) for (m = 1; m <= 4; m++) {
-      j = median(vals[shapes[s] SUBSEP metrics[m] SUBSEP "jit"]); a = median(vals[shapes[s] SUBSEP metrics[m] SUBSEP "aot"])
-      printf "%-9s %-20s %12.1f %12.1f %8.3f\n", shapes[s], metrics[m], j, a, a / j }
-  }' "$work/results"
+awk -v a=jit -v b=aot -v A=JIT -v B=AOT -f benchmarks/medians.awk "$work/results"

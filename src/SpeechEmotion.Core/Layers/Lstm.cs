@@ -1,3 +1,4 @@
+using System.Runtime.CompilerServices;
 using System.Numerics.Tensors;
 using System.Runtime.Intrinsics;
 using SpeechEmotion.Core.Tensors;
@@ -105,15 +106,16 @@ public sealed unsafe class Lstm
                 var state = ws.States[index];
                 bool reverse = direction == 1;
 
-                // Gates of every step at once: biases, then x·W_ihᵀ in one GEMM. W_ihᵀ and W_hhᵀ are packed for the
-                // GEMM kernel once per pass (the recurrent one is used at every step). A forward-only workspace does
-                // this a chunk of steps at a time (in the direction's order) with two state slots, so a long recording
-                // needs no [T, B, 4H] gates: each row's arithmetic is the same either way, so are the bits.
+                // Gates a chunk of steps at a time (LstmWorkspace.ChunkSteps): biases, then x·W_ihᵀ in one GEMM, then the
+                // chunk's recurrent steps while those gates are in cache. W_ihᵀ and W_hhᵀ are packed for the GEMM kernel
+                // once per pass (the recurrent one is used at every step). Training keeps every step's gates and states
+                // for backward; a forward-only workspace keeps one chunk of gates and two state slots, so a long
+                // recording needs no [T, B, 4H] gates. Each row's arithmetic is the same either way, so are the bits.
                 Gemm.PackBTransposed(inputSize, 4 * H, _parameters.Value(cell.WeightIh), inputSize, state.WeightIhPacked);
                 Gemm.PackBTransposed(H, 4 * H, _parameters.Value(cell.WeightHh), H, state.WeightHhPacked);
                 TensorPrimitives.Add(_parameters.Value(cell.BiasIh), _parameters.Value(cell.BiasHh), state.Bias);
                 bool chunked = ws.ForwardOnly;
-                int chunk = chunked ? Math.Min(steps, LstmWorkspace.ForwardChunkSteps) : steps;
+                int chunk = Math.Min(steps, LstmWorkspace.ChunkSteps(batch, H));
 
                 // Slot s of the state buffers holds the state before step s (forward) or after step s − 1 (reverse),
                 // so the previous state of every step is one contiguous [T, B, H] block for the weight-gradient GEMM.
@@ -128,11 +130,13 @@ public sealed unsafe class Lstm
                 for (int done = 0; done < steps; done += chunk)
                 {
                     int count = Math.Min(chunk, steps - done), tFirst = reverse ? steps - done - count : done;
-                    Span<float> gates = state.Gates[..(count * batch * 4 * H)];
+                    // Where step t's gates and tanh(c) live: from the chunk's start (forward-only) or at t (training).
+                    int tBase = chunked ? tFirst : 0;
+                    Span<float> gates = state.Gates.Slice((tFirst - tBase) * batch * 4 * H, count * batch * 4 * H);
                     for (int row = 0; row < count * batch; row++) state.Bias.CopyTo(gates.Slice(row * 4 * H, 4 * H));
                     Gemm.MultiplyPacked(count * batch, 4 * H, inputSize, input.Slice(tFirst * batch * inputSize, count * batch * inputSize), inputSize,
                         state.WeightIhPacked, gates, 4 * H, accumulate: true, pool);
-                    fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
+                    fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = state.Gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
                     fixed (int* lengthsP = lengths)
                     {
                         work.Prepare(backward: false, batch, H, lengthsP, packed, state.WeightHhPacked.Length, D * H, pool);
@@ -143,8 +147,8 @@ public sealed unsafe class Lstm
                             work.Time = t;
                             work.HPrev = hidden + prevSlot * stepStride; work.CPrev = cells + prevSlot * stepStride;
                             work.HNext = hidden + nextSlot * stepStride; work.CNext = cells + nextSlot * stepStride;
-                            work.Gates = gatesAll + (long)(t - tFirst) * batch * 4 * H;
-                            work.TanhCell = tanhCell + (long)(t - tFirst) * batch * H;
+                            work.Gates = gatesAll + (long)(t - tBase) * batch * 4 * H;
+                            work.TanhCell = tanhCell + (long)(t - tBase) * batch * H;
                             work.Output = outputAll + (long)t * batch * D * H + direction * H;
                             work.Run(pool);
                         }
@@ -260,17 +264,32 @@ public static class LstmCell
     public static void Forward(Span<float> input, Span<float> forget, Span<float> cell, Span<float> output,
         ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h)
     {
-        Activations.Sigmoid(input, input);
-        Activations.Sigmoid(forget, forget);
-        Activations.Tanh(cell, cell);
-        Activations.Sigmoid(output, output);
-        Subnormal.Flush(input); Subnormal.Flush(forget); Subnormal.Flush(cell); Subnormal.Flush(output);
-        TensorPrimitives.Multiply(input, cell, c);
-        TensorPrimitives.FusedMultiplyAdd(forget, cPrev, c, c);
-        Subnormal.Flush(c);
-        Activations.Tanh(c, tanhC);
-        TensorPrimitives.Multiply(output, tanhC, h);
-        Subnormal.Flush(h);
+        int n = c.Length, j = 0;
+        if (input.Length != n || forget.Length != n || cell.Length != n || output.Length != n || cPrev.Length != n || tanhC.Length != n || h.Length != n)
+            throw new ShapeException($"LstmCell.Forward: every span must have the {n} units of c; got gates {input.Length}, {forget.Length}, {cell.Length}, {output.Length}, " +
+                                     $"c' {cPrev.Length}, tanh c {tanhC.Length}, h {h.Length}.");
+        // One pass over the units, every step of the cell on a vector while it is in registers (it was eleven passes
+        // over the row, one per operation); the same operations per element in the same order as the reference.
+        if (Vector512.IsHardwareAccelerated) for (; j <= n - 16; j += 16) ForwardLanes<Lane16>(input, forget, cell, output, cPrev, c, tanhC, h, j);
+        if (Vector256.IsHardwareAccelerated) for (; j <= n - 8; j += 8) ForwardLanes<Lane8>(input, forget, cell, output, cPrev, c, tanhC, h, j);
+        if (Vector128.IsHardwareAccelerated) for (; j <= n - 4; j += 4) ForwardLanes<Lane4>(input, forget, cell, output, cPrev, c, tanhC, h, j);
+        for (; j < n; j++) ForwardLanes<Lane1>(input, forget, cell, output, cPrev, c, tanhC, h, j);
+    }
+
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    private static void ForwardLanes<T>(Span<float> input, Span<float> forget, Span<float> cell, Span<float> output,
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h, int j) where T : struct, ILanes<T>
+    {
+        T i = T.Flush(Activations.Sigmoid(T.Load(input, j)));
+        T f = T.Flush(Activations.Sigmoid(T.Load(forget, j)));
+        T g = T.Flush(Activations.Tanh(T.Load(cell, j)));
+        T o = T.Flush(Activations.Sigmoid(T.Load(output, j)));
+        i.Store(input, j); f.Store(forget, j); g.Store(cell, j); o.Store(output, j);
+        T cNew = T.Flush(T.Fma(f, T.Load(cPrev, j), i * g));
+        cNew.Store(c, j);
+        T t = Activations.Tanh(cNew);
+        t.Store(tanhC, j);
+        T.Flush(o * t).Store(h, j);
     }
 
     /// <summary>The scalar reference of <see cref="Forward"/>, same argument layout.</summary>

@@ -26,6 +26,14 @@ public static class Activations
     public static float Sigmoid(float x) => SigmoidOp.Invoke(new Lane1(x)).Value;
     public static float Tanh(float x) => TanhOp.Invoke(new Lane1(x)).Value;
 
+    /// <summary>σ on every lane, for kernels that fuse it with their other element-wise work (the LSTM cell).</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T Sigmoid<T>(T x) where T : struct, ILanes<T> => SigmoidOp.Invoke(x);
+
+    /// <summary>tanh on every lane, as <see cref="Sigmoid{T}"/>.</summary>
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    internal static T Tanh<T>(T x) where T : struct, ILanes<T> => TanhOp.Invoke(x);
+
     private interface IOp
     {
         static abstract T Invoke<T>(T x) where T : struct, ILanes<T>;
@@ -105,6 +113,14 @@ public static class Activations
 /// </summary>
 internal interface ILanes<T> where T : struct, ILanes<T>
 {
+    /// <summary>How many floats one value holds.</summary>
+    static abstract int Count { get; }
+    /// <summary>The lanes at <paramref name="source"/>[i…].</summary>
+    static abstract T Load(ReadOnlySpan<float> source, int i);
+    /// <summary>Writes the lanes to <paramref name="destination"/>[i…].</summary>
+    void Store(Span<float> destination, int i);
+    /// <summary>Lanes of magnitude under <see cref="Subnormal.Floor"/> become +0, as <see cref="Subnormal.Flush(float)"/>.</summary>
+    static abstract T Flush(T a);
     static abstract T Create(float value);
     static abstract T operator +(T a, T b);
     static abstract T operator -(T a, T b);
@@ -125,72 +141,150 @@ internal interface ILanes<T> where T : struct, ILanes<T>
 internal readonly struct Lane1(float value) : ILanes<Lane1>
 {
     public readonly float Value = value;
+    public static int Count => 1;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane1 Load(ReadOnlySpan<float> source, int i) => new(source[i]);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(Span<float> destination, int i) => destination[i] = Value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane1 Flush(Lane1 a) => new(Subnormal.Flush(a.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 Create(float value) => new(value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 operator +(Lane1 a, Lane1 b) => new(a.Value + b.Value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 operator -(Lane1 a, Lane1 b) => new(a.Value - b.Value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 operator *(Lane1 a, Lane1 b) => new(a.Value * b.Value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 operator /(Lane1 a, Lane1 b) => new(a.Value / b.Value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 Fma(Lane1 a, Lane1 b, Lane1 c) => new(MathF.FusedMultiplyAdd(a.Value, b.Value, c.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 Abs(Lane1 a) => new(MathF.Abs(a.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 Clamp(Lane1 a, Lane1 low, Lane1 high) => new(a.Value < low.Value ? low.Value : a.Value > high.Value ? high.Value : a.Value);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 CopySign(Lane1 magnitude, Lane1 sign) => new(MathF.CopySign(magnitude.Value, sign.Value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 SelectWhereLess(Lane1 a, Lane1 b, Lane1 ifLess, Lane1 otherwise) => a.Value < b.Value ? ifLess : otherwise;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane1 Pow2(Lane1 n) => new(BitConverter.Int32BitsToSingle(((int)n.Value + 127) << 23));
 }
 
 internal readonly struct Lane4(Vector128<float> value) : ILanes<Lane4>
 {
     private readonly Vector128<float> _v = value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 Load(ReadOnlySpan<float> s) => new(Vector128.Create(s));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(Span<float> s) => _v.CopyTo(s);
+    public static int Count => 4;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane4 Load(ReadOnlySpan<float> source, int i) => new(Vector128.Create(source[i..]));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(Span<float> destination, int i) => _v.CopyTo(destination[i..]);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane4 Flush(Lane4 a) => new(Subnormal.Flush(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 Create(float value) => new(Vector128.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 operator +(Lane4 a, Lane4 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 operator -(Lane4 a, Lane4 b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 operator *(Lane4 a, Lane4 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 operator /(Lane4 a, Lane4 b) => new(a._v / b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 Fma(Lane4 a, Lane4 b, Lane4 c) => new(Vector128.FusedMultiplyAdd(a._v, b._v, c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 Abs(Lane4 a) => new(Vector128.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 Clamp(Lane4 a, Lane4 low, Lane4 high) =>
         new(Vector128.ConditionalSelect(Vector128.LessThan(a._v, low._v), low._v, Vector128.ConditionalSelect(Vector128.GreaterThan(a._v, high._v), high._v, a._v)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 CopySign(Lane4 magnitude, Lane4 sign) => new(Vector128.CopySign(magnitude._v, sign._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 SelectWhereLess(Lane4 a, Lane4 b, Lane4 ifLess, Lane4 otherwise) => new(Vector128.ConditionalSelect(Vector128.LessThan(a._v, b._v), ifLess._v, otherwise._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 Pow2(Lane4 n) => new(Vector128.ShiftLeft(Vector128.ConvertToInt32(n._v) + Vector128.Create(127), 23).AsSingle());
 }
 
 internal readonly struct Lane8(Vector256<float> value) : ILanes<Lane8>
 {
     private readonly Vector256<float> _v = value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 Load(ReadOnlySpan<float> s) => new(Vector256.Create(s));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(Span<float> s) => _v.CopyTo(s);
+    public static int Count => 8;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane8 Load(ReadOnlySpan<float> source, int i) => new(Vector256.Create(source[i..]));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(Span<float> destination, int i) => _v.CopyTo(destination[i..]);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane8 Flush(Lane8 a) => new(Subnormal.Flush(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 Create(float value) => new(Vector256.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 operator +(Lane8 a, Lane8 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 operator -(Lane8 a, Lane8 b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 operator *(Lane8 a, Lane8 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 operator /(Lane8 a, Lane8 b) => new(a._v / b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 Fma(Lane8 a, Lane8 b, Lane8 c) => new(Vector256.FusedMultiplyAdd(a._v, b._v, c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 Abs(Lane8 a) => new(Vector256.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 Clamp(Lane8 a, Lane8 low, Lane8 high) =>
         new(Vector256.ConditionalSelect(Vector256.LessThan(a._v, low._v), low._v, Vector256.ConditionalSelect(Vector256.GreaterThan(a._v, high._v), high._v, a._v)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 CopySign(Lane8 magnitude, Lane8 sign) => new(Vector256.CopySign(magnitude._v, sign._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 SelectWhereLess(Lane8 a, Lane8 b, Lane8 ifLess, Lane8 otherwise) => new(Vector256.ConditionalSelect(Vector256.LessThan(a._v, b._v), ifLess._v, otherwise._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 Pow2(Lane8 n) => new(Vector256.ShiftLeft(Vector256.ConvertToInt32(n._v) + Vector256.Create(127), 23).AsSingle());
 }
 
 internal readonly struct Lane16(Vector512<float> value) : ILanes<Lane16>
 {
     private readonly Vector512<float> _v = value;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 Load(ReadOnlySpan<float> s) => new(Vector512.Create(s));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public void Store(Span<float> s) => _v.CopyTo(s);
+    public static int Count => 16;
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane16 Load(ReadOnlySpan<float> source, int i) => new(Vector512.Create(source[i..]));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public void Store(Span<float> destination, int i) => _v.CopyTo(destination[i..]);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
+    public static Lane16 Flush(Lane16 a) => new(Subnormal.Flush(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 Create(float value) => new(Vector512.Create(value));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 operator +(Lane16 a, Lane16 b) => new(a._v + b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 operator -(Lane16 a, Lane16 b) => new(a._v - b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 operator *(Lane16 a, Lane16 b) => new(a._v * b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 operator /(Lane16 a, Lane16 b) => new(a._v / b._v);
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 Fma(Lane16 a, Lane16 b, Lane16 c) => new(Vector512.FusedMultiplyAdd(a._v, b._v, c._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 Abs(Lane16 a) => new(Vector512.Abs(a._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 Clamp(Lane16 a, Lane16 low, Lane16 high) =>
         new(Vector512.ConditionalSelect(Vector512.LessThan(a._v, low._v), low._v, Vector512.ConditionalSelect(Vector512.GreaterThan(a._v, high._v), high._v, a._v)));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 CopySign(Lane16 magnitude, Lane16 sign) => new(Vector512.CopySign(magnitude._v, sign._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 SelectWhereLess(Lane16 a, Lane16 b, Lane16 ifLess, Lane16 otherwise) => new(Vector512.ConditionalSelect(Vector512.LessThan(a._v, b._v), ifLess._v, otherwise._v));
+    [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 Pow2(Lane16 n) => new(Vector512.ShiftLeft(Vector512.ConvertToInt32(n._v) + Vector512.Create(127), 23).AsSingle());
 }
