@@ -14,6 +14,6 @@ END {
   for (s = 1; s <= 3; s++) for (m = 1; m <= 4; m++) {
     x = vals[shapes[s] SUBSEP metrics[m] SUBSEP a]; y = vals[shapes[s] SUBSEP metrics[m] SUBSEP b]
     if (x == "" || y == "") continue
-    p = median(x); q = median(y)
-    printf "%-9s %-20s %12.1f %12.1f %8.3f\n", shapes[s], metrics[m], p, q, q / p }
+    mx = median(x); my = median(y)
+    printf "%-9s %-20s %12.1f %12.1f %8.3f\n", shapes[s], metrics[m], mx, my, my / mx }
 }

@@ -73,10 +73,9 @@ public static class TrainCommand
         {
             Description = "SpecAugment-style: each training sequence loses one band of up to this many adjacent MFCCs (and their deltas), drawn afresh every batch; 0 = none [default: 8 for frames, 0 for seed]",
         };
-        var labelSmoothing = new Option<float>("--label-smoothing")
+        var labelSmoothing = new Option<float?>("--label-smoothing")
         {
-            Description = "Train towards (1 − ε)·the label + ε spread over every class (torch's label_smoothing) instead of the label alone; 0 = none [default: 0]",
-            DefaultValueFactory = _ => 0f,
+            Description = "Train towards (1 − ε)·the label + ε spread over every class (torch's label_smoothing) instead of the label alone; 0 = none [default: 0.1 for frames, 0 for seed]",
         };
         var trimDb = new Option<double?>("--trim-db")
         {
@@ -142,7 +141,7 @@ public static class TrainCommand
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads),
-                masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing));
+                masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? (kind == RecipeKind.Frames ? Recipes.DefaultLabelSmoothing : 0f));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
