@@ -14,8 +14,26 @@ internal interface IParallelWork
 /// </summary>
 public sealed class WorkerPool : IDisposable
 {
+    /// <summary>
+    /// How long a worker that has finished its part spins for the next run before it sleeps: 200 µs. An LSTM's time
+    /// loop hands out one run per step, microseconds apart, and a worker woken from sleep (a futex wake, then the
+    /// scheduler) arrives tens of microseconds late each time; a worker idle for longer than this sleeps and costs
+    /// nothing. OpenMP runtimes do the same (KMP_BLOCKTIME, whose default is 200 ms).
+    /// </summary>
+    public static readonly TimeSpan SpinBeforeSleep = TimeSpan.FromMicroseconds(200);
+
+    /// <summary>Ints per worker slot in <see cref="_tickets"/>: one cache line each, so workers' polls do not share one.</summary>
+    private const int SlotStride = 16;
+
     private readonly Thread[] _workers;
-    private readonly SemaphoreSlim _start;
+    private readonly SemaphoreSlim[] _wake;
+    private readonly object _runLock = new();
+    private readonly long _spinTicks = (long)(SpinBeforeSleep.TotalSeconds * System.Diagnostics.Stopwatch.Frequency);
+    // Per worker w, at [w·SlotStride]: the number of the last run handed to it (it polls this), and at
+    // [w·SlotStride + 1]: 1 while it is asleep (or about to be) on _wake[w]. Whoever swaps that flag back to 0 owns
+    // the wake-up, so every Release has its Wait.
+    private readonly int[] _tickets;
+    private int _runNumber;
     private IParallelWork? _work;
     private int _count;
     private int _next;
@@ -28,11 +46,14 @@ public sealed class WorkerPool : IDisposable
     {
         if (threads < 1) throw new OptionsException($"threads must be at least 1, got {threads}.");
         Threads = threads;
-        _start = new SemaphoreSlim(0);
         _workers = new Thread[threads - 1];
+        _wake = new SemaphoreSlim[_workers.Length];
+        _tickets = new int[(_workers.Length + 1) * SlotStride];
         for (int w = 0; w < _workers.Length; w++)
         {
-            _workers[w] = new Thread(WorkerLoop) { IsBackground = true, Name = $"SpeechEmotion worker {w + 1}" };
+            _wake[w] = new SemaphoreSlim(0);
+            int index = w;
+            _workers[w] = new Thread(() => WorkerLoop(index)) { IsBackground = true, Name = $"SpeechEmotion worker {w + 1}" };
             _workers[w].Start();
         }
     }
@@ -62,7 +83,7 @@ public sealed class WorkerPool : IDisposable
     /// callers cannot overwrite each other's job.</summary>
     internal void RunGemm(in Gemm.PanelJob job)
     {
-        lock (_start)
+        lock (_runLock)
         {
             _gemmBox.Job = job;
             RunLocked(_gemmBox, job.WorkItems);
@@ -72,7 +93,7 @@ public sealed class WorkerPool : IDisposable
     /// <summary>Runs <paramref name="work"/> for every index in [0, count) on the caller and the workers, one run at a time.</summary>
     internal void Run(IParallelWork work, int count)
     {
-        lock (_start) RunLocked(work, count);
+        lock (_runLock) RunLocked(work, count);
     }
 
     /// <summary>Runs work for every index in [0, count) on the caller and the workers; returns when all are done.</summary>
@@ -87,7 +108,13 @@ public sealed class WorkerPool : IDisposable
         Volatile.Write(ref _next, 0);
         int helpers = Math.Min(_workers.Length, count - 1);
         Volatile.Write(ref _busyWorkers, helpers);
-        _start.Release(helpers);
+        int run = ++_runNumber;
+        for (int w = 0; w < helpers; w++)
+        {
+            // A worker takes part in exactly the runs handed to it, so it never decrements another run's count.
+            Interlocked.Exchange(ref _tickets[w * SlotStride], run);
+            if (Interlocked.Exchange(ref _tickets[w * SlotStride + 1], 0) == 1) _wake[w].Release();
+        }
         Drain();
         var spin = new SpinWait();
         while (Volatile.Read(ref _busyWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
@@ -106,12 +133,13 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
-    private void WorkerLoop()
+    private void WorkerLoop(int w)
     {
         Gemm.EnsureThreadBuffers();
+        int seen = 0;
         while (true)
         {
-            _start.Wait();
+            seen = WaitForRun(w, seen);
             if (_disposed) return;
             long before = GC.GetAllocatedBytesForCurrentThread();
             Drain();
@@ -120,10 +148,36 @@ public sealed class WorkerPool : IDisposable
         }
     }
 
+    /// <summary>Spins up to <see cref="SpinBeforeSleep"/> for a run other than <paramref name="seen"/>, then sleeps
+    /// until the caller wakes it; returns the run's number.</summary>
+    private int WaitForRun(int w, int seen)
+    {
+        ref int ticket = ref _tickets[w * SlotStride];
+        ref int asleep = ref _tickets[w * SlotStride + 1];
+        long start = System.Diagnostics.Stopwatch.GetTimestamp();
+        while (true)
+        {
+            int run = Volatile.Read(ref ticket);
+            if (run != seen || _disposed) return run;
+            if (System.Diagnostics.Stopwatch.GetTimestamp() - start < _spinTicks) { Thread.SpinWait(16); continue; }
+            Interlocked.Exchange(ref asleep, 1);
+            // A run handed out between the poll and the flag: take the flag back, unless the caller already did (then
+            // its Release is on the way, and this Wait consumes it).
+            if (Volatile.Read(ref ticket) != seen || _disposed)
+            {
+                if (Interlocked.Exchange(ref asleep, 0) == 0) _wake[w].Wait();
+                continue;
+            }
+            _wake[w].Wait();
+            start = System.Diagnostics.Stopwatch.GetTimestamp();
+        }
+    }
+
     public void Dispose()
     {
         if (_disposed) return;
         _disposed = true;
-        if (_workers.Length > 0) _start.Release(_workers.Length);
+        for (int w = 0; w < _workers.Length; w++)
+            if (Interlocked.Exchange(ref _tickets[w * SlotStride + 1], 0) == 1) _wake[w].Release();
     }
 }
