@@ -25,6 +25,12 @@ public static class Gemm
     internal const int RowsPerTile = 6;
     internal const int KBlock = 256;
     private const int TilesPerBand = 16;
+
+    /// <summary>Row tiles per band when Aᵀ is packed: up to 96 (576 rows, 2.4 MB of packed Aᵀ per thread), as many
+    /// as the threads leave each. Aᵀ's stored rows are then read whole (or in halves, on two threads) instead of
+    /// 384 bytes of every 2 KB row: with 16 tiles a band the reads crossed a page every other row, where prefetching
+    /// stops, and packing took 15 % of a FRAMES training step.</summary>
+    private const int MaxTransposedTilesPerBand = 96;
     private const int PanelsPerBlock = 8;
     private const long ParallelThresholdFlops = 1 << 17;
 
@@ -47,7 +53,7 @@ public static class Gemm
         unsafe
         {
             fixed (float* pa = a, pb = b, pc = c)
-                Run(new PanelJob(pa, transposeA ? 1 : lda, transposeA ? lda : 1, pb, ldb, packedB: false, pc, ldc, m, n, k, accumulate), pool);
+                Run(new PanelJob(pa, transposeA ? 1 : lda, transposeA ? lda : 1, pb, ldb, packedB: false, pc, ldc, m, n, k, accumulate, pool?.Threads ?? 1), pool);
         }
     }
 
@@ -214,20 +220,28 @@ public static class Gemm
     }
 
     /// <summary>
+    /// Floats from one tile's packed Aᵀ to the next: KBlock·RowsPerTile (6 KB) and one cache line more, so that the
+    /// band's 16 tiles, written side by side as Aᵀ is read row by row, fall into 16 different L1 sets (6 KB apart they
+    /// shared two, and evicted each other).
+    /// </summary>
+    private const int PackedTileStride = KBlock * RowsPerTile + 16;
+
+    /// <summary>
     /// Packed copy of a band of Aᵀ, one per thread (see <see cref="EnsureThreadBuffers"/>).
-    /// Layout: tile t, step q, row r at <c>[(t·KBlock + q)·RowsPerTile + r]</c>, so the micro-kernel reads A as one
+    /// Layout: tile t, step q, row r at <c>[t·PackedTileStride + q·RowsPerTile + r]</c>, so the micro-kernel reads A as one
     /// contiguous stream whatever A's stride (rows past M are zeros and are never stored).
     /// </summary>
     [ThreadStatic] private static float[]? t_packedA;
 
     /// <summary>
-    /// Allocates this thread's packing buffers if it has none yet. Every GEMM calls it, whatever it packs, and pool
-    /// workers call it when they start, so which thread happens to claim which work item never decides when the
-    /// allocation happens: a warmed-up training step allocates nothing.
+    /// Allocates this thread's packing buffers if it has none yet. Every GEMM calls it, the packed-Aᵀ buffer (2.4 MB)
+    /// included when it packs Aᵀ (backward's weight gradients: a thread that only predicts never has one), and pool
+    /// workers call it with both when they start, so which thread happens to claim which work item never decides when
+    /// the allocation happens: a warmed-up training step allocates nothing.
     /// </summary>
-    internal static void EnsureThreadBuffers()
+    internal static void EnsureThreadBuffers(bool transposedA = true)
     {
-        t_packedA ??= new float[TilesPerBand * KBlock * RowsPerTile];
+        if (transposedA) t_packedA ??= new float[MaxTransposedTilesPerBand * PackedTileStride];
         t_packedB ??= new float[KBlock * MaxPanelWidth];
     }
 
@@ -245,7 +259,7 @@ public static class Gemm
     internal readonly unsafe struct PanelJob
     {
         private readonly float* _a, _b, _c;
-        private readonly int _strideI, _strideP, _ldb, _ldc, _m, _n, _k, _panelWidth, _rowTiles, _bands, _panelsPerBlock, _columnBlocks;
+        private readonly int _strideI, _strideP, _ldb, _ldc, _m, _n, _k, _panelWidth, _rowTiles, _tilesPerBand, _bands, _panelsPerBlock, _columnBlocks;
         private readonly long _bPanelStride;
         private readonly bool _accumulate, _packedB;
 
@@ -254,14 +268,15 @@ public static class Gemm
         public int K => _k;
 
         /// <param name="packedB">B is in <see cref="PackB"/>'s layout (then <paramref name="ldb"/> is the panel width).</param>
-        public PanelJob(float* a, int strideI, int strideP, float* b, int ldb, bool packedB, float* c, int ldc, int m, int n, int k, bool accumulate)
+        public PanelJob(float* a, int strideI, int strideP, float* b, int ldb, bool packedB, float* c, int ldc, int m, int n, int k, bool accumulate, int threads = 1)
         {
             _a = a; _b = b; _c = c; _strideI = strideI; _strideP = strideP; _ldb = ldb; _ldc = ldc;
             _m = m; _n = n; _k = k; _accumulate = accumulate; _packedB = packedB;
             _panelWidth = PanelWidth;
             _bPanelStride = packedB ? (long)k * _panelWidth : _panelWidth;
             _rowTiles = (m + RowsPerTile - 1) / RowsPerTile;
-            _bands = (_rowTiles + TilesPerBand - 1) / TilesPerBand;
+            _tilesPerBand = strideP != 1 ? Math.Min(MaxTransposedTilesPerBand, (_rowTiles + threads - 1) / threads) : TilesPerBand;
+            _bands = (_rowTiles + _tilesPerBand - 1) / _tilesPerBand;
             int panels = (n + _panelWidth - 1) / _panelWidth;
             // A packed Aᵀ band is reused across every panel; otherwise columns are split in blocks for more work items.
             _panelsPerBlock = strideP != 1 ? panels : PanelsPerBlock;
@@ -275,9 +290,9 @@ public static class Gemm
         {
             int band = item / _columnBlocks, block = item % _columnBlocks;
             int jStart = block * _panelsPerBlock * _panelWidth, jEnd = Math.Min(_n, jStart + _panelsPerBlock * _panelWidth);
-            int tileStart = band * TilesPerBand, tileEnd = Math.Min(_rowTiles, tileStart + TilesPerBand);
+            int tileStart = band * _tilesPerBand, tileEnd = Math.Min(_rowTiles, tileStart + _tilesPerBand);
             bool packA = _strideP != 1;
-            EnsureThreadBuffers();
+            EnsureThreadBuffers(transposedA: packA);
             float[]? aBuffer = packA ? t_packedA : null;
             float[] bBuffer = t_packedB!;
             float* edgeC = stackalloc float[RowsPerTile * MaxPanelWidth];
@@ -315,7 +330,7 @@ public static class Gemm
                             int rows = Math.Min(RowsPerTile, _m - i0);
                             // Row r of the tile is read at Row(r)[q·Step] for q in [0, p1 − p0); rows past M read a valid row.
                             var tileA = packA
-                                ? new TileA(packedA + (long)(tile - tileStart) * KBlock * RowsPerTile, 1, RowsPerTile - 1, RowsPerTile)
+                                ? new TileA(packedA + (long)(tile - tileStart) * PackedTileStride, 1, RowsPerTile - 1, RowsPerTile)
                                 : new TileA(_a + (long)i0 * _strideI + p0, _strideI, rows - 1, 1);
                             float* c = _c + (long)i0 * _ldc + j0;
                             if (columns == _panelWidth) Tile(tileA, b, ldb, c, _ldc, rows, p1 - p0, fromC);
@@ -326,29 +341,16 @@ public static class Gemm
             }
         }
 
+        /// <summary>
+        /// Aᵀ's band [tileStart, tileEnd) × [p0, p1) into the packed layout. A is Aᵀ here (strideI = 1): row p of the
+        /// stored matrix holds the band's rows side by side, so p is the outer loop and each step reads one contiguous
+        /// run of the band. (Tile by tile instead, every p was a new cache line lda·4 bytes from the last: with lda a
+        /// power of two those lines fell into two sets of L1 and missed nearly every time; 15 % of a FRAMES training step.)
+        /// </summary>
         private void PackA(float* packed, int tileStart, int tileEnd, int p0, int p1)
         {
-            for (int tile = tileStart; tile < tileEnd; tile++)
-            {
-                float* destination = packed + (long)(tile - tileStart) * KBlock * RowsPerTile;
-                int i0 = tile * RowsPerTile, rows = Math.Min(RowsPerTile, _m - i0);
-                for (int p = p0; p < p1; p++)
-                {
-                    float* source = _a + (long)p * _strideP + (long)i0 * _strideI;
-                    if (rows == RowsPerTile && _strideI == 1)
-                    {
-                        destination[0] = source[0]; destination[1] = source[1]; destination[2] = source[2];
-                        destination[3] = source[3]; destination[4] = source[4]; destination[5] = source[5];
-                    }
-                    else
-                    {
-                        int r = 0;
-                        for (; r < rows; r++) destination[r] = source[r * _strideI];
-                        for (; r < RowsPerTile; r++) destination[r] = 0f;
-                    }
-                    destination += RowsPerTile;
-                }
-            }
+            int lastRows = Math.Min(RowsPerTile, _m - (tileEnd - 1) * RowsPerTile);
+            PackTransposedBand(_a + (long)p0 * _strideP + (long)tileStart * RowsPerTile, _strideP, packed, tileEnd - tileStart, lastRows, p1 - p0);
         }
 
         /// <summary>The full-width kernel on the padded panel, through a tile buffer so only real columns of C are touched.</summary>
@@ -395,6 +397,34 @@ public static class Gemm
                     for (int q = 0; q < length; q++) sum = MathF.FusedMultiplyAdd(aRow[q * a.Step], b[(long)q * ldb + j], sum);
                     cRow[j] = sum;
                 }
+            }
+        }
+    }
+
+    /// <summary>
+    /// Packs <paramref name="tiles"/> row tiles of Aᵀ (stored as A: row p of the stored matrix holds the band's rows side
+    /// by side, <paramref name="lda"/> apart) for <paramref name="steps"/> steps, into tile t, step q at
+    /// <c>packed[t·PackedTileStride + q·RowsPerTile]</c>; the last tile's rows past <paramref name="lastRows"/> are zeros.
+    /// Step by step, so each reads one contiguous run of the band (tile by tile, every step was a new cache line), and
+    /// with locals only: as a member of the job, the JIT reloaded its fields after every store through a pointer.
+    /// </summary>
+    private static unsafe void PackTransposedBand(float* source, long lda, float* packed, int tiles, int lastRows, int steps)
+    {
+        int fullTiles = lastRows == RowsPerTile ? tiles : tiles - 1;
+        for (int q = 0; q < steps; q++, source += lda)
+        {
+            float* from = source, to = packed + (long)q * RowsPerTile;
+            for (int t = 0; t < fullTiles; t++, from += RowsPerTile, to += PackedTileStride)
+            {
+                // Six floats: four and two.
+                Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<Vector128<float>>(from));
+                Unsafe.WriteUnaligned(to + 4, Unsafe.ReadUnaligned<long>(from + 4));
+            }
+            if (fullTiles < tiles)
+            {
+                int r = 0;
+                for (; r < lastRows; r++) to[r] = from[r];
+                for (; r < RowsPerTile; r++) to[r] = 0f;
             }
         }
     }
