@@ -37,6 +37,7 @@ public sealed record CheckpointMetadata
     public double MaskTime { get; init; }
     public int MaskCoefficients { get; init; }
     public float LabelSmoothing { get; init; }
+    public float WeightAverage { get; init; }
     /// <summary>SHA-256 (hex) of the four tensors' float32 bytes in file order: a flipped bit refuses the resume.</summary>
     public string? Checksum { get; init; }
     /// <summary>Every completed epoch's record, so that history.csv is rebuilt from the checkpoint on resume (a kill

@@ -9,8 +9,9 @@ namespace SpeechEmotion.Training;
 public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
-        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0)
+        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0)
     {
+        if (!(weightAverage >= 0 && weightAverage < 1)) throw new OptionsException($"--weight-average must be a decay in [0, 1) (0 = off), got {weightAverage}.");
         if (!(labelSmoothing >= 0 && labelSmoothing <= 0.5f)) throw new OptionsException($"--label-smoothing must be in [0, 0.5], got {labelSmoothing}.");
         if (epochs < 1 || epochs > 100_000) throw new OptionsException($"--epochs must be in 1…100000, got {epochs}.");
         if (batchSize < 1 || batchSize > 4096) throw new OptionsException($"--batch must be in 1…4096, got {batchSize}.");
@@ -20,7 +21,15 @@ public sealed record TrainOptions
         Epochs = epochs; BatchSize = batchSize; LearningRate = learningRate; Seed = seed; Patience = patience;
         WeightDecay = weightDecay; MaxGradientNorm = maxGradientNorm; Threads = threads; Masking = masking ?? Masking.None;
         LabelSmoothing = labelSmoothing;
+        WeightAverage = weightAverage;
     }
+
+    /// <summary>
+    /// Decay d of an exponential moving average of the parameters, updated after every step (a ← a + (1 − d)·(θ − a),
+    /// from θ at the first step): the epochs are then scored, chosen and kept with the average, not the last step's
+    /// weights (Polyak averaging). 0 = off.
+    /// </summary>
+    public float WeightAverage { get; }
 
     /// <summary>The training loss's target: (1 − ε)·onehot + ε/C (torch's label_smoothing); validation and test
     /// losses stay plain cross-entropy.</summary>
@@ -80,6 +89,8 @@ public sealed class TrainingState
     public double BestValidationAccuracy { get; set; } = -1;
     public double BestValidationLoss { get; set; } = double.PositiveInfinity;
     public float[] BestParameters { get; set; } = [];
+    /// <summary>The moving average of the parameters (<see cref="TrainOptions.WeightAverage"/>); empty when off.</summary>
+    public float[] AveragedParameters { get; set; } = [];
     public List<EpochRecord> History { get; } = new();
 }
 
@@ -112,6 +123,9 @@ public sealed class Trainer
         var order = Enumerable.Range(0, train.Count).ToArray();
         var labels = new int[_options.BatchSize];
         int sinceBest = state.Epoch - state.BestEpoch;
+        bool averaging = _options.WeightAverage > 0;
+        if (averaging && state.AveragedParameters.Length != _model.Parameters.Count) state.AveragedParameters = _model.Parameters.Values.ToArray();
+        float[] scratch = averaging ? new float[_model.Parameters.Count] : [];
         while (state.Epoch < _options.Epochs && sinceBest < _options.Patience && !cancellation.IsCancellationRequested)
         {
             var clock = Stopwatch.StartNew();
@@ -128,6 +142,7 @@ public sealed class Trainer
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
                 lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng,
                     labelSmoothing: _options.LabelSmoothing) * indices.Length;
+                if (averaging) Average(state.AveragedParameters, _model.Parameters.Values, 1 - _options.WeightAverage, scratch);
                 correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
                 seen += indices.Length;
                 onBatch?.Invoke(b + 1, batches);
@@ -137,6 +152,8 @@ public sealed class Trainer
             // Without a validation part (a folder too small for one) there is nothing to choose by: the last epoch is
             // kept, and the history's validation columns say NaN rather than repeat the training figures.
             bool validated = validation.Count > 0;
+            // With averaging the epoch is the average's: scored (and kept, below) with the averaged weights.
+            if (averaging) Swap(_model.Parameters.Values, state.AveragedParameters, scratch);
             var (validationLoss, validationAccuracy) = validated ? Score(validation) : (lossSum / seen, correct / (double)seen);
             state.Epoch++;
             bool best = !validated || validationAccuracy > state.BestValidationAccuracy ||
@@ -148,6 +165,7 @@ public sealed class Trainer
                 state.BestValidationLoss = validationLoss;
                 state.BestParameters = _model.Parameters.Values.ToArray();
             }
+            if (averaging) Swap(_model.Parameters.Values, state.AveragedParameters, scratch);
             sinceBest = state.Epoch - state.BestEpoch;
             var record = new EpochRecord(state.Epoch, lossSum / seen, correct / (double)seen,
                 validated ? validationLoss : double.NaN, validated ? validationAccuracy : double.NaN, seconds, seen / seconds, best);
@@ -156,6 +174,20 @@ public sealed class Trainer
         }
         if (state.BestParameters.Length == _model.Parameters.Count) state.BestParameters.CopyTo(_model.Parameters.Values, 0);
         return state;
+    }
+
+    /// <summary>a ← a + rate·(θ − a), element by element (the same bits at every vector width), subnormals flushed.</summary>
+    private static void Average(Span<float> average, ReadOnlySpan<float> parameters, float rate, Span<float> scratch)
+    {
+        System.Numerics.Tensors.TensorPrimitives.Subtract(parameters, average, scratch);
+        System.Numerics.Tensors.TensorPrimitives.FusedMultiplyAdd(scratch, rate, average, average);
+        Subnormal.Flush(average);
+    }
+
+    /// <summary>Exchanges the contents of two parameter buffers through a third.</summary>
+    private static void Swap(Span<float> a, Span<float> b, Span<float> scratch)
+    {
+        a.CopyTo(scratch); b.CopyTo(a); scratch.CopyTo(b);
     }
 
     /// <summary>Mean loss and accuracy of the model (no dropout) on a labelled set.</summary>

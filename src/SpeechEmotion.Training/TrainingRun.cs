@@ -217,7 +217,7 @@ public static class TrainingRun
             TestSpeaker = options.Split.TestSpeaker, TestCorpus = options.Split.TestCorpus,
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
-            LabelSmoothing = options.Train.LabelSmoothing,
+            LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
         int n = model.Parameters.Count;
@@ -227,6 +227,7 @@ public static class TrainingRun
             new NamedTensor("best", [n], state.BestParameters.Length == n ? state.BestParameters : model.Parameters.Values.ToArray()),
             new NamedTensor("adam.m", [n], model.Optimizer.FirstMoment.ToArray()),
             new NamedTensor("adam.v", [n], model.Optimizer.SecondMoment.ToArray()),
+            .. state.AveragedParameters.Length == n ? [new NamedTensor("average", [n], state.AveragedParameters)] : Array.Empty<NamedTensor>(),
         ];
         document = document with { Checksum = CheckpointMetadata.ChecksumOf(tensors.Select(t => t.Data)), History = state.History.ToArray() };
         SafeTensors.Write(path, tensors, new Dictionary<string, string> { [CheckpointMetadata.Key] = document.ToJson() });
@@ -265,11 +266,12 @@ public static class TrainingRun
         var (tensors, metadata) = SafeTensors.Read(path);
         var byName = tensors.ToDictionary(t => t.Name);
         int n = model.Parameters.Count;
-        foreach (var name in new[] { "parameters", "best", "adam.m", "adam.v" })
+        string[] names = byName.ContainsKey("average") ? ["parameters", "best", "adam.m", "adam.v", "average"] : ["parameters", "best", "adam.m", "adam.v"];
+        foreach (var name in names)
             if (!byName.TryGetValue(name, out var t) || t.Data.Length != n)
                 throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {n} values: not a checkpoint of this recipe.");
         var saved = CheckpointMetadata.From(metadata, path);
-        if (CheckpointMetadata.ChecksumOf(new[] { "parameters", "best", "adam.m", "adam.v" }.Select(name => byName[name].Data)) != saved.Checksum)
+        if (CheckpointMetadata.ChecksumOf(names.Select(name => byName[name].Data)) != saved.Checksum)
             throw new ModelFileException(path, "the checkpoint's tensors do not match its checksum: the file is damaged; start the run again without --resume.");
         byName["parameters"].Data.CopyTo(model.Parameters.Values, 0);
         model.Optimizer.Restore(byName["adam.m"].Data, byName["adam.v"].Data, saved.AdamSteps);
@@ -278,6 +280,7 @@ public static class TrainingRun
             Epoch = saved.Epoch, BestEpoch = saved.BestEpoch,
             BestValidationAccuracy = saved.BestValidationAccuracy, BestValidationLoss = saved.BestValidationLoss,
             BestParameters = byName["best"].Data,
+            AveragedParameters = byName.TryGetValue("average", out var average) ? average.Data : [],
         };
         // The checkpoint's own history is the record (history.csv may lag it by an epoch after a kill); rewrite the file from it.
         state.History.AddRange(saved.History.Take(state.Epoch));

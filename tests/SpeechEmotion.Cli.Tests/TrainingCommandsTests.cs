@@ -341,13 +341,16 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("no such run folder", "train", "--resume", Path.Combine(run.Root, "never-made"));
     }
 
-    /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight (label smoothing kept by the checkpoint).</summary>
-    [Fact]
-    public void ResumingGivesTheSameModelAsAnUninterruptedRun()
+    /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight (label smoothing and
+    /// the weights' moving average kept by the checkpoint).</summary>
+    [Theory]
+    [InlineData("0")]
+    [InlineData("0.9")]
+    public void ResumingGivesTheSameModelAsAnUninterruptedRun(string weightAverage)
     {
         string cache = Path.Combine(run.Root, "cache");
-        string straight = Path.Combine(run.Root, "straight"), resumed = Path.Combine(run.Root, "resumed");
-        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2" };
+        string straight = Path.Combine(run.Root, $"straight-{weightAverage}"), resumed = Path.Combine(run.Root, $"resumed-{weightAverage}");
+        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2", "--weight-average", weightAverage };
         Assert.Equal(0, CliRunner.Run(["train", "--out", straight, .. common]).Exit);
         Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, .. common[..2], "--epochs", "3", .. common[4..]]).Exit);
         string historyPath = Path.Combine(resumed, "history.csv");
@@ -355,7 +358,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         // A kill between the checkpoint and the history write leaves history.csv an epoch behind: the checkpoint's own record wins.
         File.WriteAllLines(historyPath, File.ReadAllLines(historyPath)[..^1]);
         // A damaged copy of the checkpoint is refused by its checksum, in one line.
-        string damaged = Path.Combine(run.Root, "damaged");
+        string damaged = Path.Combine(run.Root, $"damaged-{weightAverage}");
         Directory.CreateDirectory(damaged);
         foreach (var file in Directory.GetFiles(resumed)) File.Copy(file, Path.Combine(damaged, Path.GetFileName(file)));
         var bytes = File.ReadAllBytes(Path.Combine(damaged, "checkpoint.safetensors"));
@@ -367,6 +370,13 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Equal(Enumerable.Range(1, 6), SpeechEmotion.Training.RunFiles.ReadHistory(historyPath).Select(r => r.Epoch));
         Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "model.safetensors")), File.ReadAllBytes(Path.Combine(resumed, "model.safetensors")));
         Assert.Equal(File.ReadAllText(Path.Combine(straight, "metrics.json")), File.ReadAllText(Path.Combine(resumed, "metrics.json")));
+        if (weightAverage != "0")
+        {
+            // The average is what was kept: the same run without it keeps other weights.
+            string plain = Path.Combine(run.Root, $"plain-{weightAverage}");
+            Assert.Equal(0, CliRunner.Run(["train", "--out", plain, .. common[..^1], "0"]).Exit);
+            Assert.NotEqual(File.ReadAllBytes(Path.Combine(plain, "model.safetensors")), File.ReadAllBytes(Path.Combine(straight, "model.safetensors")));
+        }
     }
 
     /// <summary>
@@ -634,6 +644,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--vtlp takes warp factors in [0.8, 1.25]", "train", "--data", run.Data, "--vtlp", "0.9,2");
         CliRunner.Refused("--epochs must be in 1…100000, got 0", "train", "--data", run.Data, "--epochs", "0");
         CliRunner.Refused("--label-smoothing must be in [0, 0.5], got 0.6", "train", "--data", run.Data, "--label-smoothing", "0.6");
+        CliRunner.Refused("--weight-average must be a decay in [0, 1) (0 = off), got 1", "train", "--data", run.Data, "--weight-average", "1");
         string failedRun = Path.Combine(run.Root, "failed-run");
         CliRunner.Refused("'BOB' is not in the corpus", "train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "BOB", "--out", failedRun);
         Assert.False(Directory.Exists(failedRun), "a run that failed on its data must not leave an empty run folder");
