@@ -159,7 +159,7 @@ public sealed class WorkerPool : IDisposable
         {
             int run = Volatile.Read(ref ticket);
             if (run != seen || _disposed) return run;
-            if (System.Diagnostics.Stopwatch.GetTimestamp() - start < _spinTicks) { Thread.SpinWait(16); continue; }
+            if (System.Diagnostics.Stopwatch.GetTimestamp() - start < _spinTicks) { Thread.SpinWait(1); continue; }
             Interlocked.Exchange(ref asleep, 1);
             // A run handed out between the poll and the flag: take the flag back, unless the caller already did (then
             // its Release is on the way, and this Wait consumes it).
