@@ -106,7 +106,7 @@ public sealed unsafe class Lstm
                 var state = ws.States[index];
                 bool reverse = direction == 1;
 
-                // Gates a chunk of steps at a time (LstmWorkspace.ChunkSteps): biases, then x·W_ihᵀ in one GEMM, then the
+                // Gates a chunk of steps at a time (LstmWorkspace.ChunkSteps): biases + x·W_ihᵀ in one GEMM, then the
                 // chunk's recurrent steps while those gates are in cache. W_ihᵀ and W_hhᵀ are packed for the GEMM kernel
                 // once per pass (the recurrent one is used at every step). Training keeps every step's gates and states
                 // for backward; a forward-only workspace keeps one chunk of gates and two state slots, so a long
@@ -133,9 +133,8 @@ public sealed unsafe class Lstm
                     // Where step t's gates and tanh(c) live: from the chunk's start (forward-only) or at t (training).
                     int tBase = chunked ? tFirst : 0;
                     Span<float> gates = state.Gates.Slice((tFirst - tBase) * batch * 4 * H, count * batch * 4 * H);
-                    for (int row = 0; row < count * batch; row++) state.Bias.CopyTo(gates.Slice(row * 4 * H, 4 * H));
                     Gemm.MultiplyPacked(count * batch, 4 * H, inputSize, input.Slice(tFirst * batch * inputSize, count * batch * inputSize), inputSize,
-                        state.WeightIhPacked, gates, 4 * H, accumulate: true, pool);
+                        state.WeightIhPacked, gates, 4 * H, accumulate: false, pool, rowInit: state.Bias);
                     fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = state.Gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
                     fixed (int* lengthsP = lengths)
                     {

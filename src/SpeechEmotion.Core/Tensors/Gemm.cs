@@ -118,19 +118,30 @@ public static class Gemm
         }
     }
 
-    /// <summary><c>C = A · B</c> (or <c>+=</c>) with B given as <see cref="PackB"/> wrote it; bit-identical to <see cref="Multiply"/>.</summary>
+    /// <summary>
+    /// <c>C = A · B</c> (or <c>+=</c>) with B given as <see cref="PackB"/> wrote it; bit-identical to <see cref="Multiply"/>.
+    /// With <paramref name="rowInit"/> [N] (not accumulating): <c>C = rowInit + A · B</c> for every row, bit-identical to
+    /// copying rowInit into each row and accumulating — each work item writes it into its own tile of C just before the
+    /// kernel reads it back (an LSTM's bias, at no serial pass over the gates).
+    /// </summary>
     public static void MultiplyPacked(int m, int n, int k, ReadOnlySpan<float> a, int lda, ReadOnlySpan<float> packedB,
-        Span<float> c, int ldc, bool accumulate, WorkerPool? pool = null)
+        Span<float> c, int ldc, bool accumulate, WorkerPool? pool = null, ReadOnlySpan<float> rowInit = default)
     {
         if (m < 0 || n < 0 || k < 0) throw new ShapeException($"GEMM sizes must be non-negative, got M={m}, N={n}, K={k}.");
         CheckMatrix("A", m, k, a.Length, lda);
         CheckMatrix("C", m, n, c.Length, ldc);
         Check.Length(packedB, PackedLength(k, n), "packed B");
+        if (!rowInit.IsEmpty)
+        {
+            if (accumulate) throw new ShapeException("GEMM: a row initialisation replaces accumulating into C; give one or the other.");
+            Check.Length(rowInit, n, "GEMM row initialisation [N]");
+            if (k == 0) { for (int i = 0; i < m; i++) rowInit.CopyTo(c.Slice(i * ldc, n)); return; }
+        }
         if (IsEmpty(m, n, k, c, ldc, accumulate)) return;
         unsafe
         {
-            fixed (float* pa = a, pb = packedB, pc = c)
-                Run(new PanelJob(pa, lda, 1, pb, PanelWidth, packedB: true, pc, ldc, m, n, k, accumulate), pool);
+            fixed (float* pa = a, pb = packedB, pc = c, pInit = rowInit)
+                Run(new PanelJob(pa, lda, 1, pb, PanelWidth, packedB: true, pc, ldc, m, n, k, accumulate) { RowInit = rowInit.IsEmpty ? null : pInit }, pool);
         }
     }
 
@@ -267,6 +278,9 @@ public static class Gemm
         public int N => _n;
         public int K => _k;
 
+        /// <summary>When set, [N] values every row of C starts from (see <see cref="MultiplyPacked"/>).</summary>
+        public float* RowInit { get; init; }
+
         /// <param name="packedB">B is in <see cref="PackB"/>'s layout (then <paramref name="ldb"/> is the panel width).</param>
         public PanelJob(float* a, int strideI, int strideP, float* b, int ldb, bool packedB, float* c, int ldc, int m, int n, int k, bool accumulate, int threads = 1)
         {
@@ -301,7 +315,8 @@ public static class Gemm
                 for (int p0 = 0; p0 < _k; p0 += KBlock)
                 {
                     int p1 = Math.Min(_k, p0 + KBlock);
-                    bool fromC = _accumulate || p0 > 0;
+                    bool initialise = RowInit != null && p0 == 0;
+                    bool fromC = _accumulate || p0 > 0 || initialise;
                     if (packA) PackA(packedA, tileStart, tileEnd, p0, p1);
                     int j0 = jStart;
                     if (_m == 1)
@@ -312,6 +327,7 @@ public static class Gemm
                         for (; j0 + 4 * _panelWidth <= jEnd; j0 += 4 * _panelWidth)
                         {
                             float* b = _b + j0 / _panelWidth * _bPanelStride + (long)p0 * _ldb;
+                            if (initialise) InitialiseRows(_c + j0, _ldc, 1, RowInit + j0, 4 * _panelWidth);
                             RowPanels(row.Row(0), row.Step, b, _bPanelStride, _ldb, _c + j0, p1 - p0, fromC);
                         }
                     }
@@ -333,6 +349,7 @@ public static class Gemm
                                 ? new TileA(packedA + (long)(tile - tileStart) * PackedTileStride, 1, RowsPerTile - 1, RowsPerTile)
                                 : new TileA(_a + (long)i0 * _strideI + p0, _strideI, rows - 1, 1);
                             float* c = _c + (long)i0 * _ldc + j0;
+                            if (initialise) InitialiseRows(c, _ldc, rows, RowInit + j0, columns);
                             if (columns == _panelWidth) Tile(tileA, b, ldb, c, _ldc, rows, p1 - p0, fromC);
                             else EdgeTile(tileA, b, edgeC, c, rows, columns, p1 - p0, fromC);
                         }
@@ -351,6 +368,13 @@ public static class Gemm
         {
             int lastRows = Math.Min(RowsPerTile, _m - (tileEnd - 1) * RowsPerTile);
             PackTransposedBand(_a + (long)p0 * _strideP + (long)tileStart * RowsPerTile, _strideP, packed, tileEnd - tileStart, lastRows, p1 - p0);
+        }
+
+        /// <summary>Rows [0, rows) of C (stride ldc) at <paramref name="c"/> ← the <paramref name="columns"/> values at <paramref name="init"/>.</summary>
+        private static void InitialiseRows(float* c, int ldc, int rows, float* init, int columns)
+        {
+            var values = new ReadOnlySpan<float>(init, columns);
+            for (int r = 0; r < rows; r++) values.CopyTo(new Span<float>(c + (long)r * ldc, columns));
         }
 
         /// <summary>The full-width kernel on the padded panel, through a tile buffer so only real columns of C are touched.</summary>

@@ -155,11 +155,12 @@ public sealed class WorkerPool : IDisposable
         ref int ticket = ref _tickets[w * SlotStride];
         ref int asleep = ref _tickets[w * SlotStride + 1];
         long start = System.Diagnostics.Stopwatch.GetTimestamp();
-        while (true)
+        for (int poll = 1; ; poll++)
         {
             int run = Volatile.Read(ref ticket);
             if (run != seen || _disposed) return run;
-            if (System.Diagnostics.Stopwatch.GetTimestamp() - start < _spinTicks) { Thread.SpinWait(1); continue; }
+            // The clock is read every 64th poll only: reading it each time was a tenth of a waiting worker's samples.
+            if (poll % 64 != 0 || System.Diagnostics.Stopwatch.GetTimestamp() - start < _spinTicks) { Thread.SpinWait(1); continue; }
             Interlocked.Exchange(ref asleep, 1);
             // A run handed out between the poll and the flag: take the flag back, unless the caller already did (then
             // its Release is on the way, and this Wait consumes it).

@@ -75,6 +75,30 @@ public class GemmTests
         }
     }
 
+    /// <summary>A row initialisation (an LSTM's bias) gives the bits of copying it into every row and accumulating:
+    /// one row and many, edge panels, K over one block, one and two threads; and it refuses to be combined with accumulate.</summary>
+    [Fact]
+    public void ARowInitialisationGivesTheBitsOfCopyingItIntoEveryRow()
+    {
+        var rng = new Rng(41);
+        using var pool = new WorkerPool(2);
+        for (int trial = 0; trial < 40; trial++)
+        {
+            int m = trial % 5 == 0 ? 1 : 1 + rng.NextInt(300), n = 1 + rng.NextInt(200), k = trial % 7 == 0 ? 0 : 1 + rng.NextInt(400), pad = trial % 3;
+            var (a, lda, b, ldb, c, ldc) = Operands(rng, false, false, m, n, k, pad);
+            var bias = TestData.Random(rng, n, 2f);
+            var expected = (float[])c.Clone();
+            for (int i = 0; i < m; i++) bias.CopyTo(expected.AsSpan(i * ldc, n));
+            Gemm.MultiplyReference(false, false, m, n, k, a, lda, b, ldb, expected, ldc, accumulate: true);
+            var packed = new float[Gemm.PackedLength(k, n)];
+            Gemm.PackB(k, n, b, ldb, packed);
+            Gemm.MultiplyPacked(m, n, k, a, lda, packed, c, ldc, accumulate: false, trial % 2 == 0 ? pool : null, rowInit: bias);
+            TestData.Identical(expected, c, $"C (M {m}, N {n}, K {k})");
+        }
+        Assert.Throws<ShapeException>(() => Gemm.MultiplyPacked(2, 3, 4, new float[8], 4, new float[Gemm.PackedLength(4, 3)], new float[6], 3, accumulate: true, rowInit: new float[3]));
+        Assert.Throws<ShapeException>(() => Gemm.MultiplyPacked(2, 3, 4, new float[8], 4, new float[Gemm.PackedLength(4, 3)], new float[6], 3, accumulate: false, rowInit: new float[2]));
+    }
+
     /// <summary>A single row of C (batch-1 inference) takes its own four-panel kernel: every width and edge.</summary>
     [Theory]
     [MemberData(nameof(Transposes))]
