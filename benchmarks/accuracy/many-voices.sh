@@ -9,12 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 out=${1:-runs/many-voices}; shift || true
 mkdir -p "$out"
-dotnet build src/SpeechEmotion.Cli -c Release -v quiet -nologo >/dev/null
-ser() { dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll "$@"; }
-both=(--data data/tess --data data/ravdess)
-
-# The first value of a JSON number field, as written by ser (one field per line).
-value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
+source benchmarks/accuracy/common.sh
 row() {
   awk -v name="$1" -v a="$(value "$2" accuracy)" -v u="$(value "$2" uar)" -v e="$(value "$2" ece)" \
     'BEGIN { printf "%-52s accuracy %6.2f %%  UAR %6.2f %%  ECE %.3f\n", name, 100 * a, 100 * u, e }'

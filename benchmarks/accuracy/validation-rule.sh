@@ -10,10 +10,7 @@ set -euo pipefail
 cd "$(dirname "$0")/../.."
 seed=$1 out=$2; shift 2
 mkdir -p "$out"
-dotnet build src/SpeechEmotion.Cli -c Release -v quiet -nologo >/dev/null
-ser() { dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll "$@"; }
-both=(--data data/tess --data data/ravdess)
-value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
+source benchmarks/accuracy/common.sh
 row() {
   local name=$1 dir=$2
   awk -v name="$name" -v v="$(value "$dir/metrics.json" validation_accuracy)" -v a="$(value "$dir/metrics.json" accuracy)" \

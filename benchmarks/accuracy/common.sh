@@ -1,0 +1,8 @@
+# Shared by the scripts of this folder (sourced, from the repository root): builds ser once and defines
+#   ser ARGS…          the Release build of the CLI
+#   both               the --data options of TESS and RAVDESS
+#   value FILE FIELD   the first value of a JSON number field, as written by ser (one field per line)
+dotnet build src/SpeechEmotion.Cli -c Release -v quiet -nologo >/dev/null
+ser() { dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll "$@"; }
+both=(--data data/tess --data data/ravdess)
+value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
