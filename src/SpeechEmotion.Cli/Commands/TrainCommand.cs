@@ -35,7 +35,7 @@ public static class TrainCommand
         var cache = CommonOptions.Cache();
         var threads = CommonOptions.Threads();
         var mfcc = new Option<int?>("--n-mfcc") { Description = "MFCCs per frame [default: 40]" };
-        var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 64 for frames, 256 for seed]" };
+        var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 96 for frames, 256 for seed]" };
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker or utterance: how features are standardised; none looks at labels [default: speaker for frames, global for seed]" };
         var stopOnError = new Option<bool>("--stop-on-error") { Description = "Stop at the first unreadable audio file instead of reporting it and going on." };
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
