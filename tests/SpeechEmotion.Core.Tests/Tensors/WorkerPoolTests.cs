@@ -11,11 +11,20 @@ public class WorkerPoolTests
     {
         public readonly int[] Hits = new int[size];
         public readonly HashSet<int> Threads = new();
+        public bool HandOffTimedOut;
         public void Execute(int index)
         {
             Interlocked.Increment(ref Hits[index]);
             lock (Threads) Threads.Add(Environment.CurrentManagedThreadId);
-            Thread.SpinWait(2000); // long enough that the caller cannot take every index before a worker arrives
+            // Index 0 waits until index 1 has started: only another thread can have taken it, so every run of two or more
+            // items is shared with a worker, woken from its spin or from its sleep, however busy the machine is.
+            if (index == 0 && size > 1)
+            {
+                var clock = System.Diagnostics.Stopwatch.StartNew();
+                while (Volatile.Read(ref Hits[1]) == 0)
+                    if (clock.Elapsed > TimeSpan.FromSeconds(10)) { HandOffTimedOut = true; return; }
+                    else Thread.SpinWait(20);
+            }
         }
     }
 
@@ -32,6 +41,7 @@ public class WorkerPoolTests
             int count = 1 + run % 9;
             var work = new Counting(count);
             pool.Run(work, count);
+            Assert.False(work.HandOffTimedOut, $"run {run}: no worker took index 1 within 10 s");
             Assert.All(work.Hits, hits => Assert.Equal(1, hits));
             seenThreads.UnionWith(work.Threads);
             if (gaps[run % gaps.Length] > 0) Thread.Sleep(gaps[run % gaps.Length]);
