@@ -260,24 +260,27 @@ public static class LstmCell
     /// h = o⊙tanh(c). <see cref="Activations"/> picks the widest vectors; <see cref="ForwardReference"/> is the scalar
     /// loop, and gives the same bits (each step is one IEEE operation per element, in the same order).
     /// </summary>
+    /// <param name="hCopy">Optional second destination of h (the layer's output), written from the same registers.</param>
     public static void Forward(Span<float> input, Span<float> forget, Span<float> cell, Span<float> output,
-        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h)
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h, Span<float> hCopy = default)
     {
         int n = c.Length, j = 0;
-        if (input.Length != n || forget.Length != n || cell.Length != n || output.Length != n || cPrev.Length != n || tanhC.Length != n || h.Length != n)
+        if (input.Length != n || forget.Length != n || cell.Length != n || output.Length != n || cPrev.Length != n || tanhC.Length != n || h.Length != n
+            || !(hCopy.IsEmpty || hCopy.Length == n))
             throw new ShapeException($"LstmCell.Forward: every span must have the {n} units of c; got gates {input.Length}, {forget.Length}, {cell.Length}, {output.Length}, " +
-                                     $"c' {cPrev.Length}, tanh c {tanhC.Length}, h {h.Length}.");
+                                     $"c' {cPrev.Length}, tanh c {tanhC.Length}, h {h.Length}, h's copy {hCopy.Length}.");
+        bool copy = !hCopy.IsEmpty;
         // One pass over the units, every step of the cell on a vector while it is in registers (it was eleven passes
         // over the row, one per operation); the same operations per element in the same order as the reference.
-        if (Vector512.IsHardwareAccelerated) for (; j <= n - 16; j += 16) ForwardLanes<Lane16>(input, forget, cell, output, cPrev, c, tanhC, h, j);
-        if (Vector256.IsHardwareAccelerated) for (; j <= n - 8; j += 8) ForwardLanes<Lane8>(input, forget, cell, output, cPrev, c, tanhC, h, j);
-        if (Vector128.IsHardwareAccelerated) for (; j <= n - 4; j += 4) ForwardLanes<Lane4>(input, forget, cell, output, cPrev, c, tanhC, h, j);
-        for (; j < n; j++) ForwardLanes<Lane1>(input, forget, cell, output, cPrev, c, tanhC, h, j);
+        if (Vector512.IsHardwareAccelerated) for (; j <= n - 16; j += 16) ForwardLanes<Lane16>(input, forget, cell, output, cPrev, c, tanhC, h, hCopy, copy, j);
+        if (Vector256.IsHardwareAccelerated) for (; j <= n - 8; j += 8) ForwardLanes<Lane8>(input, forget, cell, output, cPrev, c, tanhC, h, hCopy, copy, j);
+        if (Vector128.IsHardwareAccelerated) for (; j <= n - 4; j += 4) ForwardLanes<Lane4>(input, forget, cell, output, cPrev, c, tanhC, h, hCopy, copy, j);
+        for (; j < n; j++) ForwardLanes<Lane1>(input, forget, cell, output, cPrev, c, tanhC, h, hCopy, copy, j);
     }
 
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     private static void ForwardLanes<T>(Span<float> input, Span<float> forget, Span<float> cell, Span<float> output,
-        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h, int j) where T : struct, ILanes<T>
+        ReadOnlySpan<float> cPrev, Span<float> c, Span<float> tanhC, Span<float> h, Span<float> hCopy, bool copy, int j) where T : struct, ILanes<T>
     {
         T i = T.Flush(Activations.Sigmoid(T.Load(input, j)));
         T f = T.Flush(Activations.Sigmoid(T.Load(forget, j)));
@@ -288,7 +291,9 @@ public static class LstmCell
         cNew.Store(c, j);
         T t = Activations.Tanh(cNew);
         t.Store(tanhC, j);
-        T.Flush(o * t).Store(h, j);
+        T hNew = T.Flush(o * t);
+        hNew.Store(h, j);
+        if (copy) hNew.Store(hCopy, j);
     }
 
     /// <summary>The scalar reference of <see cref="Forward"/>, same argument layout.</summary>

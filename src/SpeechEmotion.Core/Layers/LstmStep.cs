@@ -107,8 +107,7 @@ internal sealed unsafe class LstmStep : IParallelWork
         Span<float> g = Row(Gates, b, 4 * H);
         Span<float> h = Row(HNext, b, H).Slice(first, units);
         LstmCell.Forward(g.Slice(first, units), g.Slice(H + first, units), g.Slice(2 * H + first, units), g.Slice(3 * H + first, units),
-            Row(CPrev, b, H).Slice(first, units), Row(CNext, b, H).Slice(first, units), Row(TanhCell, b, H).Slice(first, units), h);
-        h.CopyTo(hOut);
+            Row(CPrev, b, H).Slice(first, units), Row(CNext, b, H).Slice(first, units), Row(TanhCell, b, H).Slice(first, units), h, hOut);
     }
 
     private void BackwardRows(int first, int rows)

@@ -1,4 +1,5 @@
 using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace SpeechEmotion.Core.Tensors;
@@ -176,14 +177,22 @@ internal readonly struct Lane4(Vector128<float> value) : ILanes<Lane4>
 {
     private readonly Vector128<float> _v = value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane4 Load(ReadOnlySpan<float> s) => new(Vector128.Create(s));
+    public static Lane4 Load(ReadOnlySpan<float> s) => Load(s, 0);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Store(Span<float> s) => _v.CopyTo(s);
+    public void Store(Span<float> s) => Store(s, 0);
     public static int Count => 4;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane4 Load(ReadOnlySpan<float> source, int i) => new(Vector128.Create(source[i..]));
+    public static Lane4 Load(ReadOnlySpan<float> source, int i)
+    {
+        if ((uint)i > (uint)source.Length - 4u || source.Length < 4) throw new IndexOutOfRangeException();
+        return new(Vector128.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)i));
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Store(Span<float> destination, int i) => _v.CopyTo(destination[i..]);
+    public void Store(Span<float> destination, int i)
+    {
+        if ((uint)i > (uint)destination.Length - 4u || destination.Length < 4) throw new IndexOutOfRangeException();
+        _v.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)i);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane4 Flush(Lane4 a) => new(Subnormal.Flush(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -215,14 +224,22 @@ internal readonly struct Lane8(Vector256<float> value) : ILanes<Lane8>
 {
     private readonly Vector256<float> _v = value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane8 Load(ReadOnlySpan<float> s) => new(Vector256.Create(s));
+    public static Lane8 Load(ReadOnlySpan<float> s) => Load(s, 0);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Store(Span<float> s) => _v.CopyTo(s);
+    public void Store(Span<float> s) => Store(s, 0);
     public static int Count => 8;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane8 Load(ReadOnlySpan<float> source, int i) => new(Vector256.Create(source[i..]));
+    public static Lane8 Load(ReadOnlySpan<float> source, int i)
+    {
+        if ((uint)i > (uint)source.Length - 8u || source.Length < 8) throw new IndexOutOfRangeException();
+        return new(Vector256.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)i));
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Store(Span<float> destination, int i) => _v.CopyTo(destination[i..]);
+    public void Store(Span<float> destination, int i)
+    {
+        if ((uint)i > (uint)destination.Length - 8u || destination.Length < 8) throw new IndexOutOfRangeException();
+        _v.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)i);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane8 Flush(Lane8 a) => new(Subnormal.Flush(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
@@ -254,14 +271,22 @@ internal readonly struct Lane16(Vector512<float> value) : ILanes<Lane16>
 {
     private readonly Vector512<float> _v = value;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane16 Load(ReadOnlySpan<float> s) => new(Vector512.Create(s));
+    public static Lane16 Load(ReadOnlySpan<float> s) => Load(s, 0);
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Store(Span<float> s) => _v.CopyTo(s);
+    public void Store(Span<float> s) => Store(s, 0);
     public static int Count => 16;
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public static Lane16 Load(ReadOnlySpan<float> source, int i) => new(Vector512.Create(source[i..]));
+    public static Lane16 Load(ReadOnlySpan<float> source, int i)
+    {
+        if ((uint)i > (uint)source.Length - 16u || source.Length < 16) throw new IndexOutOfRangeException();
+        return new(Vector512.LoadUnsafe(ref MemoryMarshal.GetReference(source), (nuint)i));
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
-    public void Store(Span<float> destination, int i) => _v.CopyTo(destination[i..]);
+    public void Store(Span<float> destination, int i)
+    {
+        if ((uint)i > (uint)destination.Length - 16u || destination.Length < 16) throw new IndexOutOfRangeException();
+        _v.StoreUnsafe(ref MemoryMarshal.GetReference(destination), (nuint)i);
+    }
     [MethodImpl(MethodImplOptions.AggressiveInlining)]
     public static Lane16 Flush(Lane16 a) => new(Subnormal.Flush(a._v));
     [MethodImpl(MethodImplOptions.AggressiveInlining)]

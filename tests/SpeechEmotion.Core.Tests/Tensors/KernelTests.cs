@@ -59,11 +59,13 @@ public class KernelTests
             float[] c = new float[h], tanhC = new float[h], hidden = new float[h], expectedC = new float[h], expectedTanh = new float[h], expectedH = new float[h];
             LstmCell.ForwardReference(expectedGates.AsSpan(0, h), expectedGates.AsSpan(h, h), expectedGates.AsSpan(2 * h, h), expectedGates.AsSpan(3 * h, h),
                 cPrev, expectedC, expectedTanh, expectedH);
-            LstmCell.Forward(gates.AsSpan(0, h), gates.AsSpan(h, h), gates.AsSpan(2 * h, h), gates.AsSpan(3 * h, h), cPrev, c, tanhC, hidden);
+            var hiddenCopy = new float[h];
+            LstmCell.Forward(gates.AsSpan(0, h), gates.AsSpan(h, h), gates.AsSpan(2 * h, h), gates.AsSpan(3 * h, h), cPrev, c, tanhC, hidden, hiddenCopy);
             TestData.Identical(expectedGates, gates, $"gate activations (H = {h})");
             TestData.Identical(expectedC, c, $"c (H = {h})");
             TestData.Identical(expectedTanh, tanhC, $"tanh c (H = {h})");
             TestData.Identical(expectedH, hidden, $"h (H = {h})");
+            TestData.Identical(expectedH, hiddenCopy, $"h's copy (H = {h})");
             Assert.Equal(MathF.Tanh(c[0]) * gates[3 * h], hidden[0], 1e-6f);
         }
     }
