@@ -56,15 +56,17 @@ public abstract class ProgressDisplay : ITrainingProgress
         public override void Extraction(int done, int total)
         {
             int tenth = done * 10 / total;
+            // Called from the extraction's parallel workers: the check and the write under one lock (a TextWriter such
+            // as a StringWriter is not safe to write from two threads at once).
             lock (this)
             {
                 if (tenth == _lastTenth) return;
                 _lastTenth = tenth;
+                output.WriteLine($"  features {done}/{total}");
             }
-            output.WriteLine($"  features {done}/{total}");
         }
         protected override void OnBatch(int epoch, int batch, int batches) { }
-        public override void Warning(string message) => output.WriteLine($"  warning: {message}");
+        public override void Warning(string message) { lock (this) output.WriteLine($"  warning: {message}"); }
         protected override void WriteEpoch(EpochRecord r, int epochs, TimeSpan left) => output.WriteLine(Line(r, epochs, left));
     }
 

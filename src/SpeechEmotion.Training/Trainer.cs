@@ -16,7 +16,7 @@ public sealed record TrainOptions
         if (epochs < 1 || epochs > 100_000) throw new OptionsException($"--epochs must be in 1…100000, got {epochs}.");
         if (batchSize < 1 || batchSize > 4096) throw new OptionsException($"--batch must be in 1…4096, got {batchSize}.");
         if (!(learningRate > 0 && learningRate < 10)) throw new OptionsException($"--lr must be in (0, 10), got {learningRate}.");
-        if (patience < 1) throw new OptionsException($"patience must be at least 1, got {patience}.");
+        if (patience < 1) throw new OptionsException($"--patience must be at least 1 epoch, got {patience}.");
         if (threads < 0) throw new OptionsException($"--threads must be 0 (all cores) or more, got {threads}.");
         Epochs = epochs; BatchSize = batchSize; LearningRate = learningRate; Seed = seed; Patience = patience;
         WeightDecay = weightDecay; MaxGradientNorm = maxGradientNorm; Threads = threads; Masking = masking ?? Masking.None;

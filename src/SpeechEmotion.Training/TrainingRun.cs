@@ -217,7 +217,7 @@ public static class TrainingRun
             TestSpeaker = options.Split.TestSpeaker, TestCorpus = options.Split.TestCorpus,
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
-            LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage,
+            LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Patience = options.Train.Patience,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
         int n = model.Parameters.Count;

@@ -19,13 +19,14 @@ public sealed class InterruptTests : IDisposable
         string run = Path.Combine(_root, "run");
         var start = new ProcessStartInfo("dotnet") { RedirectStandardOutput = true, RedirectStandardError = true, UseShellExecute = false };
         foreach (var arg in new[] { Path.Combine(AppContext.BaseDirectory, "ser.dll"), "train", "--data", data, "--out", run, "--epochs", "1000",
-                     "--batch", "4", "--cache", "none" })
+                     "--batch", "4", "--cache", "none", "--patience", "1000" })
             start.ArgumentList.Add(arg);
         using var process = Process.Start(start)!;
         var error = process.StandardError.ReadToEndAsync();
         var lines = new List<string>();
         string? line;
-        // Wait for the second epoch, so that a checkpoint and a best model exist, then interrupt.
+        // Wait for the second epoch, so that a checkpoint and a best model exist, then interrupt. Patience 1000: early
+        // stopping cannot end the run first, however long a busy machine takes to deliver the signal.
         while ((line = process.StandardOutput.ReadLine()) is not null && !line.StartsWith("epoch   2/", StringComparison.Ordinal)) lines.Add(line);
         Assert.NotNull(line);
         using (var kill = Process.Start("kill", ["-INT", process.Id.ToString()])) kill.WaitForExit();

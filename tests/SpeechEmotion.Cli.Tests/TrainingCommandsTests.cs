@@ -646,6 +646,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--epochs must be in 1…100000, got 0", "train", "--data", run.Data, "--epochs", "0");
         CliRunner.Refused("--label-smoothing must be in [0, 0.5], got 0.6", "train", "--data", run.Data, "--label-smoothing", "0.6");
         CliRunner.Refused("--weight-average must be a decay in [0, 1) (0 = off), got 1", "train", "--data", run.Data, "--weight-average", "1");
+        CliRunner.Refused("--patience must be at least 1 epoch, got 0", "train", "--data", run.Data, "--patience", "0");
         string failedRun = Path.Combine(run.Root, "failed-run");
         CliRunner.Refused("'BOB' is not in the corpus", "train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "BOB", "--out", failedRun);
         Assert.False(Directory.Exists(failedRun), "a run that failed on its data must not leave an empty run folder");

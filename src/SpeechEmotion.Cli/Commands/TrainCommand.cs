@@ -77,6 +77,11 @@ public static class TrainCommand
         {
             Description = "Train towards (1 − ε)·the label + ε spread over every class (torch's label_smoothing) instead of the label alone; 0 = none [default: 0.1 for frames, 0 for seed]",
         };
+        var patience = new Option<int>("--patience")
+        {
+            Description = "Early stopping: epochs without a better validation score before training stops [default: 10]",
+            DefaultValueFactory = _ => 10,
+        };
         var weightAverage = new Option<float>("--weight-average")
         {
             Description = "Score, choose and keep each epoch with a moving average of the weights, updated after every step with this decay (e.g. 0.998); 0 = the last step's weights [default: 0]",
@@ -99,7 +104,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -127,7 +132,7 @@ public static class TrainCommand
                 var saved = TrainingRun.CheckpointOptions(resumeDir);
                 options = new TrainRunOptions(saved.Data, CommonOptions.ParseRecipe(saved.Recipe),
                     new SplitInfo(CommonOptions.ParseProtocol(saved.Protocol), saved.Seed, saved.TestSpeaker, saved.TestCorpus),
-                    new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, threads: parse.GetValue(threads),
+                    new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, patience: saved.Patience, threads: parse.GetValue(threads),
                         masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote)) { Layout = saved.Layout };
@@ -145,7 +150,7 @@ public static class TrainCommand
         {
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
-            var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, threads: parse.GetValue(threads),
+            var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? (kind == RecipeKind.Frames ? Recipes.DefaultLabelSmoothing : 0f),
                 weightAverage: parse.GetValue(weightAverage));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
