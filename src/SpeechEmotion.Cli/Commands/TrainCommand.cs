@@ -41,7 +41,7 @@ public static class TrainCommand
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
         var seeds = new Option<string?>("--seeds")
         {
-            Description = "Train one model per seed (e.g. 1,2,3,4,5) into <out>/seed-N and score their ensemble (speaker protocol only).",
+            Description = "Train one model per seed (e.g. 1,2,3,4,5) into <out>/seed-N and score their ensemble (speaker or corpus protocol, where every seed holds out the same test side).",
         };
         var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
         var prosody = new Option<bool>("--prosody")
