@@ -373,8 +373,15 @@ public static class Gemm
         /// <summary>Rows [0, rows) of C (stride ldc) at <paramref name="c"/> ← the <paramref name="columns"/> values at <paramref name="init"/>.</summary>
         private static void InitialiseRows(float* c, int ldc, int rows, float* init, int columns)
         {
-            var values = new ReadOnlySpan<float>(init, columns);
-            for (int r = 0; r < rows; r++) values.CopyTo(new Span<float>(c + (long)r * ldc, columns));
+            // A panel is 8 to 32 floats: copied in registers, not by a Memmove call per row (4 % of a SEED forward, perf).
+            for (int r = 0; r < rows; r++)
+            {
+                float* row = c + (long)r * ldc;
+                int j = 0;
+                if (Vector256.IsHardwareAccelerated)
+                    for (; j + Vector256<float>.Count <= columns; j += Vector256<float>.Count) Vector256.Store(Vector256.Load(init + j), row + j);
+                for (; j < columns; j++) row[j] = init[j];
+            }
         }
 
         /// <summary>The full-width kernel on the padded panel, through a tile buffer so only real columns of C are touched.</summary>
