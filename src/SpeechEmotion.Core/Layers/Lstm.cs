@@ -114,13 +114,13 @@ public sealed unsafe class Lstm
                 Gemm.PackBTransposed(inputSize, 4 * H, _parameters.Value(cell.WeightIh), inputSize, state.WeightIhPacked);
                 Gemm.PackBTransposed(H, 4 * H, _parameters.Value(cell.WeightHh), H, state.WeightHhPacked);
                 TensorPrimitives.Add(_parameters.Value(cell.BiasIh), _parameters.Value(cell.BiasHh), state.Bias);
-                bool chunked = ws.ForwardOnly;
+                bool forwardOnly = ws.ForwardOnly;
                 int chunk = Math.Min(steps, LstmWorkspace.ChunkSteps(batch, H));
 
                 // Slot s of the state buffers holds the state before step s (forward) or after step s − 1 (reverse),
                 // so the previous state of every step is one contiguous [T, B, H] block for the weight-gradient GEMM.
-                // Chunked, the k-th step of the direction reads slot k mod 2 and writes the other.
-                int initialSlot = chunked ? 0 : reverse ? steps : 0;
+                // Forward-only, the k-th step of the direction reads slot k mod 2 and writes the other.
+                int initialSlot = forwardOnly ? 0 : reverse ? steps : 0;
                 Span<float> hInit = state.Hidden.Slice(initialSlot * stepStride, stepStride);
                 Span<float> cInit = state.Cell.Slice(initialSlot * stepStride, stepStride);
                 if (h0.IsEmpty) hInit.Clear(); else h0.Slice(index * stepStride, stepStride).CopyTo(hInit);
@@ -131,7 +131,7 @@ public sealed unsafe class Lstm
                 {
                     int count = Math.Min(chunk, steps - done), tFirst = reverse ? steps - done - count : done;
                     // Where step t's gates and tanh(c) live: from the chunk's start (forward-only) or at t (training).
-                    int tBase = chunked ? tFirst : 0;
+                    int tBase = forwardOnly ? tFirst : 0;
                     Span<float> gates = state.Gates.Slice((tFirst - tBase) * batch * 4 * H, count * batch * 4 * H);
                     Gemm.MultiplyPacked(count * batch, 4 * H, inputSize, input.Slice(tFirst * batch * inputSize, count * batch * inputSize), inputSize,
                         state.WeightIhPacked, gates, 4 * H, accumulate: false, pool, rowInit: state.Bias);
@@ -142,7 +142,7 @@ public sealed unsafe class Lstm
                         for (int s = 0; s < count; s++)
                         {
                             int t = reverse ? tFirst + count - 1 - s : tFirst + s, k = done + s;
-                            int prevSlot = chunked ? k % 2 : reverse ? t + 1 : t, nextSlot = chunked ? (k + 1) % 2 : reverse ? t : t + 1;
+                            int prevSlot = forwardOnly ? k % 2 : reverse ? t + 1 : t, nextSlot = forwardOnly ? (k + 1) % 2 : reverse ? t : t + 1;
                             work.Time = t;
                             work.HPrev = hidden + prevSlot * stepStride; work.CPrev = cells + prevSlot * stepStride;
                             work.HNext = hidden + nextSlot * stepStride; work.CNext = cells + nextSlot * stepStride;
@@ -153,7 +153,7 @@ public sealed unsafe class Lstm
                         }
                     }
                 }
-                int finalSlot = chunked ? steps % 2 : reverse ? 0 : steps;
+                int finalSlot = forwardOnly ? steps % 2 : reverse ? 0 : steps;
                 state.Hidden.Slice(finalSlot * stepStride, stepStride).CopyTo(ws.FinalHidden.Slice(index * stepStride, stepStride));
                 state.Cell.Slice(finalSlot * stepStride, stepStride).CopyTo(ws.FinalCell.Slice(index * stepStride, stepStride));
             }

@@ -21,16 +21,16 @@ internal sealed unsafe class LstmStep : IParallelWork
     public float* HPrev, CPrev, HNext, CNext, Gates, TanhCell, Output, DOut, Dh, DhOther, Dc;
 
     /// <summary>
-    /// How the step is shared for this pass: by hidden units (forward, when H splits in whole panels per thread),
-    /// else by rows in whole 6-row GEMM tiles, as evenly over the pool's threads as tiles allow.
-    /// </summary>
-    /// <summary>
     /// A step whose recurrent product has fewer multiply-adds than this (batch × 4H × H) runs on one thread: handing half
     /// of it to another core costs more than it saves. Measured with `ser bench` (batch-1 latency, 2 threads vs 1, Zen 4):
     /// FRAMES (H 128, 65,536) 1.36 vs 1.00 ms, SEED and FRAMES-L (H 256, 262,144) 0.57 vs 0.82 and 2.45 vs 3.94 ms.
     /// </summary>
     public const long MinParallelStepMacs = 1L << 17;
 
+    /// <summary>
+    /// How the step is shared for this pass: by hidden units (forward, when H splits in whole panels per thread),
+    /// else by rows in whole 6-row GEMM tiles, as evenly over the pool's threads as tiles allow.
+    /// </summary>
     public void Prepare(bool backward, int batch, int hidden, int* lengths, float* packed, int packedLength, int outputStride, WorkerPool? pool)
     {
         _backward = backward; _batch = batch; _hidden = hidden; _lengths = lengths; _packed = packed;
