@@ -124,7 +124,7 @@ public sealed class Trainer
         var labels = new int[_options.BatchSize];
         int sinceBest = state.Epoch - state.BestEpoch;
         bool averaging = _options.WeightAverage > 0;
-        if (averaging && state.AveragedParameters.Length != _model.Parameters.Count) state.AveragedParameters = _model.Parameters.Values.ToArray();
+        if (averaging && state.AveragedParameters.Length != _model.Parameters.Count) state.AveragedParameters = _model.Parameters.ReadAll().ToArray();
         float[] scratch = averaging ? new float[_model.Parameters.Count] : [];
         while (state.Epoch < _options.Epochs && sinceBest < _options.Patience && !cancellation.IsCancellationRequested)
         {
@@ -163,7 +163,7 @@ public sealed class Trainer
                 state.BestEpoch = state.Epoch;
                 state.BestValidationAccuracy = validationAccuracy;
                 state.BestValidationLoss = validationLoss;
-                state.BestParameters = _model.Parameters.Values.ToArray();
+                state.BestParameters = _model.Parameters.ReadAll().ToArray();
             }
             if (averaging) Swap(_model.Parameters.Values, state.AveragedParameters, scratch);
             sinceBest = state.Epoch - state.BestEpoch;

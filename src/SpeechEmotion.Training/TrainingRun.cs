@@ -223,8 +223,8 @@ public static class TrainingRun
         int n = model.Parameters.Count;
         NamedTensor[] tensors =
         [
-            new NamedTensor("parameters", [n], model.Parameters.Values.ToArray()),
-            new NamedTensor("best", [n], state.BestParameters.Length == n ? state.BestParameters : model.Parameters.Values.ToArray()),
+            new NamedTensor("parameters", [n], model.Parameters.ReadAll().ToArray()),
+            new NamedTensor("best", [n], state.BestParameters.Length == n ? state.BestParameters : model.Parameters.ReadAll().ToArray()),
             new NamedTensor("adam.m", [n], model.Optimizer.FirstMoment.ToArray()),
             new NamedTensor("adam.v", [n], model.Optimizer.SecondMoment.ToArray()),
             .. state.AveragedParameters.Length == n ? [new NamedTensor("average", [n], state.AveragedParameters)] : Array.Empty<NamedTensor>(),

@@ -18,7 +18,7 @@ public static class ModelFile
     public static void Save(string path, SequenceClassifier model, IReadOnlyDictionary<string, string> metadata)
     {
         var tensors = model.Parameters.Tensors
-            .Select(t => new NamedTensor(t.Name, t.Shape, model.Parameters.Value(t).ToArray()))
+            .Select(t => new NamedTensor(t.Name, t.Shape, model.Parameters.Read(t).ToArray()))
             .ToList();
         SafeTensors.Write(path, tensors, metadata);
     }

@@ -35,20 +35,21 @@ public sealed class Dense
     }
 
     /// <summary>
-    /// x: [B, in] → y: [B, out]. <paramref name="weightTransposed"/> [in · out] is the caller's scratch for Wᵀ,
-    /// refreshed every forward so the GEMM runs its fast path; the layer itself holds no state but its parameters, so
-    /// callers with their own scratch may run it concurrently.
+    /// x: [B, in] → y: [B, out]. <paramref name="weightTransposed"/> [in · out] is the caller's scratch for Wᵀ, refreshed
+    /// so the GEMM runs its fast path (unless <paramref name="transposed"/>: it already holds this layer's current Wᵀ); the
+    /// layer itself holds no state but its parameters, so callers with their own scratch may run it concurrently.
     /// </summary>
-    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch, Span<float> weightTransposed, WorkerPool? pool = null)
+    public void Forward(ReadOnlySpan<float> x, Span<float> y, int batch, Span<float> weightTransposed, WorkerPool? pool = null, bool transposed = false)
     {
         Check.Length(x, (long)batch * InputSize, "Dense x [B, in]");
         Check.Length(y, (long)batch * OutputSize, "Dense y [B, out]");
         Check.Length(weightTransposed, (long)InputSize * OutputSize, "Dense Wᵀ scratch [in, out]");
-        ReadOnlySpan<float> weight = _parameters.Value(Weight), bias = _parameters.Value(Bias);
+        ReadOnlySpan<float> weight = _parameters.Read(Weight), bias = _parameters.Read(Bias);
         Span<float> weightT = weightTransposed[..(InputSize * OutputSize)];
-        for (int o = 0; o < OutputSize; o++)
-            for (int i = 0; i < InputSize; i++)
-                weightT[i * OutputSize + o] = weight[o * InputSize + i];
+        if (!transposed)
+            for (int o = 0; o < OutputSize; o++)
+                for (int i = 0; i < InputSize; i++)
+                    weightT[i * OutputSize + o] = weight[o * InputSize + i];
         for (int b = 0; b < batch; b++) bias.CopyTo(y.Slice(b * OutputSize, OutputSize));
         Gemm.Multiply(false, false, batch, OutputSize, InputSize, x, InputSize, weightT, OutputSize, y, OutputSize, accumulate: true, pool);
     }
@@ -61,6 +62,6 @@ public sealed class Dense
         Span<float> dBias = _parameters.Gradient(Bias);
         for (int b = 0; b < batch; b++) TensorPrimitives.Add(dBias, dy.Slice(b * OutputSize, OutputSize), dBias);
         if (!dx.IsEmpty)
-            Gemm.Multiply(false, false, batch, InputSize, OutputSize, dy, OutputSize, _parameters.Value(Weight), InputSize, dx, InputSize, accumulate: true, pool);
+            Gemm.Multiply(false, false, batch, InputSize, OutputSize, dy, OutputSize, _parameters.Read(Weight), InputSize, dx, InputSize, accumulate: true, pool);
     }
 }

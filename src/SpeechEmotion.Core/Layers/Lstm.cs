@@ -94,6 +94,8 @@ public sealed unsafe class Lstm
         if (!c0.IsEmpty && c0.Length != stateSize) throw new ShapeException($"LSTM c0 must have {stateSize} elements ([L·D, B, H]), got {c0.Length}.");
 
         int H = Shape.HiddenSize, D = Shape.Directions, stepStride = batch * H;
+        bool packedCurrent = ws.PackedFrom(_parameters);
+        long version = _parameters.Version;
         for (int layer = 0; layer < Shape.Layers; layer++)
         {
             int inputSize = Shape.LayerInputSize(layer);
@@ -111,9 +113,14 @@ public sealed unsafe class Lstm
                 // once per pass (the recurrent one is used at every step). Training keeps every step's gates and states
                 // for backward; a forward-only workspace keeps one chunk of gates and two state slots, so a long
                 // recording needs no [T, B, 4H] gates. Each row's arithmetic is the same either way, so are the bits.
-                Gemm.PackBTransposed(inputSize, 4 * H, _parameters.Value(cell.WeightIh), inputSize, state.WeightIhPacked);
-                Gemm.PackBTransposed(H, 4 * H, _parameters.Value(cell.WeightHh), H, state.WeightHhPacked);
-                TensorPrimitives.Add(_parameters.Value(cell.BiasIh), _parameters.Value(cell.BiasHh), state.Bias);
+                // A prediction-only workspace keeps them packed while the parameters do not change (ParameterSet.Version):
+                // repacking a megabyte of W_hh was 13 % of a batch-1 SEED forward.
+                if (!packedCurrent)
+                {
+                    Gemm.PackBTransposed(inputSize, 4 * H, _parameters.Read(cell.WeightIh), inputSize, state.WeightIhPacked);
+                    Gemm.PackBTransposed(H, 4 * H, _parameters.Read(cell.WeightHh), H, state.WeightHhPacked);
+                    TensorPrimitives.Add(_parameters.Read(cell.BiasIh), _parameters.Read(cell.BiasHh), state.Bias);
+                }
                 bool forwardOnly = ws.ForwardOnly;
                 int chunk = Math.Min(steps, LstmWorkspace.ChunkSteps(batch, H));
 
@@ -158,6 +165,7 @@ public sealed unsafe class Lstm
                 state.Cell.Slice(finalSlot * stepStride, stepStride).CopyTo(ws.FinalCell.Slice(index * stepStride, stepStride));
             }
         }
+        ws.MarkPacked(_parameters, version);
     }
 
     /// <summary>
@@ -200,7 +208,7 @@ public sealed unsafe class Lstm
                 if (dFinalHidden.IsEmpty) dh.Clear(); else dFinalHidden.Slice(index * stepStride, stepStride).CopyTo(dh);
                 if (dFinalCell.IsEmpty) dc.Clear(); else dFinalCell.Slice(index * stepStride, stepStride).CopyTo(dc);
 
-                Gemm.PackB(4 * H, H, _parameters.Value(cell.WeightHh), H, state.WeightHhPackedBackward);
+                Gemm.PackB(4 * H, H, _parameters.Read(cell.WeightHh), H, state.WeightHhPackedBackward);
                 var work = state.Step;
                 fixed (float* cells = state.Cell, gatesAll = gates, tanhCell = state.TanhCell, packed = state.WeightHhPackedBackward)
                 fixed (float* dOutAll = dOut, dhA = state.HiddenGradient, dhB = state.HiddenGradientOther, dcP = state.CellGradient)
@@ -240,7 +248,7 @@ public sealed unsafe class Lstm
                 TensorPrimitives.Add(_parameters.Gradient(cell.BiasIh), dBias, _parameters.Gradient(cell.BiasIh));
                 TensorPrimitives.Add(_parameters.Gradient(cell.BiasHh), dBias, _parameters.Gradient(cell.BiasHh));
                 if (!dInput.IsEmpty)
-                    Gemm.Multiply(false, false, rows, inputSize, 4 * H, gates, 4 * H, _parameters.Value(cell.WeightIh), inputSize, dInput, inputSize, accumulate: true, pool);
+                    Gemm.Multiply(false, false, rows, inputSize, 4 * H, gates, 4 * H, _parameters.Read(cell.WeightIh), inputSize, dInput, inputSize, accumulate: true, pool);
             }
             Subnormal.Flush(dInput); // the layer below (or the caller's dx) starts from flushed values
         }

@@ -57,6 +57,21 @@ public sealed class LstmWorkspace
 
     internal DirectionState[] States { get; }
 
+    private ParameterSet? _packedFrom;
+    private long _packedVersion;
+
+    /// <summary>Whether this prediction-only workspace holds <paramref name="parameters"/>' weights packed as they are now
+    /// (the same set, its <see cref="ParameterSet.Version"/> unchanged since they were packed); a training workspace never does.</summary>
+    internal bool PackedFrom(ParameterSet parameters) => ForwardOnly && ReferenceEquals(_packedFrom, parameters) && _packedVersion == parameters.Version;
+
+    /// <summary>After a forward that packed (or found packed) the weights of <paramref name="parameters"/> at <paramref name="version"/>.</summary>
+    internal void MarkPacked(ParameterSet parameters, long version)
+    {
+        if (!ForwardOnly) return;
+        _packedFrom = parameters;
+        _packedVersion = version;
+    }
+
     /// <summary>Top layer's outputs of the last forward: [T, B, D·H], zero at padded steps.</summary>
     public Span<float> Output => LayerOutput(_shape.Layers - 1);
 

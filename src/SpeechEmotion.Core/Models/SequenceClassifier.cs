@@ -117,12 +117,15 @@ public sealed class SequenceClassifier
             throw new ShapeException($"A batch of {batch} × {steps} steps exceeds the workspace's {ws.MaxBatch} × {ws.MaxSteps}.");
         pool ??= Pool;
         ws.Steps = steps; ws.Batch = batch;
+        // A prediction-only workspace keeps the head's Wᵀ while the parameters do not change (as the LSTM keeps its packing).
+        long version = Parameters.Version;
+        bool transposed = ws.ForwardOnly && ws.TransposedVersion == version;
         _lstm.Forward(ws.Lstm, x, lengths, steps, batch, pool: pool);
         var shape = Config.LstmShape;
         Span<float> pooled = ws.Activations[0].AsSpan(0, batch * shape.OutputSize);
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, pooled);
         else if (Config.Pooling == PoolingKind.Attention)
-            Pooling.AttentionForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, Parameters.Value(_attention!), ws.Attention.AsSpan(0, steps * batch), pooled);
+            Pooling.AttentionForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, Parameters.Read(_attention!), ws.Attention.AsSpan(0, steps * batch), pooled);
         else Pooling.LastForward(ws.Lstm.FinalHidden, shape.Layers, shape.Directions, batch, shape.HiddenSize, pooled);
 
         for (int k = 0; k < _dense.Length; k++)
@@ -132,10 +135,11 @@ public sealed class SequenceClassifier
             Span<float> dropped = ws.Dropped[k].AsSpan(0, batch * dense.InputSize);
             Span<float> output = ws.Activations[k + 1].AsSpan(0, batch * dense.OutputSize);
             ws.Dropouts[k].Forward(input, dropped, training, rng!);
-            dense.Forward(dropped, output, batch, ws.TransposedWeights[k], pool);
+            dense.Forward(dropped, output, batch, ws.TransposedWeights[k], pool, transposed);
             if (k < _dense.Length - 1) Relu.Forward(output, output);
         }
         SoftmaxCrossEntropy.Softmax(ws.Logits, batch, Config.Classes, ws.ProbabilityBuffer);
+        if (ws.ForwardOnly) ws.TransposedVersion = version;
     }
     /// <summary>Mean cross-entropy of the last forward against labels [B] (optionally class-weighted, or with smoothed
     /// labels: <see cref="SoftmaxCrossEntropy"/>).</summary>
@@ -186,7 +190,7 @@ public sealed class SequenceClassifier
         dFinal.Clear();
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanBackward(dPooled, ws.Lstm.Lengths, steps, batch, shape.OutputSize, dOutputSeq);
         else if (Config.Pooling == PoolingKind.Attention)
-            Pooling.AttentionBackward(dPooled, ws.Lstm.Output, ws.Lstm.Lengths, steps, batch, shape.OutputSize, Parameters.Value(_attention!),
+            Pooling.AttentionBackward(dPooled, ws.Lstm.Output, ws.Lstm.Lengths, steps, batch, shape.OutputSize, Parameters.Read(_attention!),
                 ws.Attention.AsSpan(0, steps * batch), dOutputSeq, Parameters.Gradient(_attention!), ws.AttentionGradient.AsSpan(0, steps));
         else Pooling.LastBackward(dPooled, shape.Layers, shape.Directions, batch, shape.HiddenSize, dFinal);
         Span<float> dx = default;
@@ -229,6 +233,9 @@ public sealed class SequenceClassifier
 /// </summary>
 public sealed class ClassifierWorkspace
 {
+    /// <summary>The model's <see cref="ParameterSet.Version"/> whose head Wᵀ <see cref="TransposedWeights"/> holds (prediction-only workspaces; −1: none).</summary>
+    internal long TransposedVersion { get; set; }
+
     internal ClassifierWorkspace(SequenceClassifier model, int maxSteps, int maxBatch, bool forwardOnly)
     {
         Check.Positive(maxSteps, "maxSteps");
@@ -237,6 +244,7 @@ public sealed class ClassifierWorkspace
         var dense = model.DenseLayers;
         Owner = model;
         MaxSteps = maxSteps; MaxBatch = maxBatch; ForwardOnly = forwardOnly;
+        TransposedVersion = -1;
         Lstm = model.Lstm.CreateWorkspace(maxSteps, maxBatch, forwardOnly);
         int layers = dense.Count;
         int backward = forwardOnly ? 0 : 1;

@@ -49,10 +49,38 @@ public sealed class ParameterSet
     /// <summary>Whether gradient buffers exist (false for an inference-only model).</summary>
     public bool HasGradients => _gradients is not null;
 
-    public float[] Values => _values ?? throw new InvalidOperationException("Parameters are not allocated yet.");
+    /// <summary>
+    /// Counts the writable views of the values handed out (<see cref="Values"/>, <see cref="Value"/>, <see cref="MarkChanged"/>):
+    /// a prediction-only workspace keeps the weights packed for the GEMM kernel (W_ihᵀ, W_hhᵀ, the dense layers' Wᵀ) and
+    /// packs them again only when this has moved since — taking a writable view counts as a change whether or not it
+    /// writes. Write through a view taken before the last forward, and call <see cref="MarkChanged"/>.
+    /// </summary>
+    public long Version { get; private set; }
+
+    /// <summary>Says the values changed (for a writer that kept a view from before the last forward).</summary>
+    public void MarkChanged() => Version++;
+
+    /// <summary>Every value, writable: counts as a change (<see cref="Version"/>). To read only, use <see cref="Read"/>.</summary>
+    public float[] Values
+    {
+        get
+        {
+            var values = _values ?? throw new InvalidOperationException("Parameters are not allocated yet.");
+            Version++;
+            return values;
+        }
+    }
+
+    /// <summary>A tensor's values, read-only: not a change.</summary>
+    public ReadOnlySpan<float> Read(ParameterTensor tensor) =>
+        (_values ?? throw new InvalidOperationException("Parameters are not allocated yet.")).AsSpan(tensor.Offset, tensor.Length);
+
+    /// <summary>Every value, read-only: not a change.</summary>
+    public ReadOnlySpan<float> ReadAll() => _values ?? throw new InvalidOperationException("Parameters are not allocated yet.");
     public float[] Gradients => _gradients ?? throw new InvalidOperationException(
         _values is null ? "Parameters are not allocated yet." : "This model was loaded for inference only: it has no gradients.");
 
+    /// <summary>A tensor's values, writable: counts as a change (<see cref="Version"/>).</summary>
     public Span<float> Value(ParameterTensor tensor) => Values.AsSpan(tensor.Offset, tensor.Length);
     public Span<float> Gradient(ParameterTensor tensor) => Gradients.AsSpan(tensor.Offset, tensor.Length);
 

@@ -22,6 +22,9 @@ public sealed class WorkerPool : IDisposable
     /// </summary>
     public static readonly TimeSpan SpinBeforeSleep = TimeSpan.FromMicroseconds(200);
 
+    /// <summary>Pause rounds the caller spends waiting for busy workers before it starts yielding (about 50–100 µs).</summary>
+    private const int CallerPauses = 1 << 12;
+
     /// <summary>Ints per worker slot in <see cref="_tickets"/>: one cache line each, so workers' polls do not share one.</summary>
     private const int SlotStride = 16;
 
@@ -116,8 +119,11 @@ public sealed class WorkerPool : IDisposable
             if (Interlocked.Exchange(ref _tickets[w * SlotStride + 1], 0) == 1) _wake[w].Release();
         }
         Drain();
+        // The workers are mid-item: a pause loop first (SpinWait.SpinOnce yields to the kernel after a few rounds, a
+        // system call per LSTM step: 4 % of a batch-1 forward), then yields, in case a worker was preempted.
         var spin = new SpinWait();
-        while (Volatile.Read(ref _busyWorkers) != 0) spin.SpinOnce(sleep1Threshold: -1);
+        for (int poll = 0; Volatile.Read(ref _busyWorkers) != 0; poll++)
+            if (poll < CallerPauses) Thread.SpinWait(1); else spin.SpinOnce(sleep1Threshold: -1);
         _work = null;
         if (_failure is not null) throw new AggregateException("A parallel work item failed.", _failure);
     }

@@ -108,10 +108,10 @@ public static class OnnxExport
             for (int d = 0; d < D; d++)
             {
                 string suffix = $"l{layer}{(d == 1 ? "_reverse" : "")}";
-                var wih = model.Parameters.Value(model.Parameters[$"lstm.weight_ih_{suffix}"]);
-                var whh = model.Parameters.Value(model.Parameters[$"lstm.weight_hh_{suffix}"]);
-                var bih = model.Parameters.Value(model.Parameters[$"lstm.bias_ih_{suffix}"]);
-                var bhh = model.Parameters.Value(model.Parameters[$"lstm.bias_hh_{suffix}"]);
+                var wih = model.Parameters.Read(model.Parameters[$"lstm.weight_ih_{suffix}"]);
+                var whh = model.Parameters.Read(model.Parameters[$"lstm.weight_hh_{suffix}"]);
+                var bih = model.Parameters.Read(model.Parameters[$"lstm.bias_ih_{suffix}"]);
+                var bhh = model.Parameters.Read(model.Parameters[$"lstm.bias_hh_{suffix}"]);
                 // ONNX gate k (i, o, f, c) is our gate OnnxToOurs[k] (ours: i, f, g, o).
                 ReadOnlySpan<int> onnxToOurs = [0, 3, 1, 2];
                 for (int k = 0; k < 4; k++)
@@ -162,7 +162,7 @@ public static class OnnxExport
             }
             else
             {
-                var w = model.Parameters.Value(model.Parameters["pool.attention"]);
+                var w = model.Parameters.Read(model.Parameters["pool.attention"]);
                 Floats("attention_w", [w.Length, 1], w);
                 Floats("minus_infinity_", [], [float.NegativeInfinity]);
                 string scores = Node("MatMul", [x, "attention_w"]);
@@ -176,8 +176,8 @@ public static class OnnxExport
         for (int k = 0; k < model.DenseLayers.Count; k++)
         {
             var dense = model.DenseLayers[k];
-            Floats($"head_{k}_weight", [dense.OutputSize, dense.InputSize], model.Parameters.Value(dense.Weight));
-            Floats($"head_{k}_bias", [dense.OutputSize], model.Parameters.Value(dense.Bias));
+            Floats($"head_{k}_weight", [dense.OutputSize, dense.InputSize], model.Parameters.Read(dense.Weight));
+            Floats($"head_{k}_bias", [dense.OutputSize], model.Parameters.Read(dense.Bias));
             bool last = k == model.DenseLayers.Count - 1;
             h = Node("Gemm", [h, $"head_{k}_weight", $"head_{k}_bias"], n => n.Attribute("transB", AttributeInt, a => a.Int(3, 1)), output: last ? "logits" : null);
             if (!last) h = Node("Relu", [h]);

@@ -253,6 +253,91 @@ public class ClassifierTests
     }
 }
 
+/// <summary>A prediction-only workspace keeps the weights packed between forwards (ParameterSet.Version): never stale.</summary>
+public class PackedWeightCacheTests
+{
+    private static (SequenceClassifier Model, float[] X, int[] Lengths) Make()
+    {
+        var model = new SequenceClassifier(new ClassifierConfig(3, 8, 2, true, PoolingKind.Mean, [5], 4, 0f), pool: new WorkerPool(1));
+        var rng = new Rng(5);
+        model.Initialize(rng);
+        var x = TestData.Random(rng, 6 * 2 * 3, 1f);
+        return (model, x, [6, 4]);
+    }
+
+    private static float[] Predict(SequenceClassifier model, ClassifierWorkspace ws, float[] x, int[] lengths)
+    {
+        model.Forward(ws, x, lengths, 6, 2, training: false, rng: null);
+        return ws.Probabilities.ToArray();
+    }
+
+    /// <summary>What a workspace that never saw these weights gives: the reference for a cached one.</summary>
+    private static float[] Fresh(SequenceClassifier model, float[] x, int[] lengths) => Predict(model, model.CreateInferenceWorkspace(6, 2), x, lengths);
+
+    [Fact]
+    public void RepeatedForwardsGiveTheFirstBits()
+    {
+        var (model, x, lengths) = Make();
+        var ws = model.CreateInferenceWorkspace(6, 2);
+        var first = Predict(model, ws, x, lengths);
+        Assert.Equal(first, Predict(model, ws, x, lengths));
+        Assert.Equal(first, Predict(model, ws, x, lengths));
+        Assert.Equal(first, Fresh(model, x, lengths));
+    }
+
+    /// <summary>Each kind of weight (LSTM input and recurrent weights and biases of either layer and direction, the head's
+    /// weights and biases), changed through a writable view between two forwards on one workspace, is seen by the second.</summary>
+    [Fact]
+    public void AChangeThroughAWritableViewIsSeenByTheNextForward()
+    {
+        var (model, x, lengths) = Make();
+        var ws = model.CreateInferenceWorkspace(6, 2);
+        foreach (var tensor in model.Parameters.Tensors)
+        {
+            var before = Predict(model, ws, x, lengths);
+            // Every element, by different amounts: one element might only feed a dead ReLU, one amount for all logits cancels.
+            var values = model.Parameters.Value(tensor);
+            for (int i = 0; i < values.Length; i++) values[i] += 0.25f * (1 + i % 3);
+            var after = Predict(model, ws, x, lengths);
+            Assert.True(!before.SequenceEqual(after), $"{tensor.Name}: the change was not seen");
+            Assert.Equal(Fresh(model, x, lengths), after);
+        }
+    }
+
+    [Fact]
+    public void AWriterThatKeptItsViewSaysSoWithMarkChanged()
+    {
+        var (model, x, lengths) = Make();
+        var ws = model.CreateInferenceWorkspace(6, 2);
+        float[] kept = model.Parameters.Values;
+        var before = Predict(model, ws, x, lengths);
+        kept[model.Parameters["lstm.weight_hh_l0"].Offset] += 0.75f;
+        model.Parameters.MarkChanged();
+        var after = Predict(model, ws, x, lengths);
+        Assert.NotEqual(before, after);
+        Assert.Equal(Fresh(model, x, lengths), after);
+    }
+
+    /// <summary>One workspace used with two models of one shape packs each model's own weights.</summary>
+    [Fact]
+    public void AnLstmWorkspaceSharedByTwoLstmsPacksEachOnesWeights()
+    {
+        var shape = new LstmShape(3, 8);
+        var setA = new ParameterSet(); var a = new Lstm(shape, setA); setA.Allocate();
+        var setB = new ParameterSet(); var b = new Lstm(shape, setB); setB.Allocate();
+        a.Initialize(new Rng(1)); b.Initialize(new Rng(2));
+        var x = TestData.Random(new Rng(3), 5 * 2 * 3, 1f);
+        int[] lengths = [5, 5];
+        float[] Run(Lstm lstm, LstmWorkspace ws) { lstm.Forward(ws, x, lengths, 5, 2); return ws.Output.ToArray(); }
+        var shared = a.CreateWorkspace(5, 2, forwardOnly: true);
+        var outA = Run(a, shared);
+        var outB = Run(b, shared);
+        Assert.Equal(Run(b, b.CreateWorkspace(5, 2, forwardOnly: true)), outB);
+        Assert.Equal(outA, Run(a, shared));
+        Assert.NotEqual(outA, outB);
+    }
+}
+
 public class AllocationTests
 {
     /// <summary>Once the workspaces are sized and the code is jitted, a training step allocates no managed memory.</summary>
