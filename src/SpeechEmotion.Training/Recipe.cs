@@ -24,6 +24,12 @@ public static class Recipes
     /// the three protocols at seed 3, by the rule fixed before measuring (benchmarks/accuracy.md).</summary>
     public const int DefaultFramesHidden = 96;
 
+    /// <summary>The frames recipe's LSTM layers (each bidirectional; the second reads the first's [forward | reverse] outputs).</summary>
+    public const int DefaultFramesLayers = 1;
+
+    /// <summary>Most LSTM layers <c>--layers</c> takes.</summary>
+    public const int MaxLayers = 4;
+
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
         var o = overrides ?? new RecipeOverrides();
@@ -32,6 +38,7 @@ public static class Recipes
             if (o.Prosody == true) throw new OptionsException("--prosody is for the frames recipe: the seed recipe keeps the notebook's 40 mean MFCCs.");
             if (o.Pooling is not null) throw new OptionsException("--pooling is for the frames recipe: the seed recipe keeps the notebook's last state.");
             if (o.TrimTopDb is not null) throw new OptionsException("--trim-db is for the frames recipe: the seed recipe keeps the notebook's fixed window.");
+            if (o.Layers is not null) throw new OptionsException("--layers is for the frames recipe: the seed recipe keeps the notebook's one LSTM layer.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
                 o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [] };
@@ -39,7 +46,7 @@ public static class Recipes
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? DefaultTrimTopDb, prosody: o.Prosody ?? DefaultProsody);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
-            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: 1, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
+            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: o.Layers ?? DefaultFramesLayers, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
         { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [] };
     }
 }
@@ -47,8 +54,12 @@ public static class Recipes
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
     IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null, double? TrimTopDb = null,
-    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null)
+    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null)
 {
+    /// <summary>--layers: 1 to <see cref="Recipes.MaxLayers"/> stacked LSTM layers.</summary>
+    public static int ParseLayers(int value) => value is >= 1 and <= Recipes.MaxLayers ? value
+        : throw new OptionsException($"--layers must be 1 to {Recipes.MaxLayers} LSTM layers, got {value}.");
+
     /// <summary>--rooms: comma-separated RT60:SNR pairs, e.g. 0.3:20,0.6:10 ("none": no copies).</summary>
     public static IReadOnlyList<Room> ParseRooms(string text) =>
         text is "" or "none" ? [] : text.Split(',').Select(part => Room.Parse(part.Trim(), "--rooms")).ToList();

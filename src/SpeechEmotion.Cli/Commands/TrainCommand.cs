@@ -36,6 +36,7 @@ public static class TrainCommand
         var threads = CommonOptions.Threads();
         var mfcc = new Option<int?>("--n-mfcc") { Description = "MFCCs per frame [default: 40]" };
         var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 96 for frames, 256 for seed]" };
+        var layers = new Option<int?>("--layers") { Description = "Stacked LSTM layers, each bidirectional (frames recipe), 1 to 4 [default: 1]" };
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker or utterance: how features are standardised; none looks at labels [default: speaker for frames, global for seed]" };
         var stopOnError = new Option<bool>("--stop-on-error") { Description = "Stop at the first unreadable audio file instead of reporting it and going on." };
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
@@ -104,7 +105,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -161,7 +162,8 @@ public static class TrainCommand
                 parse.GetValue(validateSpeeds) is { } v ? RecipeOverrides.ParseSpeeds(v, "--validate-speeds") : null,
                 parse.GetValue(trimDb) is { } db ? RecipeOverrides.ParseTrim(db) : null,
                 parse.GetValue(pooling) is { } pool ? RecipeOverrides.ParsePooling(pool) : null,
-                parse.GetValue(rooms) is { } r ? RecipeOverrides.ParseRooms(r) : null);
+                parse.GetValue(rooms) is { } r ? RecipeOverrides.ParseRooms(r) : null,
+                parse.GetValue(layers) is { } l ? RecipeOverrides.ParseLayers(l) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout) };
         }
