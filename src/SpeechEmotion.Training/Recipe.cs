@@ -30,6 +30,14 @@ public static class Recipes
     /// <summary>Most LSTM layers <c>--layers</c> takes.</summary>
     public const int MaxLayers = 4;
 
+    /// <summary>The SpecAugment-style masking a recipe trains with unless told otherwise (what <c>ser train</c> uses):
+    /// <see cref="Masking.FramesDefault"/> for frames, none for seed. Give it to <see cref="TrainOptions"/>.</summary>
+    public static Masking DefaultMasking(RecipeKind kind) => kind == RecipeKind.Frames ? Masking.FramesDefault : Masking.None;
+
+    /// <summary>The label smoothing a recipe trains with unless told otherwise: <see cref="DefaultLabelSmoothing"/> for
+    /// frames, 0 for seed. Give it to <see cref="TrainOptions"/>.</summary>
+    public static float DefaultSmoothing(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultLabelSmoothing : 0f;
+
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
         var o = overrides ?? new RecipeOverrides();

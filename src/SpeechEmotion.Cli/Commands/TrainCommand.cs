@@ -80,12 +80,12 @@ public static class TrainCommand
         };
         var patience = new Option<int>("--patience")
         {
-            Description = "Early stopping: epochs without a better validation score before training stops [default: 10]",
+            Description = "Early stopping: epochs without a better validation score before training stops",
             DefaultValueFactory = _ => 10,
         };
         var weightAverage = new Option<float>("--weight-average")
         {
-            Description = "Score, choose and keep each epoch with a moving average of the weights, updated after every step with this decay (e.g. 0.99, measured in benchmarks/accuracy.md); 0 = the last step's weights [default: 0]",
+            Description = "Score, choose and keep each epoch with a moving average of the weights, updated after every step with this decay (e.g. 0.99, measured in benchmarks/accuracy.md); 0 = the last step's weights",
             DefaultValueFactory = _ => 0f,
         };
         var trimDb = new Option<double?>("--trim-db")
@@ -152,7 +152,7 @@ public static class TrainCommand
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
-                masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? (kind == RecipeKind.Frames ? Recipes.DefaultLabelSmoothing : 0f),
+                masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
@@ -266,7 +266,7 @@ public static class TrainCommand
     /// <summary>The masking asked for, each value not given taken from the recipe's default.</summary>
     private static Masking Masking(RecipeKind kind, double? time, int? coefficients)
     {
-        var fallback = kind == RecipeKind.Frames ? Training.Masking.FramesDefault : Training.Masking.None;
+        var fallback = Recipes.DefaultMasking(kind);
         return new Masking(time ?? fallback.TimeFraction, coefficients ?? fallback.Coefficients);
     }
 
