@@ -29,7 +29,7 @@ internal sealed unsafe class LstmStep : IParallelWork
 
     /// <summary>
     /// How the step is shared for this pass: by hidden units (forward, when H splits in whole panels per thread),
-    /// else by rows in whole 6-row GEMM tiles, as evenly over the pool's threads as tiles allow.
+    /// else by rows in whole GEMM row tiles (Gemm.RowsPerTile), as evenly over the pool's threads as tiles allow.
     /// </summary>
     public void Prepare(bool backward, int batch, int hidden, int* lengths, float* packed, int packedLength, int outputStride, WorkerPool? pool)
     {
@@ -40,7 +40,7 @@ internal sealed unsafe class LstmStep : IParallelWork
         _rowsPerItem = (tiles + threads - 1) / threads * Gemm.RowsPerTile;
         _items = (batch + _rowsPerItem - 1) / _rowsPerItem;
         // Forward steps share the hidden units instead when they split in whole panels: every thread gets the same
-        // work however the batch divides into 6-row tiles, and keeps its slice of W_hh in its own cache (measured:
+        // work however the batch divides into row tiles, and keeps its slice of W_hh in its own cache (measured:
         // inference +8 % at SEED, training unchanged). Backward needs every gate of a row before dh', so it splits rows.
         _unitsPerItem = 0;
         if (!backward && threads > 1 && hidden % (threads * Gemm.PanelWidth) == 0)

@@ -9,7 +9,7 @@ namespace SpeechEmotion.Core.Tensors;
 /// <c>accumulate</c> is set (how backward passes add into gradients).
 /// op(X) is X or Xᵀ; <c>lda</c>, <c>ldb</c>, <c>ldc</c> are the row strides of the matrices as stored.
 ///
-/// The main path (op(B) = B, so a row of op(B) is contiguous) is a register-blocked micro-kernel: 6 rows of C by
+/// The main path (op(B) = B, so a row of op(B) is contiguous) is a register-blocked micro-kernel: 6 rows of C (8 with AVX-512) by
 /// two vectors of columns, the widest of Vector512/256/128 the machine has, accumulated with fused multiply-adds
 /// in order p = 0…K-1, starting from C itself when accumulating. K is split in blocks of
 /// <see cref="KBlock"/> so a panel of B stays in cache while a band of rows sweeps over it (Aᵀ and B's panels are
@@ -22,15 +22,21 @@ namespace SpeechEmotion.Core.Tensors;
 /// </summary>
 public static class Gemm
 {
-    internal const int RowsPerTile = 6;
+    /// <summary>
+    /// Rows of C per micro-kernel tile: 8 with AVX-512 (an 8×2-vector block, 16 of its 32 registers accumulating), else 6
+    /// (6×2, 12 of 16). Which rows share a tile never changes an element's arithmetic (each is one FMA chain over K in
+    /// order), so the bits are the same either way; 8 fits the LSTM's batches of 32 and 64 without a part-empty tile
+    /// and splits them evenly over two threads.
+    /// </summary>
+    internal static readonly int RowsPerTile = Vector512.IsHardwareAccelerated ? 8 : 6;
     internal const int KBlock = 256;
     private const int TilesPerBand = 16;
 
-    /// <summary>Row tiles per band when Aᵀ is packed: up to 96 (576 rows, 2.4 MB of packed Aᵀ per thread), as many
-    /// as the threads leave each. Aᵀ's stored rows are then read whole (or in halves, on two threads) instead of
+    /// <summary>Rows per band when Aᵀ is packed: up to 576 (96 tiles of 6 or 72 of 8; 2.4 MB of packed Aᵀ per thread), as
+    /// many as the threads leave each. Aᵀ's stored rows are then read whole (or in halves, on two threads) instead of
     /// 384 bytes of every 2 KB row: with 16 tiles a band the reads crossed a page every other row, where prefetching
     /// stops, and packing took 15 % of a FRAMES training step.</summary>
-    private const int MaxTransposedTilesPerBand = 96;
+    private static readonly int MaxTransposedTilesPerBand = 576 / RowsPerTile;
     private const int PanelsPerBlock = 8;
     private const long ParallelThresholdFlops = 1 << 17;
 
@@ -235,7 +241,7 @@ public static class Gemm
     /// band's 16 tiles, written side by side as Aᵀ is read row by row, fall into 16 different L1 sets (6 KB apart they
     /// shared two, and evicted each other).
     /// </summary>
-    private const int PackedTileStride = KBlock * RowsPerTile + 16;
+    private static readonly int PackedTileStride = KBlock * RowsPerTile + 16;
 
     /// <summary>
     /// Packed copy of a band of Aᵀ, one per thread (see <see cref="EnsureThreadBuffers"/>).
@@ -322,7 +328,7 @@ public static class Gemm
                     if (_m == 1)
                     {
                         // One row (batch-1 inference): four panels at a time, so 8 FMA chains run instead of 2 and no
-                        // work goes to the 5 rows a 6-row tile would compute for nothing.
+                        // work goes to the other rows of a tile would compute for nothing.
                         var row = packA ? new TileA(packedA, 1, 0, RowsPerTile) : new TileA(_a + p0, 1, 0, 1);
                         for (; j0 + 4 * _panelWidth <= jEnd; j0 += 4 * _panelWidth)
                         {
@@ -441,21 +447,26 @@ public static class Gemm
     /// </summary>
     private static unsafe void PackTransposedBand(float* source, long lda, float* packed, int tiles, int lastRows, int steps)
     {
-        int fullTiles = lastRows == RowsPerTile ? tiles : tiles - 1;
+        int rowsPerTile = RowsPerTile, tileStride = PackedTileStride;
+        int fullTiles = lastRows == rowsPerTile ? tiles : tiles - 1;
         for (int q = 0; q < steps; q++, source += lda)
         {
-            float* from = source, to = packed + (long)q * RowsPerTile;
-            for (int t = 0; t < fullTiles; t++, from += RowsPerTile, to += PackedTileStride)
-            {
-                // Six floats: four and two.
-                Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<Vector128<float>>(from));
-                Unsafe.WriteUnaligned(to + 4, Unsafe.ReadUnaligned<long>(from + 4));
-            }
+            float* from = source, to = packed + (long)q * rowsPerTile;
+            if (rowsPerTile == 8)
+                for (int t = 0; t < fullTiles; t++, from += 8, to += tileStride)
+                    Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<Vector256<float>>(from));
+            else
+                for (int t = 0; t < fullTiles; t++, from += 6, to += tileStride)
+                {
+                    // Six floats: four and two.
+                    Unsafe.WriteUnaligned(to, Unsafe.ReadUnaligned<Vector128<float>>(from));
+                    Unsafe.WriteUnaligned(to + 4, Unsafe.ReadUnaligned<long>(from + 4));
+                }
             if (fullTiles < tiles)
             {
                 int r = 0;
                 for (; r < lastRows; r++) to[r] = from[r];
-                for (; r < RowsPerTile; r++) to[r] = 0f;
+                for (; r < rowsPerTile; r++) to[r] = 0f;
             }
         }
     }
@@ -472,20 +483,23 @@ public static class Gemm
         Vector256.IsHardwareAccelerated ? Vector256<float>.Count :
         Vector128.IsHardwareAccelerated ? Vector128<float>.Count : 8;
 
-    // The three kernels are the same 6×2-vector register block at three widths (12 accumulators: enough
-    // independent FMA chains to cover two FMA pipes' latency, few enough for 16 vector registers):
+    // The kernels are one register block at three widths, 6×2 vectors at 128 and 256 bits (12 accumulators: enough
+    // independent FMA chains to cover two FMA pipes' latency, few enough for 16 vector registers) and 8×2 at 512 (AVX-512
+    // has 32 registers):
     // for q in [0, length): c[r][v] = fma(A(r, q), B[q, v-th vector], c[r][v]). Each is its own method, not inlined
     // into the caller's large loop nest, and its loop steps pointers rather than multiplying q by the strides: the
-    // loop body is then 2 loads, 6 broadcasts, 12 FMAs and 4 instructions of loop control (inlined, the JIT reloaded
+    // loop body is then 2 loads, 6 (8) broadcasts, 12 (16) FMAs and 4 instructions of loop control (inlined, the JIT reloaded
     // three spilled values from the stack and did two multiplies per trip).
     [MethodImpl(MethodImplOptions.NoInlining)]
     private static unsafe void Kernel512(in TileA a, float* b, int ldb, float* c, int ldc, int rows, int length, bool fromC)
     {
+        // 8×2 vectors (RowsPerTile is 8 wherever Vector512 is accelerated): 16 accumulators, 2 loads of B and 8
+        // broadcasts per 16 FMAs.
         const int W = 16;
-        float* a0 = a.Row(0), a1 = a.Row(1), a2 = a.Row(2), a3 = a.Row(3), a4 = a.Row(4), a5 = a.Row(5);
+        float* a0 = a.Row(0), a1 = a.Row(1), a2 = a.Row(2), a3 = a.Row(3), a4 = a.Row(4), a5 = a.Row(5), a6 = a.Row(6), a7 = a.Row(7);
         long step = a.Step;
-        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51;
-        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = Vector512<float>.Zero;
+        Vector512<float> c00, c01, c10, c11, c20, c21, c30, c31, c40, c41, c50, c51, c60, c61, c70, c71;
+        c00 = c01 = c10 = c11 = c20 = c21 = c30 = c31 = c40 = c41 = c50 = c51 = c60 = c61 = c70 = c71 = Vector512<float>.Zero;
         if (fromC)
         {
             c00 = Vector512.Load(c); c01 = Vector512.Load(c + W);
@@ -494,6 +508,8 @@ public static class Gemm
             if (rows > 3) { c30 = Vector512.Load(c + 3 * ldc); c31 = Vector512.Load(c + 3 * ldc + W); }
             if (rows > 4) { c40 = Vector512.Load(c + 4 * ldc); c41 = Vector512.Load(c + 4 * ldc + W); }
             if (rows > 5) { c50 = Vector512.Load(c + 5 * ldc); c51 = Vector512.Load(c + 5 * ldc + W); }
+            if (rows > 6) { c60 = Vector512.Load(c + 6 * ldc); c61 = Vector512.Load(c + 6 * ldc + W); }
+            if (rows > 7) { c70 = Vector512.Load(c + 7 * ldc); c71 = Vector512.Load(c + 7 * ldc + W); }
         }
         float* bRow = b;
         float* bEnd = b + (long)length * ldb;
@@ -508,6 +524,8 @@ public static class Gemm
             x = Vector512.Create(a3[o]); c30 = Vector512.FusedMultiplyAdd(x, b0, c30); c31 = Vector512.FusedMultiplyAdd(x, b1, c31);
             x = Vector512.Create(a4[o]); c40 = Vector512.FusedMultiplyAdd(x, b0, c40); c41 = Vector512.FusedMultiplyAdd(x, b1, c41);
             x = Vector512.Create(a5[o]); c50 = Vector512.FusedMultiplyAdd(x, b0, c50); c51 = Vector512.FusedMultiplyAdd(x, b1, c51);
+            x = Vector512.Create(a6[o]); c60 = Vector512.FusedMultiplyAdd(x, b0, c60); c61 = Vector512.FusedMultiplyAdd(x, b1, c61);
+            x = Vector512.Create(a7[o]); c70 = Vector512.FusedMultiplyAdd(x, b0, c70); c71 = Vector512.FusedMultiplyAdd(x, b1, c71);
         }
         c00.Store(c); c01.Store(c + W);
         if (rows > 1) { c10.Store(c + ldc); c11.Store(c + ldc + W); }
@@ -515,6 +533,8 @@ public static class Gemm
         if (rows > 3) { c30.Store(c + 3 * ldc); c31.Store(c + 3 * ldc + W); }
         if (rows > 4) { c40.Store(c + 4 * ldc); c41.Store(c + 4 * ldc + W); }
         if (rows > 5) { c50.Store(c + 5 * ldc); c51.Store(c + 5 * ldc + W); }
+        if (rows > 6) { c60.Store(c + 6 * ldc); c61.Store(c + 6 * ldc + W); }
+        if (rows > 7) { c70.Store(c + 7 * ldc); c71.Store(c + 7 * ldc + W); }
     }
 
     [MethodImpl(MethodImplOptions.NoInlining)]
