@@ -134,29 +134,44 @@ public sealed unsafe class Lstm
                 if (c0.IsEmpty) cInit.Clear(); else c0.Slice(index * stepStride, stepStride).CopyTo(cInit);
 
                 var work = state.Step;
-                for (int done = 0; done < steps; done += chunk)
+                if (LstmStep.SharesByPass(batch, pool))
                 {
-                    int count = Math.Min(chunk, steps - done), tFirst = reverse ? steps - done - count : done;
-                    // Where step t's gates and tanh(c) live: from the chunk's start (forward-only) or at t (training).
-                    int tBase = forwardOnly ? tFirst : 0;
-                    Span<float> gates = state.Gates.Slice((tFirst - tBase) * batch * 4 * H, count * batch * 4 * H);
-                    Gemm.MultiplyPacked(count * batch, 4 * H, inputSize, input.Slice(tFirst * batch * inputSize, count * batch * inputSize), inputSize,
-                        state.WeightIhPacked, gates, 4 * H, accumulate: false, pool, rowInit: state.Bias);
-                    fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = state.Gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
+                    // One pool run for the whole pass: each thread carries its rows through every step (LstmStep).
+                    fixed (float* inputP = input, inputPacked = state.WeightIhPacked, bias = state.Bias, packed = state.WeightHhPacked)
+                    fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = state.Gates, tanhCell = state.TanhCell, outputAll = output)
                     fixed (int* lengthsP = lengths)
                     {
-                        work.Prepare(backward: false, batch, H, lengthsP, packed, state.WeightHhPacked.Length, D * H, pool);
-                        for (int s = 0; s < count; s++)
+                        work.PrepareForwardPass(steps, reverse, forwardOnly, batch, H, lengthsP, D * H, inputP, inputSize, inputPacked, state.WeightIhPacked.Length,
+                            bias, packed, state.WeightHhPacked.Length, hidden, cells, gatesAll, tanhCell, outputAll + direction * H, pool);
+                        work.Run(pool);
+                    }
+                }
+                else
+                {
+                    for (int done = 0; done < steps; done += chunk)
+                    {
+                        int count = Math.Min(chunk, steps - done), tFirst = reverse ? steps - done - count : done;
+                        // Where step t's gates and tanh(c) live: from the chunk's start (forward-only) or at t (training).
+                        int tBase = forwardOnly ? tFirst : 0;
+                        Span<float> gates = state.Gates.Slice((tFirst - tBase) * batch * 4 * H, count * batch * 4 * H);
+                        Gemm.MultiplyPacked(count * batch, 4 * H, inputSize, input.Slice(tFirst * batch * inputSize, count * batch * inputSize), inputSize,
+                            state.WeightIhPacked, gates, 4 * H, accumulate: false, pool, rowInit: state.Bias);
+                        fixed (float* hidden = state.Hidden, cells = state.Cell, gatesAll = state.Gates, tanhCell = state.TanhCell, packed = state.WeightHhPacked, outputAll = output)
+                        fixed (int* lengthsP = lengths)
                         {
-                            int t = reverse ? tFirst + count - 1 - s : tFirst + s, k = done + s;
-                            int prevSlot = forwardOnly ? k % 2 : reverse ? t + 1 : t, nextSlot = forwardOnly ? (k + 1) % 2 : reverse ? t : t + 1;
-                            work.Time = t;
-                            work.HPrev = hidden + prevSlot * stepStride; work.CPrev = cells + prevSlot * stepStride;
-                            work.HNext = hidden + nextSlot * stepStride; work.CNext = cells + nextSlot * stepStride;
-                            work.Gates = gatesAll + (long)(t - tBase) * batch * 4 * H;
-                            work.TanhCell = tanhCell + (long)(t - tBase) * batch * H;
-                            work.Output = outputAll + (long)t * batch * D * H + direction * H;
-                            work.Run(pool);
+                            work.Prepare(backward: false, batch, H, lengthsP, packed, state.WeightHhPacked.Length, D * H, pool);
+                            for (int s = 0; s < count; s++)
+                            {
+                                int t = reverse ? tFirst + count - 1 - s : tFirst + s, k = done + s;
+                                int prevSlot = forwardOnly ? k % 2 : reverse ? t + 1 : t, nextSlot = forwardOnly ? (k + 1) % 2 : reverse ? t : t + 1;
+                                work.Time = t;
+                                work.HPrev = hidden + prevSlot * stepStride; work.CPrev = cells + prevSlot * stepStride;
+                                work.HNext = hidden + nextSlot * stepStride; work.CNext = cells + nextSlot * stepStride;
+                                work.Gates = gatesAll + (long)(t - tBase) * batch * 4 * H;
+                                work.TanhCell = tanhCell + (long)(t - tBase) * batch * H;
+                                work.Output = outputAll + (long)t * batch * D * H + direction * H;
+                                work.Run(pool);
+                            }
                         }
                     }
                 }
@@ -214,21 +229,32 @@ public sealed unsafe class Lstm
                 fixed (float* dOutAll = dOut, dhA = state.HiddenGradient, dhB = state.HiddenGradientOther, dcP = state.CellGradient)
                 fixed (int* lengthsP = lengths)
                 {
-                    work.Prepare(backward: true, batch, H, lengthsP, packed, state.WeightHhPackedBackward.Length, D * H, pool);
-                    work.Dc = dcP;
                     float* dhNow = dhA, dhPrev = dhB;
-                    for (int s = steps - 1; s >= 0; s--)
+                    if (LstmStep.SharesByPass(batch, pool))
                     {
-                        int t = reverse ? steps - 1 - s : s;
-                        int prevSlot = reverse ? t + 1 : t;
-                        work.Time = t;
-                        work.CPrev = cells + prevSlot * stepStride;
-                        work.Gates = gatesAll + (long)t * batch * 4 * H;
-                        work.TanhCell = tanhCell + (long)t * batch * H;
-                        work.DOut = dOutAll + (long)t * batch * D * H + direction * H;
-                        work.Dh = dhNow; work.DhOther = dhPrev;
+                        // One pool run for the whole pass, as in forward; every row swaps its two dh buffers once per step.
+                        work.PrepareBackwardPass(steps, reverse, batch, H, lengthsP, D * H, packed, state.WeightHhPackedBackward.Length,
+                            cells, gatesAll, tanhCell, dOutAll + direction * H, dhA, dhB, dcP, pool);
                         work.Run(pool);
-                        float* swap = dhNow; dhNow = dhPrev; dhPrev = swap;
+                        if (steps % 2 == 1) { dhNow = dhB; dhPrev = dhA; }
+                    }
+                    else
+                    {
+                        work.Prepare(backward: true, batch, H, lengthsP, packed, state.WeightHhPackedBackward.Length, D * H, pool);
+                        work.Dc = dcP;
+                        for (int s = steps - 1; s >= 0; s--)
+                        {
+                            int t = reverse ? steps - 1 - s : s;
+                            int prevSlot = reverse ? t + 1 : t;
+                            work.Time = t;
+                            work.CPrev = cells + prevSlot * stepStride;
+                            work.Gates = gatesAll + (long)t * batch * 4 * H;
+                            work.TanhCell = tanhCell + (long)t * batch * H;
+                            work.DOut = dOutAll + (long)t * batch * D * H + direction * H;
+                            work.Dh = dhNow; work.DhOther = dhPrev;
+                            work.Run(pool);
+                            float* swap = dhNow; dhNow = dhPrev; dhPrev = swap;
+                        }
                     }
                     // After an odd number of steps the gradient of the initial state is in the other buffer.
                     if (dhNow != dhA) new ReadOnlySpan<float>(dhNow, stepStride).CopyTo(dh);

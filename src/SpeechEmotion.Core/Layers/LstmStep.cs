@@ -20,6 +20,11 @@ internal sealed unsafe class LstmStep : IParallelWork
     public int Time;
     public float* HPrev, CPrev, HNext, CNext, Gates, TanhCell, Output, DOut, Dh, DhOther, Dc;
 
+    // A whole pass (PreparePass): every step of one direction, each work item a block of rows.
+    private bool _pass, _reverse, _forwardOnly;
+    private int _steps, _inputSize, _inputPackedLength;
+    private float* _input, _inputPacked, _bias, _hiddenAll, _cells, _gatesAll, _tanhAll, _outputAll, _dOutAll, _dhA, _dhB;
+
     /// <summary>
     /// A step whose recurrent product has fewer multiply-adds than this (batch × 4H × H) runs on one thread: handing half
     /// of it to another core costs more than it saves. Measured with `ser bench` (batch-1 latency, 2 threads vs 1, Zen 4):
@@ -33,6 +38,7 @@ internal sealed unsafe class LstmStep : IParallelWork
     /// </summary>
     public void Prepare(bool backward, int batch, int hidden, int* lengths, float* packed, int packedLength, int outputStride, WorkerPool? pool)
     {
+        _pass = false;
         _backward = backward; _batch = batch; _hidden = hidden; _lengths = lengths; _packed = packed;
         _packedLength = packedLength; _outputStride = outputStride;
         int threads = (long)batch * 4 * hidden * hidden < MinParallelStepMacs ? 1 : pool?.Threads ?? 1;
@@ -50,6 +56,49 @@ internal sealed unsafe class LstmStep : IParallelWork
         }
     }
 
+    /// <summary>
+    /// Whether a direction's whole pass runs as one pool run of row blocks (<see cref="PrepareForwardPass"/>,
+    /// <see cref="PrepareBackwardPass"/>) rather than one run per step: when the batch gives every thread a whole row tile.
+    /// Rows never meet within a pass (each row's state, gates and dh' depend on that row alone), so each item carries its
+    /// rows through every step and the threads meet once per pass instead of once per step. A batch too small to share
+    /// (batch-1 prediction) keeps the per-step runs, split by hidden units.
+    /// </summary>
+    public static bool SharesByPass(int batch, WorkerPool? pool) => pool is null || pool.Threads == 1 || batch >= pool.Threads * Gemm.RowsPerTile;
+
+    /// <summary>
+    /// Forward, whole pass: item k takes its rows through every step — their input projection (bias + x·W_ihᵀ), then
+    /// the recurrent product and the cell. Slots, gates and tanh(c) are where <see cref="Lstm.Forward"/> keeps them: a
+    /// forward-only workspace reuses one step's gates and two state slots.
+    /// </summary>
+    public void PrepareForwardPass(int steps, bool reverse, bool forwardOnly, int batch, int hidden, int* lengths, int outputStride,
+        float* input, int inputSize, float* inputPacked, int inputPackedLength, float* bias, float* packed, int packedLength,
+        float* hidden0, float* cells, float* gatesAll, float* tanhAll, float* outputAll, WorkerPool? pool)
+    {
+        Prepare(backward: false, batch, hidden, lengths, packed, packedLength, outputStride, pool: null);
+        SetPass(steps, reverse, forwardOnly, batch, pool);
+        _input = input; _inputSize = inputSize; _inputPacked = inputPacked; _inputPackedLength = inputPackedLength; _bias = bias;
+        _hiddenAll = hidden0; _cells = cells; _gatesAll = gatesAll; _tanhAll = tanhAll; _outputAll = outputAll;
+    }
+
+    /// <summary>Backward, whole pass: item k takes its rows back through every step — cell backward, then dh' = dâ·W_hh.</summary>
+    public void PrepareBackwardPass(int steps, bool reverse, int batch, int hidden, int* lengths, int outputStride, float* packed, int packedLength,
+        float* cells, float* gatesAll, float* tanhAll, float* dOutAll, float* dhA, float* dhB, float* dc, WorkerPool? pool)
+    {
+        Prepare(backward: true, batch, hidden, lengths, packed, packedLength, outputStride, pool: null);
+        SetPass(steps, reverse, forwardOnly: false, batch, pool);
+        _cells = cells; _gatesAll = gatesAll; _tanhAll = tanhAll; _dOutAll = dOutAll; _dhA = dhA; _dhB = dhB; Dc = dc;
+    }
+
+    private void SetPass(int steps, bool reverse, bool forwardOnly, int batch, WorkerPool? pool)
+    {
+        _pass = true; _steps = steps; _reverse = reverse; _forwardOnly = forwardOnly;
+        int threads = pool?.Threads ?? 1;
+        int tiles = (batch + Gemm.RowsPerTile - 1) / Gemm.RowsPerTile;
+        _rowsPerItem = (tiles + threads - 1) / threads * Gemm.RowsPerTile;
+        _items = (batch + _rowsPerItem - 1) / _rowsPerItem;
+        _unitsPerItem = 0;
+    }
+
     public void Run(WorkerPool? pool)
     {
         if (pool is null || _items == 1) for (int item = 0; item < _items; item++) Execute(item);
@@ -60,18 +109,67 @@ internal sealed unsafe class LstmStep : IParallelWork
     {
         if (_unitsPerItem > 0) { ForwardUnits(item); return; }
         int first = item * _rowsPerItem, rows = Math.Min(_rowsPerItem, _batch - first);
-        if (_backward) BackwardRows(first, rows); else ForwardRows(first, rows);
+        if (_pass)
+        {
+            if (_backward) BackwardPass(first, rows); else ForwardPass(first, rows);
+            return;
+        }
+        if (_backward) BackwardRows(first, rows, Time, CPrev, Gates, TanhCell, DOut, Dh, DhOther);
+        else ForwardRows(first, rows, new StepState(Time, HPrev, CPrev, HNext, CNext, Gates, TanhCell, Output));
+    }
+
+    /// <summary>Where one step's rows live (forward): the previous and next state, gates, tanh(c) and output.</summary>
+    private readonly struct StepState(int time, float* hPrev, float* cPrev, float* hNext, float* cNext, float* gates, float* tanhCell, float* output)
+    {
+        public readonly int Time = time;
+        public readonly float* HPrev = hPrev, CPrev = cPrev, HNext = hNext, CNext = cNext, Gates = gates, TanhCell = tanhCell, Output = output;
+    }
+
+    private void ForwardPass(int first, int rows)
+    {
+        int H = _hidden, fourH = 4 * H, B = _batch, I = _inputSize;
+        long stepStride = (long)B * H;
+        var inputPacked = new ReadOnlySpan<float>(_inputPacked, _inputPackedLength);
+        var bias = new ReadOnlySpan<float>(_bias, fourH);
+        for (int k = 0; k < _steps; k++)
+        {
+            int t = _reverse ? _steps - 1 - k : k;
+            int prevSlot = _forwardOnly ? k % 2 : _reverse ? t + 1 : t, nextSlot = _forwardOnly ? (k + 1) % 2 : _reverse ? t : t + 1;
+            float* gates = _gatesAll + (_forwardOnly ? 0 : (long)t * B * fourH);
+            var step = new StepState(t, _hiddenAll + prevSlot * stepStride, _cells + prevSlot * stepStride, _hiddenAll + nextSlot * stepStride,
+                _cells + nextSlot * stepStride, gates, _tanhAll + (_forwardOnly ? 0 : (long)t * B * H), _outputAll + (long)t * B * _outputStride);
+            // This step's input projection for these rows: the bias, then + x·W_ihᵀ (the same chain per element as a
+            // projection of many steps at once).
+            Gemm.MultiplyPacked(rows, fourH, I, new ReadOnlySpan<float>(_input + ((long)t * B + first) * I, rows * I), I, inputPacked,
+                new Span<float>(gates + (long)first * fourH, rows * fourH), fourH, accumulate: false, rowInit: bias);
+            ForwardRows(first, rows, step);
+        }
+    }
+
+    private void BackwardPass(int first, int rows)
+    {
+        int H = _hidden, B = _batch;
+        long stepStride = (long)B * H;
+        float* dhNow = _dhA, dhPrev = _dhB;
+        for (int s = _steps - 1; s >= 0; s--)
+        {
+            int t = _reverse ? _steps - 1 - s : s;
+            int prevSlot = _reverse ? t + 1 : t;
+            BackwardRows(first, rows, t, _cells + prevSlot * stepStride, _gatesAll + (long)t * B * 4 * H, _tanhAll + (long)t * B * H,
+                _dOutAll + (long)t * B * _outputStride, dhNow, dhPrev);
+            float* swap = dhNow; dhNow = dhPrev; dhPrev = swap;
+        }
     }
 
     private static Span<float> Row(float* start, int row, int width) => new(start + (long)row * width, width);
 
-    private void ForwardRows(int first, int rows)
+    private void ForwardRows(int first, int rows, in StepState step)
     {
         int H = _hidden, fourH = 4 * H;
         var packed = new ReadOnlySpan<float>(_packed, _packedLength);
-        Gemm.MultiplyPacked(rows, fourH, H, new ReadOnlySpan<float>(HPrev + (long)first * H, rows * H), H, packed,
-            new Span<float>(Gates + (long)first * fourH, rows * fourH), fourH, accumulate: true);
-        for (int b = first; b < first + rows; b++) GateMath(b, 0, H);
+        Gemm.MultiplyPacked(rows, fourH, H, new ReadOnlySpan<float>(step.HPrev + (long)first * H, rows * H), H, packed,
+            new Span<float>(step.Gates + (long)first * fourH, rows * fourH), fourH, accumulate: true);
+        for (int b = first; b < first + rows; b++) GateMath(step, b, 0, H);
     }
 
     /// <summary>
@@ -89,41 +187,42 @@ internal sealed unsafe class LstmStep : IParallelWork
             Gemm.MultiplyPacked(_batch, units, H, new ReadOnlySpan<float>(HPrev, _batch * H), H, packed,
                 new Span<float>(Gates + column, (_batch - 1) * fourH + units), fourH, accumulate: true);
         }
-        for (int b = 0; b < _batch; b++) GateMath(b, first, units);
+        var step = new StepState(Time, HPrev, CPrev, HNext, CNext, Gates, TanhCell, Output);
+        for (int b = 0; b < _batch; b++) GateMath(step, b, first, units);
     }
 
     /// <summary>Gate nonlinearities, new cell and hidden state for units [first, first + units) of row b.</summary>
-    private void GateMath(int b, int first, int units)
+    private void GateMath(in StepState step, int b, int first, int units)
     {
         int H = _hidden;
-        Span<float> hOut = new Span<float>(Output + (long)b * _outputStride, H).Slice(first, units);
-        if (Time >= _lengths[b])
+        Span<float> hOut = new Span<float>(step.Output + (long)b * _outputStride, H).Slice(first, units);
+        if (step.Time >= _lengths[b])
         {
-            Row(HPrev, b, H).Slice(first, units).CopyTo(Row(HNext, b, H).Slice(first, units));
-            Row(CPrev, b, H).Slice(first, units).CopyTo(Row(CNext, b, H).Slice(first, units));
+            Row(step.HPrev, b, H).Slice(first, units).CopyTo(Row(step.HNext, b, H).Slice(first, units));
+            Row(step.CPrev, b, H).Slice(first, units).CopyTo(Row(step.CNext, b, H).Slice(first, units));
             hOut.Clear();
             return;
         }
-        Span<float> g = Row(Gates, b, 4 * H);
-        Span<float> h = Row(HNext, b, H).Slice(first, units);
+        Span<float> g = Row(step.Gates, b, 4 * H);
+        Span<float> h = Row(step.HNext, b, H).Slice(first, units);
         LstmCell.Forward(g.Slice(first, units), g.Slice(H + first, units), g.Slice(2 * H + first, units), g.Slice(3 * H + first, units),
-            Row(CPrev, b, H).Slice(first, units), Row(CNext, b, H).Slice(first, units), Row(TanhCell, b, H).Slice(first, units), h, hOut);
+            Row(step.CPrev, b, H).Slice(first, units), Row(step.CNext, b, H).Slice(first, units), Row(step.TanhCell, b, H).Slice(first, units), h, hOut);
     }
 
-    private void BackwardRows(int first, int rows)
+    private void BackwardRows(int first, int rows, int time, float* cPrev, float* gates, float* tanhCell, float* dOut, float* dh, float* dhOther)
     {
         int H = _hidden, fourH = 4 * H;
         for (int b = first; b < first + rows; b++)
         {
-            if (Time >= _lengths[b]) { Row(Gates, b, fourH).Clear(); continue; }
-            LstmCell.Backward(Row(Gates, b, fourH), Row(CPrev, b, H), Row(TanhCell, b, H),
-                new ReadOnlySpan<float>(DOut + (long)b * _outputStride, H), Row(Dh, b, H), Row(Dc, b, H));
+            if (time >= _lengths[b]) { Row(gates, b, fourH).Clear(); continue; }
+            LstmCell.Backward(Row(gates, b, fourH), Row(cPrev, b, H), Row(tanhCell, b, H),
+                new ReadOnlySpan<float>(dOut + (long)b * _outputStride, H), Row(dh, b, H), Row(Dc, b, H));
         }
         // dh' = dâ·W_hh for the valid rows; a padded row passes its gradient through unchanged.
-        Gemm.MultiplyPacked(rows, H, fourH, new ReadOnlySpan<float>(Gates + (long)first * fourH, rows * fourH), fourH,
-            new ReadOnlySpan<float>(_packed, _packedLength), new Span<float>(DhOther + (long)first * H, rows * H), H, accumulate: false);
-        Subnormal.Flush(new Span<float>(DhOther + (long)first * H, rows * H));
+        Gemm.MultiplyPacked(rows, H, fourH, new ReadOnlySpan<float>(gates + (long)first * fourH, rows * fourH), fourH,
+            new ReadOnlySpan<float>(_packed, _packedLength), new Span<float>(dhOther + (long)first * H, rows * H), H, accumulate: false);
+        Subnormal.Flush(new Span<float>(dhOther + (long)first * H, rows * H));
         for (int b = first; b < first + rows; b++)
-            if (Time >= _lengths[b]) Row(Dh, b, H).CopyTo(Row(DhOther, b, H));
+            if (time >= _lengths[b]) Row(dh, b, H).CopyTo(Row(dhOther, b, H));
     }
 }

@@ -167,32 +167,35 @@ public class ClassifierTests
     }
 
     /// <summary>
-    /// Batch-1 inference shares the hidden units between threads, a batch shares its rows: one utterance must get
-    /// the same bits either way, alone or in a batch, on one thread or two.
+    /// Batch-1 inference shares the hidden units between threads at every step; a batch of 9 shares its rows at every
+    /// step, one of 20 (a whole row tile per thread) its rows for the whole pass: one utterance must get the same bits
+    /// every way, alone or in a batch, on one thread or two.
     /// </summary>
-    [Fact]
-    public void OneUtteranceGetsTheSameProbabilitiesAloneOrInABatchOnAnyThreadCount()
+    [Theory]
+    [InlineData(9)]
+    [InlineData(20)]
+    public void OneUtteranceGetsTheSameProbabilitiesAloneOrInABatchOnAnyThreadCount(int count)
     {
         var config = new ClassifierConfig(6, 64, 2, true, PoolingKind.Mean, [32], 5, 0f);
         var rng = new Rng(77);
-        var (x, lengths, _) = Batch(rng, 25, 9, 6, 5);
-        var batched = new float[9 * 5];
+        var (x, lengths, _) = Batch(rng, 25, count, 6, 5);
+        var batched = new float[count * 5];
         using var two = new WorkerPool(2);
         var model = new SequenceClassifier(config, pool: two);
         model.Initialize(new Rng(5));
-        model.Predict(x, lengths, 25, 9, batched);
+        model.Predict(x, lengths, 25, count, batched);
         foreach (int threads in new[] { 1, 2 })
         {
             using var pool = new WorkerPool(threads);
             var alone = new SequenceClassifier(config, pool: pool);
             alone.Initialize(new Rng(5));
-            for (int b = 0; b < 9; b++)
+            for (int b = 0; b < count; b++)
             {
                 var single = new float[lengths[b] * 6];
-                for (int t = 0; t < lengths[b]; t++) x.AsSpan((t * 9 + b) * 6, 6).CopyTo(single.AsSpan(t * 6));
+                for (int t = 0; t < lengths[b]; t++) x.AsSpan((t * count + b) * 6, 6).CopyTo(single.AsSpan(t * 6));
                 var probabilities = new float[5];
                 alone.Predict(single, [lengths[b]], lengths[b], 1, probabilities);
-                TestData.Identical(batched.AsSpan(b * 5, 5).ToArray(), probabilities, $"utterance {b} alone on {threads} thread(s)");
+                TestData.Identical(batched.AsSpan(b * 5, 5).ToArray(), probabilities, $"utterance {b} of {count} alone on {threads} thread(s)");
             }
         }
     }
