@@ -287,8 +287,8 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         var (exit, output, _) = CliRunner.Run("inspect", "--model", Path.Combine(run.Run, "model.safetensors"));
         Assert.Equal(0, exit);
         Assert.Contains("lstm.weight_ih_l0_reverse", output);
-        // 4 gates × 96 units (the default width) by 40 MFCCs with Δ and ΔΔ, and pitch, voicing and energy (the default prosody).
-        Assert.Contains($"[{4 * SpeechEmotion.Training.Recipes.DefaultFramesHidden}, 123]", output);
+        // 4 gates × 96 units (the default width) by 20 MFCCs with Δ and ΔΔ, and pitch, voicing and energy (the default prosody).
+        Assert.Contains($"[{4 * SpeechEmotion.Training.Recipes.DefaultFramesHidden}, {FramesFeatureSize}]", output);
         Assert.Contains("angry, disgust, fear, happy, neutral, pleasant_surprise, sad", output);
         Assert.Contains("window=trim", output);
     }
@@ -449,6 +449,9 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--validate-speeds takes speed factors in (0.5, 2) other than 1", "train", "--data", run.Data, "--validate-speeds", "1");
     }
 
+    /// <summary>The frames recipe's values per frame: its MFCCs with Δ and ΔΔ, then pitch, voicing and energy.</summary>
+    private static int FramesFeatureSize => 3 * SpeechEmotion.Training.Recipes.DefaultFramesCoefficients + SpeechEmotion.Audio.Prosody.Size;
+
     /// <summary>
     /// --prosody appends pitch, voicing and energy to every frame (standardised per speaker even under per-utterance
     /// normalisation); the model remembers it, predicts with it, and the seed recipe refuses it.
@@ -460,12 +463,12 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "2", "--batch", "16",
             "--cache", cache, "--seed", "3", "--prosody", "--normalization", "utterance");
         Assert.True(exit == 0, output + error);
-        Assert.Contains("123 values per frame", output);
+        Assert.Contains($"{FramesFeatureSize} values per frame", output);
         string model = Path.Combine(dir, "model.safetensors");
         (exit, output, error) = CliRunner.Run("inspect", "--model", model);
         Assert.True(exit == 0, output + error);
         Assert.Contains("prosody=1", output);
-        Assert.Contains("LSTM(123→", output);
+        Assert.Contains($"LSTM({FramesFeatureSize}→", output);
         (exit, output, error) = CliRunner.Run("predict", "--model", model, Path.Combine(run.Data, "OAF_sad"), "--json");
         Assert.True(exit == 0, output + error);
         Assert.Contains("\"probabilities\"", output);
