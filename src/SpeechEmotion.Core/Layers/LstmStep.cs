@@ -4,10 +4,12 @@ using SpeechEmotion.Core.Tensors;
 namespace SpeechEmotion.Core.Layers;
 
 /// <summary>
-/// One time step of one direction, split by hidden units (forward) or batch rows (backward, or a forward whose H
-/// does not split in whole panels): a work item runs the recurrent product for its share and then its gate math
-/// (forward), or its rows' cell backward and then dh' for them (backward). One pool run per
-/// step, no serial elementwise phase, and each row's arithmetic is the same whichever thread runs it.
+/// The parallel work of one direction's time loop, in one of two shapes. A whole pass (<see cref="PrepareForwardPass"/>,
+/// <see cref="PrepareBackwardPass"/>, when the batch gives every thread a whole row tile): each work item carries a block
+/// of rows through every step — input projection, recurrent product and cell forward; cell backward and dh' backward —
+/// and the threads meet once per pass. Otherwise one step per run (<see cref="Prepare"/>; batch-1 prediction): split by
+/// hidden units (forward) or batch rows (backward, or a forward whose H does not split in whole panels). Either way
+/// there is no serial elementwise phase, and each row's arithmetic is the same whichever thread runs it.
 /// The pointers are set by <see cref="Lstm"/> inside its <c>fixed</c> blocks, for the duration of one run.
 /// </summary>
 internal sealed unsafe class LstmStep : IParallelWork
