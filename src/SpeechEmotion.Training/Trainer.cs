@@ -143,7 +143,7 @@ public sealed class Trainer
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
                 lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng,
                     labelSmoothing: _options.LabelSmoothing) * indices.Length;
-                if (averaging) Average(state.AveragedParameters, _model.Parameters.Values, 1 - _options.WeightAverage, scratch);
+                if (averaging) Average(state.AveragedParameters, _model.Parameters.ReadAll(), 1 - _options.WeightAverage, scratch);
                 correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
                 seen += indices.Length;
                 onBatch?.Invoke(b + 1, batches);

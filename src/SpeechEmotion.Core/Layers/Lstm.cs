@@ -122,7 +122,6 @@ public sealed unsafe class Lstm
                     TensorPrimitives.Add(_parameters.Read(cell.BiasIh), _parameters.Read(cell.BiasHh), state.Bias);
                 }
                 bool forwardOnly = ws.ForwardOnly;
-                int chunk = Math.Min(steps, LstmWorkspace.ChunkSteps(batch, H));
 
                 // Slot s of the state buffers holds the state before step s (forward) or after step s − 1 (reverse),
                 // so the previous state of every step is one contiguous [T, B, H] block for the weight-gradient GEMM.
@@ -148,6 +147,7 @@ public sealed unsafe class Lstm
                 }
                 else
                 {
+                    int chunk = Math.Min(steps, LstmWorkspace.ChunkSteps(batch, H));
                     for (int done = 0; done < steps; done += chunk)
                     {
                         int count = Math.Min(chunk, steps - done), tFirst = reverse ? steps - done - count : done;
@@ -162,8 +162,7 @@ public sealed unsafe class Lstm
                             work.Prepare(backward: false, batch, H, lengthsP, packed, state.WeightHhPacked.Length, D * H, pool);
                             for (int s = 0; s < count; s++)
                             {
-                                int t = reverse ? tFirst + count - 1 - s : tFirst + s, k = done + s;
-                                int prevSlot = forwardOnly ? k % 2 : reverse ? t + 1 : t, nextSlot = forwardOnly ? (k + 1) % 2 : reverse ? t : t + 1;
+                                var (t, prevSlot, nextSlot) = LstmStep.ForwardSlots(done + s, steps, reverse, forwardOnly);
                                 work.Time = t;
                                 work.HPrev = hidden + prevSlot * stepStride; work.CPrev = cells + prevSlot * stepStride;
                                 work.HNext = hidden + nextSlot * stepStride; work.CNext = cells + nextSlot * stepStride;
@@ -236,7 +235,7 @@ public sealed unsafe class Lstm
                         work.PrepareBackwardPass(steps, reverse, batch, H, lengthsP, D * H, packed, state.WeightHhPackedBackward.Length,
                             cells, gatesAll, tanhCell, dOutAll + direction * H, dhA, dhB, dcP, pool);
                         work.Run(pool);
-                        if (steps % 2 == 1) { dhNow = dhB; dhPrev = dhA; }
+                        if (steps % 2 == 1) dhNow = dhB;
                     }
                     else
                     {
@@ -244,8 +243,7 @@ public sealed unsafe class Lstm
                         work.Dc = dcP;
                         for (int s = steps - 1; s >= 0; s--)
                         {
-                            int t = reverse ? steps - 1 - s : s;
-                            int prevSlot = reverse ? t + 1 : t;
+                            var (t, prevSlot) = LstmStep.BackwardSlots(s, steps, reverse);
                             work.Time = t;
                             work.CPrev = cells + prevSlot * stepStride;
                             work.Gates = gatesAll + (long)t * batch * 4 * H;

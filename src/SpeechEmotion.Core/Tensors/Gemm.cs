@@ -32,7 +32,7 @@ public static class Gemm
     internal const int KBlock = 256;
     private const int TilesPerBand = 16;
 
-    /// <summary>Rows per band when Aᵀ is packed: up to 576 (96 tiles of 6 or 72 of 8; 2.4 MB of packed Aᵀ per thread), as
+    /// <summary>Rows per band when Aᵀ is packed: up to 576 (96 tiles of 6 or 72 of 8; about 0.6 MB of packed Aᵀ per thread), as
     /// many as the threads leave each. Aᵀ's stored rows are then read whole (or in halves, on two threads) instead of
     /// 384 bytes of every 2 KB row: with 16 tiles a band the reads crossed a page every other row, where prefetching
     /// stops, and packing took 15 % of a FRAMES training step.</summary>
@@ -237,7 +237,7 @@ public static class Gemm
     }
 
     /// <summary>
-    /// Floats from one tile's packed Aᵀ to the next: KBlock·RowsPerTile (6 KB) and one cache line more, so that the
+    /// Floats from one tile's packed Aᵀ to the next: KBlock·RowsPerTile (6 or 8 KB) and one cache line more, so that the
     /// band's 16 tiles, written side by side as Aᵀ is read row by row, fall into 16 different L1 sets (6 KB apart they
     /// shared two, and evicted each other).
     /// </summary>
@@ -251,7 +251,7 @@ public static class Gemm
     [ThreadStatic] private static float[]? t_packedA;
 
     /// <summary>
-    /// Allocates this thread's packing buffers if it has none yet. Every GEMM calls it, the packed-Aᵀ buffer (2.4 MB)
+    /// Allocates this thread's packing buffers if it has none yet. Every GEMM calls it, the packed-Aᵀ buffer (about 0.6 MB)
     /// included when it packs Aᵀ (backward's weight gradients: a thread that only predicts never has one), and pool
     /// workers call it with both when they start, so which thread happens to claim which work item never decides when
     /// the allocation happens: a warmed-up training step allocates nothing.
@@ -328,7 +328,7 @@ public static class Gemm
                     if (_m == 1)
                     {
                         // One row (batch-1 inference): four panels at a time, so 8 FMA chains run instead of 2 and no
-                        // work goes to the other rows of a tile would compute for nothing.
+                        // work goes to the other rows a tile would compute for nothing.
                         var row = packA ? new TileA(packedA, 1, 0, RowsPerTile) : new TileA(_a + p0, 1, 0, 1);
                         for (; j0 + 4 * _panelWidth <= jEnd; j0 += 4 * _panelWidth)
                         {
