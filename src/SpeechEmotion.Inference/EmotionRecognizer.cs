@@ -206,7 +206,7 @@ public sealed class EmotionRecognizer
         var perView = views.Select(view =>
         {
             var model = _models[view.Model];
-            var inputs = ModelInputs.Unlabelled(model.Recipe, model.Statistics, view.Features, options.SameSpeaker);
+            var inputs = ModelInputs.Unlabelled(model.Recipe, model.Statistics, view.Features, options.SameSpeaker, model.OneFileRelevance);
             return Run(view.Model, inputs);
         }).ToList();
         var mean = Ensemble.Mean(perView);

@@ -60,7 +60,7 @@ public sealed class Explainer
     public Explanation Explain(string path, string? label = null, int window = 10)
     {
         var features = _frontEnd.Extract(path);
-        var input = ModelInputs.Unlabelled(_bundle.Recipe, _bundle.Statistics, [features])[0];
+        var input = ModelInputs.OneFile(_bundle.Recipe, _bundle.Statistics, _bundle.OneFileRelevance, features);
         var model = _bundle.Model;
         var probabilities = new float[_bundle.Labels.Count];
         model.Predict(input.Values, [input.Steps], input.Steps, 1, probabilities);

@@ -34,6 +34,10 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     /// <summary>Temperature scaling (<see cref="Calibration"/>) fitted on the validation part: 1 = the softmax as is.</summary>
     public float Temperature { get; init; } = 1f;
 
+    /// <summary>The relevance (frames) with which a single file's own statistics adapt the training side's
+    /// (<see cref="ModelInputs.OneFile"/>), fitted on the validation part; +∞ = the training side's as they are.</summary>
+    public double OneFileRelevance { get; init; } = double.PositiveInfinity;
+
     /// <summary>Models whose probabilities are averaged must score the same classes in the same order.</summary>
     public static void RequireSameLabels(IReadOnlyList<ModelBundle> ensemble)
     {
@@ -59,6 +63,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             Rooms = Recipe.Rooms.Select(r => r.ToString()).ToArray(),
             Statistics = new StatisticsMetadata(Statistics.Mean, Statistics.Std),
             Temperature = Temperature,
+            OneFileRelevance = double.IsPositiveInfinity(OneFileRelevance) ? null : OneFileRelevance,
             Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds, Split.TestCorpus),
         };
         ModelFile.Save(path, Model, new Dictionary<string, string> { [ModelMetadata.FormatKey] = ModelMetadata.Format, [ModelMetadata.Key] = document.ToJson() });
@@ -78,13 +83,14 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     {
         Description? d = null;
         var loaded = load(metadata => (d = Describe(metadata, name)).Config);
-        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, Temperature = d.Temperature };
+        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, Temperature = d.Temperature, OneFileRelevance = d.OneFileRelevance };
     }
 
     /// <summary>Everything but the parameters, from either metadata format.</summary>
     private sealed record Description(ClassifierConfig Config, IReadOnlyList<string> Labels, Recipe Recipe, FeatureStats Statistics, SplitInfo Split, int AdaptationRounds)
     {
         public float Temperature { get; init; } = 1f;
+        public double OneFileRelevance { get; init; } = double.PositiveInfinity;
     }
 
     private static Description Describe(IReadOnlyDictionary<string, string> metadata, string path)
@@ -108,10 +114,12 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         var training = m.Training ?? throw new FormatException("training is missing.");
         if (training.AdaptationRounds < 0) throw new FormatException($"training.adaptation_rounds must be 0 or more, got {training.AdaptationRounds}.");
         if (!(m.Temperature > 0) || !float.IsFinite(m.Temperature)) throw new FormatException($"temperature must be positive and finite, got {m.Temperature}.");
+        if (m.OneFileRelevance is { } relevance && !(relevance >= 0 && double.IsFinite(relevance)))
+            throw new FormatException($"one_file_relevance must be 0 or more and finite (frames), got {relevance}.");
         return Check(new Description(config, m.Labels ?? throw new FormatException("labels is missing."), recipe,
             new FeatureStats(statistics.Mean ?? [], statistics.Std ?? []),
             new SplitInfo(ParseProtocol(training.Protocol), training.Seed, training.TestSpeaker is { Length: > 0 } s ? s : null,
-                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { Temperature = m.Temperature });
+                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { Temperature = m.Temperature, OneFileRelevance = m.OneFileRelevance ?? double.PositiveInfinity });
     }
 
     /// <summary>Schema 1, written by releases before the JSON document: one key per field, key=value; lists inside.</summary>

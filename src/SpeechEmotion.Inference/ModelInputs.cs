@@ -18,19 +18,28 @@ public static class ModelInputs
 
     /// <summary>
     /// Inputs for files without labels (prediction), normalised as the recipe says. Under speaker normalisation an
-    /// unknown voice's statistics cannot be had from a file or a few: each file is standardised with the training
-    /// side's statistics (stored in the model), so its prediction does not depend on which other files came with
-    /// it; <paramref name="filesAreOneSpeaker"/> standardises the files with their own statistics instead, for many
+    /// unknown voice's statistics cannot be had from a file or a few: each file is standardised on its own
+    /// (<see cref="OneFile"/>: the training side's statistics stored in the model, adapted towards the file's by
+    /// <paramref name="oneFileRelevance"/>), so its prediction does not depend on which other files came with it;
+    /// <paramref name="filesAreOneSpeaker"/> standardises the files with their own statistics instead, for many
     /// recordings of one voice. (The README reports both: "one file" against "per speaker" in its many-voices table.)
     /// </summary>
     public static IReadOnlyList<Sequence> Unlabelled(Recipe recipe, FeatureStats trainStats, IReadOnlyList<Audio.Features> features,
-        bool filesAreOneSpeaker = false)
+        bool filesAreOneSpeaker = false, double oneFileRelevance = double.PositiveInfinity)
     {
-        int size = recipe.FrontEnd.FeatureSize;
-        var sessionStats = !recipe.NeedsSpeakerStatistics ? null
-            : filesAreOneSpeaker ? FeatureStats.Compute(features, size) : trainStats;
+        if (!recipe.NeedsSpeakerStatistics || !filesAreOneSpeaker)
+            return features.Select(f => OneFile(recipe, trainStats, oneFileRelevance, f)).ToList();
+        var sessionStats = FeatureStats.Compute(features, recipe.FrontEnd.FeatureSize);
         return features.Select(f => Prepare(recipe, trainStats, sessionStats, f)).ToList();
     }
+
+    /// <summary>
+    /// One recording standardised by itself, as <c>ser predict FILE</c> does: where the recipe wants a speaker's
+    /// statistics, the training side's adapted towards this file's (<see cref="FeatureStats.AdaptedTo"/>, relevance
+    /// <paramref name="relevance"/> frames; +∞ = the training side's as they are), chosen per model on its validation part.
+    /// </summary>
+    public static Sequence OneFile(Recipe recipe, FeatureStats trainStats, double relevance, Audio.Features f) =>
+        Prepare(recipe, trainStats, recipe.NeedsSpeakerStatistics ? trainStats.AdaptedTo(f, relevance) : null, f);
 
     /// <summary>
     /// One utterance's features → the model's input, standardised as the recipe says: with its speaker's

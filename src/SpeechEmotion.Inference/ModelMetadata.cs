@@ -40,6 +40,10 @@ public sealed record ModelMetadata
     public required StatisticsMetadata Statistics { get; init; }
     /// <summary>Temperature scaling fitted on the validation part: probabilities = softmax(logits / temperature); 1 = none.</summary>
     public float Temperature { get; init; } = 1f;
+    /// <summary>How a single file is standardised under speaker statistics: the training side's adapted towards the
+    /// file's own with this relevance (frames; <see cref="FeatureStats.AdaptedTo"/>), fitted on the validation part;
+    /// absent (null) = the training side's as they are, as every model before it.</summary>
+    public double? OneFileRelevance { get; init; }
     public required TrainingMetadata Training { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, ModelMetadataJson.Default.ModelMetadata);

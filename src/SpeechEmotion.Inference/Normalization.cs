@@ -47,6 +47,40 @@ public sealed record FeatureStats(float[] Mean, float[] Std)
         return new FeatureStats(mean, std);
     }
 
+    /// <summary>
+    /// These statistics (a prior, e.g. the training side's) adapted towards one recording's own, as MAP adaptation
+    /// does with a relevance factor: mean = (n·mean_file + τ·mean) / (n + τ), the second moment likewise, n the file's
+    /// frames and τ <paramref name="relevance"/> (in frames). τ = 0 gives the file's own statistics (per-utterance
+    /// normalisation), τ = +∞ these unchanged; between, a short file leans on the prior more than a long one.
+    /// </summary>
+    public FeatureStats AdaptedTo(Audio.Features file, double relevance)
+    {
+        if (!(relevance >= 0)) throw new OptionsException($"relevance must be 0 or more (frames), got {relevance}.");
+        if (double.IsPositiveInfinity(relevance) || file.Frames == 0) return this;
+        int size = Mean.Length;
+        if (file.FeatureSize != size) throw new ShapeException($"AdaptedTo: a file of {file.FeatureSize} features against statistics of {size}.");
+        var sum = new double[size];
+        var squares = new double[size];
+        for (int f = 0; f < file.Frames; f++)
+            for (int c = 0; c < size; c++)
+            {
+                double v = file.Values[f * size + c];
+                sum[c] += v; squares[c] += v * v;
+            }
+        double n = file.Frames, total = n + relevance;
+        var mean = new float[size];
+        var std = new float[size];
+        for (int c = 0; c < size; c++)
+        {
+            double priorMean = Mean[c], priorSecond = (double)Std[c] * Std[c] + priorMean * priorMean;
+            double m = (sum[c] + relevance * priorMean) / total;
+            double second = (squares[c] + relevance * priorSecond) / total;
+            mean[c] = (float)m;
+            std[c] = (float)Math.Max(MinStd, Math.Sqrt(Math.Max(0, second - m * m)));
+        }
+        return new FeatureStats(mean, std);
+    }
+
     /// <summary>These statistics for the columns before <paramref name="from"/>, <paramref name="other"/>'s from there on.</summary>
     public FeatureStats Splice(FeatureStats other, int from)
     {

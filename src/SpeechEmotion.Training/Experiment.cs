@@ -18,21 +18,32 @@ public sealed record PreparedData(
     IReadOnlyList<Sample> Test,
     int MaxSteps)
 {
+    /// <summary>The validation part's own utterances (no perturbed copies) with their raw features, in the order of
+    /// <see cref="Validation"/>: what choosing a model's one-file standardisation scores.</summary>
+    public IReadOnlyList<RawSample> ValidationRaw { get; init; } = [];
+
+    /// <summary>The test side's utterances with their raw features, in the order of <see cref="Test"/>.</summary>
+    public IReadOnlyList<RawSample> TestRaw { get; init; } = [];
+
     /// <summary>
-    /// The test side as <c>ser predict</c> sees single files: under speaker normalisation each utterance standardised
-    /// with the training side's statistics instead of its speaker's (which need the voice's other recordings). The
-    /// inductive score; the same samples as <see cref="Test"/> for the other normalisations.
+    /// Utterances as <c>ser predict</c> sees single files (<see cref="ModelInputs.OneFile"/>): under speaker
+    /// normalisation each standardised by itself, from the training side's statistics adapted towards its own by
+    /// <paramref name="relevance"/>, instead of with its speaker's (which need the voice's other recordings).
     /// </summary>
-    public IReadOnlyList<Sample> TestOneFileAtATime { get; init; } = Test;
+    public IReadOnlyList<Sample> OneFileAtATime(Recipe recipe, IReadOnlyList<RawSample> part, double relevance) =>
+        part.Select(r => new Sample(ModelInputs.OneFile(recipe, TrainStatistics, relevance, r.Features), r.Label, r.Speaker, r.Path)).ToList();
+
+    /// <summary>The test side one file at a time (the inductive score); <see cref="Test"/> itself where the recipe
+    /// standardises without a speaker's statistics, so one file is already all it uses.</summary>
+    public IReadOnlyList<Sample> TestOneFileAtATime(Recipe recipe, double relevance) =>
+        recipe.NeedsSpeakerStatistics ? OneFileAtATime(recipe, TestRaw, relevance) : Test;
 
     /// <summary>The raw (unstandardised) features of each test sample, in the order of <see cref="Test"/>.</summary>
-    public IReadOnlyList<Audio.Features> TestFeatures()
-    {
-        var byPath = new Dictionary<string, Audio.Features>(StringComparer.Ordinal);
-        for (int i = 0; i < Extraction.Utterances.Count; i++) byPath[Extraction.Utterances[i].Path] = Extraction.Features[i];
-        return Test.Select(s => byPath[s.Path]).ToList();
-    }
+    public IReadOnlyList<Audio.Features> TestFeatures() => TestRaw.Select(r => r.Features).ToList();
 }
+
+/// <summary>One utterance of a part, unstandardised: its features as extracted, with its label, speaker and path.</summary>
+public sealed record RawSample(Audio.Features Features, int Label, string Speaker, string Path);
 
 /// <summary>
 /// The data side of an experiment, shared by <c>train</c> and <c>evaluate</c> so both see the same split and the
@@ -107,9 +118,10 @@ public static class Experiment
         }
         foreach (var entry in parts)
             Add(entry.Part, entry.Utterance, features[entry.Utterance], speakerStats?[entry.Utterance.Speaker]);
-        var oneFileAtATime = speakerStats is null ? samples[Part.Test]
-            : parts.Where(e => e.Part == Part.Test).Select(e => new Sample(ModelInputs.Prepare(recipe, trainStats, trainStats, features[e.Utterance]),
-                IndexOf(labels, e.Utterance.Label), e.Utterance.Speaker, e.Utterance.Path)).ToList();
+        List<RawSample> Raw(Part part) => parts.Where(e => e.Part == part)
+            .Select(e => new RawSample(features[e.Utterance], IndexOf(labels, e.Utterance.Label), e.Utterance.Speaker, e.Utterance.Path)).ToList();
+        var validationRaw = Raw(Part.Validation);
+        var testRaw = Raw(Part.Test);
 
         // Speed-perturbed and VTLP-warped copies of the training side — its training and validation parts both — each (speaker,
         // factor) normalised as a voice of its own. Perturbed validation copies make model selection prefer what
@@ -129,7 +141,7 @@ public static class Experiment
                 Add(trainSide[perturbed.Utterances[i]], perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
         }
         return new PreparedData(labels, entries, extraction.Problems, warnings, extraction, trainStats,
-            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps) { TestOneFileAtATime = oneFileAtATime };
+            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps) { ValidationRaw = validationRaw, TestRaw = testRaw };
     }
 
     /// <summary>

@@ -117,11 +117,14 @@ public static class TrainingRun
         // Temperature scaling on the validation part (never the test side): changes no prediction, only the confidence.
         float temperature = FitTemperature(model, data.Validation, data.MaxSteps);
         var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, Temperature = temperature };
+        // How a single file is standardised (ser predict FILE), chosen on the validation part as the temperature is.
+        var oneFile = recipe.NeedsSpeakerStatistics ? FitOneFileRelevance(bundle, data) : null;
+        if (oneFile is not null) bundle = bundle with { OneFileRelevance = oneFile.Relevance };
         bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
         var (_, testSamples, testProbabilities) = Probabilities([(bundle, data.Test)]);
         var metrics = Score(data.Labels, testSamples, testProbabilities); // the test side predicted once, for both
         RunFiles.WritePredictions(Path.Combine(options.OutputDirectory, RunFiles.Predictions), data.Labels, testSamples, testProbabilities);
-        var single = ReferenceEquals(data.TestOneFileAtATime, data.Test) ? null : Evaluate(bundle, data.TestOneFileAtATime);
+        var single = oneFile is null ? null : Evaluate(bundle, data.TestOneFileAtATime(recipe, bundle.OneFileRelevance));
         var extra = new Dictionary<string, object>
         {
             ["best_epoch"] = state.BestEpoch,
@@ -137,7 +140,12 @@ public static class TrainingRun
             ["adaptation_prior"] = adaptation.Count == 0 ? "none" : options.BalancedAdaptation ? "balanced" : "model",
         };
         if (single is not null)
-            extra["one_file_at_a_time"] = new Dictionary<string, object> { ["accuracy"] = single.Accuracy, ["uar"] = single.Uar, ["ece"] = single.Ece ?? double.NaN, ["macro_f1"] = single.MacroF1 };
+            extra["one_file_at_a_time"] = new Dictionary<string, object>
+            {
+                ["accuracy"] = single.Accuracy, ["uar"] = single.Uar, ["ece"] = single.Ece ?? double.NaN, ["macro_f1"] = single.MacroF1,
+                ["relevance"] = double.IsPositiveInfinity(oneFile!.Relevance) ? "none" : oneFile.Relevance,
+                ["validation_accuracy"] = oneFile.ValidationAccuracy, ["validation_accuracy_unadapted"] = oneFile.UnadaptedValidationAccuracy,
+            };
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
         (Metrics, IReadOnlyList<(string, ClusterVoteResult)>)? voted = null;
@@ -153,6 +161,32 @@ public static class TrainingRun
         }
         AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, RunFiles.Metrics), RunFiles.MetricsJson(metrics, options.Split, recipe.Kind.ToString().ToLowerInvariant(), extra));
         return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics, Voted = voted, OneFileAtATime = single };
+    }
+
+    /// <summary>The relevances <see cref="FitOneFileRelevance"/> chooses from, in frames (+∞: the training side's
+    /// statistics as they are; 0: the file's own).</summary>
+    public static readonly double[] OneFileRelevances = [0, 16, 32, 64, 128, 256, 512, 1024, double.PositiveInfinity];
+
+    /// <summary>What <see cref="FitOneFileRelevance"/> chose and the validation accuracies it chose by.</summary>
+    public sealed record OneFileChoice(double Relevance, double ValidationAccuracy, double UnadaptedValidationAccuracy);
+
+    /// <summary>
+    /// The relevance of <see cref="OneFileRelevances"/> whose one-file standardisation (<see cref="ModelInputs.OneFile"/>)
+    /// scores the validation part best, ties to the larger (nearer the training side's statistics): the test side plays
+    /// no part. Without a validation part, +∞.
+    /// </summary>
+    public static OneFileChoice FitOneFileRelevance(ModelBundle bundle, PreparedData data)
+    {
+        if (data.ValidationRaw.Count == 0) return new OneFileChoice(double.PositiveInfinity, double.NaN, double.NaN);
+        double best = double.PositiveInfinity, bestAccuracy = double.NegativeInfinity, unadapted = double.NaN;
+        for (int k = OneFileRelevances.Length - 1; k >= 0; k--) // from +∞ down, so a tie keeps the larger
+        {
+            double relevance = OneFileRelevances[k];
+            double accuracy = Evaluate(bundle, data.OneFileAtATime(bundle.Recipe, data.ValidationRaw, relevance)).Accuracy;
+            if (double.IsPositiveInfinity(relevance)) unadapted = accuracy;
+            if (accuracy > bestAccuracy) (best, bestAccuracy) = (relevance, accuracy);
+        }
+        return new OneFileChoice(best, bestAccuracy, unadapted);
     }
 
     /// <summary>The temperature that makes the model's validation probabilities honest (<see cref="Calibration.FitTemperature"/>).</summary>

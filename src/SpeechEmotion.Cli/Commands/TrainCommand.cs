@@ -188,7 +188,9 @@ public static class TrainCommand
             string adapted = result.Adaptation.Count > 0 ? $", after {result.Adaptation.Count} rounds of self-training on its unlabelled audio" : "";
             MetricsTable.Write(output, result.Metrics, $"Test side ({Describe(options.Split)}, {result.Metrics.Count} utterances{adapted})");
             if (result.OneFileAtATime is { } single)
-                output.WriteLine($"One file at a time, as ser predict (inductive: each file standardised with the training side's statistics, not its speaker's): " +
+                output.WriteLine($"One file at a time, as ser predict (inductive: each file standardised by itself, not with its speaker's statistics; " +
+                                 (double.IsPositiveInfinity(result.Bundle.OneFileRelevance) ? "the training side's statistics"
+                                     : $"the training side's adapted towards the file's, relevance {result.Bundle.OneFileRelevance} frames, chosen on the validation part") + "): " +
                                  $"accuracy {single.Accuracy:P2}, UAR {single.Uar:P2}, ECE {single.Ece:F3}");
             if (result.Voted is var (voted, votes))
             {
