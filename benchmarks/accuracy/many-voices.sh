@@ -10,9 +10,14 @@ cd "$(dirname "$0")/../.."
 out=${1:-runs/many-voices}; shift || true
 mkdir -p "$out"
 source benchmarks/accuracy/common.sh
+# FIELD of a metrics.json's "one_file_at_a_time" block (the inductive score, as ser predict FILE), empty without one.
+one_file() { sed -n '/"one_file_at_a_time"/,/}/p' "$1" | grep -o "\"$2\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'; }
 row() {
   awk -v name="$1" -v a="$(value "$2" accuracy)" -v u="$(value "$2" uar)" -v e="$(value "$2" ece)" \
-    'BEGIN { printf "%-52s accuracy %6.2f %%  UAR %6.2f %%  ECE %.3f\n", name, 100 * a, 100 * u, e }'
+      -v oa="$(one_file "$2" accuracy)" -v ou="$(one_file "$2" uar)" -v oe="$(one_file "$2" ece)" -v r="$(one_file "$2" relevance)" \
+    'BEGIN { printf "%-52s accuracy %6.2f %%  UAR %6.2f %%  ECE %.3f", name, 100 * a, 100 * u, e
+             if (oa != "") printf "  | one file %6.2f %%  UAR %6.2f %%  ECE %.3f  (relevance %s)", 100 * oa, 100 * ou, oe, r
+             printf "\n" }'
 }
 train() { local name=$1; shift; ser train "$@" --out "$out/$name" > "$out/$name.log" 2>&1; }
 
@@ -23,7 +28,8 @@ row "corpus, RAVDESS → TESS (7 shared classes)" "$out/ravdess-to-tess/metrics.
 train ravdess-loso --data data/ravdess --protocol loso "$@"
 awk -v a="$(value "$out/ravdess-loso/loso.json" accuracy_mean)" -v s="$(value "$out/ravdess-loso/loso.json" accuracy_sd)" \
     -v u="$(value "$out/ravdess-loso/loso.json" uar_mean)" -v e="$(value "$out/ravdess-loso/loso.json" ece_mean)" \
-    'BEGIN { printf "%-52s accuracy %6.2f %% ± %.2f  UAR %6.2f %%  ECE %.3f\n", "loso, RAVDESS alone, 5 folds, 8 classes", 100 * a, 100 * s, 100 * u, e }'
+    -v o="$(value "$out/ravdess-loso/loso.json" one_file_at_a_time_accuracy_mean)" -v os="$(value "$out/ravdess-loso/loso.json" one_file_at_a_time_accuracy_sd)" \
+    'BEGIN { printf "%-52s accuracy %6.2f %% ± %.2f  UAR %6.2f %%  ECE %.3f  | one file %6.2f %% ± %.2f\n", "loso, RAVDESS alone, 5 folds, 8 classes", 100 * a, 100 * s, 100 * u, e, 100 * o, 100 * os }'
 for seed in 1 2 3; do
   for speaker in YAF OAF; do
     train "tess-$speaker-seed$seed" "${both[@]}" --protocol speaker --test-speaker "tess:$speaker" --seed "$seed" "$@"

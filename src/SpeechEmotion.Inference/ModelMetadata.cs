@@ -43,6 +43,7 @@ public sealed record ModelMetadata
     /// <summary>How a single file is standardised under speaker statistics: the training side's adapted towards the
     /// file's own with this relevance (frames; <see cref="FeatureStats.AdaptedTo"/>), fitted on the validation part;
     /// absent (null) = the training side's as they are, as every model before it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? OneFileRelevance { get; init; }
     public required TrainingMetadata Training { get; init; }
 

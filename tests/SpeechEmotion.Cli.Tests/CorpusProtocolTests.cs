@@ -124,6 +124,12 @@ public sealed class CorpusProtocolTests : IDisposable
         var single = metrics.RootElement.GetProperty("one_file_at_a_time");
         Assert.InRange(single.GetProperty("accuracy").GetDouble(), 0, 1);
         Assert.Contains("One file at a time, as ser predict (inductive", output);
+        // Its standardisation was chosen on the validation part (never below the unadapted one there) and is stored in the model.
+        var relevance = single.GetProperty("relevance");
+        double stored = SpeechEmotion.Inference.ModelBundle.Load(Path.Combine(run, "model.safetensors")).OneFileRelevance;
+        if (relevance.ValueKind == JsonValueKind.String) { Assert.Equal("none", relevance.GetString()); Assert.True(double.IsPositiveInfinity(stored)); }
+        else { Assert.Contains(relevance.GetDouble(), SpeechEmotion.Training.TrainingRun.OneFileRelevances); Assert.Equal(relevance.GetDouble(), stored); }
+        Assert.True(single.GetProperty("validation_accuracy").GetDouble() >= single.GetProperty("validation_accuracy_unadapted").GetDouble());
         // It is what ser predict answers for the test files.
         var files = System.Text.RegularExpressions.Regex.Matches(File.ReadAllText(Path.Combine(run, "split.csv")), @"^([^,]+),[^,]+,[^,]+,([^,]+),test$",
             System.Text.RegularExpressions.RegexOptions.Multiline).Select(m => (Path: m.Groups[1].Value, Label: m.Groups[2].Value)).ToList();

@@ -203,6 +203,33 @@ public sealed class EmotionRecognizerTests : IDisposable
         Identical(together[2], direct.Predict(heard, new PredictionOptions { SameSpeaker = true })[2], "a second recognizer over the same model");
     }
 
+    /// <summary>
+    /// A model that stores a one-file relevance standardises each file from the training side's statistics adapted
+    /// towards the file's own (what the model run on <see cref="ModelInputs.OneFile"/> gives), the same after a save
+    /// and load; files predicted as one speaker take their joint statistics, whatever the relevance.
+    /// </summary>
+    [Fact]
+    public void OneFileIsStandardisedWithTheStoredRelevance()
+    {
+        string path = TestModels.Save(TestModels.Frames(11, NormalizationMode.Speaker) with { OneFileRelevance = 64 }, _folder.Path, "adapted.safetensors");
+        var recognizer = EmotionRecognizer.Load(path);
+        var model = recognizer.Models[0];
+        Assert.Equal(64, model.OneFileRelevance);
+        var unadapted = EmotionRecognizer.FromModels([model with { OneFileRelevance = double.PositiveInfinity }]);
+        var heard = TestModels.Wavs(_folder.Path, 3).Select(recognizer.Listen).ToList();
+        var alone = recognizer.Predict(heard);
+        for (int i = 0; i < heard.Count; i++)
+        {
+            var input = ModelInputs.OneFile(model.Recipe, model.Statistics, 64, heard[i].Features);
+            var expected = new float[TestModels.Labels.Length];
+            model.Model.Predict(input.Values, [input.Steps], input.Steps, 1, expected);
+            for (int k = 0; k < expected.Length; k++) Assert.Equal(expected[k], alone[i].Scores[k], 1e-6f);
+            Assert.NotEqual(unadapted.Predict(heard)[i].Scores.ToArray(), alone[i].Scores.ToArray());
+        }
+        var together = new PredictionOptions { SameSpeaker = true };
+        Identical(unadapted.Predict(heard, together)[1], recognizer.Predict(heard, together)[1], "one speaker's files, relevance 64 or none");
+    }
+
     /// <summary>Test-time augmentation adds one view per training speed: the mean of the plain view and the files played at that speed.</summary>
     [Fact]
     public void TestTimeAugmentationAveragesTheTrainingSpeeds()

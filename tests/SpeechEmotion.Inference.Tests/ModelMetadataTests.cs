@@ -24,6 +24,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Equal(TestModels.Labels, bundle.Labels);
         Assert.Equal((RecipeKind.Frames, NormalizationMode.Speaker), (bundle.Recipe.Kind, bundle.Recipe.Normalization));
         Assert.Equal([0.9, 1.1], bundle.Recipe.SpeedFactors);
+        Assert.True(double.IsPositiveInfinity(bundle.OneFileRelevance)); // single files standardised as that release did
         Assert.Equal(new SplitInfo(Protocol.Speaker, 31, "YAF"), bundle.Split);
         Assert.Equal(TestModels.Frames(31).Model.Config, bundle.Model.Config);
         Assert.Equal(TestModels.Frames(31, NormalizationMode.Speaker).Statistics.Mean, bundle.Statistics.Mean);
@@ -45,7 +46,7 @@ public sealed class ModelMetadataTests : IDisposable
     [Fact]
     public void SaveLoadSaveIsByteIdenticalAndKeepsEveryField()
     {
-        var original = TestModels.Frames(32, NormalizationMode.Utterance, speeds: [0.9, 1.1]) with { Split = new SplitInfo(Protocol.Word, 7, null), AdaptationRounds = 3 };
+        var original = TestModels.Frames(32, NormalizationMode.Utterance, speeds: [0.9, 1.1]) with { Split = new SplitInfo(Protocol.Word, 7, null), AdaptationRounds = 3, OneFileRelevance = 96 };
         string first = Path.Combine(_folder.Path, "first.safetensors"), second = Path.Combine(_folder.Path, "second.safetensors");
         original.Save(first);
         var loaded = ModelBundle.Load(first);
@@ -54,6 +55,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Equal((original.Recipe.Kind, original.Recipe.Normalization, original.Split, 3), (loaded.Recipe.Kind, loaded.Recipe.Normalization, loaded.Split, loaded.AdaptationRounds));
         Assert.Equal(original.Recipe.FrontEnd, loaded.Recipe.FrontEnd);
         Assert.Equal(original.Statistics.Std, loaded.Statistics.Std);
+        Assert.Equal(96, loaded.OneFileRelevance);
         Assert.Equal(original.Model.Parameters.Values, loaded.Model.Parameters.Values);
 
         var document = JsonNode.Parse(SafeTensors.Read(first).Metadata[ModelMetadata.Key])!;
@@ -62,6 +64,12 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Equal(16, (int)document["architecture"]!["hidden_size"]!);
         Assert.Equal(22050, (int)document["front_end"]!["sample_rate"]!);
         Assert.Equal("word", (string)document["training"]!["protocol"]!);
+        Assert.Equal(96, (double)document["one_file_relevance"]!);
+        // A model without one (+∞: the training side's statistics as they are) writes none, and reads back as +∞.
+        string plain = Path.Combine(_folder.Path, "plain.safetensors");
+        TestModels.Frames(32).Save(plain);
+        Assert.DoesNotContain("one_file_relevance", SafeTensors.Read(plain).Metadata[ModelMetadata.Key]);
+        Assert.True(double.IsPositiveInfinity(ModelBundle.Load(plain).OneFileRelevance));
     }
 
     /// <summary>Each broken field is named; a newer schema asks for a newer release.</summary>
@@ -76,6 +84,7 @@ public sealed class ModelMetadataTests : IDisposable
     [InlineData("rooms", "[\"0.4\"]", "rooms takes rooms as RT60:SNR (seconds:dB), e.g. 0.4:15; got '0.4'")]
     [InlineData("statistics.std", "[1]", "statistics hold 39 means and 1 deviations for 39 features")]
     [InlineData("training.protocol", "\"sideways\"", "Protocol must be random, speaker, word or corpus, got 'sideways'")]
+    [InlineData("one_file_relevance", "-1", "one_file_relevance must be 0 or more and finite (frames), got -1")]
     [InlineData("training.seed", "-1", "bad metadata: 'speech_emotion' is not a model document")]
     public void ABrokenDocumentIsRefusedNamingTheField(string field, string value, string expected)
     {

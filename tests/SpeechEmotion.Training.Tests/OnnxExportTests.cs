@@ -92,6 +92,9 @@ public class OnnxExportTests
         Assert.Equal(bundle.Recipe.FrontEnd.Serialize(), map["speechemotion.front_end"]);
         Assert.Equal(39, map["speechemotion.feature_mean"].Split(',').Length);
         Assert.Equal("1.7", map["speechemotion.temperature"]);
+        Assert.Equal("none", map["speechemotion.one_file_relevance"]);
+        using (var adapted = new InferenceSession(OnnxExport.Export(bundle with { OneFileRelevance = 128 })))
+            Assert.Equal("128", adapted.ModelMetadata.CustomMetadataMap["speechemotion.one_file_relevance"]);
         Assert.Equal("SpeechEmotion", session.ModelMetadata.ProducerName);
         Assert.Equal(["features", "lengths"], session.InputMetadata.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["logits", "probabilities"], session.OutputMetadata.Keys.Order(StringComparer.Ordinal));

@@ -51,8 +51,12 @@ public static class OnnxExport
             ["speechemotion.feature_mean"] = Numbers(bundle.Statistics.Mean),
             ["speechemotion.feature_std"] = Numbers(bundle.Statistics.Std),
             ["speechemotion.temperature"] = bundle.Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["speechemotion.one_file_relevance"] = double.IsPositiveInfinity(bundle.OneFileRelevance) ? "none"
+                : bundle.OneFileRelevance.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             ["speechemotion.input"] = "features [steps, batch, input] float, time-major: the front end's features per frame (front_end), " +
-                "standardised as (x - feature_mean) / feature_std (normalization 'speaker': with the speaker's own statistics); " +
+                "standardised as (x - feature_mean) / feature_std (normalization 'speaker': with the speaker's own statistics; " +
+                "a single file of an unknown voice as ser predict does: mean and second moment (n·file + r·feature) / (n + r), " +
+                "n its frames, r one_file_relevance, 'none' = feature_mean and feature_std as they are); " +
                 "recipe 'seed': the mean over frames of each standardised coefficient, as a sequence of one value per coefficient. " +
                 "lengths [batch] int32: the valid steps of each sequence.",
         };
