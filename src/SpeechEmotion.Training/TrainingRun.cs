@@ -139,13 +139,20 @@ public static class TrainingRun
             ["adaptation_rounds"] = adaptation.Count,
             ["adaptation_prior"] = adaptation.Count == 0 ? "none" : options.BalancedAdaptation ? "balanced" : "model",
         };
-        if (single is not null)
-            extra["one_file_at_a_time"] = new Dictionary<string, object>
+        if (single is not null && oneFile is not null)
+        {
+            var block = new Dictionary<string, object>
             {
                 ["accuracy"] = single.Accuracy, ["uar"] = single.Uar, ["ece"] = single.Ece ?? double.NaN, ["macro_f1"] = single.MacroF1,
-                ["relevance"] = double.IsPositiveInfinity(oneFile!.Relevance) ? "none" : oneFile.Relevance,
-                ["validation_accuracy"] = oneFile.ValidationAccuracy, ["validation_accuracy_unadapted"] = oneFile.UnadaptedValidationAccuracy,
+                ["relevance"] = double.IsPositiveInfinity(oneFile.Relevance) ? "none" : oneFile.Relevance,
             };
+            if (data.ValidationRaw.Count > 0) // what the relevance was chosen by (without a validation part: none)
+            {
+                block["validation_accuracy"] = oneFile.ValidationAccuracy;
+                block["validation_accuracy_unadapted"] = oneFile.UnadaptedValidationAccuracy;
+            }
+            extra["one_file_at_a_time"] = block;
+        }
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
         (Metrics, IReadOnlyList<(string, ClusterVoteResult)>)? voted = null;
