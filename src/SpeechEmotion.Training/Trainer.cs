@@ -59,10 +59,10 @@ public sealed record Masking
 {
     public static readonly Masking None = new(0, 0);
 
-    /// <summary>What the frames recipe trains with unless told otherwise: up to a fifth of the frames and 4 of the 20
+    /// <summary>What the frames recipe trains with unless told otherwise: up to a fifth of the frames and 3 of the 13
     /// coefficients (measured in benchmarks/accuracy.md: masking raised the validation scores of every many-voices protocol;
-    /// the band went from 8 of 40 to 4 of 20 with the coefficients).</summary>
-    public static readonly Masking FramesDefault = new(0.2, 4);
+    /// the band went from 8 of 40 to 4 of 20 and 3 of 13 with the coefficients).</summary>
+    public static readonly Masking FramesDefault = new(0.2, 3);
 
     public Masking(double timeFraction, int coefficients, int blockSize = 0)
     {

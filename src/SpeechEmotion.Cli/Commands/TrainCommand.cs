@@ -34,7 +34,7 @@ public static class TrainCommand
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint." };
         var cache = CommonOptions.Cache();
         var threads = CommonOptions.Threads();
-        var mfcc = new Option<int?>("--n-mfcc") { Description = "MFCCs per frame [default: 20 for frames, 40 for seed]" };
+        var mfcc = new Option<int?>("--n-mfcc") { Description = $"MFCCs per frame [default: {Recipes.DefaultFramesCoefficients} for frames, 40 for seed]" };
         var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 96 for frames, 256 for seed]" };
         var layers = new Option<int?>("--layers") { Description = "Stacked LSTM layers, each bidirectional (frames recipe), 1 to 4 [default: 1]" };
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker or utterance: how features are standardised; none looks at labels [default: speaker for frames, global for seed]" };
@@ -68,11 +68,11 @@ public static class TrainCommand
         };
         var maskTime = new Option<double?>("--mask-time")
         {
-            Description = "SpecAugment-style: each training sequence loses one span of up to this fraction of its frames, drawn afresh every batch; 0 = none [default: 0.2 for frames, 0 for seed]",
+            Description = $"SpecAugment-style: each training sequence loses one span of up to this fraction of its frames, drawn afresh every batch; 0 = none [default: {SpeechEmotion.Training.Masking.FramesDefault.TimeFraction.ToString(CultureInfo.InvariantCulture)} for frames, 0 for seed]",
         };
         var maskCoefficients = new Option<int?>("--mask-coefficients")
         {
-            Description = "SpecAugment-style: each training sequence loses one band of up to this many adjacent MFCCs (and their deltas), drawn afresh every batch; 0 = none [default: 4 for frames, 0 for seed]",
+            Description = $"SpecAugment-style: each training sequence loses one band of up to this many adjacent MFCCs (and their deltas), drawn afresh every batch; 0 = none [default: {SpeechEmotion.Training.Masking.FramesDefault.Coefficients} for frames, 0 for seed]",
         };
         var labelSmoothing = new Option<float?>("--label-smoothing")
         {
