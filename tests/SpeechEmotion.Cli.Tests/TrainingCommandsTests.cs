@@ -291,6 +291,10 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains($"[{4 * SpeechEmotion.Training.Recipes.DefaultFramesHidden}, {FramesFeatureSize}]", output);
         Assert.Contains("angry, disgust, fear, happy, neutral, pleasant_surprise, sad", output);
         Assert.Contains("window=trim", output);
+        // How its answers are calibrated and a single file standardised, as the model stores them.
+        var stored = SpeechEmotion.Inference.ModelBundle.Load(Path.Combine(run.Run, "model.safetensors"));
+        Assert.Contains($"calibration   temperature {stored.Temperature.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}; one file standardised with ", output);
+        Assert.Contains(double.IsPositiveInfinity(stored.OneFileRelevance) ? "the training side's statistics\n" : $"adapted towards its own (relevance {stored.OneFileRelevance} frames)", output.ReplaceLineEndings("\n"));
     }
 
     [Fact]

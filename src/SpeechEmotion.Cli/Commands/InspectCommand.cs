@@ -1,3 +1,4 @@
+using System.Globalization;
 using System.CommandLine;
 using System.Numerics.Tensors;
 using SpeechEmotion.Training;
@@ -26,6 +27,9 @@ public static class InspectCommand
             output.WriteLine($"  labels        {string.Join(", ", bundle.Labels)}");
             output.WriteLine($"  front end     {bundle.Recipe.FrontEnd.Serialize()}");
             output.WriteLine($"  normalisation {bundle.Recipe.Normalization.ToString().ToLowerInvariant()} ({bundle.Statistics.Mean.Length} features)");
+            output.WriteLine($"  calibration   temperature {bundle.Temperature.ToString("0.###", CultureInfo.InvariantCulture)}; one file standardised with the training side's statistics" +
+                             (double.IsPositiveInfinity(bundle.OneFileRelevance) ? ""
+                                 : $" adapted towards its own (relevance {bundle.OneFileRelevance.ToString(CultureInfo.InvariantCulture)} frames)"));
             string Factors(IReadOnlyList<double> f) => f.Count == 0 ? "none" : Recipe.FormatFactors(f);
             output.WriteLine($"  augmentation  speed {Factors(bundle.Recipe.SpeedFactors)}; VTLP {Factors(bundle.Recipe.WarpFactors)}; rooms {(bundle.Recipe.Rooms.Count == 0 ? "none" : string.Join(", ", bundle.Recipe.Rooms))}");
             output.WriteLine($"  trained on    {bundle.Split.Protocol.ToString().ToLowerInvariant()} split, seed {bundle.Split.Seed}{(bundle.Split.TestSpeaker is null ? "" : ", test speaker " + bundle.Split.TestSpeaker)}");
