@@ -22,6 +22,22 @@ public sealed record FeatureStats(float[] Mean, float[] Std)
 
     public static FeatureStats Compute(IEnumerable<Audio.Features> utterances, int featureSize)
     {
+        var (sum, squares, frames) = Moments(utterances, featureSize);
+        if (frames == 0) throw new SpeechEmotionException("Cannot compute feature statistics from zero frames.");
+        var mean = new float[featureSize];
+        var std = new float[featureSize];
+        for (int c = 0; c < featureSize; c++)
+        {
+            double m = sum[c] / frames;
+            mean[c] = (float)m;
+            std[c] = (float)Math.Max(MinStd, Math.Sqrt(Math.Max(0, squares[c] / frames - m * m)));
+        }
+        return new FeatureStats(mean, std);
+    }
+
+    /// <summary>Per feature, the sum and the sum of squares over every frame of <paramref name="utterances"/>, and the frames counted.</summary>
+    private static (double[] Sum, double[] Squares, long Frames) Moments(IEnumerable<Audio.Features> utterances, int featureSize)
+    {
         var sum = new double[featureSize];
         var squares = new double[featureSize];
         long frames = 0;
@@ -35,16 +51,7 @@ public sealed record FeatureStats(float[] Mean, float[] Std)
                 }
             frames += u.Frames;
         }
-        if (frames == 0) throw new SpeechEmotionException("Cannot compute feature statistics from zero frames.");
-        var mean = new float[featureSize];
-        var std = new float[featureSize];
-        for (int c = 0; c < featureSize; c++)
-        {
-            double m = sum[c] / frames;
-            mean[c] = (float)m;
-            std[c] = (float)Math.Max(MinStd, Math.Sqrt(Math.Max(0, squares[c] / frames - m * m)));
-        }
-        return new FeatureStats(mean, std);
+        return (sum, squares, frames);
     }
 
     /// <summary>
@@ -59,15 +66,8 @@ public sealed record FeatureStats(float[] Mean, float[] Std)
         if (double.IsPositiveInfinity(relevance) || file.Frames == 0) return this;
         int size = Mean.Length;
         if (file.FeatureSize != size) throw new ShapeException($"AdaptedTo: a file of {file.FeatureSize} features against statistics of {size}.");
-        var sum = new double[size];
-        var squares = new double[size];
-        for (int f = 0; f < file.Frames; f++)
-            for (int c = 0; c < size; c++)
-            {
-                double v = file.Values[f * size + c];
-                sum[c] += v; squares[c] += v * v;
-            }
-        double n = file.Frames, total = n + relevance;
+        var (sum, squares, frames) = Moments([file], size);
+        double n = frames, total = n + relevance;
         var mean = new float[size];
         var std = new float[size];
         for (int c = 0; c < size; c++)
