@@ -2,7 +2,10 @@
 #   ser ARGS…          the Release build of the CLI
 #   both               the --data options of TESS and RAVDESS
 #   value FILE FIELD   the first value of a JSON number field, as written by ser (one field per line)
+#   one_file FILE FIELD  FIELD of a metrics.json's "one_file_at_a_time" block (accuracy, uar, ece, relevance,
+#                      validation_accuracy, validation_accuracy_unadapted), empty without one
 dotnet build src/SpeechEmotion.Cli -c Release -v quiet -nologo >/dev/null
 ser() { dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll "$@"; }
 both=(--data data/tess --data data/ravdess)
 value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
+one_file() { sed -n '/"one_file_at_a_time"/,/}/p' "$1" | grep -o "\"$2\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'; }

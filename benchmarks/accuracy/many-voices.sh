@@ -10,8 +10,6 @@ cd "$(dirname "$0")/../.."
 out=${1:-runs/many-voices}; shift || true
 mkdir -p "$out"
 source benchmarks/accuracy/common.sh
-# FIELD of a metrics.json's "one_file_at_a_time" block (the inductive score, as ser predict FILE), empty without one.
-one_file() { sed -n '/"one_file_at_a_time"/,/}/p' "$1" | grep -o "\"$2\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'; }
 row() {
   awk -v name="$1" -v a="$(value "$2" accuracy)" -v u="$(value "$2" uar)" -v e="$(value "$2" ece)" \
       -v oa="$(one_file "$2" accuracy)" -v ou="$(one_file "$2" uar)" -v oe="$(one_file "$2" ece)" -v r="$(one_file "$2" relevance)" \

@@ -11,8 +11,6 @@ cd "$(dirname "$0")/../.."
 seed=$1 out=$2; shift 2
 mkdir -p "$out"
 source benchmarks/accuracy/common.sh
-# The one-file block of a metrics.json: FIELD of "one_file_at_a_time" (validation_accuracy, validation_accuracy_unadapted, relevance).
-one_file() { sed -n '/"one_file_at_a_time"/,/}/p' "$1" | grep -o "\"$2\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'; }
 one_file_line() { # NAME DIR…: the validation one-file accuracy with the fitted relevance and without (mean over the runs given)
   local name=$1; shift
   for d in "$@"; do echo "$(one_file "$d/metrics.json" validation_accuracy) $(one_file "$d/metrics.json" validation_accuracy_unadapted) $(one_file "$d/metrics.json" relevance)"; done |
@@ -21,7 +19,7 @@ one_file_line() { # NAME DIR…: the validation one-file accuracy with the fitte
 row() {
   local name=$1 dir=$2
   awk -v name="$name" -v v="$(value "$dir/metrics.json" validation_accuracy)" -v a="$(value "$dir/metrics.json" accuracy)" \
-      -v e="$(value "$dir/metrics.json" ece)" -v o="$(grep -A2 '"one_file_at_a_time"' "$dir/metrics.json" | grep -o '"accuracy": [0-9.eE+-]*' | awk '{print $2}')" \
+      -v e="$(value "$dir/metrics.json" ece)" -v o="$(one_file "$dir/metrics.json" accuracy)" \
     'BEGIN { printf "%-28s validation %6.2f %%  test %6.2f %%  one file %6.2f %%  ECE %.3f\n", name, 100 * v, 100 * a, 100 * o, e }'
 }
 ser train "${both[@]}" --protocol corpus --test-corpus tess --seed "$seed" --out "$out/ravdess-to-tess" "$@" > "$out/ravdess-to-tess.log" 2>&1
