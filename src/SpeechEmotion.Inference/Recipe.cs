@@ -29,6 +29,12 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
     /// none): a stand-in for a voice training never heard, so the chosen epoch is the one that carries over best.</summary>
     public IReadOnlyList<double> ValidationSpeedFactors { get; init; } = [];
 
+    /// <summary>How the training copies above train (training only, not stored in the model): false — every copy joins the
+    /// training side and the validation part's copies its validation part, so an epoch costs (copies + 1) times as much;
+    /// true — each epoch trains on one version of every training utterance (the original or one of its copies, drawn
+    /// afresh), so an epoch costs what it does without copies, and validation keeps the held-out recordings alone.</summary>
+    public bool DrawCopies { get; init; }
+
     /// <summary>Augmentation factors as the model file stores them: comma-separated, round-trip precision.</summary>
     public static string FormatFactors(IEnumerable<double> factors) =>
         string.Join(',', factors.Select(f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));

@@ -22,6 +22,10 @@ public sealed record PreparedData(
     /// <see cref="Validation"/>: what choosing a model's one-file standardisation scores.</summary>
     public IReadOnlyList<RawSample> ValidationRaw { get; init; } = [];
 
+    /// <summary>With the training copies drawn (<see cref="Recipe.DrawCopies"/>): per training utterance, the indices into
+    /// <see cref="Train"/> of its versions (the original first); null when every sample trains every epoch.</summary>
+    public IReadOnlyList<int[]>? TrainVersions { get; init; }
+
     /// <summary>The test side's utterances with their raw features, in the order of <see cref="Test"/>.</summary>
     public IReadOnlyList<RawSample> TestRaw { get; init; } = [];
 
@@ -126,13 +130,15 @@ public static class Experiment
         // Speed-perturbed and VTLP-warped copies of the training side — its training and validation parts both — each (speaker,
         // factor) normalised as a voice of its own. Perturbed validation copies make model selection prefer what
         // carries over to another voice, still without touching the test side. --validate-speeds adds copies of the
-        // validation part alone, at speeds training never hears.
+        // validation part alone, at speeds training never hears. With the copies drawn (Recipe.DrawCopies) only the
+        // training part is copied, and each epoch trains on one version of every utterance (Trainer.Train's versions).
         var trainSide = parts.Where(e => e.Part != Part.Test).ToDictionary(e => e.Utterance, e => e.Part);
         var trainUtterances = trainSide.Keys.ToList();
         var validationUtterances = trainUtterances.Where(u => trainSide[u] == Part.Validation).ToList();
-        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Room: (Room?)null, Utterances: trainUtterances))
-            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Room: (Room?)null, Utterances: trainUtterances)))
-            .Concat(recipe.Rooms.Select(r => (Speed: 1.0, Warp: 1.0, Room: (Room?)r, Utterances: trainUtterances)))
+        var copied = recipe.DrawCopies ? trainUtterances.Where(u => trainSide[u] == Part.Train).ToList() : trainUtterances;
+        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Room: (Room?)null, Utterances: copied))
+            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Room: (Room?)null, Utterances: copied)))
+            .Concat(recipe.Rooms.Select(r => (Speed: 1.0, Warp: 1.0, Room: (Room?)r, Utterances: copied)))
             .Concat(recipe.ValidationSpeedFactors.Select(f => (Speed: f, Warp: 1.0, Room: (Room?)null, Utterances: validationUtterances)));
         foreach (var (speed, warp, room, utterances) in perturbations)
         {
@@ -140,8 +146,12 @@ public static class Experiment
             for (int i = 0; i < perturbed.Utterances.Count; i++)
                 Add(trainSide[perturbed.Utterances[i]], perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
         }
+        // One group per training utterance, its original first (copies keep their original's path).
+        var versions = recipe.DrawCopies
+            ? samples[Part.Train].Select((sample, i) => (sample.Path, i)).GroupBy(x => x.Path, StringComparer.Ordinal).Select(g => g.Select(x => x.i).ToArray()).ToList()
+            : null;
         return new PreparedData(labels, entries, extraction.Problems, warnings, extraction, trainStats,
-            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps) { ValidationRaw = validationRaw, TestRaw = testRaw };
+            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps) { ValidationRaw = validationRaw, TestRaw = testRaw, TrainVersions = versions };
     }
 
     /// <summary>

@@ -46,6 +46,8 @@ public static class Recipes
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
         var o = overrides ?? new RecipeOverrides();
+        if (o.DrawCopies == true && o.SpeedFactors is not { Count: > 0 } && o.WarpFactors is not { Count: > 0 } && o.Rooms is not { Count: > 0 })
+            throw new OptionsException("--copies one draws among the copies of --augment, --vtlp or --rooms: give one of them.");
         if (kind == RecipeKind.Seed)
         {
             if (o.Prosody == true) throw new OptionsException("--prosody is for the frames recipe: the seed recipe keeps the notebook's 40 mean MFCCs.");
@@ -54,21 +56,29 @@ public static class Recipes
             if (o.Layers is not null) throw new OptionsException("--layers is for the frames recipe: the seed recipe keeps the notebook's one LSTM layer.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
-                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [] };
+                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = o.DrawCopies ?? false };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? DefaultFramesCoefficients, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? DefaultTrimTopDb, prosody: o.Prosody ?? DefaultProsody);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
             new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: o.Layers ?? DefaultFramesLayers, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
-        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [] };
+        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = o.DrawCopies ?? false };
     }
 }
 
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
     IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null, double? TrimTopDb = null,
-    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null)
+    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null, bool? DrawCopies = null)
 {
+    /// <summary>--copies: all (every copy trains every epoch) or one (one version of each utterance per epoch, drawn).</summary>
+    public static bool ParseCopies(string text) => text.ToLowerInvariant() switch
+    {
+        "all" => false,
+        "one" => true,
+        _ => throw new OptionsException($"--copies must be all or one, got '{text}'."),
+    };
+
     /// <summary>--layers: 1 to <see cref="Recipes.MaxLayers"/> stacked LSTM layers.</summary>
     public static int ParseLayers(int value) => value is >= 1 and <= Recipes.MaxLayers ? value
         : throw new OptionsException($"--layers must be 1 to {Recipes.MaxLayers} LSTM layers, got {value}.");

@@ -115,13 +115,20 @@ public sealed class Trainer
     }
 
     /// <summary>Runs epochs until the budget, the patience or the cancellation ends it. Returns the state with the
-    /// best parameters loaded into the model.</summary>
+    /// best parameters loaded into the model. With <paramref name="versions"/> (indices into <paramref name="train"/>,
+    /// one group per utterance: the original and its perturbed copies) an epoch trains on one version of each
+    /// utterance, drawn afresh every epoch, instead of on every sample.</summary>
     public TrainingState Train(IReadOnlyList<Sample> train, IReadOnlyList<Sample> validation, Rng rng, TrainingState? resume = null,
-        Action<EpochRecord, TrainingState>? onEpoch = null, Action<int, int>? onBatch = null, CancellationToken cancellation = default)
+        Action<EpochRecord, TrainingState>? onEpoch = null, Action<int, int>? onBatch = null, CancellationToken cancellation = default,
+        IReadOnlyList<int[]>? versions = null)
     {
         if (train.Count == 0) throw new SpeechEmotionException("No training samples: the training side of the split is empty.");
+        if (versions is not null && versions.Any(v => v.Length == 0 || v.Any(i => (uint)i >= (uint)train.Count)))
+            throw new ArgumentException("Every version group needs at least one index into the training samples.", nameof(versions));
         var state = resume ?? new TrainingState();
-        var order = Enumerable.Range(0, train.Count).ToArray();
+        int units = versions?.Count ?? train.Count;
+        var order = new int[units];
+        var drawn = new int[units];
         var labels = new int[_options.BatchSize];
         int sinceBest = state.Epoch - state.BestEpoch;
         bool averaging = _options.WeightAverage > 0;
@@ -134,11 +141,12 @@ public sealed class Trainer
             // draws the same batches as an uninterrupted one.
             for (int i = 0; i < order.Length; i++) order[i] = i;
             rng.Shuffle(order.AsSpan());
+            DrawVersions(order, versions, rng, drawn);
             double lossSum = 0;
-            int correct = 0, seen = 0, batches = (train.Count + _options.BatchSize - 1) / _options.BatchSize;
+            int correct = 0, seen = 0, batches = (units + _options.BatchSize - 1) / _options.BatchSize;
             for (int b = 0; b < batches && !cancellation.IsCancellationRequested; b++)
             {
-                var indices = order.AsSpan(b * _options.BatchSize, Math.Min(_options.BatchSize, train.Count - b * _options.BatchSize));
+                var indices = drawn.AsSpan(b * _options.BatchSize, Math.Min(_options.BatchSize, units - b * _options.BatchSize));
                 var batch = _batcher.Fill(train, indices, labels);
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
                 lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng,
@@ -148,7 +156,7 @@ public sealed class Trainer
                 seen += indices.Length;
                 onBatch?.Invoke(b + 1, batches);
             }
-            if (cancellation.IsCancellationRequested && seen < train.Count) break; // a partial epoch is not recorded
+            if (cancellation.IsCancellationRequested && seen < units) break; // a partial epoch is not recorded
             double seconds = clock.Elapsed.TotalSeconds;
             // Without a validation part (a folder too small for one) there is nothing to choose by: the last epoch is
             // kept, and the history's validation columns say NaN rather than repeat the training figures.
@@ -175,6 +183,19 @@ public sealed class Trainer
         }
         if (state.BestParameters.Length == _model.Parameters.Count) state.BestParameters.CopyTo(_model.Parameters.Values, 0);
         return state;
+    }
+
+    /// <summary>The sample each unit of <paramref name="order"/> trains on this epoch: itself without
+    /// <paramref name="versions"/>, else one of its group's, drawn uniformly (a group of one draws nothing, so groups of one
+    /// train as no groups at all).</summary>
+    internal static void DrawVersions(ReadOnlySpan<int> order, IReadOnlyList<int[]>? versions, Rng rng, Span<int> drawn)
+    {
+        for (int i = 0; i < order.Length; i++)
+        {
+            if (versions is null) { drawn[i] = order[i]; continue; }
+            var group = versions[order[i]];
+            drawn[i] = group.Length == 1 ? group[0] : group[rng.NextInt(group.Length)];
+        }
     }
 
     /// <summary>a ← a + rate·(θ − a), element by element (the same bits at every vector width), subnormals flushed.</summary>

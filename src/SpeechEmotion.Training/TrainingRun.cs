@@ -88,7 +88,8 @@ public static class TrainingRun
         string checkpointPath = Path.Combine(options.OutputDirectory, RunFiles.Checkpoint);
         if (resume) (state, rng) = LoadCheckpoint(checkpointPath, model, Path.Combine(options.OutputDirectory, RunFiles.History));
 
-        progress.Stage($"Training {recipe.Model} on {data.Train.Count} utterances, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
+        string drawn = data.TrainVersions is { } v ? $" ({v.Count} recordings, one version of each drawn per epoch)" : "";
+        progress.Stage($"Training {recipe.Model} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
         // Masks cover the same band of the coefficients, their deltas and delta-deltas.
         var trainOptions = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } };
         var trainer = new Trainer(model, trainOptions, data.MaxSteps);
@@ -101,7 +102,7 @@ public static class TrainingRun
                 RunFiles.WriteHistory(Path.Combine(options.OutputDirectory, RunFiles.History), s.History);
                 epochForBatches = record.Epoch + 1;
             },
-            onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation);
+            onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation, versions: data.TrainVersions);
         bool cancelled = cancellation.IsCancellationRequested;
         var adaptation = new List<AdaptationRound>();
         Metrics? baseMetrics = null;
@@ -132,6 +133,7 @@ public static class TrainingRun
             ["validation_accuracy"] = state.BestValidationAccuracy,
             ["temperature"] = temperature,
             ["train_count"] = data.Train.Count,
+            ["copies"] = data.TrainVersions is null ? "all" : "one",
             ["corpora"] = data.Split.GroupBy(e => e.Utterance.Corpus).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (object)g.Count()),
             ["validation_count"] = data.Validation.Count,
             ["normalization"] = recipe.Normalization.ToString().ToLowerInvariant(),

@@ -385,6 +385,32 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     }
 
     /// <summary>
+    /// --copies one: the training part's copies are drawn, one version of each recording per epoch (the epoch as long as
+    /// without copies), the validation part stays the recordings alone, metrics.json says so, and a resume keeps drawing.
+    /// </summary>
+    [Fact]
+    public void DrawnCopiesTrainOneVersionPerRecordingAndLeaveValidationAlone()
+    {
+        string dir = Path.Combine(run.Root, "drawn"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+            "--cache", cache, "--seed", "3", "--augment", "0.9,1.1", "--copies", "one");
+        Assert.True(exit == 0, output + error);
+        int Number(string text, string pattern) => int.Parse(System.Text.RegularExpressions.Regex.Match(text, pattern).Groups[1].Value);
+        var plain = run.Result.Output;
+        int trainPart = Number(plain, @"on (\d+) utterances");
+        Assert.Equal(Number(plain, @"validating on (\d+)"), Number(output, @"validating on (\d+)"));
+        Assert.Equal(3 * trainPart, Number(output, @"on (\d+) utterances"));
+        Assert.Contains($"({trainPart} recordings, one version of each drawn per epoch)", output);
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json"))))
+            Assert.Equal("one", metrics.RootElement.GetProperty("copies").GetString());
+        (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains($"({trainPart} recordings, one version of each drawn per epoch)", output);
+        CliRunner.Refused("--copies one draws among the copies of --augment, --vtlp or --rooms", "train", "--data", run.Data, "--copies", "one");
+        CliRunner.Refused("--copies must be all or one", "train", "--data", run.Data, "--augment", "0.9", "--copies", "half");
+    }
+
+    /// <summary>
     /// Speed-perturbed and VTLP-warped copies join the training side (three times the utterances for one factor of
     /// each), the model remembers both, and a resume of that run continues with the same augmentation.
     /// </summary>

@@ -12,7 +12,7 @@ public sealed class CheckpointMetadataTests
             Epoch = 7, BestEpoch = 5, BestValidationAccuracy = 0.875, BestValidationLoss = double.PositiveInfinity, AdamSteps = 812,
             Rng = [0x99ec5f36cb75f2b4UL, 1, ulong.MaxValue, 42], Data = "/data/tess:/data/ravdess", Recipe = "frames", Protocol = "corpus", Seed = 3,
             TestCorpus = "ravdess", Epochs = 30, Batch = 16, LearningRate = 2e-3f,
-            Overrides = new RecipeOverrides(Coefficients: 20, Normalization: NormalizationMode.Utterance, SpeedFactors: [0.9, 1.1], Prosody: true),
+            Overrides = new RecipeOverrides(Coefficients: 20, Normalization: NormalizationMode.Utterance, SpeedFactors: [0.9, 1.1], Prosody: true, DrawCopies: true),
             Adapt = 2, AdaptBalanced = true, ClusterVote = true, Checksum = new string('a', 64),
             History = [new EpochRecord(1, 1.5, 0.25, 1.75, 0.5, 3.25, 400, Best: true)],
         };
@@ -26,6 +26,7 @@ public sealed class CheckpointMetadataTests
         Assert.Equal((20, NormalizationMode.Utterance, true), (back.Overrides!.Coefficients, back.Overrides.Normalization, back.Overrides.Prosody));
         Assert.Equal([0.9, 1.1], back.Overrides.SpeedFactors!);
         Assert.Null(back.Overrides.Hidden);
+        Assert.Equal(true, back.Overrides.DrawCopies);
         Assert.Equal(original.History, back.History);
         Assert.Equal(original.Checksum, back.Checksum);
     }

@@ -40,6 +40,11 @@ public static class TrainCommand
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker or utterance: how features are standardised; none looks at labels [default: speaker for frames, global for seed]" };
         var stopOnError = new Option<bool>("--stop-on-error") { Description = "Stop at the first unreadable audio file instead of reporting it and going on." };
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
+        var copies = new Option<string?>("--copies")
+        {
+            Description = "How the copies of --augment, --vtlp and --rooms train: all (every copy every epoch, the validation part's copies validate; an epoch costs copies + 1 times as much) " +
+                          "or one (each epoch trains on one version of every training utterance, drawn afresh; the validation part stays the recordings alone) [default: all]",
+        };
         var seeds = new Option<string?>("--seeds")
         {
             Description = "Train one model per seed (e.g. 1,2,3,4,5) into <out>/seed-N and score their ensemble (speaker or corpus protocol, where every seed holds out the same test side).",
@@ -105,7 +110,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, normalization, augment, vtlp, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, normalization, augment, vtlp, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -163,7 +168,8 @@ public static class TrainCommand
                 parse.GetValue(trimDb) is { } db ? RecipeOverrides.ParseTrim(db) : null,
                 parse.GetValue(pooling) is { } pool ? RecipeOverrides.ParsePooling(pool) : null,
                 parse.GetValue(rooms) is { } r ? RecipeOverrides.ParseRooms(r) : null,
-                parse.GetValue(layers) is { } l ? RecipeOverrides.ParseLayers(l) : null);
+                parse.GetValue(layers) is { } l ? RecipeOverrides.ParseLayers(l) : null,
+                parse.GetValue(copies) is { } c ? RecipeOverrides.ParseCopies(c) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout) };
         }

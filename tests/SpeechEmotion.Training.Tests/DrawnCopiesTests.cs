@@ -1,0 +1,105 @@
+using SpeechEmotion.Core;
+using SpeechEmotion.Core.Layers;
+using SpeechEmotion.Core.Models;
+using SpeechEmotion.Core.Tensors;
+
+namespace SpeechEmotion.Training.Tests;
+
+/// <summary>Training copies drawn one per utterance per epoch (<c>--copies one</c>): what an epoch trains on.</summary>
+public sealed class DrawnCopiesTests
+{
+    [Fact]
+    public void EachEpochTakesOneVersionOfEveryGroupAndOverEpochsEveryVersion()
+    {
+        // Four utterances, each an original and two copies: indices 0–3 the originals, 4–11 the copies.
+        int[][] versions = [[0, 4, 8], [1, 5, 9], [2, 6, 10], [3, 7, 11]];
+        int[] order = [2, 0, 3, 1];
+        var drawn = new int[4];
+        var rng = new Rng(7);
+        var seen = new HashSet<int>();
+        for (int epoch = 0; epoch < 200; epoch++)
+        {
+            Trainer.DrawVersions(order, versions, rng, drawn);
+            for (int i = 0; i < order.Length; i++) Assert.Contains(drawn[i], versions[order[i]]); // one of its own group, in its place
+            seen.UnionWith(drawn);
+        }
+        Assert.Equal(Enumerable.Range(0, 12), seen.Order());
+
+        // The same generator draws the same versions.
+        var a = new int[4]; var b = new int[4];
+        Trainer.DrawVersions(order, versions, new Rng(3), a);
+        Trainer.DrawVersions(order, versions, new Rng(3), b);
+        Assert.Equal(a, b);
+    }
+
+    [Fact]
+    public void WithoutGroupsOrWithGroupsOfOneNothingIsDrawn()
+    {
+        int[] order = [1, 2, 0];
+        var drawn = new int[3];
+        var rng = new Rng(11);
+        Trainer.DrawVersions(order, null, rng, drawn);
+        Assert.Equal(order, drawn);
+        Trainer.DrawVersions(order, [[5], [6], [7]], rng, drawn);
+        Assert.Equal([6, 7, 5], drawn);
+        Assert.Equal(new Rng(11).NextUInt64(), rng.NextUInt64()); // the generator did not move
+    }
+
+    private static (SequenceClassifier Model, List<Sample> Samples) Problem(int count)
+    {
+        var config = new ClassifierConfig(3, 6, 1, true, PoolingKind.Mean, [5], 2, 0f);
+        var model = new SequenceClassifier(config);
+        model.Initialize(new Rng(2));
+        var rng = new Rng(4);
+        var samples = new List<Sample>();
+        for (int i = 0; i < count; i++)
+        {
+            int steps = 4 + i % 3, label = i % 2;
+            var values = new float[steps * 3];
+            for (int k = 0; k < values.Length; k++) values[k] = (float)rng.NextGaussian() + label;
+            samples.Add(new Sample(new Sequence(values, steps, 3), label, "s", $"u{i}.wav"));
+        }
+        return (model, samples);
+    }
+
+    [Fact]
+    public void GroupsOfOneTrainTheSameBitsAsNoGroups()
+    {
+        var (plain, samples) = Problem(10);
+        var (grouped, _) = Problem(10);
+        var options = new TrainOptions(epochs: 3, batchSize: 4, threads: 1);
+        new Trainer(plain, options, 8).Train(samples, [], new Rng(9));
+        new Trainer(grouped, options, 8).Train(samples, [], new Rng(9), versions: Enumerable.Range(0, 10).Select(i => new[] { i }).ToList());
+        Assert.Equal(plain.Parameters.Values, grouped.Parameters.Values);
+    }
+
+    [Fact]
+    public void AnEpochOfDrawnCopiesCostsWhatTheOriginalsAloneCost()
+    {
+        // Six originals and two copies of each: 18 samples, but an epoch trains on six — two batches of four, not five.
+        var (model, originals) = Problem(6);
+        var samples = originals.Concat(originals.Select(s => s with { Input = new Sequence(s.Input.Values.Select(v => 0.5f * v).ToArray(), s.Input.Steps, 3) }))
+            .Concat(originals.Select(s => s with { Input = new Sequence(s.Input.Values.Select(v => 2f * v).ToArray(), s.Input.Steps, 3) })).ToList();
+        var versions = Enumerable.Range(0, 6).Select(i => new[] { i, i + 6, i + 12 }).ToList();
+        var batches = new List<int>();
+        var state = new Trainer(model, new TrainOptions(epochs: 2, batchSize: 4, threads: 1), 8)
+            .Train(samples, [], new Rng(9), onBatch: (_, n) => batches.Add(n), versions: versions);
+        Assert.Equal([2, 2, 2, 2], batches);
+        Assert.Equal(2, state.History.Count);
+
+        // A group with an index outside the samples is refused.
+        Assert.Throws<ArgumentException>(() => new Trainer(model, new TrainOptions(epochs: 1, threads: 1), 8).Train(samples, [], new Rng(1), versions: [[0, 18]]));
+    }
+
+    [Fact]
+    public void DrawingWithoutCopiesIsRefusedByName()
+    {
+        var error = Assert.Throws<OptionsException>(() => Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(DrawCopies: true)));
+        Assert.Contains("--copies one", error.Message);
+        Assert.True(Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(SpeedFactors: [0.9], DrawCopies: true)).DrawCopies);
+        Assert.False(Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(SpeedFactors: [0.9])).DrawCopies);
+        Assert.True(RecipeOverrides.ParseCopies("one"));
+        Assert.False(RecipeOverrides.ParseCopies("ALL"));
+        Assert.Contains("--copies must be all or one", Assert.Throws<OptionsException>(() => RecipeOverrides.ParseCopies("some")).Message);
+    }
+}
