@@ -29,6 +29,11 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
     /// none): a stand-in for a voice training never heard, so the chosen epoch is the one that carries over best.</summary>
     public IReadOnlyList<double> ValidationSpeedFactors { get; init; } = [];
 
+    /// <summary>Relevances (frames) of extra versions of each training recording standardised as a single file is at
+    /// prediction (<see cref="ModelInputs.OneFile"/>: the training side's statistics adapted towards the recording's own)
+    /// instead of with its speaker's; training only, speaker statistics only (empty = none).</summary>
+    public IReadOnlyList<double> FileCopyRelevances { get; init; } = [];
+
     /// <summary>How the training copies above train (training only, not stored in the model): false — every copy joins the
     /// training side and the validation part's copies its validation part, so an epoch costs (copies + 1) times as much;
     /// true — each epoch trains on one version of every training utterance (the original or one of its copies, drawn

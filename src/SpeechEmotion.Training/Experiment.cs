@@ -146,6 +146,11 @@ public static class Experiment
             for (int i = 0; i < perturbed.Utterances.Count; i++)
                 Add(trainSide[perturbed.Utterances[i]], perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
         }
+        // Versions standardised as ser predict standardises one file: the training side's statistics adapted towards the
+        // recording's own, so the model also learns the inputs a single file gives it.
+        foreach (double relevance in recipe.FileCopyRelevances)
+            foreach (var utterance in copied)
+                Add(trainSide[utterance], utterance, features[utterance], trainStats.AdaptedTo(features[utterance], relevance));
         // One group per training utterance, its original first (copies keep their original's path).
         var versions = recipe.DrawCopies
             ? samples[Part.Train].Select((sample, i) => (sample.Path, i)).GroupBy(x => x.Path, StringComparer.Ordinal).Select(g => g.Select(x => x.i).ToArray()).ToList()

@@ -46,8 +46,10 @@ public static class Recipes
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
         var o = overrides ?? new RecipeOverrides();
-        if (o.DrawCopies == true && o.SpeedFactors is not { Count: > 0 } && o.WarpFactors is not { Count: > 0 } && o.Rooms is not { Count: > 0 })
-            throw new OptionsException("--copies one draws among the copies of --augment, --vtlp or --rooms: give one of them.");
+        if (o.DrawCopies == true && o.SpeedFactors is not { Count: > 0 } && o.WarpFactors is not { Count: > 0 } && o.Rooms is not { Count: > 0 } && o.FileCopies is not { Count: > 0 })
+            throw new OptionsException("--copies one draws among the copies of --augment, --vtlp, --rooms or --file-copies: give one of them.");
+        if (o.FileCopies is { Count: > 0 } && (kind != RecipeKind.Frames || (o.Normalization ?? NormalizationMode.Speaker) != NormalizationMode.Speaker))
+            throw new OptionsException("--file-copies standardise recordings as single files against speaker statistics: it needs the frames recipe with --normalization speaker.");
         if (kind == RecipeKind.Seed)
         {
             if (o.Prosody == true) throw new OptionsException("--prosody is for the frames recipe: the seed recipe keeps the notebook's 40 mean MFCCs.");
@@ -56,21 +58,29 @@ public static class Recipes
             if (o.Layers is not null) throw new OptionsException("--layers is for the frames recipe: the seed recipe keeps the notebook's one LSTM layer.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
-                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = o.DrawCopies ?? false };
+                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = o.DrawCopies ?? false, FileCopyRelevances = o.FileCopies ?? [] };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? DefaultFramesCoefficients, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? DefaultTrimTopDb, prosody: o.Prosody ?? DefaultProsody);
         return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
             new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: o.Layers ?? DefaultFramesLayers, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
-        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = o.DrawCopies ?? false };
+        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = o.DrawCopies ?? false, FileCopyRelevances = o.FileCopies ?? [] };
     }
 }
 
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
     IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null, double? TrimTopDb = null,
-    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null, bool? DrawCopies = null)
+    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null, bool? DrawCopies = null, IReadOnlyList<double>? FileCopies = null)
 {
+    /// <summary>--file-copies: comma-separated relevances in frames, each 0 or more and finite ("" or "none": no copies).</summary>
+    public static IReadOnlyList<double> ParseFileCopies(string text)
+    {
+        if (text is "" or "none") return [];
+        return text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var r) && r >= 0 && double.IsFinite(r)
+            ? r : throw new OptionsException($"--file-copies takes relevances in frames, 0 or more, comma-separated (e.g. 16,128); got '{part}'.")).ToList();
+    }
+
     /// <summary>--copies: all (every copy trains every epoch) or one (one version of each utterance per epoch, drawn).</summary>
     public static bool ParseCopies(string text) => text.ToLowerInvariant() switch
     {

@@ -134,6 +134,7 @@ public static class TrainingRun
             ["temperature"] = temperature,
             ["train_count"] = data.Train.Count,
             ["copies"] = data.TrainVersions is null ? "all" : "one",
+            ["file_copies"] = recipe.FileCopyRelevances.ToArray(),
             ["corpora"] = data.Split.GroupBy(e => e.Utterance.Corpus).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (object)g.Count()),
             ["validation_count"] = data.Validation.Count,
             ["normalization"] = recipe.Normalization.ToString().ToLowerInvariant(),

@@ -406,8 +406,10 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
         Assert.True(exit == 0, output + error);
         Assert.Contains($"({trainPart} recordings, one version of each drawn per epoch)", output);
-        CliRunner.Refused("--copies one draws among the copies of --augment, --vtlp or --rooms", "train", "--data", run.Data, "--copies", "one");
+        CliRunner.Refused("--copies one draws among the copies of --augment, --vtlp, --rooms or --file-copies", "train", "--data", run.Data, "--copies", "one");
         CliRunner.Refused("--copies must be all or one", "train", "--data", run.Data, "--augment", "0.9", "--copies", "half");
+        CliRunner.Refused("--file-copies takes relevances in frames, 0 or more", "train", "--data", run.Data, "--file-copies", "16,-1");
+        CliRunner.Refused("--file-copies standardise recordings as single files", "train", "--data", run.Data, "--recipe", "seed", "--file-copies", "16");
     }
 
     /// <summary>

@@ -2,6 +2,8 @@ using SpeechEmotion.Core;
 using SpeechEmotion.Core.Layers;
 using SpeechEmotion.Core.Models;
 using SpeechEmotion.Core.Tensors;
+using SpeechEmotion.Inference;
+using SpeechEmotion.Training.Corpus;
 
 namespace SpeechEmotion.Training.Tests;
 
@@ -101,5 +103,58 @@ public sealed class DrawnCopiesTests
         Assert.True(RecipeOverrides.ParseCopies("one"));
         Assert.False(RecipeOverrides.ParseCopies("ALL"));
         Assert.Contains("--copies must be all or one", Assert.Throws<OptionsException>(() => RecipeOverrides.ParseCopies("some")).Message);
+    }
+}
+
+/// <summary><c>--file-copies</c>: training versions standardised as <c>ser predict</c> standardises one file.</summary>
+public sealed class FileCopiesTests : IDisposable
+{
+    private readonly string _root = Directory.CreateTempSubdirectory("se-file-copies-").FullName;
+    public void Dispose() => Directory.Delete(_root, recursive: true);
+
+    [Fact]
+    public void EachTrainingRecordingGetsOneFileVersionsDrawnWithItsOriginal()
+    {
+        Cli.Tests.SyntheticEmotions.Create(_root, words: 2);
+        var plain = Experiment.Prepare(_root, Recipes.Create(Inference.RecipeKind.Frames, 7), new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
+        var recipe = Recipes.Create(Inference.RecipeKind.Frames, 7, new RecipeOverrides(DrawCopies: true, FileCopies: [0, 64]));
+        var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
+
+        // The held-out sides are untouched; the training part holds each recording three times, grouped.
+        Assert.Equal(plain.Validation.Select(s => s.Input.Values), data.Validation.Select(s => s.Input.Values));
+        Assert.Equal(plain.Test.Select(s => s.Input.Values), data.Test.Select(s => s.Input.Values));
+        Assert.Equal(3 * plain.Train.Count, data.Train.Count);
+        var groups = data.TrainVersions!;
+        Assert.Equal(plain.Train.Count, groups.Count);
+        var raw = plain.Extraction.Utterances.Select((u, i) => (u.Path, Features: plain.Extraction.Features[i])).ToDictionary(x => x.Path, x => x.Features);
+        for (int g = 0; g < groups.Count; g++)
+        {
+            Assert.Equal(3, groups[g].Length);
+            var original = data.Train[groups[g][0]];
+            Assert.Equal(plain.Train[g].Input.Values, original.Input.Values); // the original first, as without copies
+            for (int k = 1; k < 3; k++)
+            {
+                var copy = data.Train[groups[g][k]];
+                Assert.Equal((original.Path, original.Label, original.Speaker), (copy.Path, copy.Label, copy.Speaker));
+                // Exactly what ser predict gives that file with the relevance of the copy.
+                var expected = ModelInputs.OneFile(recipe, data.TrainStatistics, k == 1 ? 0 : 64, raw[copy.Path]);
+                Assert.Equal(expected.Values, copy.Input.Values);
+                Assert.NotEqual(original.Input.Values, copy.Input.Values);
+            }
+        }
+    }
+
+    [Fact]
+    public void FileCopiesNeedSpeakerStatisticsAndSaneRelevances()
+    {
+        Assert.Contains("--file-copies", Assert.Throws<OptionsException>(() =>
+            Recipes.Create(Inference.RecipeKind.Seed, 4, new RecipeOverrides(FileCopies: [16]))).Message);
+        Assert.Contains("--file-copies", Assert.Throws<OptionsException>(() =>
+            Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Global, FileCopies: [16]))).Message);
+        Assert.Equal([0.0, 128.0], RecipeOverrides.ParseFileCopies("0,128"));
+        Assert.Empty(RecipeOverrides.ParseFileCopies("none"));
+        foreach (var bad in new[] { "-1", "inf", "x", "16,NaN" })
+            Assert.Contains("--file-copies takes relevances", Assert.Throws<OptionsException>(() => RecipeOverrides.ParseFileCopies(bad)).Message);
+        Assert.True(Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(FileCopies: [16], DrawCopies: true)).DrawCopies);
     }
 }

@@ -42,8 +42,13 @@ public static class TrainCommand
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
         var copies = new Option<string?>("--copies")
         {
-            Description = "How the copies of --augment, --vtlp and --rooms train: all (every copy every epoch, the validation part's copies validate; an epoch costs copies + 1 times as much) " +
+            Description = "How the copies of --augment, --vtlp, --rooms and --file-copies train: all (every copy every epoch, the validation part's copies validate; an epoch costs copies + 1 times as much) " +
                           "or one (each epoch trains on one version of every training utterance, drawn afresh; the validation part stays the recordings alone) [default: all]",
+        };
+        var fileCopies = new Option<string?>("--file-copies")
+        {
+            Description = "Relevances in frames, e.g. 16,128: extra versions of each training recording standardised as ser predict standardises one file " +
+                          "(the training side's statistics adapted towards the recording's own; 0 = its own alone) instead of with its speaker's; frames recipe, speaker normalisation [default: none]",
         };
         var seeds = new Option<string?>("--seeds")
         {
@@ -110,7 +115,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, normalization, augment, vtlp, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -169,7 +174,8 @@ public static class TrainCommand
                 parse.GetValue(pooling) is { } pool ? RecipeOverrides.ParsePooling(pool) : null,
                 parse.GetValue(rooms) is { } r ? RecipeOverrides.ParseRooms(r) : null,
                 parse.GetValue(layers) is { } l ? RecipeOverrides.ParseLayers(l) : null,
-                parse.GetValue(copies) is { } c ? RecipeOverrides.ParseCopies(c) : null);
+                parse.GetValue(copies) is { } c ? RecipeOverrides.ParseCopies(c) : null,
+                parse.GetValue(fileCopies) is { } fc ? RecipeOverrides.ParseFileCopies(fc) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout) };
         }
