@@ -29,6 +29,12 @@ public static class Recipes
     /// fixed before measuring, which from 13 on counts the per-speaker and the one-file validation scores (benchmarks/accuracy.md).</summary>
     public const int DefaultFramesCoefficients = 13;
 
+    /// <summary>The frames recipe (under speaker normalisation) also trains on two single-file versions of every training
+    /// recording, standardised as <c>ser predict FILE</c> standardises one file with relevance 16 and 128 frames, one of
+    /// the three versions drawn per epoch: chosen at seed 3 by the two-way validation rule fixed before measuring
+    /// (benchmarks/accuracy.md); <c>--file-copies none</c> turns them off.</summary>
+    public static readonly IReadOnlyList<double> DefaultFileCopyRelevances = [16, 128];
+
     /// <summary>The frames recipe's LSTM layers (each bidirectional; the second reads the first's [forward | reverse] outputs).</summary>
     public const int DefaultFramesLayers = 1;
 
@@ -46,10 +52,16 @@ public static class Recipes
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {
         var o = overrides ?? new RecipeOverrides();
-        if (o.DrawCopies == true && o.SpeedFactors is not { Count: > 0 } && o.WarpFactors is not { Count: > 0 } && o.Rooms is not { Count: > 0 } && o.FileCopies is not { Count: > 0 })
-            throw new OptionsException("--copies one draws among the copies of --augment, --vtlp, --rooms or --file-copies: give one of them.");
-        if (o.FileCopies is { Count: > 0 } && (kind != RecipeKind.Frames || (o.Normalization ?? NormalizationMode.Speaker) != NormalizationMode.Speaker))
+        var normalization = o.Normalization ?? (kind == RecipeKind.Frames ? NormalizationMode.Speaker : NormalizationMode.Global);
+        bool speakerFrames = kind == RecipeKind.Frames && normalization == NormalizationMode.Speaker;
+        if (o.FileCopies is { Count: > 0 } && !speakerFrames)
             throw new OptionsException("--file-copies standardise recordings as single files against speaker statistics: it needs the frames recipe with --normalization speaker.");
+        var fileCopies = o.FileCopies ?? (speakerFrames ? DefaultFileCopyRelevances : []);
+        bool anyCopies = o.SpeedFactors is { Count: > 0 } || o.WarpFactors is { Count: > 0 } || o.Rooms is { Count: > 0 } || fileCopies.Count > 0;
+        if (o.DrawCopies == true && !anyCopies)
+            throw new OptionsException("--copies one draws among the copies of --augment, --vtlp, --rooms or --file-copies: give one of them.");
+        // Drawn is the frames recipe's default; without copies there is nothing to draw and every epoch trains on all.
+        bool draw = (o.DrawCopies ?? kind == RecipeKind.Frames) && anyCopies;
         if (kind == RecipeKind.Seed)
         {
             if (o.Prosody == true) throw new OptionsException("--prosody is for the frames recipe: the seed recipe keeps the notebook's 40 mean MFCCs.");
@@ -57,14 +69,14 @@ public static class Recipes
             if (o.TrimTopDb is not null) throw new OptionsException("--trim-db is for the frames recipe: the seed recipe keeps the notebook's fixed window.");
             if (o.Layers is not null) throw new OptionsException("--layers is for the frames recipe: the seed recipe keeps the notebook's one LSTM layer.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
-            return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false),
-                o.Normalization ?? NormalizationMode.Global, seed) { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = o.DrawCopies ?? false, FileCopyRelevances = o.FileCopies ?? [] };
+            return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false), normalization, seed)
+                { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? DefaultFramesCoefficients, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? DefaultTrimTopDb, prosody: o.Prosody ?? DefaultProsody);
-        return new Recipe(kind, frontEnd, o.Normalization ?? NormalizationMode.Speaker,
+        return new Recipe(kind, frontEnd, normalization,
             new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: o.Layers ?? DefaultFramesLayers, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
-        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = o.DrawCopies ?? false, FileCopyRelevances = o.FileCopies ?? [] };
+        { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw, FileCopyRelevances = fileCopies };
     }
 }
 

@@ -385,28 +385,44 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     }
 
     /// <summary>
-    /// --copies one: the training part's copies are drawn, one version of each recording per epoch (the epoch as long as
-    /// without copies), the validation part stays the recordings alone, metrics.json says so, and a resume keeps drawing.
+    /// The frames recipe's default: each training recording and its two single-file versions (--file-copies 16,128), one
+    /// drawn per epoch (the epoch as long as without copies), the validation part the recordings alone. --augment adds
+    /// its copies to the draw; metrics.json says how the copies trained; a resume keeps drawing.
     /// </summary>
     [Fact]
     public void DrawnCopiesTrainOneVersionPerRecordingAndLeaveValidationAlone()
     {
-        string dir = Path.Combine(run.Root, "drawn"), cache = Path.Combine(run.Root, "cache");
-        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
-            "--cache", cache, "--seed", "3", "--augment", "0.9,1.1", "--copies", "one");
-        Assert.True(exit == 0, output + error);
         int Number(string text, string pattern) => int.Parse(System.Text.RegularExpressions.Regex.Match(text, pattern).Groups[1].Value);
         var plain = run.Result.Output;
-        int trainPart = Number(plain, @"on (\d+) utterances");
-        Assert.Equal(Number(plain, @"validating on (\d+)"), Number(output, @"validating on (\d+)"));
-        Assert.Equal(3 * trainPart, Number(output, @"on (\d+) utterances"));
-        Assert.Contains($"({trainPart} recordings, one version of each drawn per epoch)", output);
-        using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json"))))
+        int recordings = Number(plain, @"\((\d+) recordings, one version of each drawn per epoch\)");
+        Assert.Equal(3 * recordings, Number(plain, @"on (\d+) utterances"));
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json"))))
+        {
             Assert.Equal("one", metrics.RootElement.GetProperty("copies").GetString());
+            Assert.Equal([16.0, 128.0], metrics.RootElement.GetProperty("file_copies").EnumerateArray().Select(e => e.GetDouble()));
+        }
+
+        string dir = Path.Combine(run.Root, "drawn"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+            "--cache", cache, "--seed", "3", "--augment", "0.9,1.1");
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(Number(plain, @"validating on (\d+)"), Number(output, @"validating on (\d+)"));
+        Assert.Equal(5 * recordings, Number(output, @"on (\d+) utterances"));
+        Assert.Contains($"({recordings} recordings, one version of each drawn per epoch)", output);
         (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
         Assert.True(exit == 0, output + error);
-        Assert.Contains($"({trainPart} recordings, one version of each drawn per epoch)", output);
-        CliRunner.Refused("--copies one draws among the copies of --augment, --vtlp, --rooms or --file-copies", "train", "--data", run.Data, "--copies", "one");
+        Assert.Contains($"({recordings} recordings, one version of each drawn per epoch)", output);
+
+        // Without copies nothing is drawn: every recording trains every epoch.
+        string none = Path.Combine(run.Root, "no-copies");
+        (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", none, "--epochs", "1", "--cache", cache, "--file-copies", "none");
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(recordings, Number(output, @"on (\d+) utterances"));
+        Assert.DoesNotContain("drawn per epoch", output);
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(none, "metrics.json"))))
+            Assert.Equal("all", metrics.RootElement.GetProperty("copies").GetString());
+
+        CliRunner.Refused("--copies one draws among the copies of --augment, --vtlp, --rooms or --file-copies", "train", "--data", run.Data, "--file-copies", "none", "--copies", "one");
         CliRunner.Refused("--copies must be all or one", "train", "--data", run.Data, "--augment", "0.9", "--copies", "half");
         CliRunner.Refused("--file-copies takes relevances in frames, 0 or more", "train", "--data", run.Data, "--file-copies", "16,-1");
         CliRunner.Refused("--file-copies standardise recordings as single files", "train", "--data", run.Data, "--recipe", "seed", "--file-copies", "16");
@@ -421,16 +437,17 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     {
         string dir = Path.Combine(run.Root, "augmented"), cache = Path.Combine(run.Root, "cache");
         var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
-            "--cache", cache, "--seed", "3", "--augment", "0.9", "--vtlp", "1.1");
+            "--cache", cache, "--seed", "3", "--augment", "0.9", "--vtlp", "1.1", "--copies", "all", "--file-copies", "none");
         Assert.True(exit == 0, output + error);
         int Count(string text) => int.Parse(System.Text.RegularExpressions.Regex.Match(text, @"on (\d+) utterances").Groups[1].Value);
-        Assert.Equal(3 * Count(run.Result.Output), Count(output));
+        int recordings = int.Parse(System.Text.RegularExpressions.Regex.Match(run.Result.Output, @"\((\d+) recordings").Groups[1].Value);
+        Assert.Equal(3 * recordings, Count(output));
         (exit, output, error) = CliRunner.Run("inspect", "--model", Path.Combine(dir, "model.safetensors"));
         Assert.True(exit == 0, output + error);
         Assert.Contains("augmentation  speed 0.9; VTLP 1.1", output);
         (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
         Assert.True(exit == 0, output + error);
-        Assert.Equal(3 * Count(run.Result.Output), Count(output));
+        Assert.Equal(3 * recordings, Count(output));
 
         // --tta scores each test utterance at the model's training speed too (0.9 here; VTLP is not a speed) and averages.
         string json = Path.Combine(run.Root, "tta.json");

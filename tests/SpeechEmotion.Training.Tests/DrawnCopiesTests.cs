@@ -94,12 +94,22 @@ public sealed class DrawnCopiesTests
     }
 
     [Fact]
-    public void DrawingWithoutCopiesIsRefusedByName()
+    public void TheFramesRecipeDrawsAmongItsSingleFileVersionsByDefault()
     {
-        var error = Assert.Throws<OptionsException>(() => Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(DrawCopies: true)));
+        var frames = Recipes.Create(RecipeKind.Frames, 4);
+        Assert.Equal(Recipes.DefaultFileCopyRelevances, frames.FileCopyRelevances);
+        Assert.True(frames.DrawCopies);
+        // Other normalisations and the seed recipe have none, so nothing is drawn; speed copies of seed train all.
+        Assert.Empty(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Global)).FileCopyRelevances);
+        Assert.False(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Utterance)).DrawCopies);
+        Assert.True(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Utterance, SpeedFactors: [0.9])).DrawCopies);
+        Assert.False(Recipes.Create(RecipeKind.Seed, 4, new RecipeOverrides(SpeedFactors: [0.9])).DrawCopies);
+        Assert.True(Recipes.Create(RecipeKind.Seed, 4, new RecipeOverrides(SpeedFactors: [0.9], DrawCopies: true)).DrawCopies);
+        Assert.False(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(FileCopies: [])).DrawCopies);
+        Assert.False(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(DrawCopies: false)).DrawCopies);
+
+        var error = Assert.Throws<OptionsException>(() => Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(DrawCopies: true, FileCopies: [])));
         Assert.Contains("--copies one", error.Message);
-        Assert.True(Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(SpeedFactors: [0.9], DrawCopies: true)).DrawCopies);
-        Assert.False(Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(SpeedFactors: [0.9])).DrawCopies);
         Assert.True(RecipeOverrides.ParseCopies("one"));
         Assert.False(RecipeOverrides.ParseCopies("ALL"));
         Assert.Contains("--copies must be all or one", Assert.Throws<OptionsException>(() => RecipeOverrides.ParseCopies("some")).Message);
@@ -116,8 +126,8 @@ public sealed class FileCopiesTests : IDisposable
     public void EachTrainingRecordingGetsOneFileVersionsDrawnWithItsOriginal()
     {
         Cli.Tests.SyntheticEmotions.Create(_root, words: 2);
-        var plain = Experiment.Prepare(_root, Recipes.Create(Inference.RecipeKind.Frames, 7), new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
-        var recipe = Recipes.Create(Inference.RecipeKind.Frames, 7, new RecipeOverrides(DrawCopies: true, FileCopies: [0, 64]));
+        var plain = Experiment.Prepare(_root, Recipes.Create(RecipeKind.Frames, 7, new RecipeOverrides(FileCopies: [])), new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
+        var recipe = Recipes.Create(RecipeKind.Frames, 7, new RecipeOverrides(FileCopies: [0, 64]));
         var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
 
         // The held-out sides are untouched; the training part holds each recording three times, grouped.
@@ -148,13 +158,12 @@ public sealed class FileCopiesTests : IDisposable
     public void FileCopiesNeedSpeakerStatisticsAndSaneRelevances()
     {
         Assert.Contains("--file-copies", Assert.Throws<OptionsException>(() =>
-            Recipes.Create(Inference.RecipeKind.Seed, 4, new RecipeOverrides(FileCopies: [16]))).Message);
+            Recipes.Create(RecipeKind.Seed, 4, new RecipeOverrides(FileCopies: [16]))).Message);
         Assert.Contains("--file-copies", Assert.Throws<OptionsException>(() =>
-            Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Global, FileCopies: [16]))).Message);
+            Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Global, FileCopies: [16]))).Message);
         Assert.Equal([0.0, 128.0], RecipeOverrides.ParseFileCopies("0,128"));
         Assert.Empty(RecipeOverrides.ParseFileCopies("none"));
         foreach (var bad in new[] { "-1", "inf", "x", "16,NaN" })
             Assert.Contains("--file-copies takes relevances", Assert.Throws<OptionsException>(() => RecipeOverrides.ParseFileCopies(bad)).Message);
-        Assert.True(Recipes.Create(Inference.RecipeKind.Frames, 4, new RecipeOverrides(FileCopies: [16], DrawCopies: true)).DrawCopies);
     }
 }

@@ -92,7 +92,7 @@ public sealed class RavdessCorpusTests : IDisposable
         var back = Experiment.Prepare(roots, recipe, new SplitInfo(Protocol.Corpus, 1, null, "tess"), cacheDirectory: null);
         Assert.Equal(["angry", "sad"], back.Labels);
         Assert.Equal(8, back.Test.Count);
-        Assert.Equal(2, back.Train.Count + back.Validation.Count);
+        Assert.Equal(2, (back.TrainVersions?.Count ?? back.Train.Count) + back.Validation.Count); // recordings, not their single-file versions
         Assert.Contains("1 training utterances of class(es) calm, which the test corpus tess lacks, left out of training", Assert.Single(back.Warnings).Message);
     }
 

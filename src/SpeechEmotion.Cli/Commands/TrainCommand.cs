@@ -43,12 +43,12 @@ public static class TrainCommand
         var copies = new Option<string?>("--copies")
         {
             Description = "How the copies of --augment, --vtlp, --rooms and --file-copies train: all (every copy every epoch, the validation part's copies validate; an epoch costs copies + 1 times as much) " +
-                          "or one (each epoch trains on one version of every training utterance, drawn afresh; the validation part stays the recordings alone) [default: all]",
+                          "or one (each epoch trains on one version of every training utterance, drawn afresh; the validation part stays the recordings alone) [default: one for frames, all for seed]",
         };
         var fileCopies = new Option<string?>("--file-copies")
         {
             Description = "Relevances in frames, e.g. 16,128: extra versions of each training recording standardised as ser predict standardises one file " +
-                          "(the training side's statistics adapted towards the recording's own; 0 = its own alone) instead of with its speaker's; frames recipe, speaker normalisation [default: none]",
+                          $"(the training side's statistics adapted towards the recording's own; 0 = its own alone) instead of with its speaker's; frames recipe, speaker normalisation; none = no such copies [default: {string.Join(',', Recipes.DefaultFileCopyRelevances)} for frames with speaker normalisation]",
         };
         var seeds = new Option<string?>("--seeds")
         {
