@@ -207,7 +207,8 @@ public sealed class EmotionRecognizer
         {
             var model = _models[view.Model];
             var inputs = ModelInputs.Unlabelled(model.Recipe, model.Statistics, view.Features, options.SameSpeaker, model.OneFileRelevance);
-            return Run(view.Model, inputs);
+            // Each file standardised by itself takes the one-file temperature (what the inputs are, not which call made them).
+            return Run(view.Model, inputs, model.TemperatureFor(oneFile: model.Recipe.NeedsSpeakerStatistics && !options.SameSpeaker));
         }).ToList();
         var mean = Ensemble.Mean(perView);
         int classes = Labels.Count;
@@ -240,14 +241,14 @@ public sealed class EmotionRecognizer
     }
 
     /// <summary>Probabilities [N × C] of one model for prepared inputs, in chunks that run in parallel on pooled sessions.</summary>
-    private float[] Run(int model, IReadOnlyList<Sequence> inputs)
+    private float[] Run(int model, IReadOnlyList<Sequence> inputs, float temperature)
     {
         int classes = Labels.Count, chunks = (inputs.Count + ChunkSize - 1) / ChunkSize;
         var probabilities = new float[inputs.Count * classes];
         Parallel.For(0, chunks, chunk =>
         {
             int start = chunk * ChunkSize, count = Math.Min(ChunkSize, inputs.Count - start);
-            InSession(session => session.Forward(model, inputs, start, count, probabilities.AsSpan(start * classes, count * classes)));
+            InSession(session => session.Forward(model, inputs, start, count, temperature, probabilities.AsSpan(start * classes, count * classes)));
         });
         return probabilities;
     }
@@ -308,7 +309,7 @@ public sealed class EmotionRecognizer
         public FrontEnd FrontEnd { get; }
 
         /// <summary>inputs[start .. start + count) → probabilities [count × C].</summary>
-        public void Forward(int model, IReadOnlyList<Sequence> inputs, int start, int count, Span<float> probabilities)
+        public void Forward(int model, IReadOnlyList<Sequence> inputs, int start, int count, float temperature, Span<float> probabilities)
         {
             SequenceClassifier network = _owner._models[model].Model;
             int width = network.Config.InputSize, steps = 0;
@@ -334,7 +335,6 @@ public sealed class EmotionRecognizer
                     input.Values.AsSpan(t * width, width).CopyTo(x.Slice((t * count + b) * width, width));
             }
             network.Forward(workspace, x, _lengths.AsSpan(0, count), steps, count, training: false, rng: null, _pool);
-            float temperature = _owner._models[model].Temperature;
             if (temperature == 1f) workspace.Probabilities.CopyTo(probabilities); // the network's own softmax, bit for bit
             else Calibration.Softmax(workspace.Logits, network.Config.Classes, temperature, probabilities);
         }

@@ -64,6 +64,10 @@ public sealed class Explainer
         var model = _bundle.Model;
         var probabilities = new float[_bundle.Labels.Count];
         model.Predict(input.Values, [input.Steps], input.Steps, 1, probabilities);
+        // The probability reported is the one ser predict FILE gives (the one-file temperature); the attributions
+        // below explain the network's own softmax, whose arg max is the same.
+        float temperature = _bundle.TemperatureFor(oneFile: _bundle.Recipe.NeedsSpeakerStatistics);
+        if (temperature != 1f) Calibration.Softmax(model.Logits, _bundle.Labels.Count, temperature, probabilities);
         int target = label is null ? Array.IndexOf(probabilities, probabilities.Max())
             : _bundle.Labels.ToList().IndexOf(label) is >= 0 and var k ? k
             : throw new OptionsException($"--class must be one of the model's labels ({string.Join(", ", _bundle.Labels)}), got '{label}'.");

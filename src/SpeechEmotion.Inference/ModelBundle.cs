@@ -38,6 +38,18 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     /// (<see cref="ModelInputs.OneFile"/>), fitted on the validation part; +∞ = the training side's as they are.</summary>
     public double OneFileRelevance { get; init; } = double.PositiveInfinity;
 
+    /// <summary>The temperature for single files (inputs of <see cref="ModelInputs.OneFile"/>), fitted on the validation
+    /// part standardised that way: a single file's inputs are not its speaker's, and neither is its confidence. Null
+    /// (every model before it, or a recipe without speaker statistics): <see cref="Temperature"/>.</summary>
+    public float? OneFileTemperature { get; init; }
+
+    /// <summary>The temperature for inputs standardised one file at a time (<paramref name="oneFile"/>) or otherwise.</summary>
+    public float TemperatureFor(bool oneFile) => oneFile && OneFileTemperature is { } t ? t : Temperature;
+
+    /// <summary>This model calibrated for single files: its <see cref="Temperature"/> the one-file one, for scoring
+    /// inputs standardised one file at a time.</summary>
+    public ModelBundle ForOneFile() => this with { Temperature = TemperatureFor(oneFile: true) };
+
     /// <summary>Models whose probabilities are averaged must score the same classes in the same order.</summary>
     public static void RequireSameLabels(IReadOnlyList<ModelBundle> ensemble)
     {
@@ -64,6 +76,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             Statistics = new StatisticsMetadata(Statistics.Mean, Statistics.Std),
             Temperature = Temperature,
             OneFileRelevance = double.IsPositiveInfinity(OneFileRelevance) ? null : OneFileRelevance,
+            OneFileTemperature = OneFileTemperature,
             Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds, Split.TestCorpus),
         };
         ModelFile.Save(path, Model, new Dictionary<string, string> { [ModelMetadata.FormatKey] = ModelMetadata.Format, [ModelMetadata.Key] = document.ToJson() });
@@ -83,7 +96,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     {
         Description? d = null;
         var loaded = load(metadata => (d = Describe(metadata, name)).Config);
-        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, Temperature = d.Temperature, OneFileRelevance = d.OneFileRelevance };
+        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, Temperature = d.Temperature, OneFileRelevance = d.OneFileRelevance, OneFileTemperature = d.OneFileTemperature };
     }
 
     /// <summary>Everything but the parameters, from either metadata format.</summary>
@@ -91,6 +104,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     {
         public float Temperature { get; init; } = 1f;
         public double OneFileRelevance { get; init; } = double.PositiveInfinity;
+        public float? OneFileTemperature { get; init; }
     }
 
     private static Description Describe(IReadOnlyDictionary<string, string> metadata, string path)
@@ -114,12 +128,14 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         var training = m.Training ?? throw new FormatException("training is missing.");
         if (training.AdaptationRounds < 0) throw new FormatException($"training.adaptation_rounds must be 0 or more, got {training.AdaptationRounds}.");
         if (!(m.Temperature > 0) || !float.IsFinite(m.Temperature)) throw new FormatException($"temperature must be positive and finite, got {m.Temperature}.");
+        if (m.OneFileTemperature is { } oneFileTemperature && !(oneFileTemperature > 0 && float.IsFinite(oneFileTemperature)))
+            throw new FormatException($"one_file_temperature must be positive and finite, got {oneFileTemperature}.");
         if (m.OneFileRelevance is { } relevance && !(relevance >= 0 && double.IsFinite(relevance)))
             throw new FormatException($"one_file_relevance must be 0 or more and finite (frames), got {relevance}.");
         return Check(new Description(config, m.Labels ?? throw new FormatException("labels is missing."), recipe,
             new FeatureStats(statistics.Mean ?? [], statistics.Std ?? []),
             new SplitInfo(ParseProtocol(training.Protocol), training.Seed, training.TestSpeaker is { Length: > 0 } s ? s : null,
-                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { Temperature = m.Temperature, OneFileRelevance = m.OneFileRelevance ?? double.PositiveInfinity });
+                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { Temperature = m.Temperature, OneFileRelevance = m.OneFileRelevance ?? double.PositiveInfinity, OneFileTemperature = m.OneFileTemperature });
     }
 
     /// <summary>Schema 1, written by releases before the JSON document: one key per field, key=value; lists inside.</summary>

@@ -45,6 +45,10 @@ public sealed record ModelMetadata
     /// absent (null) = the training side's as they are, as every model before it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public double? OneFileRelevance { get; init; }
+    /// <summary>The temperature for single files, fitted on the validation part standardised one file at a time; absent
+    /// (null) = <see cref="Temperature"/>, as every model before it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public float? OneFileTemperature { get; init; }
     public required TrainingMetadata Training { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, ModelMetadataJson.Default.ModelMetadata);

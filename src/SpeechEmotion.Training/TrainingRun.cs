@@ -120,12 +120,18 @@ public static class TrainingRun
         var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, Temperature = temperature };
         // How a single file is standardised (ser predict FILE), chosen on the validation part as the temperature is.
         var oneFile = recipe.NeedsSpeakerStatistics ? FitOneFileRelevance(bundle, data) : null;
-        if (oneFile is not null) bundle = bundle with { OneFileRelevance = oneFile.Relevance };
+        if (oneFile is not null)
+        {
+            // And its own temperature, fitted on the validation part standardised one file at a time with that relevance.
+            float? oneFileTemperature = data.ValidationRaw.Count == 0 ? null
+                : FitTemperature(model, data.OneFileAtATime(recipe, data.ValidationRaw, oneFile.Relevance), data.MaxSteps);
+            bundle = bundle with { OneFileRelevance = oneFile.Relevance, OneFileTemperature = oneFileTemperature };
+        }
         bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
         var (_, testSamples, testProbabilities) = Probabilities([(bundle, data.Test)]);
         var metrics = Score(data.Labels, testSamples, testProbabilities); // the test side predicted once, for both
         RunFiles.WritePredictions(Path.Combine(options.OutputDirectory, RunFiles.Predictions), data.Labels, testSamples, testProbabilities);
-        var single = oneFile is null ? null : Evaluate(bundle, data.TestOneFileAtATime(recipe, bundle.OneFileRelevance));
+        var single = oneFile is null ? null : Evaluate(bundle.ForOneFile(), data.TestOneFileAtATime(recipe, bundle.OneFileRelevance));
         var extra = new Dictionary<string, object>
         {
             ["best_epoch"] = state.BestEpoch,
@@ -148,6 +154,7 @@ public static class TrainingRun
             {
                 ["accuracy"] = single.Accuracy, ["uar"] = single.Uar, ["ece"] = single.Ece ?? double.NaN, ["macro_f1"] = single.MacroF1,
                 ["relevance"] = double.IsPositiveInfinity(oneFile.Relevance) ? "none" : oneFile.Relevance,
+                ["temperature"] = bundle.TemperatureFor(oneFile: true),
             };
             if (data.ValidationRaw.Count > 0) // what the relevance was chosen by (without a validation part: none)
             {

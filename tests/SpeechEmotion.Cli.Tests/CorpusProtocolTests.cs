@@ -147,6 +147,11 @@ public sealed class CorpusProtocolTests : IDisposable
         Assert.True(evaluated.Exit == 0, evaluated.Error);
         using var scored = JsonDocument.Parse(File.ReadAllText(json));
         Assert.Equal(right, scored.RootElement.GetProperty("accuracy").GetDouble(), 12);
+        // With the one-file temperature, fitted on the validation part standardised one file at a time: the same
+        // probabilities, so the same calibration error, as training reported.
+        var storedModel = SpeechEmotion.Inference.ModelBundle.Load(Path.Combine(run, "model.safetensors"));
+        Assert.Equal(storedModel.TemperatureFor(oneFile: true), single.GetProperty("temperature").GetDouble(), 6);
+        Assert.Equal(single.GetProperty("ece").GetDouble(), scored.RootElement.GetProperty("ece").GetDouble(), 12);
         Assert.Contains("one file at a time", evaluated.Output);
         // A labelled folder of one's own is scored whole: every RAVDESS file of a class the model knows (calm included: it trained on it).
         var whole = CliRunner.Run("evaluate", "--model", run, "--data", ravdess, "--cache", "none", "--all-files");

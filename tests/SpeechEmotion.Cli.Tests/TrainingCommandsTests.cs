@@ -294,7 +294,9 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         // How its answers are calibrated and a single file standardised, as the model stores them.
         var stored = SpeechEmotion.Inference.ModelBundle.Load(Path.Combine(run.Run, "model.safetensors"));
         Assert.Contains($"calibration   temperature {stored.Temperature.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}; one file standardised with ", output);
-        Assert.Contains(double.IsPositiveInfinity(stored.OneFileRelevance) ? "the training side's statistics\n" : $"adapted towards its own (relevance {stored.OneFileRelevance} frames)", output.ReplaceLineEndings("\n"));
+        string temperature = stored.OneFileTemperature is { } t ? $", temperature {t.ToString("0.###", System.Globalization.CultureInfo.InvariantCulture)}" : "";
+        Assert.Contains((double.IsPositiveInfinity(stored.OneFileRelevance) ? "the training side's statistics" : $"adapted towards its own (relevance {stored.OneFileRelevance} frames)") + temperature + "\n",
+            output.ReplaceLineEndings("\n"));
     }
 
     [Fact]

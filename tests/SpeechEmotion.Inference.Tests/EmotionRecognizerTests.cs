@@ -230,6 +230,36 @@ public sealed class EmotionRecognizerTests : IDisposable
         Identical(unadapted.Predict(heard, together)[1], recognizer.Predict(heard, together)[1], "one speaker's files, relevance 64 or none");
     }
 
+    /// <summary>
+    /// A model with a one-file temperature answers single files with softmax(logits / that temperature) and one
+    /// speaker's files with its own temperature; the answer's arg max is the same either way.
+    /// </summary>
+    [Fact]
+    public void SingleFilesTakeTheOneFileTemperatureAndOneSpeakersFilesTheModels()
+    {
+        var bundle = TestModels.Frames(11, NormalizationMode.Speaker) with { OneFileRelevance = 64, Temperature = 1.5f, OneFileTemperature = 4f };
+        var recognizer = EmotionRecognizer.Load(TestModels.Save(bundle, _folder.Path, "one-file-temperature.safetensors"));
+        var model = recognizer.Models[0];
+        Assert.Equal((1.5f, 4f), (model.Temperature, model.OneFileTemperature!.Value));
+        var heard = TestModels.Wavs(_folder.Path, 3).Select(recognizer.Listen).ToList();
+        var alone = recognizer.Predict(heard);
+        int classes = TestModels.Labels.Length;
+        for (int i = 0; i < heard.Count; i++)
+        {
+            var input = ModelInputs.OneFile(model.Recipe, model.Statistics, 64, heard[i].Features);
+            var network = new float[classes];
+            model.Model.Predict(input.Values, [input.Steps], input.Steps, 1, network);
+            var expected = new float[classes];
+            Calibration.Softmax(model.Model.Logits, classes, 4f, expected);
+            for (int k = 0; k < classes; k++) Assert.Equal(expected[k], alone[i].Scores[k], 1e-6f);
+            Assert.Equal(Array.IndexOf(network, network.Max()), Array.IndexOf(expected, expected.Max()));
+        }
+        var together = new PredictionOptions { SameSpeaker = true };
+        var withoutOneFileTemperature = EmotionRecognizer.FromModels([model with { OneFileTemperature = null }]);
+        Identical(withoutOneFileTemperature.Predict(heard, together)[0], recognizer.Predict(heard, together)[0], "one speaker's files, temperature 1.5 either way");
+        Assert.NotEqual(withoutOneFileTemperature.Predict(heard)[0].Scores.ToArray(), alone[0].Scores.ToArray());
+    }
+
     /// <summary>Test-time augmentation adds one view per training speed: the mean of the plain view and the files played at that speed.</summary>
     [Fact]
     public void TestTimeAugmentationAveragesTheTrainingSpeeds()

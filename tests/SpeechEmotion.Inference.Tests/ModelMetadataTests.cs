@@ -46,7 +46,7 @@ public sealed class ModelMetadataTests : IDisposable
     [Fact]
     public void SaveLoadSaveIsByteIdenticalAndKeepsEveryField()
     {
-        var original = TestModels.Frames(32, NormalizationMode.Utterance, speeds: [0.9, 1.1]) with { Split = new SplitInfo(Protocol.Word, 7, null), AdaptationRounds = 3, OneFileRelevance = 96 };
+        var original = TestModels.Frames(32, NormalizationMode.Utterance, speeds: [0.9, 1.1]) with { Split = new SplitInfo(Protocol.Word, 7, null), AdaptationRounds = 3, OneFileRelevance = 96, OneFileTemperature = 2.5f };
         string first = Path.Combine(_folder.Path, "first.safetensors"), second = Path.Combine(_folder.Path, "second.safetensors");
         original.Save(first);
         var loaded = ModelBundle.Load(first);
@@ -56,6 +56,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Equal(original.Recipe.FrontEnd, loaded.Recipe.FrontEnd);
         Assert.Equal(original.Statistics.Std, loaded.Statistics.Std);
         Assert.Equal(96, loaded.OneFileRelevance);
+        Assert.Equal(2.5f, loaded.OneFileTemperature);
         Assert.Equal(original.Model.Parameters.Values, loaded.Model.Parameters.Values);
 
         var document = JsonNode.Parse(SafeTensors.Read(first).Metadata[ModelMetadata.Key])!;
@@ -65,11 +66,16 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Equal(22050, (int)document["front_end"]!["sample_rate"]!);
         Assert.Equal("word", (string)document["training"]!["protocol"]!);
         Assert.Equal(96, (double)document["one_file_relevance"]!);
+        Assert.Equal(2.5, (double)document["one_file_temperature"]!);
         // A model without one (+∞: the training side's statistics as they are) writes none, and reads back as +∞.
         string plain = Path.Combine(_folder.Path, "plain.safetensors");
         TestModels.Frames(32).Save(plain);
         Assert.DoesNotContain("one_file_relevance", SafeTensors.Read(plain).Metadata[ModelMetadata.Key]);
         Assert.True(double.IsPositiveInfinity(ModelBundle.Load(plain).OneFileRelevance));
+        // Nor a one-file temperature: single files take the model's temperature, as every model before it.
+        Assert.DoesNotContain("one_file_temperature", SafeTensors.Read(plain).Metadata[ModelMetadata.Key]);
+        Assert.Null(ModelBundle.Load(plain).OneFileTemperature);
+        Assert.Equal(ModelBundle.Load(plain).Temperature, ModelBundle.Load(plain).TemperatureFor(oneFile: true));
     }
 
     /// <summary>Each broken field is named; a newer schema asks for a newer release.</summary>
@@ -85,6 +91,7 @@ public sealed class ModelMetadataTests : IDisposable
     [InlineData("statistics.std", "[1]", "statistics hold 39 means and 1 deviations for 39 features")]
     [InlineData("training.protocol", "\"sideways\"", "Protocol must be random, speaker, word or corpus, got 'sideways'")]
     [InlineData("one_file_relevance", "-1", "one_file_relevance must be 0 or more and finite (frames), got -1")]
+    [InlineData("one_file_temperature", "0", "one_file_temperature must be positive and finite, got 0")]
     [InlineData("training.seed", "-1", "bad metadata: 'speech_emotion' is not a model document")]
     public void ABrokenDocumentIsRefusedNamingTheField(string field, string value, string expected)
     {

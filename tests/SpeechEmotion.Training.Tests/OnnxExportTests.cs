@@ -93,6 +93,9 @@ public class OnnxExportTests
         Assert.Equal(39, map["speechemotion.feature_mean"].Split(',').Length);
         Assert.Equal("1.7", map["speechemotion.temperature"]);
         Assert.Equal("none", map["speechemotion.one_file_relevance"]);
+        Assert.Equal("1.7", map["speechemotion.one_file_temperature"]); // none of its own: the model's
+        using (var cooler = new InferenceSession(OnnxExport.Export(bundle with { OneFileTemperature = 3.25f })))
+            Assert.Equal("3.25", cooler.ModelMetadata.CustomMetadataMap["speechemotion.one_file_temperature"]);
         using (var adapted = new InferenceSession(OnnxExport.Export(bundle with { OneFileRelevance = 128 })))
             Assert.Equal("128", adapted.ModelMetadata.CustomMetadataMap["speechemotion.one_file_relevance"]);
         Assert.Equal("SpeechEmotion", session.ModelMetadata.ProducerName);

@@ -77,7 +77,7 @@ public static class EvaluateCommand
                     foreach (var warning in prepared.Warnings) error.WriteLine($"warning: {warning}");
                     testFeatures = prepared.TestFeatures(); // the groups come from the first model's front end
                 }
-                members.Add((bundle, parse.GetValue(oneFile) ? prepared.TestOneFileAtATime(bundle.Recipe, bundle.OneFileRelevance) : prepared.Test));
+                members.Add(parse.GetValue(oneFile) ? (bundle.ForOneFile(), prepared.TestOneFileAtATime(bundle.Recipe, bundle.OneFileRelevance)) : (bundle, prepared.Test));
                 if (parse.GetValue(tta)) members.AddRange(TestTimeAugmentation.Views(prepared, bundle, CommonOptions.ResolveCache(parse.GetValue(cache)), parse.GetValue(threads)));
             }
             Metrics metrics;

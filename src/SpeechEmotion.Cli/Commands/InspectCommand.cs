@@ -29,7 +29,8 @@ public static class InspectCommand
             output.WriteLine($"  normalisation {bundle.Recipe.Normalization.ToString().ToLowerInvariant()} ({bundle.Statistics.Mean.Length} features)");
             output.WriteLine($"  calibration   temperature {bundle.Temperature.ToString("0.###", CultureInfo.InvariantCulture)}; one file standardised with the training side's statistics" +
                              (double.IsPositiveInfinity(bundle.OneFileRelevance) ? ""
-                                 : $" adapted towards its own (relevance {bundle.OneFileRelevance.ToString(CultureInfo.InvariantCulture)} frames)"));
+                                 : $" adapted towards its own (relevance {bundle.OneFileRelevance.ToString(CultureInfo.InvariantCulture)} frames)") +
+                             (bundle.OneFileTemperature is { } oneFileTemperature ? $", temperature {oneFileTemperature.ToString("0.###", CultureInfo.InvariantCulture)}" : ""));
             string Factors(IReadOnlyList<double> f) => f.Count == 0 ? "none" : Recipe.FormatFactors(f);
             output.WriteLine($"  augmentation  speed {Factors(bundle.Recipe.SpeedFactors)}; VTLP {Factors(bundle.Recipe.WarpFactors)}; rooms {(bundle.Recipe.Rooms.Count == 0 ? "none" : string.Join(", ", bundle.Recipe.Rooms))}");
             output.WriteLine($"  trained on    {bundle.Split.Protocol.ToString().ToLowerInvariant()} split, seed {bundle.Split.Seed}{(bundle.Split.TestSpeaker is null ? "" : ", test speaker " + bundle.Split.TestSpeaker)}");

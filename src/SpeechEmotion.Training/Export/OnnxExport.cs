@@ -51,6 +51,7 @@ public static class OnnxExport
             ["speechemotion.feature_mean"] = Numbers(bundle.Statistics.Mean),
             ["speechemotion.feature_std"] = Numbers(bundle.Statistics.Std),
             ["speechemotion.temperature"] = bundle.Temperature.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["speechemotion.one_file_temperature"] = bundle.TemperatureFor(oneFile: true).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             ["speechemotion.one_file_relevance"] = double.IsPositiveInfinity(bundle.OneFileRelevance) ? "none"
                 : bundle.OneFileRelevance.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             ["speechemotion.input"] = "features [steps, batch, input] float, time-major: the front end's features per frame (front_end), " +
