@@ -387,7 +387,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     }
 
     /// <summary>
-    /// The frames recipe's default: each training recording and its two single-file versions (--file-copies 16,128), one
+    /// The frames recipe's default: each training recording and its single-file version (--file-copies 128), one
     /// drawn per epoch (the epoch as long as without copies), the validation part the recordings alone. --augment adds
     /// its copies to the draw; metrics.json says how the copies trained; a resume keeps drawing.
     /// </summary>
@@ -397,11 +397,11 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         int Number(string text, string pattern) => int.Parse(System.Text.RegularExpressions.Regex.Match(text, pattern).Groups[1].Value);
         var plain = run.Result.Output;
         int recordings = Number(plain, @"\((\d+) recordings, one version of each drawn per epoch\)");
-        Assert.Equal(3 * recordings, Number(plain, @"on (\d+) utterances"));
+        Assert.Equal(2 * recordings, Number(plain, @"on (\d+) utterances"));
         using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json"))))
         {
             Assert.Equal("one", metrics.RootElement.GetProperty("copies").GetString());
-            Assert.Equal([16.0, 128.0], metrics.RootElement.GetProperty("file_copies").EnumerateArray().Select(e => e.GetDouble()));
+            Assert.Equal([128.0], metrics.RootElement.GetProperty("file_copies").EnumerateArray().Select(e => e.GetDouble()));
         }
 
         string dir = Path.Combine(run.Root, "drawn"), cache = Path.Combine(run.Root, "cache");
@@ -409,7 +409,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             "--cache", cache, "--seed", "3", "--augment", "0.9,1.1");
         Assert.True(exit == 0, output + error);
         Assert.Equal(Number(plain, @"validating on (\d+)"), Number(output, @"validating on (\d+)"));
-        Assert.Equal(5 * recordings, Number(output, @"on (\d+) utterances"));
+        Assert.Equal(4 * recordings, Number(output, @"on (\d+) utterances"));
         Assert.Contains($"({recordings} recordings, one version of each drawn per epoch)", output);
         (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
         Assert.True(exit == 0, output + error);
