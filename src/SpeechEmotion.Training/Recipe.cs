@@ -87,12 +87,8 @@ public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = nul
     PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null, bool? DrawCopies = null, IReadOnlyList<double>? FileCopies = null)
 {
     /// <summary>--file-copies: comma-separated relevances in frames, each 0 or more and finite ("" or "none": no copies).</summary>
-    public static IReadOnlyList<double> ParseFileCopies(string text)
-    {
-        if (text is "" or "none") return [];
-        return text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var r) && r >= 0 && double.IsFinite(r)
-            ? r : throw new OptionsException($"--file-copies takes relevances in frames, 0 or more, comma-separated (e.g. 16,128); got '{part}'.")).ToList();
-    }
+    public static IReadOnlyList<double> ParseFileCopies(string text) =>
+        ParseNumbers(text, r => r >= 0 && double.IsFinite(r), "--file-copies takes relevances in frames, 0 or more, comma-separated (e.g. 16,128)");
 
     /// <summary>--copies: all (every copy trains every epoch) or one (one version of each utterance per epoch, drawn).</summary>
     public static bool ParseCopies(string text) => text.ToLowerInvariant() switch
@@ -128,11 +124,16 @@ public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = nul
         ParseFactors(text, f => f > 0.5 && f < 2, $"{option} takes speed factors in (0.5, 2)");
 
     /// <summary>Comma-separated augmentation factors, each in range and other than 1 ("" or "none": no copies).</summary>
-    private static IReadOnlyList<double> ParseFactors(string text, Func<double, bool> inRange, string rule)
+    private static IReadOnlyList<double> ParseFactors(string text, Func<double, bool> inRange, string rule) =>
+        ParseNumbers(text, f => inRange(f) && f != 1, $"{rule} other than 1, comma-separated (e.g. 0.9,1.1)");
+
+    /// <summary>Comma-separated numbers (invariant culture), each <paramref name="valid"/> ("" or "none": none); a bad one is
+    /// refused with <paramref name="rule"/> and the part.</summary>
+    private static IReadOnlyList<double> ParseNumbers(string text, Func<double, bool> valid, string rule)
     {
         if (text is "" or "none") return [];
-        return text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var f) && inRange(f) && f != 1
-            ? f : throw new OptionsException($"{rule} other than 1, comma-separated (e.g. 0.9,1.1); got '{part}'.")).ToList();
+        return text.Split(',').Select(part => double.TryParse(part, System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out var x) && valid(x)
+            ? x : throw new OptionsException($"{rule}; got '{part}'.")).ToList();
     }
 
     public static NormalizationMode ParseNormalization(string text)

@@ -190,9 +190,9 @@ public sealed class Trainer
     /// train as no groups at all).</summary>
     internal static void DrawVersions(ReadOnlySpan<int> order, IReadOnlyList<int[]>? versions, Rng rng, Span<int> drawn)
     {
+        if (versions is null) { order.CopyTo(drawn); return; }
         for (int i = 0; i < order.Length; i++)
         {
-            if (versions is null) { drawn[i] = order[i]; continue; }
             var group = versions[order[i]];
             drawn[i] = group.Length == 1 ? group[0] : group[rng.NextInt(group.Length)];
         }
