@@ -37,7 +37,8 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
     /// <summary>How the training copies above train (training only, not stored in the model): false — every copy joins the
     /// training side and the validation part's copies its validation part, so an epoch costs (copies + 1) times as much;
     /// true — each epoch trains on one version of every training utterance (the original or one of its copies, drawn
-    /// afresh), so an epoch costs what it does without copies, and validation keeps the held-out recordings alone.</summary>
+    /// afresh), so an epoch costs what it does without copies, and the validation part gets none of these copies (only
+    /// those <see cref="ValidationSpeedFactors"/> asks for).</summary>
     public bool DrawCopies { get; init; }
 
     /// <summary>Augmentation factors as the model file stores them: comma-separated, round-trip precision.</summary>

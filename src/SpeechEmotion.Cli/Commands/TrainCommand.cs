@@ -43,7 +43,7 @@ public static class TrainCommand
         var copies = new Option<string?>("--copies")
         {
             Description = "How the copies of --augment, --vtlp, --rooms and --file-copies train: all (every copy every epoch, the validation part's copies validate; an epoch costs copies + 1 times as much) " +
-                          "or one (each epoch trains on one version of every training utterance, drawn afresh; the validation part stays the recordings alone) [default: one for frames, all for seed]",
+                          "or one (each epoch trains on one version of every training utterance, drawn afresh; the validation part gets none of these copies) [default: one for frames, all for seed]",
         };
         var fileCopies = new Option<string?>("--file-copies")
         {
