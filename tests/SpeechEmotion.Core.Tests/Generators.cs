@@ -8,7 +8,10 @@ public sealed record LstmCase(int Steps, int Batch, int Input, int Hidden, int L
 
 /// <summary>A small classifier problem for the whole-model gradient check.</summary>
 public sealed record ClassifierCase(int Steps, int Batch, int Input, int Hidden, int Layers, bool Bidirectional, SpeechEmotion.Core.Layers.PoolingKind Pooling,
-    int[] DenseSizes, int Classes, bool Dropout, bool ClassWeights, int Seed);
+    int[] DenseSizes, int Classes, bool Dropout, bool ClassWeights, int Seed, int ConvChannels = 0, int ConvKernel = 0);
+
+/// <summary>A convolution over time: steps, batch, input and output channels, kernel (odd), seed.</summary>
+public sealed record ConvCase(int Steps, int Batch, int Input, int Output, int Kernel, int Seed);
 
 /// <summary>A dense layer or loss problem: batch, widths, seed.</summary>
 public sealed record DenseCase(int Batch, int Input, int Output, int Seed);
@@ -51,7 +54,8 @@ public static class Generators
         from dropout in Gen.Elements(false, true)
         from weights in Gen.Elements(false, true)
         from seed in Gen.Choose(0, 1_000_000)
-        select new ClassifierCase(steps, batch, input, hidden, layers, bidirectional, pooling, denseSizes, classes, dropout, weights, seed),
+        from conv in Gen.Elements((0, 0), (0, 0), (1, 1), (2, 3), (3, 5))
+        select new ClassifierCase(steps, batch, input, hidden, layers, bidirectional, pooling, denseSizes, classes, dropout, weights, seed, conv.Item1, conv.Item2),
         ShrinkClassifier);
 
     private static IEnumerable<ClassifierCase> ShrinkClassifier(ClassifierCase c)
@@ -63,7 +67,25 @@ public static class Generators
         if (c.Bidirectional) yield return c with { Bidirectional = false };
         if (c.Dropout) yield return c with { Dropout = false };
         if (c.ClassWeights) yield return c with { ClassWeights = false };
+        if (c.ConvChannels > 0) yield return c with { ConvChannels = 0, ConvKernel = 0 };
     }
+
+    public static Arbitrary<ConvCase> Conv() => Arb.From(
+        from steps in Gen.Choose(1, 6)
+        from batch in Gen.Choose(1, 3)
+        from input in Gen.Choose(1, 4)
+        from output in Gen.Choose(1, 4)
+        from kernel in Gen.Elements(1, 3, 5, 7)
+        from seed in Gen.Choose(0, 1_000_000)
+        select new ConvCase(steps, batch, input, output, kernel, seed),
+        c => new[]
+        {
+            c.Steps > 1 ? c with { Steps = c.Steps - 1 } : null,
+            c.Batch > 1 ? c with { Batch = c.Batch - 1 } : null,
+            c.Input > 1 ? c with { Input = c.Input - 1 } : null,
+            c.Output > 1 ? c with { Output = c.Output - 1 } : null,
+            c.Kernel > 1 ? c with { Kernel = c.Kernel - 2 } : null,
+        }.OfType<ConvCase>());
 
     public static Arbitrary<DenseCase> Dense() => Arb.From(
         from batch in Gen.Choose(1, 5)

@@ -5,7 +5,7 @@ using SpeechEmotion.Core.Tensors;
 namespace SpeechEmotion.Core.Models;
 
 /// <summary>
-/// LSTM → pooling → dense head → softmax, with every parameter in one <see cref="ParameterSet"/>.
+/// (Conv1d → ReLU →) LSTM → pooling → dense head → softmax, with every parameter in one <see cref="ParameterSet"/>.
 /// The model holds parameters only; what a forward pass writes lives in a <see cref="ClassifierWorkspace"/>
 /// allocated once for a capacity of (maxSteps, maxBatch). Training uses the model's own workspace
 /// (<see cref="Forward(ReadOnlySpan{float}, ReadOnlySpan{int}, int, int, bool, Rng?)"/>, <see cref="Backward"/>,
@@ -16,6 +16,7 @@ namespace SpeechEmotion.Core.Models;
 /// </summary>
 public sealed class SequenceClassifier
 {
+    private readonly Conv1d? _conv;
     private readonly Lstm _lstm;
     private readonly Dense[] _dense;
     private readonly ParameterTensor? _attention;
@@ -30,6 +31,7 @@ public sealed class SequenceClassifier
         Pool = pool ?? WorkerPool.Default;
         InferenceOnly = inferenceOnly;
         Parameters = new ParameterSet();
+        if (config.HasConv) _conv = new Conv1d(config.InputSize, config.ConvChannels, config.ConvKernel, Parameters, "conv");
         _lstm = new Lstm(config.LstmShape, Parameters, "lstm");
         int width = config.LstmShape.OutputSize;
         if (config.Pooling == PoolingKind.Attention) _attention = Parameters.Declare("pool.attention", width);
@@ -52,12 +54,15 @@ public sealed class SequenceClassifier
     public Adam Optimizer => _optimizer ?? throw new InvalidOperationException("This model was loaded for inference only: it has no optimiser state.");
     public WorkerPool Pool { get; set; }
     public Lstm Lstm => _lstm;
+    /// <summary>The convolution before the LSTM, or null when the LSTM reads the features.</summary>
+    public Conv1d? Conv => _conv;
     public IReadOnlyList<Dense> DenseLayers => _dense;
 
-    /// <summary>PyTorch's initialisation from one seeded generator: the LSTM first, then each Dense in order (attention
-    /// pooling's vector starts at zero, the mean, and draws nothing).</summary>
+    /// <summary>PyTorch's initialisation from one seeded generator: the convolution (when there is one), the LSTM, then
+    /// each Dense in order (attention pooling's vector starts at zero, the mean, and draws nothing).</summary>
     public void Initialize(Rng rng)
     {
+        _conv?.Initialize(rng);
         _lstm.Initialize(rng);
         foreach (var dense in _dense) dense.Initialize(rng);
     }
@@ -83,6 +88,9 @@ public sealed class SequenceClassifier
 
     /// <summary>Output of dense layer k of the head in the last forward, [B, size] (after ReLU for hidden layers).</summary>
     public ReadOnlySpan<float> HeadActivation(int layer) => Ws.Activations[layer + 1].AsSpan(0, Ws.Batch * _dense[layer].OutputSize);
+
+    /// <summary>The convolution's outputs after ReLU in the last forward, [T, B, channels], zero at padded steps (empty without one).</summary>
+    public ReadOnlySpan<float> ConvActivation => _conv is null ? default : Ws.ConvOutput.AsSpan(0, Ws.Steps * Ws.Batch * Config.ConvChannels);
 
     /// <summary>The top LSTM layer's outputs of the last forward, [T, B, D·H], zero at padded steps.</summary>
     public ReadOnlySpan<float> SequenceOutput => Ws.Lstm.Output;
@@ -120,7 +128,16 @@ public sealed class SequenceClassifier
         // A prediction-only workspace keeps the head's Wᵀ while the parameters do not change (as the LSTM keeps its packing).
         long version = Parameters.Version;
         bool transposed = ws.ForwardOnly && ws.TransposedVersion == version;
-        _lstm.Forward(ws.Lstm, x, lengths, steps, batch, pool: pool);
+        ReadOnlySpan<float> lstmInput = x;
+        if (_conv is not null)
+        {
+            Span<float> convOutput = ws.ConvOutput.AsSpan(0, steps * batch * Config.ConvChannels);
+            _conv.Forward(x, lengths, steps, batch, ws.ConvColumns, convOutput, ws.ConvTransposedWeight, pool, transposed);
+            Relu.Forward(convOutput, convOutput);
+            Subnormal.Flush(convOutput); // a GEMM's output, the LSTM's input GEMM's operand: never subnormal (see Subnormal)
+            lstmInput = convOutput;
+        }
+        _lstm.Forward(ws.Lstm, lstmInput, lengths, steps, batch, pool: pool);
         var shape = Config.LstmShape;
         Span<float> pooled = ws.Activations[0].AsSpan(0, batch * shape.OutputSize);
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, pooled);
@@ -200,7 +217,20 @@ public sealed class SequenceClassifier
             dx.Clear();
         }
         Subnormal.Flush(dOutputSeq);
-        _lstm.Backward(ws.Lstm, x, dOutputSeq, dFinal, default, dx, pool: Pool);
+        if (_conv is null) _lstm.Backward(ws.Lstm, x, dOutputSeq, dFinal, default, dx, pool: Pool);
+        else
+        {
+            // The LSTM's input gradient is the convolution's output gradient; through the ReLU (from its output), then the convolution.
+            int size = steps * batch * Config.ConvChannels;
+            ReadOnlySpan<float> convOutput = ws.ConvOutput.AsSpan(0, size);
+            Span<float> dConvOutput = ws.ConvOutputGradient.AsSpan(0, size), dPre = ws.ConvPreGradient.AsSpan(0, size);
+            dConvOutput.Clear();
+            _lstm.Backward(ws.Lstm, convOutput, dOutputSeq, dFinal, default, dConvOutput, pool: Pool);
+            Subnormal.Flush(dConvOutput);
+            dPre.Clear();
+            Relu.Backward(convOutput, dConvOutput, dPre);
+            _conv.Backward(ws.ConvColumns, dPre, ws.Lstm.Lengths, steps, batch, ws.ConvColumnGradient, dx, Pool);
+        }
         Subnormal.Flush(Parameters.Gradients);
     }
 
@@ -274,6 +304,13 @@ public sealed class ClassifierWorkspace
         bool attention = config.Pooling == PoolingKind.Attention;
         Attention = new float[attention ? maxSteps * maxBatch : 0];
         AttentionGradient = new float[attention ? backward * maxSteps : 0];
+        int convWindow = config.HasConv ? config.InputSize * config.ConvKernel : 0, channels = config.ConvChannels;
+        ConvColumns = new float[maxSteps * maxBatch * convWindow];
+        ConvOutput = new float[maxSteps * maxBatch * channels];
+        ConvTransposedWeight = new float[convWindow * channels];
+        ConvOutputGradient = new float[backward * maxSteps * maxBatch * channels];
+        ConvPreGradient = new float[backward * maxSteps * maxBatch * channels];
+        ConvColumnGradient = new float[backward * maxSteps * maxBatch * convWindow];
     }
 
     internal SequenceClassifier Owner { get; }
@@ -308,5 +345,13 @@ public sealed class ClassifierWorkspace
     /// <summary>Attention pooling's weights α [T, B] of the last forward, and its per-step scratch for backward.</summary>
     internal float[] Attention { get; }
     internal float[] AttentionGradient { get; }
+    /// <summary>The convolution's unfolded input [T·B, in·kernel], its outputs after ReLU [T, B, channels] and its Wᵀ; for
+    /// backward, the gradients of its output, before the ReLU, and of the unfolded input (all empty without a convolution).</summary>
+    internal float[] ConvColumns { get; }
+    internal float[] ConvOutput { get; }
+    internal float[] ConvTransposedWeight { get; }
+    internal float[] ConvOutputGradient { get; }
+    internal float[] ConvPreGradient { get; }
+    internal float[] ConvColumnGradient { get; }
 }
 

@@ -9,7 +9,7 @@ namespace SpeechEmotion.Core.Tests.Models;
 public class ClassifierTests
 {
     /// <summary>
-    /// The whole model, LSTM to loss, against central differences of every parameter and of the input
+    /// The whole model, (convolution,) LSTM to loss, against central differences of every parameter and of the input
     /// (ε = 2e-3, the shared tolerance). A central difference that straddles a ReLU kink (some hidden unit is
     /// active at θ − ε and not at θ + ε, or the reverse) measures no derivative at all: it is retried at ε/10, and
     /// an element that still straddles is skipped; the test asserts those are rare (under 5%). Dropout is on in half the cases: each forward
@@ -18,7 +18,8 @@ public class ClassifierTests
     [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
     public void EveryGradientOfTheWholeModelMatchesCentralDifferences(ClassifierCase c)
     {
-        var config = new ClassifierConfig(c.Input, c.Hidden, c.Layers, c.Bidirectional, c.Pooling, c.DenseSizes, c.Classes, c.Dropout ? 0.3f : 0f);
+        var config = new ClassifierConfig(c.Input, c.Hidden, c.Layers, c.Bidirectional, c.Pooling, c.DenseSizes, c.Classes, c.Dropout ? 0.3f : 0f,
+            c.ConvChannels, c.ConvKernel);
         var model = new SequenceClassifier(config, pool: new WorkerPool(1));
         var rng = new Rng((ulong)c.Seed);
         model.Initialize(rng);
@@ -30,6 +31,7 @@ public class ClassifierTests
         float[] weights = c.ClassWeights ? Enumerable.Range(0, c.Classes).Select(k => 0.5f + k).ToArray() : [];
         ulong dropoutSeed = (ulong)c.Seed + 1;
         string name = $"{c} dense [{string.Join(", ", c.DenseSizes)}]";
+        if (c.ConvChannels > 0) Assert.Equal(c.ConvChannels * c.Input * c.ConvKernel, model.Parameters["conv.weight"].Length);
 
         double Loss()
         {
@@ -37,7 +39,7 @@ public class ClassifierTests
             return model.Loss(labels, weights);
         }
         string ActivePattern() => string.Concat(Enumerable.Range(0, c.DenseSizes.Length)
-            .SelectMany(k => model.HeadActivation(k).ToArray()).Select(v => v > 0f ? '1' : '0'));
+            .SelectMany(k => model.HeadActivation(k).ToArray()).Concat(model.ConvActivation.ToArray()).Select(v => v > 0f ? '1' : '0'));
 
         model.Parameters.ZeroGradients();
         Loss();
@@ -345,12 +347,13 @@ public class AllocationTests
 {
     /// <summary>Once the workspaces are sized and the code is jitted, a training step allocates no managed memory.</summary>
     [Theory]
-    [InlineData(1)]
-    [InlineData(2)]
-    public void TrainingStepAllocatesNothing(int threads)
+    [InlineData(1, 0)]
+    [InlineData(2, 0)]
+    [InlineData(2, 24)]
+    public void TrainingStepAllocatesNothing(int threads, int convChannels)
     {
         using var pool = new WorkerPool(threads);
-        var model = new SequenceClassifier(new ClassifierConfig(20, 32, 2, true, PoolingKind.Mean, [16], 7, 0.2f),
+        var model = new SequenceClassifier(new ClassifierConfig(20, 32, 2, true, PoolingKind.Mean, [16], 7, 0.2f, convChannels, convChannels > 0 ? 5 : 0),
             new AdamOptions(maxGradientNorm: 1f), pool);
         var rng = new Rng(4);
         model.Initialize(rng);
