@@ -70,13 +70,30 @@ public sealed record ModelMetadata
 public sealed record ArchitectureMetadata(int InputSize, int HiddenSize, int Layers, bool Bidirectional, string Pooling, int[] Dense, int Classes, float Dropout)
 {
     public static ArchitectureMetadata Of(ClassifierConfig c) =>
-        new(c.InputSize, c.HiddenSize, c.Layers, c.Bidirectional, c.Pooling.ToString().ToLowerInvariant(), c.DenseSizes.ToArray(), c.Classes, c.Dropout);
+        new(c.InputSize, c.HiddenSize, c.Layers, c.Bidirectional, c.Pooling.ToString().ToLowerInvariant(), c.DenseSizes.ToArray(), c.Classes, c.Dropout)
+        {
+            ConvChannels = c.HasConv ? c.ConvChannels : null,
+            ConvKernel = c.HasConv ? c.ConvKernel : null,
+        };
+
+    /// <summary>The convolution before the LSTM: its output channels and kernel in frames; absent (null) = none, as every
+    /// model before convolutions.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? ConvChannels { get; init; }
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? ConvKernel { get; init; }
 
     /// <summary>The validated configuration (<see cref="OptionsException"/> naming the field otherwise).</summary>
-    public ClassifierConfig ToConfig() => new(InputSize, HiddenSize, Layers, Bidirectional,
-        Enum.TryParse<PoolingKind>(Pooling, ignoreCase: true, out var p) && Enum.IsDefined(p) && !char.IsDigit(Pooling.FirstOrDefault()) ? p
-            : throw new OptionsException($"architecture.pooling must be last, mean or attention, got '{Pooling}'."),
-        Dense ?? throw new OptionsException("architecture.dense is missing."), Classes, Dropout);
+    public ClassifierConfig ToConfig()
+    {
+        if (ConvChannels is null != ConvKernel is null)
+            throw new OptionsException("architecture.conv_channels and architecture.conv_kernel come together: one is missing.");
+        if (ConvChannels == 0) throw new OptionsException("architecture.conv_channels must be positive when present (absent: no convolution), got 0.");
+        return new(InputSize, HiddenSize, Layers, Bidirectional,
+            Enum.TryParse<PoolingKind>(Pooling, ignoreCase: true, out var p) && Enum.IsDefined(p) && !char.IsDigit(Pooling.FirstOrDefault()) ? p
+                : throw new OptionsException($"architecture.pooling must be last, mean or attention, got '{Pooling}'."),
+            Dense ?? throw new OptionsException("architecture.dense is missing."), Classes, Dropout, ConvChannels ?? 0, ConvKernel ?? 0);
+    }
 }
 
 /// <summary><see cref="FrontEndSettings"/> as stored; the MFCC details follow from the sample rate and coefficients.</summary>

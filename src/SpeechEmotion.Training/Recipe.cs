@@ -42,6 +42,9 @@ public static class Recipes
     /// <summary>Most LSTM layers <c>--layers</c> takes.</summary>
     public const int MaxLayers = 4;
 
+    /// <summary>The frames recipe's convolution before the LSTM: none (channels 0); <c>--conv 64:5</c> adds one.</summary>
+    public static readonly ConvSettings DefaultFramesConv = ConvSettings.None;
+
     /// <summary>The SpecAugment-style masking a recipe trains with unless told otherwise (what <c>ser train</c> uses):
     /// <see cref="Masking.FramesDefault"/> for frames, none for seed. Give it to <see cref="TrainOptions"/>.</summary>
     public static Masking DefaultMasking(RecipeKind kind) => kind == RecipeKind.Frames ? Masking.FramesDefault : Masking.None;
@@ -69,14 +72,17 @@ public static class Recipes
             if (o.Pooling is not null) throw new OptionsException("--pooling is for the frames recipe: the seed recipe keeps the notebook's last state.");
             if (o.TrimTopDb is not null) throw new OptionsException("--trim-db is for the frames recipe: the seed recipe keeps the notebook's fixed window.");
             if (o.Layers is not null) throw new OptionsException("--layers is for the frames recipe: the seed recipe keeps the notebook's one LSTM layer.");
+            if (o.Conv is { Channels: > 0 }) throw new OptionsException("--conv is for the frames recipe: the seed recipe's sequence is one value per coefficient, not frames.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false), normalization, seed)
                 { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? DefaultFramesCoefficients, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? DefaultTrimTopDb, prosody: o.Prosody ?? DefaultProsody);
+        var conv = o.Conv ?? DefaultFramesConv;
         return new Recipe(kind, frontEnd, normalization,
-            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: o.Layers ?? DefaultFramesLayers, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f))
+            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: o.Layers ?? DefaultFramesLayers, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f,
+                conv.Channels, conv.Kernel))
         { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw, FileCopyRelevances = fileCopies };
     }
 }
@@ -84,8 +90,22 @@ public static class Recipes
 /// <summary>Changes to a recipe's defaults, each measured in the README (null keeps the default).</summary>
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
     IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null, double? TrimTopDb = null,
-    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null, bool? DrawCopies = null, IReadOnlyList<double>? FileCopies = null)
+    PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null, bool? DrawCopies = null, IReadOnlyList<double>? FileCopies = null,
+    ConvSettings? Conv = null)
 {
+    /// <summary>--conv: channels:kernel (e.g. 64:5; channels 1…<see cref="ConvSettings.MaxChannels"/>, an odd kernel in frames
+    /// up to <see cref="ClassifierConfig.MaxKernel"/>), or none.</summary>
+    public static ConvSettings ParseConv(string text)
+    {
+        if (text is "none" or "0") return ConvSettings.None;
+        var parts = text.Split(':');
+        if (parts.Length == 2 && int.TryParse(parts[0], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int channels)
+            && int.TryParse(parts[1], System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int kernel)
+            && channels is >= 1 and <= ConvSettings.MaxChannels && kernel is >= 1 and <= ClassifierConfig.MaxKernel && kernel % 2 == 1)
+            return new ConvSettings(channels, kernel);
+        throw new OptionsException($"--conv takes channels:kernel, channels 1 to {ConvSettings.MaxChannels} and an odd kernel of 1 to {ClassifierConfig.MaxKernel} frames (e.g. 64:5), or none; got '{text}'.");
+    }
+
     /// <summary>--file-copies: comma-separated relevances in frames, each 0 or more and finite ("" or "none": no copies).</summary>
     public static IReadOnlyList<double> ParseFileCopies(string text) =>
         ParseNumbers(text, r => r >= 0 && double.IsFinite(r), "--file-copies takes relevances in frames, 0 or more, comma-separated (e.g. 16,128)");
@@ -145,3 +165,12 @@ public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = nul
 
 /// <summary>A labelled model input, with the speaker for reports.</summary>
 public sealed record Sample(Sequence Input, int Label, string Speaker, string Path);
+
+/// <summary>A convolution over frames before the LSTM: its output channels and its kernel in frames (0 and 0: none).</summary>
+public sealed record ConvSettings(int Channels, int Kernel)
+{
+    public static readonly ConvSettings None = new(0, 0);
+
+    /// <summary>Most channels <c>--conv</c> takes.</summary>
+    public const int MaxChannels = 1024;
+}

@@ -76,6 +76,33 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.DoesNotContain("one_file_temperature", SafeTensors.Read(plain).Metadata[ModelMetadata.Key]);
         Assert.Null(ModelBundle.Load(plain).OneFileTemperature);
         Assert.Equal(ModelBundle.Load(plain).Temperature, ModelBundle.Load(plain).TemperatureFor(oneFile: true));
+        // Nor a convolution: the architecture without one is written as before convolutions existed.
+        Assert.DoesNotContain("conv", SafeTensors.Read(plain).Metadata[ModelMetadata.Key]);
+    }
+
+    /// <summary>A convolution before the LSTM travels in the document (conv_channels, conv_kernel) and its tensors load;
+    /// a kernel the engine cannot take is refused naming the field.</summary>
+    [Fact]
+    public void AConvolutionTravelsInTheDocument()
+    {
+        var plain = TestModels.Frames(34);
+        var c = plain.Model.Config;
+        var config = new SpeechEmotion.Core.Models.ClassifierConfig(c.InputSize, c.HiddenSize, c.Layers, c.Bidirectional, c.Pooling, c.DenseSizes, c.Classes, c.Dropout, 6, 3);
+        var model = new SpeechEmotion.Core.Models.SequenceClassifier(config);
+        model.Initialize(new SpeechEmotion.Core.Tensors.Rng(5));
+        var bundle = plain with { Model = model, Recipe = plain.Recipe with { Model = config } };
+        string path = Path.Combine(_folder.Path, "conv.safetensors");
+        bundle.Save(path);
+        var document = JsonNode.Parse(SafeTensors.Read(path).Metadata[ModelMetadata.Key])!;
+        Assert.Equal((6, 3), ((int)document["architecture"]!["conv_channels"]!, (int)document["architecture"]!["conv_kernel"]!));
+        var loaded = ModelBundle.Load(path);
+        Assert.Equal(config, loaded.Model.Config);
+        Assert.Equal(model.Parameters.Values, loaded.Model.Parameters.Values);
+
+        var (tensors, metadata) = SafeTensors.Read(path);
+        document["architecture"]!["conv_kernel"] = 4;
+        SafeTensors.Write(path, tensors, new Dictionary<string, string>(metadata) { [ModelMetadata.Key] = document.ToJsonString() });
+        Assert.Contains("ClassifierConfig.ConvKernel must be an odd number", Assert.Throws<ModelFileException>(() => ModelBundle.Load(path)).Message);
     }
 
     /// <summary>Each broken field is named; a newer schema asks for a newer release.</summary>
@@ -93,6 +120,8 @@ public sealed class ModelMetadataTests : IDisposable
     [InlineData("one_file_relevance", "-1", "one_file_relevance must be 0 or more and finite (frames), got -1")]
     [InlineData("one_file_temperature", "0", "one_file_temperature must be positive and finite, got 0")]
     [InlineData("training.seed", "-1", "bad metadata: 'speech_emotion' is not a model document")]
+    [InlineData("architecture.conv_channels", "8", "architecture.conv_channels and architecture.conv_kernel come together")]
+    [InlineData("architecture.conv_kernel", "4", "architecture.conv_channels and architecture.conv_kernel come together")]
     public void ABrokenDocumentIsRefusedNamingTheField(string field, string value, string expected)
     {
         string path = Path.Combine(_folder.Path, "model.safetensors");

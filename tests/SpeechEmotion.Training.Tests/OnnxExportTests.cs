@@ -12,16 +12,16 @@ namespace SpeechEmotion.Training.Tests;
 /// <summary>
 /// ser export's graph, run by ONNX Runtime (the reference consumer; only this test project references it): on padded
 /// batches of several lengths, with garbage past each length, its probabilities are ours within 1e-5 — both recipes,
-/// 1 and 2 layers, one and both directions, every pooling, a temperature. Seeded random weights, scaled up so every
+/// 1 and 2 layers, one and both directions, every pooling, with and without a convolution before the LSTM, a temperature. Seeded random weights, scaled up so every
 /// gate matters: a gate taken in PyTorch's order (i, f, g, o) where ONNX wants i, o, f, c fails at once.
 /// </summary>
 public class OnnxExportTests
 {
-    private static ModelBundle Bundle(RecipeKind kind, int layers, bool bidirectional, PoolingKind pooling, ulong seed)
+    private static ModelBundle Bundle(RecipeKind kind, int layers, bool bidirectional, PoolingKind pooling, ulong seed, int convKernel = 0)
     {
         var frontEnd = new FrontEndSettings(coefficients: 13, window: WindowMode.Trim, deltas: true);
         int input = kind == RecipeKind.Seed ? 1 : frontEnd.FeatureSize;
-        var config = new ClassifierConfig(input, 12, layers, bidirectional, pooling, [10, 6], 5, 0f);
+        var config = new ClassifierConfig(input, 12, layers, bidirectional, pooling, [10, 6], 5, 0f, convKernel > 0 ? 9 : 0, convKernel);
         var model = new SequenceClassifier(config);
         var rng = new Rng(seed);
         model.Initialize(rng);
@@ -42,9 +42,12 @@ public class OnnxExportTests
     [InlineData(RecipeKind.Frames, 1, false, PoolingKind.Attention)]
     [InlineData(RecipeKind.Seed, 1, false, PoolingKind.Last)]
     [InlineData(RecipeKind.Seed, 2, true, PoolingKind.Mean)]
-    public void OnnxRuntimeGivesOurProbabilities(RecipeKind kind, int layers, bool bidirectional, PoolingKind pooling)
+    [InlineData(RecipeKind.Frames, 1, true, PoolingKind.Mean, 5)]
+    [InlineData(RecipeKind.Frames, 2, false, PoolingKind.Last, 3)]
+    [InlineData(RecipeKind.Frames, 1, true, PoolingKind.Attention, 1)]
+    public void OnnxRuntimeGivesOurProbabilities(RecipeKind kind, int layers, bool bidirectional, PoolingKind pooling, int convKernel = 0)
     {
-        var bundle = Bundle(kind, layers, bidirectional, pooling, seed: (ulong)(layers * 10 + (bidirectional ? 1 : 0) + (int)pooling * 100));
+        var bundle = Bundle(kind, layers, bidirectional, pooling, seed: (ulong)(layers * 10 + (bidirectional ? 1 : 0) + (int)pooling * 100 + convKernel * 1000), convKernel);
         using var session = new InferenceSession(OnnxExport.Export(bundle));
         var model = bundle.Model;
         int input = model.Config.InputSize, classes = model.Config.Classes;

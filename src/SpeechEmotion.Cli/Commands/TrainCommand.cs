@@ -37,6 +37,7 @@ public static class TrainCommand
         var mfcc = new Option<int?>("--n-mfcc") { Description = $"MFCCs per frame [default: {Recipes.DefaultFramesCoefficients} for frames, 40 for seed]" };
         var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 96 for frames, 256 for seed]" };
         var layers = new Option<int?>("--layers") { Description = "Stacked LSTM layers, each bidirectional (frames recipe), 1 to 4 [default: 1]" };
+        var conv = new Option<string?>("--conv") { Description = "A convolution over frames before the LSTM, channels:kernel, e.g. 64:5 (frames recipe: ReLU after it, each recording's own frames only), or none [default: none]" };
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker or utterance: how features are standardised; none looks at labels [default: speaker for frames, global for seed]" };
         var stopOnError = new Option<bool>("--stop-on-error") { Description = "Stop at the first unreadable audio file instead of reporting it and going on." };
         var augment = new Option<string?>("--augment") { Description = "Speed-perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
@@ -115,7 +116,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -175,7 +176,8 @@ public static class TrainCommand
                 parse.GetValue(rooms) is { } r ? RecipeOverrides.ParseRooms(r) : null,
                 parse.GetValue(layers) is { } l ? RecipeOverrides.ParseLayers(l) : null,
                 parse.GetValue(copies) is { } c ? RecipeOverrides.ParseCopies(c) : null,
-                parse.GetValue(fileCopies) is { } fc ? RecipeOverrides.ParseFileCopies(fc) : null);
+                parse.GetValue(fileCopies) is { } fc ? RecipeOverrides.ParseFileCopies(fc) : null,
+                parse.GetValue(conv) is { } cv ? RecipeOverrides.ParseConv(cv) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout) };
         }

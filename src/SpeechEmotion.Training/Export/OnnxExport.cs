@@ -100,13 +100,44 @@ public static class OnnxExport
         void Floats(string name, long[] dims, ReadOnlySpan<float> values) => Initializer(name, Float, dims, System.Runtime.InteropServices.MemoryMarshal.AsBytes(values));
         void Longs(string name, long[] values) => Initializer(name, Int64, [values.Length], System.Runtime.InteropServices.MemoryMarshal.AsBytes(values.AsSpan()));
 
-        // The LSTM, a layer at a time; between layers [T, D, B, H] becomes [T, B, D·H].
+        // mask[t, b, 0] = t < lengths[b], made once when the convolution or the pooling needs it.
+        string? validMask = null;
+        string Mask()
+        {
+            if (validMask is not null) return validMask;
+            Longs("zero_", [0]); Longs("one_", [1]); Longs("two_", [2]);
+            Initializer("start_", Int64, [], BitConverter.GetBytes(0L));
+            Initializer("step_", Int64, [], BitConverter.GetBytes(1L));
+            string shapeX = Node("Shape", ["features"]);
+            string steps = Node("Squeeze", [Node("Slice", [shapeX, "zero_", "one_"]), "zero_"]);
+            string range = Node("Range", ["start_", steps, "step_"]);
+            string lengths64 = Cast("lengths", Int64);
+            string mask = Node("Less", [Node("Unsqueeze", [range, "one_"]), Node("Unsqueeze", [lengths64, "zero_"])]);
+            return validMask = Node("Unsqueeze", [mask, "two_"]);
+        }
+
+        // The convolution: frames past each length become zero (as the engine reads them), then Conv over [B, I, T] and ReLU.
         string x = "features", lastHidden = "";
+        if (model.Conv is { } conv)
+        {
+            Floats("conv_weight", [conv.OutputSize, conv.InputSize, conv.Kernel], model.Parameters.Read(conv.Weight));
+            Floats("conv_bias", [conv.OutputSize], model.Parameters.Read(conv.Bias));
+            Floats("zero_f_", [], [0f]);
+            string own = Node("Where", [Mask(), "features", "zero_f_"]);
+            string convolved = Node("Conv", [Transpose(own, 1, 2, 0), "conv_weight", "conv_bias"], n =>
+            {
+                n.Attribute("kernel_shape", AttributeInts, a => a.Int(8, conv.Kernel));
+                n.Attribute("pads", AttributeInts, a => { a.Int(8, conv.Kernel / 2); a.Int(8, conv.Kernel / 2); });
+            });
+            x = Transpose(Node("Relu", [convolved]), 2, 0, 1);
+        }
+
+        // The LSTM, a layer at a time; between layers [T, D, B, H] becomes [T, B, D·H].
         Longs("shape_tb_", [0, 0, -1]);
         Longs("shape_b_", [0, -1]);
         for (int layer = 0; layer < shape.Layers; layer++)
         {
-            int inputSize = layer == 0 ? config.InputSize : shape.OutputSize;
+            int inputSize = shape.LayerInputSize(layer);
             var w = new float[D * 4 * H * inputSize];
             var r = new float[D * 4 * H * H];
             var b = new float[D * 8 * H];
@@ -148,16 +179,7 @@ public static class OnnxExport
         }
         else
         {
-            // mask[t, b, 0] = t < lengths[b]
-            Longs("zero_", [0]); Longs("one_", [1]); Longs("two_", [2]);
-            Initializer("start_", Int64, [], BitConverter.GetBytes(0L));
-            Initializer("step_", Int64, [], BitConverter.GetBytes(1L));
-            string shapeX = Node("Shape", ["features"]);
-            string steps = Node("Squeeze", [Node("Slice", [shapeX, "zero_", "one_"]), "zero_"]);
-            string range = Node("Range", ["start_", steps, "step_"]);
-            string lengths64 = Cast("lengths", Int64);
-            string mask = Node("Less", [Node("Unsqueeze", [range, "one_"]), Node("Unsqueeze", [lengths64, "zero_"])]);
-            string mask3 = Node("Unsqueeze", [mask, "two_"]);
+            string mask3 = Mask();
             string weights;
             if (config.Pooling == PoolingKind.Mean)
             {
