@@ -174,11 +174,12 @@ public class ClassifierTests
     /// every way, alone or in a batch, on one thread or two.
     /// </summary>
     [Theory]
-    [InlineData(9)]
-    [InlineData(20)]
-    public void OneUtteranceGetsTheSameProbabilitiesAloneOrInABatchOnAnyThreadCount(int count)
+    [InlineData(9, 0)]
+    [InlineData(20, 0)]
+    [InlineData(20, 8)]
+    public void OneUtteranceGetsTheSameProbabilitiesAloneOrInABatchOnAnyThreadCount(int count, int convChannels)
     {
-        var config = new ClassifierConfig(6, 64, 2, true, PoolingKind.Mean, [32], 5, 0f);
+        var config = new ClassifierConfig(6, 64, 2, true, PoolingKind.Mean, [32], 5, 0f, convChannels, convChannels > 0 ? 3 : 0);
         var rng = new Rng(77);
         var (x, lengths, _) = Batch(rng, 25, count, 6, 5);
         var batched = new float[count * 5];
