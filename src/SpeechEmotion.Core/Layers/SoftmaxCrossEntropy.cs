@@ -9,6 +9,8 @@ namespace SpeechEmotion.Core.Layers;
 /// after subtracting each row's maximum. The gradient is dlogits_b = w[y_b]/Σw · (p_b − onehot(y_b)).
 /// With label smoothing ε (torch's label_smoothing, no class weights) the target is q = (1 − ε)·onehot(y) + ε/C, the
 /// loss the mean over the batch of −Σ_c q_c·log p_c and the gradient (p_b − q_b)/B.
+/// Sample weights s_b (instead of class weights; with or without smoothing) weigh each sample's whole loss ℓ_b:
+/// loss = Σ_b s_b·ℓ_b / Σ_b s_b, gradient s_b/Σs · (p_b − q_b).
 /// </summary>
 public static class SoftmaxCrossEntropy
 {
@@ -33,9 +35,10 @@ public static class SoftmaxCrossEntropy
 
     /// <summary>logits: [B, C] → probabilities [B, C]; returns the loss.</summary>
     public static float Forward(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes,
-        Span<float> probabilities, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0)
+        Span<float> probabilities, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default)
     {
         CheckSmoothing(labelSmoothing, classWeights, classes);
+        CheckSampleWeights(sampleWeights, classWeights, batch);
         Check.Length(logits, (long)batch * classes, "SoftmaxCrossEntropy logits [B, C]");
         Check.Length(probabilities, (long)batch * classes, "SoftmaxCrossEntropy probabilities [B, C]");
         if (labels.Length < batch) throw new ShapeException($"SoftmaxCrossEntropy: {labels.Length} labels for a batch of {batch}.");
@@ -53,7 +56,7 @@ public static class SoftmaxCrossEntropy
             double logSum = Math.Log(sum);
             Span<float> p = probabilities.Slice(b * classes, classes);
             for (int c = 0; c < classes; c++) p[c] = Subnormal.Flush((float)Math.Exp(row[c] - max - logSum));
-            double weight = classWeights.IsEmpty ? 1.0 : classWeights[label];
+            double weight = Weight(b, label, classWeights, sampleWeights);
             double nll = logSum - (row[label] - max);
             if (labelSmoothing > 0)
             {
@@ -70,19 +73,33 @@ public static class SoftmaxCrossEntropy
 
     /// <summary>Adds the loss gradient into dlogits [B, C], from the probabilities of <see cref="Forward"/>.</summary>
     public static void Backward(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, int batch, int classes,
-        Span<float> dLogits, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0)
+        Span<float> dLogits, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default)
     {
         Check.Length(dLogits, (long)batch * classes, "SoftmaxCrossEntropy dlogits [B, C]");
         CheckSmoothing(labelSmoothing, classWeights, classes);
+        CheckSampleWeights(sampleWeights, classWeights, batch);
         float offTarget = labelSmoothing / classes, onTarget = 1 - labelSmoothing + offTarget;
         double weightSum = 0;
-        for (int b = 0; b < batch; b++) weightSum += classWeights.IsEmpty ? 1.0 : classWeights[labels[b]];
+        for (int b = 0; b < batch; b++) weightSum += Weight(b, labels[b], classWeights, sampleWeights);
         for (int b = 0; b < batch; b++)
         {
-            float scale = (float)((classWeights.IsEmpty ? 1.0 : classWeights[labels[b]]) / weightSum);
+            float scale = (float)(Weight(b, labels[b], classWeights, sampleWeights) / weightSum);
             for (int c = 0; c < classes; c++)
                 dLogits[b * classes + c] = Subnormal.Flush(dLogits[b * classes + c] + scale * (probabilities[b * classes + c] - (c == labels[b] ? onTarget : offTarget)));
         }
+    }
+
+    private static double Weight(int sample, int label, ReadOnlySpan<float> classWeights, ReadOnlySpan<float> sampleWeights) =>
+        !classWeights.IsEmpty ? classWeights[label] : !sampleWeights.IsEmpty ? sampleWeights[sample] : 1.0;
+
+    private static void CheckSampleWeights(ReadOnlySpan<float> sampleWeights, ReadOnlySpan<float> classWeights, int batch)
+    {
+        if (sampleWeights.IsEmpty) return;
+        if (!classWeights.IsEmpty) throw new ShapeException("SoftmaxCrossEntropy: class weights and sample weights exclude each other.");
+        if (sampleWeights.Length < batch) throw new ShapeException($"SoftmaxCrossEntropy: {sampleWeights.Length} sample weights for a batch of {batch}.");
+        for (int b = 0; b < batch; b++)
+            if (!(sampleWeights[b] > 0 && float.IsFinite(sampleWeights[b])))
+                throw new ShapeException($"SoftmaxCrossEntropy: sample weight {b} must be positive and finite, got {sampleWeights[b]}.");
     }
 
     private static void CheckSmoothing(float labelSmoothing, ReadOnlySpan<float> classWeights, int classes)

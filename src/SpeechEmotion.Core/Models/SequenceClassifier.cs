@@ -160,8 +160,8 @@ public sealed class SequenceClassifier
     }
     /// <summary>Mean cross-entropy of the last forward against labels [B] (optionally class-weighted, or with smoothed
     /// labels: <see cref="SoftmaxCrossEntropy"/>).</summary>
-    public float Loss(ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0) =>
-        SoftmaxCrossEntropy.Forward(Logits, labels, Ws.Batch, Config.Classes, Ws.ProbabilityBuffer, classWeights, labelSmoothing);
+    public float Loss(ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default) =>
+        SoftmaxCrossEntropy.Forward(Logits, labels, Ws.Batch, Config.Classes, Ws.ProbabilityBuffer, classWeights, labelSmoothing, sampleWeights);
 
     /// <summary>
     /// Backpropagates the cross-entropy of the last forward against labels [B], adding into
@@ -169,7 +169,7 @@ public sealed class SequenceClassifier
     /// computeInputGradient, also fills <see cref="InputGradient"/>.
     /// </summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, bool computeInputGradient = false,
-        float labelSmoothing = 0)
+        float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default)
     {
         var ws = Ws;
         if (ws.ForwardOnly) throw new InvalidOperationException("This model was loaded for inference only: it has no gradients to backpropagate into.");
@@ -177,7 +177,7 @@ public sealed class SequenceClassifier
         var shape = Config.LstmShape;
         Span<float> dLogits = ws.Gradients[^1].AsSpan(0, batch * Config.Classes);
         dLogits.Clear();
-        SoftmaxCrossEntropy.Backward(Probabilities, labels, batch, Config.Classes, dLogits, classWeights, labelSmoothing);
+        SoftmaxCrossEntropy.Backward(Probabilities, labels, batch, Config.Classes, dLogits, classWeights, labelSmoothing, sampleWeights);
         for (int k = _dense.Length - 1; k >= 0; k--)
         {
             var dense = _dense[k];
@@ -237,14 +237,15 @@ public sealed class SequenceClassifier
     /// <summary>One Adam update from the accumulated gradients; returns the gradient norm before clipping.</summary>
     public float Step() => Optimizer.Step(Parameters.Values, Parameters.Gradients);
 
-    /// <summary>Zero gradients, forward with dropout, loss, backward, Adam step. Returns the batch's loss.</summary>
+    /// <summary>Zero gradients, forward with dropout, loss, backward, Adam step. Returns the batch's loss (weighted by
+    /// <paramref name="sampleWeights"/> [B] when given).</summary>
     public float TrainStep(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, ReadOnlySpan<int> labels, int steps, int batch, Rng rng,
-        ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0)
+        ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default)
     {
         Parameters.ZeroGradients();
         Forward(x, lengths, steps, batch, training: true, rng);
-        float loss = Loss(labels[..batch], classWeights, labelSmoothing);
-        Backward(x, labels[..batch], classWeights, labelSmoothing: labelSmoothing);
+        float loss = Loss(labels[..batch], classWeights, labelSmoothing, sampleWeights);
+        Backward(x, labels[..batch], classWeights, labelSmoothing: labelSmoothing, sampleWeights: sampleWeights);
         Step();
         return loss;
     }

@@ -112,6 +112,47 @@ public class HeadGradientTests
         Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, labelSmoothing: 1f));
     }
 
+    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
+    public void SampleWeightedCrossEntropyGradientMatchesCentralDifferences(DenseCase c)
+    {
+        var rng = new Rng((ulong)c.Seed);
+        int batch = c.Batch, classes = c.Output + 1;
+        float smoothing = c.Seed % 2 == 0 ? 0f : 0.1f;
+        var logits = TestData.Random(rng, batch * classes, 3f);
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.NextInt(classes)).ToArray();
+        var weights = TestData.Random(rng, batch).Select(w => 1.2f + w).ToArray();
+        var probabilities = new float[logits.Length];
+        double Loss() => SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, probabilities, labelSmoothing: smoothing, sampleWeights: weights);
+        Loss();
+        var dLogits = new float[logits.Length];
+        SoftmaxCrossEntropy.Backward(probabilities, labels, batch, classes, dLogits, labelSmoothing: smoothing, sampleWeights: weights);
+        TestData.GradientsAgree(TestData.NumericGradient(logits, 0, logits.Length, Loss, TestData.GradientEpsilon), dLogits, $"dlogits ({c}, ε {smoothing})");
+    }
+
+    /// <summary>Sample weights weigh each sample's whole loss: Σ s_b·ℓ_b / Σ s_b, smoothed or not; weights of one are the
+    /// plain mean to the bit; they exclude class weights and must be positive.</summary>
+    [Fact]
+    public void SampleWeightsWeighEachSamplesWholeLoss()
+    {
+        float[] logits = [1f, 0f, -1f, 2f, 1f, 0f];
+        var probabilities = new float[6];
+        foreach (float smoothing in new[] { 0f, 0.1f })
+        {
+            double first = SoftmaxCrossEntropy.Forward(logits.AsSpan(0, 3), [0], 1, 3, probabilities.AsSpan(0, 3), labelSmoothing: smoothing);
+            double second = SoftmaxCrossEntropy.Forward(logits.AsSpan(3, 3), [2], 1, 3, probabilities.AsSpan(0, 3), labelSmoothing: smoothing);
+            Assert.Equal((first + 3 * second) / 4, SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, labelSmoothing: smoothing, sampleWeights: [1f, 3f]), 5);
+            Assert.Equal(SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, labelSmoothing: smoothing),
+                SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, labelSmoothing: smoothing, sampleWeights: [1f, 1f]));
+            var plain = new float[6]; var ones = new float[6];
+            SoftmaxCrossEntropy.Backward(probabilities, [0, 2], 2, 3, plain, labelSmoothing: smoothing);
+            SoftmaxCrossEntropy.Backward(probabilities, [0, 2], 2, 3, ones, labelSmoothing: smoothing, sampleWeights: [1f, 1f]);
+            TestData.Identical(plain, ones, $"weights of one, ε {smoothing}");
+        }
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, [1f, 1f, 3f], sampleWeights: [1f, 1f]));
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, sampleWeights: [1f, 0f]));
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, [0, 2], 2, 3, probabilities, sampleWeights: [1f]));
+    }
+
     [Fact]
     public void CrossEntropyKnownValuesAndStability()
     {
