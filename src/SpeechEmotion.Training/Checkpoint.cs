@@ -38,6 +38,8 @@ public sealed record CheckpointMetadata
     public int MaskCoefficients { get; init; }
     public float LabelSmoothing { get; init; }
     public float WeightAverage { get; init; }
+    /// <summary>The loss's sample weighting (<see cref="LossBalance"/>; checkpoints written before it was an option: none).</summary>
+    public LossBalance Balance { get; init; }
     /// <summary>Early stopping's patience in epochs (checkpoints written before it was an option: 10).</summary>
     public int Patience { get; init; } = 10;
     /// <summary>SHA-256 (hex) of the four tensors' float32 bytes in file order: a flipped bit refuses the resume.</summary>

@@ -42,6 +42,9 @@ public static class Recipes
     /// <summary>Most LSTM layers <c>--layers</c> takes.</summary>
     public const int MaxLayers = 4;
 
+    /// <summary>How <c>ser train</c>'s loss weighs its samples unless told otherwise (<c>--balance</c>): none.</summary>
+    public const LossBalance DefaultBalance = LossBalance.None;
+
     /// <summary>The frames recipe's convolution before the LSTM: none (channels 0); <c>--conv 64:5</c> adds one.</summary>
     public static readonly ConvSettings DefaultFramesConv = ConvSettings.None;
 

@@ -9,8 +9,11 @@ namespace SpeechEmotion.Training;
 public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
-        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0)
+        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
+        LossBalance balance = LossBalance.None)
     {
+        if (!Enum.IsDefined(balance)) throw new OptionsException($"--balance has no value {(int)balance}.");
+        Balance = balance;
         if (!(weightAverage >= 0 && weightAverage < 1)) throw new OptionsException($"--weight-average must be a decay in [0, 1) (0 = off), got {weightAverage}.");
         if (!(labelSmoothing >= 0 && labelSmoothing <= 0.5f)) throw new OptionsException($"--label-smoothing must be in [0, 0.5], got {labelSmoothing}.");
         if (epochs < 1 || epochs > 100_000) throw new OptionsException($"--epochs must be in 1…100000, got {epochs}.");
@@ -34,6 +37,10 @@ public sealed record TrainOptions
     /// <summary>The training loss's target: (1 − ε)·onehot + ε/C (torch's label_smoothing); validation and test
     /// losses stay plain cross-entropy.</summary>
     public float LabelSmoothing { get; }
+
+    /// <summary>How the training loss weighs its samples (<see cref="Balancing"/>; none by default); validation and test
+    /// losses stay unweighted.</summary>
+    public LossBalance Balance { get; }
 
     /// <summary>SpecAugment-style masks on every training sequence (<see cref="Training.Masking"/>; none by default).</summary>
     public Masking Masking { get; init; }
@@ -130,6 +137,8 @@ public sealed class Trainer
         var order = new int[units];
         var drawn = new int[units];
         var labels = new int[_options.BatchSize];
+        float[]? sampleWeights = Balancing.SampleWeights(train, versions, _options.Balance);
+        var batchWeights = new float[sampleWeights is null ? 0 : _options.BatchSize];
         int sinceBest = state.Epoch - state.BestEpoch;
         bool averaging = _options.WeightAverage > 0;
         if (averaging && state.AveragedParameters.Length != _model.Parameters.Count) state.AveragedParameters = _model.Parameters.ReadAll().ToArray();
@@ -149,8 +158,10 @@ public sealed class Trainer
                 var indices = drawn.AsSpan(b * _options.BatchSize, Math.Min(_options.BatchSize, units - b * _options.BatchSize));
                 var batch = _batcher.Fill(train, indices, labels);
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
+                if (sampleWeights is not null)
+                    for (int i = 0; i < indices.Length; i++) batchWeights[i] = sampleWeights[indices[i]];
                 lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng,
-                    labelSmoothing: _options.LabelSmoothing) * indices.Length;
+                    labelSmoothing: _options.LabelSmoothing, sampleWeights: batchWeights.AsSpan(0, sampleWeights is null ? 0 : indices.Length)) * indices.Length;
                 if (averaging) Average(state.AveragedParameters, _model.Parameters.ReadAll(), 1 - _options.WeightAverage, scratch);
                 correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
                 seen += indices.Length;

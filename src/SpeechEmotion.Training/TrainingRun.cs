@@ -140,6 +140,7 @@ public static class TrainingRun
             ["temperature"] = temperature,
             ["train_count"] = data.Train.Count,
             ["copies"] = data.TrainVersions is null ? "all" : "one",
+            ["balance"] = Balancing.Name(options.Train.Balance),
             ["file_copies"] = recipe.FileCopyRelevances.ToArray(),
             ["corpora"] = data.Split.GroupBy(e => e.Utterance.Corpus).OrderBy(g => g.Key, StringComparer.Ordinal).ToDictionary(g => g.Key, g => (object)g.Count()),
             ["validation_count"] = data.Validation.Count,
@@ -268,7 +269,7 @@ public static class TrainingRun
             TestSpeaker = options.Split.TestSpeaker, TestCorpus = options.Split.TestCorpus,
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
-            LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Patience = options.Train.Patience,
+            LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
         int n = model.Parameters.Count;

@@ -430,6 +430,28 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--file-copies standardise recordings as single files", "train", "--data", run.Data, "--recipe", "seed", "--file-copies", "16");
     }
 
+    /// <summary><c>--balance</c> reaches the run: metrics.json names it, the checkpoint keeps it for a resume, and a bad value
+    /// is refused naming the option (what it does to the training: BalancingTests).</summary>
+    [Fact]
+    public void BalanceIsRecordedAndKeptOnResume()
+    {
+        string dir = Path.Combine(run.Root, "balanced"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+            "--cache", cache, "--seed", "3", "--balance", "classes");
+        Assert.True(exit == 0, output + error);
+        string Balance(string folder)
+        {
+            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(folder, "metrics.json")));
+            return metrics.RootElement.GetProperty("balance").GetString()!;
+        }
+        Assert.Equal("classes", Balance(dir));
+        Assert.Equal("none", Balance(run.Run));
+        (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--epochs", "2", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Equal("classes", Balance(dir));
+        CliRunner.Refused("--balance must be none, classes or corpora", "train", "--data", run.Data, "--balance", "speakers");
+    }
+
     /// <summary>
     /// <c>--conv channels:kernel</c> puts a convolution before the LSTM: the model file keeps it (inspect names it, its
     /// tensors load), evaluate rescores the run's test side to the same accuracy, predict and a resume use it, and the ONNX

@@ -94,6 +94,12 @@ public static class TrainCommand
             Description = "Early stopping: epochs without a better validation score before training stops",
             DefaultValueFactory = _ => 10,
         };
+        var balance = new Option<string>("--balance")
+        {
+            Description = "How the training loss weighs its samples: none, classes (every class the same in total) or corpora (every corpus the same, " +
+                          "and every class within it); each recording counts once, whatever its copies [default: none]",
+            DefaultValueFactory = _ => Balancing.Name(Recipes.DefaultBalance),
+        };
         var weightAverage = new Option<float>("--weight-average")
         {
             Description = "Score, choose and keep each epoch with a moving average of the weights, updated after every step with this decay (e.g. 0.99, measured in benchmarks/accuracy.md); 0 = the last step's weights",
@@ -116,7 +122,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -145,7 +151,8 @@ public static class TrainCommand
                 options = new TrainRunOptions(saved.Data, CommonOptions.ParseRecipe(saved.Recipe),
                     new SplitInfo(CommonOptions.ParseProtocol(saved.Protocol), saved.Seed, saved.TestSpeaker, saved.TestCorpus),
                     new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, patience: saved.Patience, threads: parse.GetValue(threads),
-                        masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage),
+                        masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage,
+                        balance: saved.Balance),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote)) { Layout = saved.Layout };
             }
@@ -164,7 +171,7 @@ public static class TrainCommand
             var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr), split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
-                weightAverage: parse.GetValue(weightAverage));
+                weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
