@@ -38,12 +38,7 @@ public sealed class Conv1d
     public ParameterTensor Weight { get; }
     public ParameterTensor Bias { get; }
 
-    public void Initialize(Rng rng)
-    {
-        float bound = 1f / MathF.Sqrt(Window);
-        rng.FillUniform(_parameters.Value(Weight), -bound, bound);
-        rng.FillUniform(_parameters.Value(Bias), -bound, bound);
-    }
+    public void Initialize(Rng rng) => Dense.InitializeAsTorch(_parameters, Weight, Bias, Window, rng);
 
     /// <summary>
     /// x: [T, B, in], lengths: [B] in 1…T → y: [T, B, out] (zero at padded steps). <paramref name="columns"/> [T·B, in·kernel]

@@ -27,11 +27,14 @@ public sealed class Dense
     public ParameterTensor Weight { get; }
     public ParameterTensor Bias { get; }
 
-    public void Initialize(Rng rng)
+    public void Initialize(Rng rng) => InitializeAsTorch(_parameters, Weight, Bias, InputSize, rng);
+
+    /// <summary>PyTorch's default for Linear and Conv1d: W, then b, each ~ U(±1/√fan_in) from the one generator.</summary>
+    internal static void InitializeAsTorch(ParameterSet parameters, ParameterTensor weight, ParameterTensor bias, int fanIn, Rng rng)
     {
-        float bound = 1f / MathF.Sqrt(InputSize);
-        rng.FillUniform(_parameters.Value(Weight), -bound, bound);
-        rng.FillUniform(_parameters.Value(Bias), -bound, bound);
+        float bound = 1f / MathF.Sqrt(fanIn);
+        rng.FillUniform(parameters.Value(weight), -bound, bound);
+        rng.FillUniform(parameters.Value(bias), -bound, bound);
     }
 
     /// <summary>
