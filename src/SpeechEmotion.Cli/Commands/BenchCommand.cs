@@ -167,7 +167,8 @@ public static class BenchCommand
 /// <summary>
 /// The same-bits probe of <c>ser bench --determinism</c>: features of a fixed synthetic recording through the default
 /// front end (resampling from 16 kHz, MFCCs with deltas, trimming), and a frames-shaped model (2-layer BiLSTM, mean
-/// pooling, dropout, padded lengths) after 20 Adam steps on a fixed batch. Each is hashed bit for bit; the hashes must
+/// pooling, dropout, padded lengths) after 20 Adam steps on a fixed batch, then one with a convolution before its LSTM
+/// trained with a sample-weighted, smoothed loss. Each is hashed bit for bit; the hashes must
 /// not depend on the vector width, the thread count or the machine.
 /// </summary>
 public static class Determinism
@@ -202,7 +203,12 @@ public static class Determinism
         var lengths = Enumerable.Range(0, B).Select(b => T - 3 * b).ToArray();
         var labels = Enumerable.Range(0, B).Select(b => b % classes).ToArray();
         for (int step = 0; step < steps; step++) model.TrainStep(x, lengths, labels, T, B, rng);
-        return new Probe(VectorWidth, Hash(features.Values), Hash(model.Parameters.Values));
+        // And the options that are not the default's: a convolution before the LSTM, a sample-weighted smoothed loss.
+        var conv = new SequenceClassifier(new ClassifierConfig(I, 24, 1, true, PoolingKind.Mean, [16], classes, 0.2f, convChannels: 16, convKernel: 5), new AdamOptions(), pool);
+        conv.Initialize(rng);
+        var weights = Enumerable.Range(0, B).Select(b => 0.5f + b % 3).ToArray();
+        for (int step = 0; step < steps; step++) conv.TrainStep(x, lengths, labels, T, B, rng, labelSmoothing: 0.1f, sampleWeights: weights);
+        return new Probe(VectorWidth, Hash(features.Values), Hash([.. model.Parameters.Values, .. conv.Parameters.Values]));
     }
 
     private static string Hash(float[] values) =>
