@@ -55,7 +55,7 @@ public static class TrainCommand
         {
             Description = "Train one model per seed (e.g. 1,2,3,4,5) into <out>/seed-N and score their ensemble (speaker or corpus protocol, where every seed holds out the same test side).",
         };
-        var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1 [default: none]" };
+        var vtlp = new Option<string?>("--vtlp") { Description = "Vocal-tract-length perturbation factors for extra training copies, e.g. 0.9,1.1, or none [default: 0.9,1.1 for frames with speaker normalisation, else none]" };
         var prosody = new Option<bool>("--prosody")
         {
             Description = "Append pitch (semitones), voicing and energy to every frame, standardised per speaker (frames recipe); --prosody false leaves them out [default: on for frames]",
