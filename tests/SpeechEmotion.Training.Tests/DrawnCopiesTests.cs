@@ -98,17 +98,21 @@ public sealed class DrawnCopiesTests
     {
         var frames = Recipes.Create(RecipeKind.Frames, 4);
         Assert.Equal(Recipes.DefaultFileCopyRelevances, frames.FileCopyRelevances);
+        Assert.Equal(Recipes.DefaultFramesWarpFactors, frames.WarpFactors);
         Assert.True(frames.DrawCopies);
-        // Other normalisations and the seed recipe have none, so nothing is drawn; speed copies of seed train all.
+        Assert.True(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(FileCopies: [])).DrawCopies); // the warps alone are drawn too
+        // Other normalisations and the seed recipe have neither, so nothing is drawn; speed copies of seed train all.
         Assert.Empty(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Global)).FileCopyRelevances);
+        Assert.Empty(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Global)).WarpFactors);
+        Assert.Empty(Recipes.Create(RecipeKind.Seed, 4).WarpFactors);
         Assert.False(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Utterance)).DrawCopies);
         Assert.True(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(Normalization: NormalizationMode.Utterance, SpeedFactors: [0.9])).DrawCopies);
         Assert.False(Recipes.Create(RecipeKind.Seed, 4, new RecipeOverrides(SpeedFactors: [0.9])).DrawCopies);
         Assert.True(Recipes.Create(RecipeKind.Seed, 4, new RecipeOverrides(SpeedFactors: [0.9], DrawCopies: true)).DrawCopies);
-        Assert.False(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(FileCopies: [])).DrawCopies);
+        Assert.False(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(FileCopies: [], WarpFactors: [])).DrawCopies);
         Assert.False(Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(DrawCopies: false)).DrawCopies);
 
-        var error = Assert.Throws<OptionsException>(() => Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(DrawCopies: true, FileCopies: [])));
+        var error = Assert.Throws<OptionsException>(() => Recipes.Create(RecipeKind.Frames, 4, new RecipeOverrides(DrawCopies: true, FileCopies: [], WarpFactors: [])));
         Assert.Contains("--copies one", error.Message);
         Assert.True(RecipeOverrides.ParseCopies("one"));
         Assert.False(RecipeOverrides.ParseCopies("ALL"));
@@ -126,8 +130,9 @@ public sealed class FileCopiesTests : IDisposable
     public void EachTrainingRecordingGetsOneFileVersionsDrawnWithItsOriginal()
     {
         Cli.Tests.SyntheticEmotions.Create(_root, words: 2);
-        var plain = Experiment.Prepare(_root, Recipes.Create(RecipeKind.Frames, 7, new RecipeOverrides(FileCopies: [])), new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
-        var recipe = Recipes.Create(RecipeKind.Frames, 7, new RecipeOverrides(FileCopies: [0, 64]));
+        // The single-file versions alone (no warps): the original and its two versions.
+        var plain = Experiment.Prepare(_root, Recipes.Create(RecipeKind.Frames, 7, new RecipeOverrides(FileCopies: [], WarpFactors: [])), new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
+        var recipe = Recipes.Create(RecipeKind.Frames, 7, new RecipeOverrides(FileCopies: [0, 64], WarpFactors: []));
         var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
 
         // The held-out sides are untouched; the training part holds each recording three times, grouped.
