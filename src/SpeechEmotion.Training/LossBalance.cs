@@ -1,4 +1,5 @@
 using SpeechEmotion.Core;
+using SpeechEmotion.Training.Corpus;
 
 namespace SpeechEmotion.Training;
 
@@ -45,8 +46,7 @@ public static class Balancing
     public static float[]? SampleWeights(IReadOnlyList<Sample> train, IReadOnlyList<int[]>? versions, LossBalance balance)
     {
         if (balance == LossBalance.None || train.Count == 0) return null;
-        string Cell(Sample s) => balance == LossBalance.Classes ? $"{s.Label}"
-            : $"{(s.Speaker.Contains(':') ? s.Speaker[..s.Speaker.IndexOf(':')] : "")}/{s.Label}";
+        string Cell(Sample s) => balance == LossBalance.Classes ? $"{s.Label}" : $"{SpeakerNames.CorpusOf(s.Speaker)}/{s.Label}";
         var recordings = versions?.Select(group => group[0]) ?? Enumerable.Range(0, train.Count);
         var counts = new Dictionary<string, int>(StringComparer.Ordinal);
         int total = 0;

@@ -1,3 +1,5 @@
+using SpeechEmotion.Training.Corpus;
+
 namespace SpeechEmotion.Training;
 
 /// <summary>
@@ -53,7 +55,7 @@ public sealed class Metrics
         return new Metrics(labels, Tally(labels, truth, predicted))
         {
             Ece = ece, BySpeaker = Group(s => s),
-            ByCorpus = Group(s => s.Contains(':') ? s[..s.IndexOf(':')] : "unknown"),
+            ByCorpus = Group(SpeakerNames.CorpusOf),
         };
     }
 

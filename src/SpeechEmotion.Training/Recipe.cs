@@ -85,7 +85,7 @@ public static class Recipes
             if (o.Conv is { Channels: > 0 }) throw new OptionsException("--conv is for the frames recipe: the seed recipe's sequence is one value per coefficient, not frames.");
             var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false), normalization, seed)
-                { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = o.WarpFactors ?? [], ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw };
+                { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = warps, ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw };
         }
         if (kind != RecipeKind.Frames) throw new OptionsException($"Unknown recipe {kind}.");
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? DefaultFramesCoefficients, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? DefaultTrimTopDb, prosody: o.Prosody ?? DefaultProsody);

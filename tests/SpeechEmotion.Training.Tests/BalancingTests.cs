@@ -59,6 +59,9 @@ public sealed class BalancingTests
         Assert.Equal(LossBalance.Corpora, Balancing.Parse("CORPORA"));
         Assert.Contains("--balance must be none, classes or corpora, got 'speakers'", Assert.Throws<OptionsException>(() => Balancing.Parse("speakers")).Message);
         Assert.Equal(LossBalance.None, Recipes.DefaultBalance);
+        // The corpus of a cell is the speaker's qualifier, as the per-corpus scores read it.
+        Assert.Equal("ravdess", SpeechEmotion.Training.Corpus.SpeakerNames.CorpusOf("ravdess:07"));
+        Assert.Equal("unknown", SpeechEmotion.Training.Corpus.SpeakerNames.CorpusOf("YAF"));
     }
 
     private static (SequenceClassifier Model, List<Sample> Samples) Problem(int count, Func<int, int> label)

@@ -10,6 +10,13 @@ public sealed record Utterance(string Path, string Speaker, string Word, string 
     public string? Gender { get; init; }
 }
 
+/// <summary>Speaker names as training and scoring carry them, qualified by their corpus ("ravdess:07").</summary>
+public static class SpeakerNames
+{
+    /// <summary>The corpus of a qualified speaker name ("ravdess" for "ravdess:07"); "unknown" for an unqualified one.</summary>
+    public static string CorpusOf(string speaker) => speaker.IndexOf(':') is var colon and >= 0 ? speaker[..colon] : "unknown";
+}
+
 /// <summary>The seven TESS emotions and the spellings public copies use for them.</summary>
 public static class EmotionLabels
 {
