@@ -18,18 +18,22 @@ public class ConvGradientTests
         return (conv, parameters);
     }
 
-    private static int[] Lengths(ConvCase c, Rng rng) => Enumerable.Range(0, c.Batch).Select(b => b == 0 ? c.Steps : 1 + rng.NextInt(c.Steps)).ToArray();
+    /// <summary>A layer of the case's sizes, an input of that scale and lengths (the first sequence full), drawn in that
+    /// order from <paramref name="rng"/>, with the output and unfolded-input buffers they need.</summary>
+    private static (Conv1d Conv, ParameterSet Parameters, float[] X, int[] Lengths, float[] Y, float[] Columns) Problem(ConvCase c, Rng rng, float scale)
+    {
+        var (conv, parameters) = Make(c, rng);
+        var x = TestData.Random(rng, c.Steps * c.Batch * c.Input, scale);
+        var lengths = Enumerable.Range(0, c.Batch).Select(b => b == 0 ? c.Steps : 1 + rng.NextInt(c.Steps)).ToArray();
+        int rows = c.Steps * c.Batch;
+        return (conv, parameters, x, lengths, new float[rows * c.Output], new float[rows * conv.Window]);
+    }
 
     [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
     public void ForwardIsTheDirectSumWithZeroOutsideEachSequence(ConvCase c)
     {
-        var rng = new Rng((ulong)c.Seed);
-        var (conv, parameters) = Make(c, rng);
-        var x = TestData.Random(rng, c.Steps * c.Batch * c.Input, 2f);
-        var lengths = Lengths(c, rng);
-        int rows = c.Steps * c.Batch, half = c.Kernel / 2;
-        var y = new float[rows * c.Output];
-        var columns = new float[rows * conv.Window];
+        var (conv, parameters, x, lengths, y, columns) = Problem(c, new Rng((ulong)c.Seed), 2f);
+        int half = c.Kernel / 2;
         conv.Forward(x, lengths, c.Steps, c.Batch, columns, y, new float[conv.Window * c.Output]);
         ReadOnlySpan<float> w = parameters.Read(conv.Weight), bias = parameters.Read(conv.Bias);
         var expected = new float[y.Length];
@@ -63,13 +67,9 @@ public class ConvGradientTests
     public void GradientsMatchCentralDifferences(ConvCase c)
     {
         var rng = new Rng((ulong)c.Seed);
-        var (conv, parameters) = Make(c, rng);
-        var x = TestData.Random(rng, c.Steps * c.Batch * c.Input, 2f);
-        var lengths = Lengths(c, rng);
+        var (conv, parameters, x, lengths, y, columns) = Problem(c, rng, 2f);
         int rows = c.Steps * c.Batch;
         var r = TestData.Random(rng, rows * c.Output);
-        var y = new float[rows * c.Output];
-        var columns = new float[rows * conv.Window];
         var scratch = new float[conv.Window * c.Output];
         double Loss() { conv.Forward(x, lengths, c.Steps, c.Batch, columns, y, scratch); return TestData.Dot(y, r); }
         Loss();
@@ -93,12 +93,8 @@ public class ConvGradientTests
         float[] Run(int threads)
         {
             var rng = new Rng(11);
-            var (conv, parameters) = Make(c, rng);
-            var x = TestData.Random(rng, c.Steps * c.Batch * c.Input);
-            var lengths = Lengths(c, rng);
+            var (conv, parameters, x, lengths, y, columns) = Problem(c, rng, 1f);
             int rows = c.Steps * c.Batch;
-            var y = new float[rows * c.Output];
-            var columns = new float[rows * conv.Window];
             using var pool = new WorkerPool(threads);
             conv.Forward(x, lengths, c.Steps, c.Batch, columns, y, new float[conv.Window * c.Output], pool);
             var dy = TestData.Random(rng, y.Length);
