@@ -79,7 +79,7 @@ public sealed class FrontEnd
 
     private readonly MfccExtractor _mfcc;
     private readonly Resampler _resampler = new();
-    private MfccExtractor? _warped; // the last VTLP factor asked for (a corpus pass uses one)
+    private readonly Dictionary<double, MfccExtractor> _warped = []; // one per VTLP factor asked for (the defaults use two)
 
     public FrontEnd(FrontEndSettings settings, long maxFileBytes = AudioReader.DefaultMaxBytes)
     {
@@ -125,14 +125,29 @@ public sealed class FrontEnd
     /// <param name="warp">Vocal-tract-length perturbation of the filter bank (1 = none), a training-time augmentation.</param>
     /// <param name="room">A simulated room the trimmed samples are played in (<see cref="RoomSimulation"/>), a training-time
     /// augmentation; <paramref name="seed"/> draws its impulse response and noise.</param>
-    public Features Extract(AudioClip clip, string name, double speed = 1.0, double warp = 1.0, Room? room = null, ulong seed = 0)
+    public Features Extract(AudioClip clip, string name, double speed = 1.0, double warp = 1.0, Room? room = null, ulong seed = 0) =>
+        Extract(clip, name, [warp], speed, room, seed)[0];
+
+    /// <summary>
+    /// The features of one clip through several VTLP warps (1 = the plain filter bank) at once: the samples are prepared,
+    /// the prosody (which a warp does not change) computed and each frame's power spectrum taken once, then read by
+    /// every warp's bank. Result k is, bit for bit, <c>Extract(clip, name, speed, warps[k], room, seed)</c>.
+    /// </summary>
+    public Features[] Extract(AudioClip clip, string name, IReadOnlyList<double> warps, double speed = 1.0, Room? room = null, ulong seed = 0)
     {
         float[] samples = Prepare(clip, name, speed);
         if (room is not null) samples = RoomSimulation.Apply(samples, Settings.SampleRate, room, seed);
-        int c = Settings.Coefficients;
-        var extractor = warp == 1.0 ? _mfcc : _warped?.WarpFactor == warp ? _warped : _warped = new MfccExtractor(Settings.Mfcc, warp);
-        float[] mfcc = extractor.Compute(samples, out int frames);
-        return Assemble(mfcc, frames, samples);
+        var extractors = warps.Select(Extractor).ToArray();
+        float[][] mfcc = MfccExtractor.Compute(extractors, samples, out int frames);
+        float[]? prosody = Settings.Prosody ? Audio.Prosody.Compute(samples, Settings.SampleRate, Settings.Mfcc.HopLength, frames) : null;
+        return mfcc.Select(m => Assemble(m, frames, prosody)).ToArray();
+    }
+
+    private MfccExtractor Extractor(double warp)
+    {
+        if (warp == 1.0) return _mfcc;
+        if (!_warped.TryGetValue(warp, out var extractor)) _warped[warp] = extractor = new MfccExtractor(Settings.Mfcc, warp);
+        return extractor;
     }
 
     /// <summary>
@@ -196,17 +211,16 @@ public sealed class FrontEnd
         if (!ok) return Extract(ReadWhole(audio), name);
         mel.Finish();
         RefuseSilence();
-        return Assemble(_mfcc.FromMelDb(melDb, mel.Frames, maxDb), mel.Frames, null);
+        return Assemble(_mfcc.FromMelDb(melDb, mel.Frames, maxDb), mel.Frames, prosody: null);
     }
 
     private static AudioClip ReadWhole(AudioStream audio) => audio.ReadClip(0, (int)Math.Min(audio.Frames, Array.MaxLength));
 
-    /// <summary>MFCCs (+ Δ, ΔΔ) (+ prosody of <paramref name="samples"/>) → one feature row per frame.</summary>
-    private Features Assemble(float[] mfcc, int frames, float[]? samples)
+    /// <summary>MFCCs (+ Δ, ΔΔ) (+ <paramref name="prosody"/>, [frames × 3], when the settings ask for it) → one feature row per frame.</summary>
+    private Features Assemble(float[] mfcc, int frames, float[]? prosody)
     {
         int c = Settings.Coefficients;
         float[]? d1 = Settings.Deltas ? Deltas.Compute(mfcc, frames, c, 1) : null, d2 = Settings.Deltas ? Deltas.Compute(mfcc, frames, c, 2) : null;
-        float[]? prosody = Settings.Prosody ? Audio.Prosody.Compute(samples!, Settings.SampleRate, Settings.Mfcc.HopLength, frames) : null;
         if (d1 is null && prosody is null) return new Features(mfcc, frames, c);
         int width = Settings.FeatureSize;
         var values = new float[frames * width];

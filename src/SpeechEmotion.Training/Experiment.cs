@@ -98,7 +98,13 @@ public static class Experiment
         if (unknown.Count > 0)
             throw new CorpusException($"{dataRoot}: labels {string.Join(", ", unknown)} are not among the model's ({string.Join(", ", labels)}).");
         var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd);
-        var extraction = FeatureExtraction.ExtractAll(entries.Select(e => e.Utterance).ToList(), recipe.FrontEnd, cache, threads, stopOnError, progress, cancellation);
+        // The VTLP-warped versions of the utterances copied below (see there) come out of the same pass as the plain
+        // features: each file read and prepared once, its prosody and power spectra shared by every filter bank.
+        var warpedSet = entries.Where(e => e.Part == Part.Train || (e.Part == Part.Validation && !recipe.DrawCopies)).Select(e => e.Utterance).ToHashSet();
+        var featureVersions = recipe.WarpFactors.Select(a => new FeatureVersion(a, VariantCache(cacheDirectory, recipe, 1.0, a, null), warpedSet))
+            .Prepend(new FeatureVersion(1.0, cache)).ToList();
+        var extractions = FeatureExtraction.ExtractVersions(entries.Select(e => e.Utterance).ToList(), recipe.FrontEnd, featureVersions, threads, stopOnError, progress, cancellation);
+        var extraction = extractions[0];
         if (cache?.WriteProblem is { } problem)
             warnings.Add(new CorpusProblem(cacheDirectory!, $"the feature cache cannot be written ({problem}); features were computed but not cached."));
         var features = new Dictionary<Utterance, Audio.Features>();
@@ -136,16 +142,15 @@ public static class Experiment
         var trainUtterances = trainSide.Keys.ToList();
         var validationUtterances = trainUtterances.Where(u => trainSide[u] == Part.Validation).ToList();
         var copied = recipe.DrawCopies ? trainUtterances.Where(u => trainSide[u] == Part.Train).ToList() : trainUtterances;
-        var perturbations = recipe.SpeedFactors.Select(f => (Speed: f, Warp: 1.0, Room: (Room?)null, Utterances: copied))
-            .Concat(recipe.WarpFactors.Select(a => (Speed: 1.0, Warp: a, Room: (Room?)null, Utterances: copied)))
-            .Concat(recipe.Rooms.Select(r => (Speed: 1.0, Warp: 1.0, Room: (Room?)r, Utterances: copied)))
-            .Concat(recipe.ValidationSpeedFactors.Select(f => (Speed: f, Warp: 1.0, Room: (Room?)null, Utterances: validationUtterances)));
-        foreach (var (speed, warp, room, utterances) in perturbations)
-        {
-            var (perturbed, voiceStats) = Perturbed(utterances, recipe, cacheDirectory, speed, warp, threads, progress, cancellation, room);
-            for (int i = 0; i < perturbed.Utterances.Count; i++)
-                Add(trainSide[perturbed.Utterances[i]], perturbed.Utterances[i], perturbed.Features[i], voiceStats?[perturbed.Utterances[i].Speaker]);
-        }
+        // In this order: speeds, warps (extracted above, in the plain features' pass, for the same utterances in the same
+        // order), rooms, validation speeds.
+        var perturbed = recipe.SpeedFactors.Select(f => Perturbed(copied, recipe, cacheDirectory, f, 1.0, threads, progress, cancellation))
+            .Concat(extractions.Skip(1).Select(e => (Extraction: e, VoiceStats: VoiceStats(e, recipe))))
+            .Concat(recipe.Rooms.Select(r => Perturbed(copied, recipe, cacheDirectory, 1.0, 1.0, threads, progress, cancellation, r)))
+            .Concat(recipe.ValidationSpeedFactors.Select(f => Perturbed(validationUtterances, recipe, cacheDirectory, f, 1.0, threads, progress, cancellation)));
+        foreach (var (variant, voiceStats) in perturbed)
+            for (int i = 0; i < variant.Utterances.Count; i++)
+                Add(trainSide[variant.Utterances[i]], variant.Utterances[i], variant.Features[i], voiceStats?[variant.Utterances[i].Speaker]);
         // Versions standardised as ser predict standardises one file: the training side's statistics adapted towards the
         // recording's own, so the model also learns the inputs a single file gives it.
         foreach (double relevance in recipe.FileCopyRelevances)
@@ -167,15 +172,24 @@ public static class Experiment
     internal static (ExtractionResult Extraction, Dictionary<string, FeatureStats>? VoiceStats) Perturbed(IReadOnlyList<Utterance> utterances, Recipe recipe,
         string? cacheDirectory, double speed, double warp, int threads, Action<int, int>? progress, CancellationToken cancellation, Room? room = null)
     {
-        string variant = room is not null ? "room=" + room : speed != 1.0 ? "speed=" + Recipe.FormatFactors([speed]) : "vtlp=" + Recipe.FormatFactors([warp]);
-        var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
+        var cache = VariantCache(cacheDirectory, recipe, speed, warp, room);
         var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, progress: progress, cancellation: cancellation, speed: speed, warp: warp, room: room);
-        var voiceStats = recipe.NeedsSpeakerStatistics
+        return (extraction, VoiceStats(extraction, recipe));
+    }
+
+    /// <summary>The cache of one perturbed variant (one of speed, warp and room set), under the variant's own name.</summary>
+    private static FeatureCache? VariantCache(string? cacheDirectory, Recipe recipe, double speed, double warp, Room? room)
+    {
+        string variant = room is not null ? "room=" + room : speed != 1.0 ? "speed=" + Recipe.FormatFactors([speed]) : "vtlp=" + Recipe.FormatFactors([warp]);
+        return cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
+    }
+
+    /// <summary>When the recipe needs them, the statistics of each speaker of a perturbed variant, as a voice of its own.</summary>
+    private static Dictionary<string, FeatureStats>? VoiceStats(ExtractionResult extraction, Recipe recipe) =>
+        recipe.NeedsSpeakerStatistics
             ? extraction.Utterances.Select((u, i) => (u.Speaker, Features: extraction.Features[i])).GroupBy(x => x.Speaker)
                 .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), recipe.FrontEnd.FeatureSize))
             : null;
-        return (extraction, voiceStats);
-    }
 
     private static int IndexOf(IReadOnlyList<string> labels, string label)
     {

@@ -51,6 +51,33 @@ public sealed class FeatureCacheTests : IDisposable
         Assert.Empty(Directory.GetFiles(_root, "*.tmp-*", SearchOption.AllDirectories));
     }
 
+    /// <summary>Warped versions taken in the plain features' pass are what one pass per version gives, bit for bit, each
+    /// for its own utterances, cached under its own name and served from there; a bad file is a problem of every version.</summary>
+    [Fact]
+    public void VersionsInOnePassAreTheSameAsOnePassEach()
+    {
+        var settings = new FrontEndSettings(window: WindowMode.Trim, prosody: true);
+        var items = new List<Utterance> { Make("a.wav", 200), Make("b.wav", 300), Make("bad.wav", 1), Make("c.wav", 400) };
+        File.WriteAllBytes(items[2].Path, "RIFF\0\0\0\0WAVEjunk"u8.ToArray());
+        var some = new HashSet<Utterance> { items[0], items[2], items[3] };
+        FeatureCache Cache(string variant) => new(Path.Combine(_root, "cache"), settings, variant);
+        FeatureVersion[] versions = [new(1.0, Cache("")), new(0.9, Cache("vtlp=0.9"), some), new(1.1, Cache("vtlp=1.1"), some)];
+        var together = FeatureExtraction.ExtractVersions(items, settings, versions);
+        var alone = new[] { FeatureExtraction.ExtractAll(items, settings, null), FeatureExtraction.ExtractAll(some.OrderBy(items.IndexOf).ToList(), settings, null, warp: 0.9),
+            FeatureExtraction.ExtractAll(some.OrderBy(items.IndexOf).ToList(), settings, null, warp: 1.1) };
+        for (int k = 0; k < 3; k++)
+        {
+            Assert.Equal(alone[k].Utterances, together[k].Utterances);
+            Assert.Equal(alone[k].Features.Select(f => f.Values), together[k].Features.Select(f => f.Values));
+            Assert.Equal(items[2].Path, Assert.Single(together[k].Problems).Path);
+            Assert.Equal((0, k == 0 ? 3 : 2), (together[k].FromCache, together[k].Computed));
+        }
+        Assert.Equal(new[] { "a.wav", "c.wav" }, together[1].Utterances.Select(u => Path.GetFileName(u.Path)));
+        var again = FeatureExtraction.ExtractVersions(items, settings, versions);
+        Assert.Equal(new[] { (3, 0), (2, 0), (2, 0) }, again.Select(r => (r.FromCache, r.Computed)));
+        Assert.Equal(together[2].Features.Select(f => f.Values), again[2].Features.Select(f => f.Values));
+    }
+
     [Fact]
     public void ABadFileIsReportedAndTheRestGoOnUnlessToldToStop()
     {
