@@ -82,6 +82,57 @@ public class LstmGradientTests
                 Assert.Equal(single.FinalHidden[d * 3 + j], ws.FinalHidden[(d * 2 + 1) * 3 + j], 6);
     }
 
+    /// <summary>
+    /// In a batch of mixed lengths, a step's products run over the rows still inside their sequence only, gathered
+    /// (LstmStep.ActiveRows). Every per-row result — the outputs, dx and dh0 — must then be the same bits as the
+    /// sequence's alone, where no row is ever gathered, on one thread or two.
+    /// </summary>
+    [Theory]
+    [InlineData(1)]
+    [InlineData(2)]
+    public void ARowGetsTheSameBitsInAMixedBatchAsAlone(int threads)
+    {
+        const int steps = 9, batch = 20, input = 5, hidden = 16;
+        var rng = new Rng(11);
+        var shape = new LstmShape(input, hidden, 2, Bidirectional: true);
+        var parameters = new ParameterSet();
+        var lstm = new Lstm(shape, parameters);
+        parameters.Allocate();
+        lstm.Initialize(rng);
+        using var pool = new WorkerPool(threads);
+        var x = TestData.Random(rng, steps * batch * input);
+        var lengths = Enumerable.Range(0, batch).Select(b => b == 0 ? steps : 1 + rng.NextInt(steps)).ToArray();
+        var dOut = TestData.Random(rng, steps * batch * shape.OutputSize);
+        int stateSize = 4 * batch * hidden;
+        var ws = lstm.CreateWorkspace(steps, batch);
+        lstm.Forward(ws, x, lengths, steps, batch, pool: pool);
+        var output = ws.Output.ToArray();
+        var dx = new float[x.Length]; var dh0 = new float[stateSize];
+        lstm.Backward(ws, x, dOut, dx: dx, dh0: dh0, pool: pool);
+
+        for (int b = 0; b < batch; b++)
+        {
+            int n = lengths[b], o = shape.OutputSize;
+            float[] xb = new float[n * input], dOutB = new float[n * o];
+            for (int t = 0; t < n; t++)
+            {
+                x.AsSpan((t * batch + b) * input, input).CopyTo(xb.AsSpan(t * input));
+                dOut.AsSpan((t * batch + b) * o, o).CopyTo(dOutB.AsSpan(t * o));
+            }
+            var single = lstm.CreateWorkspace(n, 1);
+            lstm.Forward(single, xb, [n], n, 1, pool: pool);
+            var dxB = new float[xb.Length]; var dh0B = new float[4 * hidden];
+            lstm.Backward(single, xb, dOutB, dx: dxB, dh0: dh0B, pool: pool);
+            for (int t = 0; t < n; t++)
+            {
+                TestData.Identical(single.Output.Slice(t * o, o), output.AsSpan((t * batch + b) * o, o), $"output of row {b} at step {t}");
+                TestData.Identical(dxB.AsSpan(t * input, input), dx.AsSpan((t * batch + b) * input, input), $"dx of row {b} at step {t}");
+            }
+            for (int cell = 0; cell < 4; cell++)
+                TestData.Identical(dh0B.AsSpan(cell * hidden, hidden), dh0.AsSpan((cell * batch + b) * hidden, hidden), $"dh0 of row {b}, cell {cell}");
+        }
+    }
+
     [Fact]
     public void BadLengthsAndShapesAreRejected()
     {
