@@ -1,3 +1,5 @@
+using System.Runtime.CompilerServices;
+using System.Runtime.InteropServices;
 using System.Runtime.Intrinsics;
 
 namespace SpeechEmotion.Core.Tensors;
@@ -17,39 +19,68 @@ public static class FixedOrder
     public static float Dot(ReadOnlySpan<float> a, ReadOnlySpan<float> b)
     {
         if (a.Length != b.Length) throw new ShapeException($"FixedOrder.Dot: lengths {a.Length} and {b.Length} differ.");
-        Span<float> lanes = stackalloc float[Lanes];
-        lanes.Clear();
-        int i = 0, n = a.Length;
+        int n = a.Length, whole = n - n % Lanes;
+        if (!Vector128.IsHardwareAccelerated)
+        {
+            Span<float> lanes = stackalloc float[Lanes];
+            lanes.Clear();
+            for (int k = 0; k < n; k++) lanes[k % Lanes] = MathF.FusedMultiplyAdd(a[k], b[k], lanes[k % Lanes]);
+            return Tree(lanes);
+        }
+        // The tail goes in as one more zero-padded block: a lane past the tail adds 0·0, which leaves it as it was (a
+        // lane's sum starts at +0 and can never be −0), so the bits are those of the scalar tail.
+        Span<float> tailA = stackalloc float[Lanes], tailB = stackalloc float[Lanes];
+        tailA.Clear(); tailB.Clear();
+        a[whole..].CopyTo(tailA); b[whole..].CopyTo(tailB);
+        ref float x = ref MemoryMarshal.GetReference(a), y = ref MemoryMarshal.GetReference(b);
+        ref float tx = ref MemoryMarshal.GetReference(tailA), ty = ref MemoryMarshal.GetReference(tailB);
         if (Vector512.IsHardwareAccelerated)
         {
             var acc = Vector512<float>.Zero;
-            for (; i <= n - Lanes; i += Lanes) acc = Vector512.FusedMultiplyAdd(Vector512.Create(a[i..]), Vector512.Create(b[i..]), acc);
-            acc.CopyTo(lanes);
+            for (nuint i = 0; i < (nuint)whole; i += Lanes) acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref x, i), Vector512.LoadUnsafe(ref y, i), acc);
+            acc = Vector512.FusedMultiplyAdd(Vector512.LoadUnsafe(ref tx), Vector512.LoadUnsafe(ref ty), acc);
+            return Tree(acc.GetLower(), acc.GetUpper());
         }
-        else if (Vector256.IsHardwareAccelerated)
+        if (Vector256.IsHardwareAccelerated)
         {
             Vector256<float> acc0 = default, acc1 = default;
-            for (; i <= n - Lanes; i += Lanes)
+            for (nuint i = 0; i < (nuint)whole; i += Lanes)
             {
-                acc0 = Vector256.FusedMultiplyAdd(Vector256.Create(a[i..]), Vector256.Create(b[i..]), acc0);
-                acc1 = Vector256.FusedMultiplyAdd(Vector256.Create(a[(i + 8)..]), Vector256.Create(b[(i + 8)..]), acc1);
+                acc0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, i), Vector256.LoadUnsafe(ref y, i), acc0);
+                acc1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref x, i + 8), Vector256.LoadUnsafe(ref y, i + 8), acc1);
             }
-            acc0.CopyTo(lanes); acc1.CopyTo(lanes[8..]);
+            acc0 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref tx), Vector256.LoadUnsafe(ref ty), acc0);
+            acc1 = Vector256.FusedMultiplyAdd(Vector256.LoadUnsafe(ref tx, 8), Vector256.LoadUnsafe(ref ty, 8), acc1);
+            return Tree(acc0, acc1);
         }
-        else if (Vector128.IsHardwareAccelerated)
         {
             Vector128<float> acc0 = default, acc1 = default, acc2 = default, acc3 = default;
-            for (; i <= n - Lanes; i += Lanes)
+            for (nuint i = 0; i <= (nuint)whole; i += Lanes)
             {
-                acc0 = Vector128.FusedMultiplyAdd(Vector128.Create(a[i..]), Vector128.Create(b[i..]), acc0);
-                acc1 = Vector128.FusedMultiplyAdd(Vector128.Create(a[(i + 4)..]), Vector128.Create(b[(i + 4)..]), acc1);
-                acc2 = Vector128.FusedMultiplyAdd(Vector128.Create(a[(i + 8)..]), Vector128.Create(b[(i + 8)..]), acc2);
-                acc3 = Vector128.FusedMultiplyAdd(Vector128.Create(a[(i + 12)..]), Vector128.Create(b[(i + 12)..]), acc3);
+                bool tail = i == (nuint)whole;
+                ref float p = ref tail ? ref tx : ref Unsafe.Add(ref x, i), q = ref tail ? ref ty : ref Unsafe.Add(ref y, i);
+                acc0 = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref p), Vector128.LoadUnsafe(ref q), acc0);
+                acc1 = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref p, 4), Vector128.LoadUnsafe(ref q, 4), acc1);
+                acc2 = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref p, 8), Vector128.LoadUnsafe(ref q, 8), acc2);
+                acc3 = Vector128.FusedMultiplyAdd(Vector128.LoadUnsafe(ref p, 12), Vector128.LoadUnsafe(ref q, 12), acc3);
             }
-            acc0.CopyTo(lanes); acc1.CopyTo(lanes[4..]); acc2.CopyTo(lanes[8..]); acc3.CopyTo(lanes[12..]);
+            return Tree(acc0 + acc2, acc1 + acc3);
         }
-        for (; i < n; i++) lanes[i % Lanes] = MathF.FusedMultiplyAdd(a[i], b[i], lanes[i % Lanes]);
-        return Tree(lanes);
+    }
+
+    /// <summary>The fixed tree of 16 lanes held as two halves: lanes k and k + 8 first, then k and k + 4, and so on.</summary>
+    private static float Tree(Vector256<float> low, Vector256<float> high)
+    {
+        var eight = low + high;
+        return Tree(eight.GetLower(), eight.GetUpper());
+    }
+
+    /// <summary>The last three levels of the tree, from the eight sums of lanes k and k + 8 (k = 0…7) in two quarters.</summary>
+    private static float Tree(Vector128<float> low, Vector128<float> high)
+    {
+        var four = low + high;
+        float s0 = four.GetElement(0) + four.GetElement(2), s1 = four.GetElement(1) + four.GetElement(3);
+        return s0 + s1;
     }
 
     /// <summary>Σ a[k] in the fixed order.</summary>
