@@ -100,7 +100,9 @@ public static class Experiment
         var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd);
         // The VTLP-warped versions of the utterances copied below (see there) come out of the same pass as the plain
         // features: each file read and prepared once, its prosody and power spectra shared by every filter bank.
-        var warpedSet = entries.Where(e => e.Part == Part.Train || (e.Part == Part.Validation && !recipe.DrawCopies)).Select(e => e.Utterance).ToHashSet();
+        // Which parts get perturbed copies: the training part, and the validation part too unless the copies are drawn.
+        bool IsCopied(Part part) => part == Part.Train || (part == Part.Validation && !recipe.DrawCopies);
+        var warpedSet = entries.Where(e => IsCopied(e.Part)).Select(e => e.Utterance).ToHashSet();
         var featureVersions = recipe.WarpFactors.Select(a => new FeatureVersion(a, VariantCache(cacheDirectory, recipe, 1.0, a, null), warpedSet))
             .Prepend(new FeatureVersion(1.0, cache)).ToList();
         var extractions = FeatureExtraction.ExtractVersions(entries.Select(e => e.Utterance).ToList(), recipe.FrontEnd, featureVersions, threads, stopOnError, progress, cancellation);
@@ -141,7 +143,7 @@ public static class Experiment
         var trainSide = parts.Where(e => e.Part != Part.Test).ToDictionary(e => e.Utterance, e => e.Part);
         var trainUtterances = trainSide.Keys.ToList();
         var validationUtterances = trainUtterances.Where(u => trainSide[u] == Part.Validation).ToList();
-        var copied = recipe.DrawCopies ? trainUtterances.Where(u => trainSide[u] == Part.Train).ToList() : trainUtterances;
+        var copied = trainUtterances.Where(u => IsCopied(trainSide[u])).ToList();
         // In this order: speeds, warps (extracted above, in the plain features' pass, for the same utterances in the same
         // order), rooms, validation speeds.
         var perturbed = recipe.SpeedFactors.Select(f => Perturbed(copied, recipe, cacheDirectory, f, 1.0, threads, progress, cancellation))

@@ -63,7 +63,7 @@ public static class FeatureExtraction
                 var missing = new List<int>(count);
                 for (int k = 0; k < count; k++)
                 {
-                    if (versions[k].Only is { } only && !only.Contains(utterances[i])) continue;
+                    if (!versions[k].IsFor(utterances[i])) continue;
                     if (versions[k].Cache?.TryGet(hash) is { } cached)
                     {
                         features[k, i] = cached;
@@ -103,7 +103,7 @@ public static class FeatureExtraction
             var lost = new List<CorpusProblem>();
             for (int i = 0; i < utterances.Count; i++)
             {
-                if (versions[k].Only is { } only && !only.Contains(utterances[i])) continue;
+                if (!versions[k].IsFor(utterances[i])) continue;
                 if (features[k, i] is { } f) { kept.Add(utterances[i]); keptFeatures.Add(f); }
                 else if (problems[i] is { } problem) lost.Add(problem);
             }
@@ -115,4 +115,7 @@ public static class FeatureExtraction
 
 /// <summary>One version of a corpus's features: a VTLP warp (1 = none), the cache it is kept in, and the utterances it is
 /// for (null: all of them).</summary>
-public sealed record FeatureVersion(double Warp, FeatureCache? Cache, IReadOnlySet<Utterance>? Only = null);
+public sealed record FeatureVersion(double Warp, FeatureCache? Cache, IReadOnlySet<Utterance>? Only = null)
+{
+    public bool IsFor(Utterance utterance) => Only is null || Only.Contains(utterance);
+}
