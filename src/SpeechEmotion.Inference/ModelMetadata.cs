@@ -91,7 +91,7 @@ public sealed record ArchitectureMetadata(int InputSize, int HiddenSize, int Lay
         if (ConvChannels == 0) throw new OptionsException("architecture.conv_channels must be positive when present (absent: no convolution), got 0.");
         return new(InputSize, HiddenSize, Layers, Bidirectional,
             Enum.TryParse<PoolingKind>(Pooling, ignoreCase: true, out var p) && Enum.IsDefined(p) && !char.IsDigit(Pooling.FirstOrDefault()) ? p
-                : throw new OptionsException($"architecture.pooling must be last, mean or attention, got '{Pooling}'."),
+                : throw new OptionsException($"architecture.pooling must be last, mean, attention or stats, got '{Pooling}'."),
             Dense ?? throw new OptionsException("architecture.dense is missing."), Classes, Dropout, ConvChannels ?? 0, ConvKernel ?? 0);
     }
 }

@@ -138,8 +138,8 @@ public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = nul
 
     public static PoolingKind ParsePooling(string text) => text.ToLowerInvariant() switch
     {
-        "mean" => PoolingKind.Mean, "attention" => PoolingKind.Attention, "last" => PoolingKind.Last,
-        _ => throw new OptionsException($"--pooling must be mean, attention or last, got '{text}'."),
+        "mean" => PoolingKind.Mean, "attention" => PoolingKind.Attention, "last" => PoolingKind.Last, "stats" => PoolingKind.Stats,
+        _ => throw new OptionsException($"--pooling must be mean, attention, stats or last, got '{text}'."),
     };
 
     /// <summary>--trim-db: how far below the loudest frame a frame counts as silence and is trimmed from either end.</summary>

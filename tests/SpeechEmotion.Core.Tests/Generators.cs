@@ -47,7 +47,8 @@ public static class Generators
         from hidden in Gen.Choose(1, 4)
         from layers in Gen.Choose(1, 2)
         from bidirectional in Gen.Elements(false, true)
-        from pooling in Gen.Elements(SpeechEmotion.Core.Layers.PoolingKind.Last, SpeechEmotion.Core.Layers.PoolingKind.Mean, SpeechEmotion.Core.Layers.PoolingKind.Attention)
+        from pooling in Gen.Elements(SpeechEmotion.Core.Layers.PoolingKind.Last, SpeechEmotion.Core.Layers.PoolingKind.Mean, SpeechEmotion.Core.Layers.PoolingKind.Attention,
+            SpeechEmotion.Core.Layers.PoolingKind.Stats)
         from denseCount in Gen.Choose(0, 2)
         from denseSizes in Gen.ArrayOf(Gen.Choose(1, 4), denseCount)
         from classes in Gen.Choose(2, 4)

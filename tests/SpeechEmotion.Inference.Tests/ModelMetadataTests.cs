@@ -108,7 +108,7 @@ public sealed class ModelMetadataTests : IDisposable
     /// <summary>Each broken field is named; a newer schema asks for a newer release.</summary>
     [Theory]
     [InlineData("schema", "3", "schema 3 is newer than this release reads (2)")]
-    [InlineData("architecture.pooling", "\"sideways\"", "architecture.pooling must be last, mean or attention, got 'sideways'")]
+    [InlineData("architecture.pooling", "\"sideways\"", "architecture.pooling must be last, mean, attention or stats, got 'sideways'")]
     [InlineData("architecture.hidden_size", "-4", "ClassifierConfig.HiddenSize must be in 1…4096, got -4")]
     [InlineData("front_end.window", "\"open\"", "front_end.window must be whole, seed or trim, got 'open'")]
     [InlineData("normalization", "\"loud\"", "Normalization must be global, speaker or utterance, got 'loud'")]

@@ -45,6 +45,9 @@ public class OnnxExportTests
     [InlineData(RecipeKind.Frames, 1, true, PoolingKind.Mean, 5)]
     [InlineData(RecipeKind.Frames, 2, false, PoolingKind.Last, 3)]
     [InlineData(RecipeKind.Frames, 1, true, PoolingKind.Attention, 1)]
+    [InlineData(RecipeKind.Frames, 2, true, PoolingKind.Stats)]
+    [InlineData(RecipeKind.Frames, 1, false, PoolingKind.Stats)]
+    [InlineData(RecipeKind.Frames, 1, true, PoolingKind.Stats, 3)]
     public void OnnxRuntimeGivesOurProbabilities(RecipeKind kind, int layers, bool bidirectional, PoolingKind pooling, int convKernel = 0)
     {
         var bundle = Bundle(kind, layers, bidirectional, pooling, seed: (ulong)(layers * 10 + (bidirectional ? 1 : 0) + (int)pooling * 100 + convKernel * 1000), convKernel);

@@ -111,7 +111,7 @@ public static class TrainCommand
         };
         var pooling = new Option<string?>("--pooling")
         {
-            Description = "How the LSTM's outputs become one vector (frames recipe): mean over the frames, attention (a learnt weighting of the frames) or last [default: mean]",
+            Description = "How the LSTM's outputs become one vector (frames recipe): mean over the frames, attention (a learnt weighting of the frames), stats (the mean and the standard deviation over the frames) or last [default: mean]",
         };
         var rooms = new Option<string?>("--rooms")
         {

@@ -13,6 +13,9 @@ public enum PoolingKind
     /// <summary>Attention: a weighted mean of the valid steps' outputs, the weights a softmax over time of each
     /// step's score against one learnt vector (<see cref="Pooling.AttentionForward"/>).</summary>
     Attention,
+    /// <summary>Statistics: the mean and the standard deviation of the outputs over the valid steps, side by side, so
+    /// the pooled vector is twice as wide (<see cref="Pooling.StatsForward"/>).</summary>
+    Stats,
 }
 
 /// <summary>Pooling over valid frames: y: [T, B, F] with lengths [B] → pooled [B, F].</summary>
@@ -44,6 +47,71 @@ public static class Pooling
             {
                 Span<float> target = dy.Slice((t * batch + b) * features, features);
                 TensorPrimitives.FusedMultiplyAdd(row, scale, target, target);
+            }
+        }
+    }
+
+    /// <summary>Added to the variance before its square root in <see cref="StatsForward"/>: bounds 1/σ, and so the
+    /// gradient, for an output that does not move over an utterance (σ ≥ √10⁻⁵ ≈ 0.0032).</summary>
+    public const float StatsVarianceFloor = 1e-5f;
+
+    /// <summary>
+    /// Statistics pooling: pooled[b] = [m | σ] [2F] with m = (1/n) Σₜ y[t, b] and σ = √((1/n) Σₜ (y[t, b] − m)² +
+    /// <see cref="StatsVarianceFloor"/>) over t &lt; n = lengths[b], each feature by itself (two passes, in t order: the
+    /// same bits on every machine).
+    /// </summary>
+    public static void StatsForward(ReadOnlySpan<float> y, ReadOnlySpan<int> lengths, int steps, int batch, int features, Span<float> pooled)
+    {
+        Check.Length(y, (long)steps * batch * features, "Pooling y [T, B, F]");
+        Check.Length(pooled, 2L * batch * features, "Stats pooled [B, 2F]");
+        for (int b = 0; b < batch; b++)
+        {
+            int length = lengths[b];
+            float inverse = 1f / length;
+            Span<float> mean = pooled.Slice(2 * b * features, features), sd = pooled.Slice((2 * b + 1) * features, features);
+            mean.Clear();
+            sd.Clear();
+            for (int t = 0; t < length; t++)
+            {
+                ReadOnlySpan<float> yt = y.Slice((t * batch + b) * features, features);
+                for (int f = 0; f < features; f++) mean[f] += yt[f];
+            }
+            for (int f = 0; f < features; f++) mean[f] *= inverse;
+            for (int t = 0; t < length; t++)
+            {
+                ReadOnlySpan<float> yt = y.Slice((t * batch + b) * features, features);
+                for (int f = 0; f < features; f++)
+                {
+                    float d = yt[f] - mean[f];
+                    sd[f] += d * d;
+                }
+            }
+            for (int f = 0; f < features; f++) sd[f] = MathF.Sqrt(sd[f] * inverse + StatsVarianceFloor);
+        }
+    }
+
+    /// <summary>
+    /// The gradients of statistics pooling, added into dy [T, B, F]: with [gm | gσ] = dPooled[b] and [m | σ] =
+    /// pooled[b] (the forward's output), dy[t, b] += gm / n + gσ (y[t, b] − m) / (n σ) for t &lt; n = lengths[b].
+    /// </summary>
+    public static void StatsBackward(ReadOnlySpan<float> dPooled, ReadOnlySpan<float> pooled, ReadOnlySpan<float> y, ReadOnlySpan<int> lengths,
+        int steps, int batch, int features, Span<float> dy)
+    {
+        Check.Length(dPooled, 2L * batch * features, "Stats dPooled [B, 2F]");
+        Check.Length(pooled, 2L * batch * features, "Stats pooled [B, 2F]");
+        Check.Length(dy, (long)steps * batch * features, "Pooling dy [T, B, F]");
+        for (int b = 0; b < batch; b++)
+        {
+            int length = lengths[b];
+            float inverse = 1f / length;
+            ReadOnlySpan<float> gm = dPooled.Slice(2 * b * features, features), gs = dPooled.Slice((2 * b + 1) * features, features);
+            ReadOnlySpan<float> mean = pooled.Slice(2 * b * features, features), sd = pooled.Slice((2 * b + 1) * features, features);
+            for (int t = 0; t < length; t++)
+            {
+                ReadOnlySpan<float> yt = y.Slice((t * batch + b) * features, features);
+                Span<float> target = dy.Slice((t * batch + b) * features, features);
+                for (int f = 0; f < features; f++)
+                    target[f] += gm[f] * inverse + gs[f] * inverse / sd[f] * (yt[f] - mean[f]);
             }
         }
     }

@@ -54,6 +54,10 @@ public sealed record ClassifierConfig
     /// <summary>The LSTM's shape: its input is the convolution's channels when there is one, else the features.</summary>
     public LstmShape LstmShape { get; }
 
+    /// <summary>Width of the pooled vector, the head's input: the LSTM's output width, twice it for statistics pooling
+    /// (mean and standard deviation).</summary>
+    public int PooledSize => Pooling == PoolingKind.Stats ? 2 * LstmShape.OutputSize : LstmShape.OutputSize;
+
     /// <summary>
     /// The original notebook: the 40 mean MFCCs fed as a 40-step sequence of one value; LSTM(256) → Dropout 0.2 →
     /// Dense 128 ReLU → Dropout 0.2 → Dense 64 ReLU → Dropout 0.2 → Dense 7. PyTorch's LSTM has two bias vectors
@@ -91,7 +95,7 @@ public sealed record ClassifierConfig
         int Int(string key) => int.TryParse(Get(key), System.Globalization.NumberStyles.Integer, System.Globalization.CultureInfo.InvariantCulture, out int v)
             ? v : throw new OptionsException($"Architecture field '{key}' is not an integer: '{Get(key)}'.");
         var pooling = Enum.TryParse<PoolingKind>(Get("pooling"), ignoreCase: true, out var p) ? p
-            : throw new OptionsException($"Architecture field 'pooling' is not last, mean or attention: '{Get("pooling")}'.");
+            : throw new OptionsException($"Architecture field 'pooling' is not last, mean, attention or stats: '{Get("pooling")}'.");
         var dense = Get("dense").Length == 0 ? Array.Empty<int>() : Get("dense").Split(',').Select(s =>
             int.TryParse(s, out int v) ? v : throw new OptionsException($"Architecture field 'dense' has a non-integer '{s}'.")).ToArray();
         float dropout = float.TryParse(Get("dropout"), System.Globalization.NumberStyles.Float, System.Globalization.CultureInfo.InvariantCulture, out float d)

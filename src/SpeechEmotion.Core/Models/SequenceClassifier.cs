@@ -33,8 +33,8 @@ public sealed class SequenceClassifier
         Parameters = new ParameterSet();
         if (config.HasConv) _conv = new Conv1d(config.InputSize, config.ConvChannels, config.ConvKernel, Parameters, "conv");
         _lstm = new Lstm(config.LstmShape, Parameters, "lstm");
-        int width = config.LstmShape.OutputSize;
-        if (config.Pooling == PoolingKind.Attention) _attention = Parameters.Declare("pool.attention", width);
+        if (config.Pooling == PoolingKind.Attention) _attention = Parameters.Declare("pool.attention", config.LstmShape.OutputSize);
+        int width = config.PooledSize;
         int layers = config.DenseSizes.Count + 1;
         _dense = new Dense[layers];
         for (int k = 0; k < layers; k++)
@@ -139,8 +139,9 @@ public sealed class SequenceClassifier
         }
         _lstm.Forward(ws.Lstm, lstmInput, lengths, steps, batch, pool: pool);
         var shape = Config.LstmShape;
-        Span<float> pooled = ws.Activations[0].AsSpan(0, batch * shape.OutputSize);
+        Span<float> pooled = ws.Activations[0].AsSpan(0, batch * Config.PooledSize);
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, pooled);
+        else if (Config.Pooling == PoolingKind.Stats) Pooling.StatsForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, pooled);
         else if (Config.Pooling == PoolingKind.Attention)
             Pooling.AttentionForward(ws.Lstm.Output, lengths, steps, batch, shape.OutputSize, Parameters.Read(_attention!), ws.Attention.AsSpan(0, steps * batch), pooled);
         else Pooling.LastForward(ws.Lstm.FinalHidden, shape.Layers, shape.Directions, batch, shape.HiddenSize, pooled);
@@ -200,12 +201,14 @@ public sealed class SequenceClassifier
             Subnormal.Flush(dInput); // a GEMM's output, the next GEMM's input: never subnormal (see Subnormal)
         }
 
-        Span<float> dPooled = ws.Gradients[0].AsSpan(0, batch * shape.OutputSize);
+        Span<float> dPooled = ws.Gradients[0].AsSpan(0, batch * Config.PooledSize);
         Span<float> dOutputSeq = ws.LstmOutputGradient.AsSpan(0, steps * batch * shape.OutputSize);
         Span<float> dFinal = ws.FinalHiddenGradient.AsSpan(0, shape.Layers * shape.Directions * batch * shape.HiddenSize);
         dOutputSeq.Clear();
         dFinal.Clear();
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanBackward(dPooled, ws.Lstm.Lengths, steps, batch, shape.OutputSize, dOutputSeq);
+        else if (Config.Pooling == PoolingKind.Stats)
+            Pooling.StatsBackward(dPooled, ws.Activations[0].AsSpan(0, batch * Config.PooledSize), ws.Lstm.Output, ws.Lstm.Lengths, steps, batch, shape.OutputSize, dOutputSeq);
         else if (Config.Pooling == PoolingKind.Attention)
             Pooling.AttentionBackward(dPooled, ws.Lstm.Output, ws.Lstm.Lengths, steps, batch, shape.OutputSize, Parameters.Read(_attention!),
                 ws.Attention.AsSpan(0, steps * batch), dOutputSeq, Parameters.Gradient(_attention!), ws.AttentionGradient.AsSpan(0, steps));
@@ -284,8 +287,8 @@ public sealed class ClassifierWorkspace
         Dropped = new float[layers][];
         Dropouts = new Dropout[layers];
         TransposedWeights = new float[layers][];
-        Activations[0] = new float[maxBatch * config.LstmShape.OutputSize];
-        Gradients[0] = new float[backward * maxBatch * config.LstmShape.OutputSize];
+        Activations[0] = new float[maxBatch * config.PooledSize];
+        Gradients[0] = new float[backward * maxBatch * config.PooledSize];
         int widest = 0;
         for (int k = 0; k < layers; k++)
         {

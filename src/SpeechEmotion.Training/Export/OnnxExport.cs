@@ -181,7 +181,7 @@ public static class OnnxExport
         {
             string mask3 = Mask();
             string weights;
-            if (config.Pooling == PoolingKind.Mean)
+            if (config.Pooling is PoolingKind.Mean or PoolingKind.Stats)
             {
                 // weights[t, b, 0] = mask[t, b, 0] / lengths[b]: the lengths as [1, B, 1]
                 Longs("zero_two_", [0, 2]);
@@ -196,6 +196,16 @@ public static class OnnxExport
                 weights = Node("Softmax", [Node("Where", [mask3, scores, "minus_infinity_"])], n => n.Attribute("axis", AttributeInt, a => a.Int(3, 0)));
             }
             pooled = Node("ReduceSum", [Node("Mul", [x, weights]), "zero_"], n => n.Attribute("keepdims", AttributeInt, a => a.Int(3, 0)));
+            if (config.Pooling == PoolingKind.Stats)
+            {
+                // σ = √(Σₜ wₜ (xₜ − m)² + floor), the padded steps weighing 0; then [m | σ] along the features.
+                Floats("variance_floor_", [], [Pooling.StatsVarianceFloor]);
+                string deviation = Node("Sub", [x, Node("Unsqueeze", [pooled, "zero_"])]);
+                string variance = Node("ReduceSum", [Node("Mul", [Node("Mul", [deviation, deviation]), weights]), "zero_"],
+                    n => n.Attribute("keepdims", AttributeInt, a => a.Int(3, 0)));
+                string sd = Node("Sqrt", [Node("Add", [variance, "variance_floor_"])]);
+                pooled = Node("Concat", [pooled, sd], n => n.Attribute("axis", AttributeInt, a => a.Int(3, 1)));
+            }
         }
 
         // The head: Gemm (x·Wᵀ + b), ReLU between layers.

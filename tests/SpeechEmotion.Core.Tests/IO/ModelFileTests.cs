@@ -41,6 +41,27 @@ public sealed class ModelFileTests : IDisposable
         Assert.Empty(Directory.GetFiles(_dir, "*.tmp-*")); // no temp file left behind
     }
 
+    /// <summary>A statistics-pooled model (a head twice as wide as the LSTM's output) loads as itself and predicts the same bits.</summary>
+    [Fact]
+    public void StatsPooledModelLoadsAndPredictsTheSame()
+    {
+        var model = new SequenceClassifier(new ClassifierConfig(4, 5, 1, true, PoolingKind.Stats, [6], 3, 0.1f));
+        model.Initialize(new Rng(2));
+        string path = Path.Combine(_dir, "stats.safetensors");
+        ModelFile.Save(path, model, new Dictionary<string, string> { ["architecture"] = model.Config.Serialize() });
+        var loaded = Load(path).Model;
+        Assert.Equal(PoolingKind.Stats, loaded.Config.Pooling);
+        Assert.Equal([6, 20], loaded.Parameters["head.0.weight"].Shape);
+        var x = new float[7 * 2 * 4];
+        new Rng(3).FillUniform(x, -1, 1);
+        int[] lengths = [7, 4];
+        var expected = new float[2 * 3];
+        var actual = new float[2 * 3];
+        model.Predict(x, lengths, 7, 2, expected);
+        loaded.Predict(x, lengths, 7, 2, actual);
+        Assert.Equal(expected, actual);
+    }
+
     [Fact]
     public void HeaderIsStandardSafetensors()
     {

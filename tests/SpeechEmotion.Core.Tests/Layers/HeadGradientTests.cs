@@ -53,6 +53,47 @@ public class HeadGradientTests
         var dFinal = new float[final.Length];
         Pooling.LastBackward(r2, 2, 2, batch, hidden, dFinal);
         TestData.GradientsAgree(TestData.NumericGradient(final, 0, final.Length, Last, TestData.GradientEpsilon), dFinal, $"last dFinal ({c})");
+
+        // Statistics: the steps alternate around ±2 so that no valid step's deviation is near 0 where σ bends sharply
+        // (with one step σ is the constant √floor, its gradient 0); padded steps hold values that must not count.
+        var spread = TestData.Random(rng, steps * batch * features);
+        for (int t = 0; t < steps; t++)
+            for (int b = 0; b < batch; b++)
+                for (int f = 0; f < features; f++)
+                    spread[(t * batch + b) * features + f] += t >= lengths[b] ? 50f : t % 2 == 0 ? 2f : -2f;
+        var r3 = TestData.Random(rng, 2 * batch * features);
+        var pooled3 = new float[2 * batch * features];
+        double Stats() { Pooling.StatsForward(spread, lengths, steps, batch, features, pooled3); return TestData.Dot(pooled3, r3); }
+        Stats();
+        var dSpread = new float[spread.Length];
+        Pooling.StatsBackward(r3, pooled3, spread, lengths, steps, batch, features, dSpread);
+        TestData.GradientsAgree(TestData.NumericGradient(spread, 0, spread.Length, Stats, TestData.GradientEpsilon), dSpread, $"stats dy ({c})");
+    }
+
+    /// <summary>Statistics pooling against the mean and population deviation in double precision (plus the floor), the
+    /// padded steps ignored whatever they hold.</summary>
+    [Fact]
+    public void StatsPoolingIsTheMeanAndTheStandardDeviationOfTheValidSteps()
+    {
+        var rng = new Rng(11);
+        const int steps = 5, batch = 3, features = 4;
+        int[] lengths = [5, 1, 3];
+        var y = TestData.Random(rng, steps * batch * features, 3f);
+        for (int b = 0; b < batch; b++)
+            for (int t = lengths[b]; t < steps; t++) y.AsSpan((t * batch + b) * features, features).Fill(float.NaN);
+        var pooled = new float[2 * batch * features];
+        Pooling.StatsForward(y, lengths, steps, batch, features, pooled);
+        for (int b = 0; b < batch; b++)
+            for (int f = 0; f < features; f++)
+            {
+                var values = Enumerable.Range(0, lengths[b]).Select(t => (double)y[(t * batch + b) * features + f]).ToArray();
+                double mean = values.Average(), variance = values.Sum(v => (v - mean) * (v - mean)) / values.Length;
+                Assert.Equal(mean, pooled[2 * b * features + f], 1e-5);
+                Assert.Equal(Math.Sqrt(variance + Pooling.StatsVarianceFloor), pooled[(2 * b + 1) * features + f], 1e-5);
+            }
+        Assert.Equal(MathF.Sqrt(Pooling.StatsVarianceFloor), pooled[(2 * 1 + 1) * features]); // one step: no spread, σ is the floor's root
+        Assert.Equal(2 * 6, new SpeechEmotion.Core.Models.ClassifierConfig(3, 3, 1, true, PoolingKind.Stats, [4], 2, 0f).PooledSize);
+        Assert.Equal(4 * 2 * 6, new SpeechEmotion.Core.Models.SequenceClassifier(new SpeechEmotion.Core.Models.ClassifierConfig(3, 3, 1, true, PoolingKind.Stats, [4], 2, 0f)).Parameters["head.0.weight"].Length);
     }
 
     [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
