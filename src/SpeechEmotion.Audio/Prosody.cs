@@ -23,6 +23,24 @@ public static class Prosody
     /// <summary>Window length: 46 ms at 22,050 Hz, enough for two periods of the lowest pitch.</summary>
     public static int WindowLength(int sampleRate) => (int)Math.Round(0.0465 * sampleRate);
 
+    /// <summary>
+    /// How many of <paramref name="frames"/> rows of a feature matrix (row stride <paramref name="stride"/>, the prosody's
+    /// three values from column <paramref name="offset"/>) <see cref="Compute"/> called voiced: voicing at least
+    /// <see cref="VoicedThreshold"/> and energy within <see cref="SilenceDb"/> of the loudest row, the test that decides
+    /// where the pitch contour is measured rather than carried.
+    /// </summary>
+    public static int CountVoiced(ReadOnlySpan<float> values, int frames, int stride, int offset)
+    {
+        if (offset < 0 || offset + Size > stride || (long)frames * stride > values.Length)
+            throw new ArgumentException($"Prosody columns {offset}…{offset + Size - 1} of {frames} rows of {stride} do not fit {values.Length} values.");
+        float loudest = float.NegativeInfinity;
+        for (int f = 0; f < frames; f++) loudest = MathF.Max(loudest, values[f * stride + offset + 2]);
+        int voiced = 0;
+        for (int f = 0; f < frames; f++)
+            if (values[f * stride + offset + 1] >= VoicedThreshold && values[f * stride + offset + 2] > loudest - SilenceDb) voiced++;
+        return voiced;
+    }
+
     /// <summary>[frames × 3] prosody for the frames 0…frames−1 centred at f·hop (zero beyond the samples).</summary>
     public static float[] Compute(ReadOnlySpan<float> samples, int sampleRate, int hop, int frames)
     {

@@ -37,6 +37,13 @@ public sealed class EmotionRecognizer
     /// </summary>
     public const double MinSpeechSeconds = 0.3;
 
+    /// <summary>
+    /// Least voiced sound (frames where the pitch tracker holds a pitch, <see cref="Prosody.CountVoiced"/>) a recording
+    /// must hold to be given a label, for models whose front end computes prosody (the default): noise, breath or
+    /// clatter that is loud enough to pass <see cref="MinSpeechSeconds"/> is refused as "no speech found" too.
+    /// </summary>
+    public const double MinVoicedSeconds = 0.3;
+
     private readonly ModelBundle[] _models;
     private readonly ConcurrentBag<Session> _sessions = new();
 
@@ -227,6 +234,12 @@ public sealed class EmotionRecognizer
         double heard = (features.Frames - 1) * (double)settings.Mfcc.HopLength / settings.SampleRate;
         if (settings.Window == WindowMode.Trim && heard < MinSpeechSeconds - 1e-9)
             throw new AudioException(name, $"no speech found: {heard:F2} s of sound after trimming silence, under the {MinSpeechSeconds} s needed to recognise an emotion.");
+        if (settings.Window == WindowMode.Trim && settings.Prosody)
+        {
+            double voiced = Prosody.CountVoiced(features.Values, features.Frames, features.FeatureSize, settings.SpectralSize) * (double)settings.Mfcc.HopLength / settings.SampleRate;
+            if (voiced < MinVoicedSeconds - 1e-9)
+                throw new AudioException(name, $"no speech found: {voiced:F2} s of voiced sound (where a pitch can be heard) in {heard:F2} s, under the {MinVoicedSeconds} s needed to recognise an emotion.");
+        }
         return new HeardAudio(name, clip, features, seconds);
     }
 

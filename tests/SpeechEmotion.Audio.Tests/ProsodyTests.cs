@@ -68,6 +68,35 @@ public class ProsodyTests
         Assert.All(silence, v => Assert.False(float.IsNaN(v) || float.IsInfinity(v)));
     }
 
+    /// <summary>CountVoiced reads the voiced frames back from a feature matrix, wherever the prosody columns sit in it:
+    /// a voice with half a second of noise in it is voiced for about its voice's second, noise alone never.</summary>
+    [Fact]
+    public void VoicedFramesAreCountedFromTheFeatureMatrix()
+    {
+        var rng = new SpeechEmotion.Core.Tensors.Rng(6);
+        var x = Voice(_ => 180, 1.5);
+        for (int n = (int)(0.5 * Rate); n < (int)(1.0 * Rate); n++) x[n] = (float)(0.2 * (rng.NextDouble() - 0.5));
+        int frames = 1 + x.Length / Hop;
+        var p = Prosody.Compute(x, Rate, Hop, frames);
+        int voiced = Prosody.CountVoiced(p, frames, Prosody.Size, 0);
+        Assert.InRange(voiced * Hop / (double)Rate, 0.85, 1.05); // the voice's 1.0 s, less a frame or two at each edge of the gap
+
+        const int stride = 7, offset = 4; // as a front end lays them out: spectral columns first, prosody last
+        var wide = new float[frames * stride];
+        for (int f = 0; f < frames; f++)
+        {
+            for (int c = 0; c < offset; c++) wide[f * stride + c] = 1f; // spectral columns that look voiced: must not be read
+            Array.Copy(p, f * Prosody.Size, wide, f * stride + offset, Prosody.Size);
+        }
+        Assert.Equal(voiced, Prosody.CountVoiced(wide, frames, stride, offset));
+
+        var noise = new float[Rate];
+        for (int n = 0; n < noise.Length; n++) noise[n] = (float)(0.5 * (rng.NextDouble() - 0.5));
+        int noiseFrames = 1 + noise.Length / Hop;
+        Assert.Equal(0, Prosody.CountVoiced(Prosody.Compute(noise, Rate, Hop, noiseFrames), noiseFrames, Prosody.Size, 0));
+        Assert.Throws<ArgumentException>(() => Prosody.CountVoiced(wide, frames, stride, stride - 2));
+    }
+
     [Fact]
     public void FrontEndAppendsProsodyAfterTheSpectralFeatures()
     {

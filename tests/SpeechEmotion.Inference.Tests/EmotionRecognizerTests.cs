@@ -311,6 +311,26 @@ public sealed class EmotionRecognizerTests : IDisposable
         Assert.All(errors, e => Assert.DoesNotContain("--", e.Message)); // the library names files and fields, not command-line options
     }
 
+    /// <summary>Loud noise passes the trim (it is sound) but holds no pitch: a model with prosody, as the default, refuses
+    /// it as "no speech found" rather than label it; a voice of the same length is answered. A model without prosody
+    /// measures no voicing and answers both.</summary>
+    [Fact]
+    public void NoiseWithoutAVoiceIsNoSpeech()
+    {
+        const int rate = 22050;
+        var rng = new SpeechEmotion.Core.Tensors.Rng(8);
+        var noise = new float[2 * rate];
+        foreach (ref float v in noise.AsSpan()) v = (float)(0.3 * rng.NextGaussian());
+        var voice = TestModels.Voice(4, rate); // 0.6 s of voice, a glide between silences
+        var withProsody = EmotionRecognizer.Load(TestModels.Save(TestModels.Frames(16, prosody: true), _folder.Path, "prosody.safetensors"));
+        var error = Assert.Throws<AudioException>(() => withProsody.Predict(noise, rate, "hiss"));
+        Assert.StartsWith("hiss: no speech found: 0.00 s of voiced sound", error.Message);
+        Assert.Contains($"under the {EmotionRecognizer.MinVoicedSeconds} s", error.Message);
+        Assert.InRange(withProsody.Predict(voice, rate, "voice").Confidence, 1f / TestModels.Labels.Length, 1f);
+        var without = EmotionRecognizer.Load(TestModels.Save(TestModels.Frames(16), _folder.Path, "plain.safetensors"));
+        Assert.Equal("hiss", without.Predict(noise, rate, "hiss").Source);
+    }
+
     [Fact]
     public void ABatchWithAnUnreadableFileNamesTheFirstOne()
     {

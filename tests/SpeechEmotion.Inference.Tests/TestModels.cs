@@ -12,11 +12,12 @@ internal static class TestModels
 {
     public static readonly string[] Labels = ["angry", "calm", "sad"];
 
-    /// <summary>A frames model (13 MFCCs with deltas, BiLSTM 16, dense 8) with seeded weights, global normalisation
-    /// with the given statistics scale, and the training speeds it records.</summary>
-    public static ModelBundle Frames(ulong seed, NormalizationMode normalization = NormalizationMode.Global, IReadOnlyList<double>? speeds = null)
+    /// <summary>A frames model (13 MFCCs with deltas, and prosody when asked, as the default recipe has; BiLSTM 16, dense 8)
+    /// with seeded weights, global normalisation with the given statistics scale, and the training speeds it records.</summary>
+    public static ModelBundle Frames(ulong seed, NormalizationMode normalization = NormalizationMode.Global, IReadOnlyList<double>? speeds = null,
+        bool prosody = false)
     {
-        var frontEnd = new FrontEndSettings(coefficients: 13, window: WindowMode.Trim, deltas: true);
+        var frontEnd = new FrontEndSettings(coefficients: 13, window: WindowMode.Trim, deltas: true, prosody: prosody);
         var config = new ClassifierConfig(frontEnd.FeatureSize, 16, 1, true, PoolingKind.Mean, [8], Labels.Length, 0.2f);
         var recipe = new Recipe(RecipeKind.Frames, frontEnd, normalization, config) { SpeedFactors = speeds ?? [] };
         var model = new SequenceClassifier(config);
