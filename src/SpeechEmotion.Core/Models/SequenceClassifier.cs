@@ -1,3 +1,4 @@
+using System.Numerics.Tensors;
 using SpeechEmotion.Core.Layers;
 using SpeechEmotion.Core.Optim;
 using SpeechEmotion.Core.Tensors;
@@ -92,6 +93,9 @@ public sealed class SequenceClassifier
     /// <summary>The convolution's outputs after ReLU in the last forward, [T, B, channels], zero at padded steps (empty without one).</summary>
     public ReadOnlySpan<float> ConvActivation => _conv is null ? default : Ws.ConvOutput.AsSpan(0, Ws.Steps * Ws.Batch * Config.ConvChannels);
 
+    /// <summary>The pooled vectors of the last forward, [B, <see cref="ClassifierConfig.PooledSize"/>], before the head's dropout.</summary>
+    public ReadOnlySpan<float> Pooled => Ws.Activations[0].AsSpan(0, Ws.Batch * Config.PooledSize);
+
     /// <summary>The top LSTM layer's outputs of the last forward, [T, B, D·H], zero at padded steps.</summary>
     public ReadOnlySpan<float> SequenceOutput => Ws.Lstm.Output;
 
@@ -167,10 +171,12 @@ public sealed class SequenceClassifier
     /// <summary>
     /// Backpropagates the cross-entropy of the last forward against labels [B], adding into
     /// <see cref="ParameterSet.Gradients"/> (zeroing is the caller's job, once per step). With
-    /// computeInputGradient, also fills <see cref="InputGradient"/>.
+    /// computeInputGradient, also fills <see cref="InputGradient"/>. <paramref name="pooledGradient"/> [B, pooled], when
+    /// given, is a gradient from another objective on <see cref="Pooled"/> (a <see cref="SpeakerAdversary"/>'s), added to
+    /// the head's before it flows into the pooling and the LSTM.
     /// </summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, bool computeInputGradient = false,
-        float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default)
+        float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default, ReadOnlySpan<float> pooledGradient = default)
     {
         var ws = Ws;
         if (ws.ForwardOnly) throw new InvalidOperationException("This model was loaded for inference only: it has no gradients to backpropagate into.");
@@ -202,6 +208,12 @@ public sealed class SequenceClassifier
         }
 
         Span<float> dPooled = ws.Gradients[0].AsSpan(0, batch * Config.PooledSize);
+        if (!pooledGradient.IsEmpty)
+        {
+            Check.Length(pooledGradient, dPooled.Length, "pooledGradient [B, pooled]");
+            TensorPrimitives.Add(dPooled, pooledGradient[..dPooled.Length], dPooled);
+            Subnormal.Flush(dPooled);
+        }
         Span<float> dOutputSeq = ws.LstmOutputGradient.AsSpan(0, steps * batch * shape.OutputSize);
         Span<float> dFinal = ws.FinalHiddenGradient.AsSpan(0, shape.Layers * shape.Directions * batch * shape.HiddenSize);
         dOutputSeq.Clear();
