@@ -47,6 +47,8 @@ public sealed record CheckpointMetadata
     /// <summary>Every completed epoch's record, so that history.csv is rebuilt from the checkpoint on resume (a kill
     /// between writing the checkpoint and the history cannot lose an epoch).</summary>
     public EpochRecord[] History { get; init; } = [];
+    /// <summary>The speaker adversary's weight λ (<see cref="TrainOptions.Adversary"/>; checkpoints written before it was an option: 0).</summary>
+    public float Adversary { get; init; }
     public int Adapt { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }

@@ -10,8 +10,10 @@ public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
         float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
-        LossBalance balance = LossBalance.None)
+        LossBalance balance = LossBalance.None, float adversary = 0)
     {
+        if (!(adversary >= 0 && adversary <= 10)) throw new OptionsException($"--adversary must be a weight λ in [0, 10] (0 = off), got {adversary}.");
+        Adversary = adversary;
         if (!Enum.IsDefined(balance)) throw new OptionsException($"--balance has no value {(int)balance}.");
         Balance = balance;
         if (!(weightAverage >= 0 && weightAverage < 1)) throw new OptionsException($"--weight-average must be a decay in [0, 1) (0 = off), got {weightAverage}.");
@@ -41,6 +43,16 @@ public sealed record TrainOptions
     /// <summary>How the training loss weighs its samples (<see cref="Balancing"/>; none by default); validation and test
     /// losses stay unweighted.</summary>
     public LossBalance Balance { get; }
+
+    /// <summary>
+    /// Weight λ of the speaker adversary (<see cref="SpeakerAdversary"/>, gradient reversal): a small classifier learns
+    /// to tell the training speakers apart from the pooled vector, and the network below learns against it with weight λ,
+    /// towards features that carry the emotion and not the voice. 0 = off (no adversary, the plain training step).
+    /// </summary>
+    public float Adversary { get; }
+
+    /// <summary>Hidden units of the speaker adversary (Dense → ReLU → Dense over the speakers).</summary>
+    public const int AdversaryHidden = 64;
 
     /// <summary>SpecAugment-style masks on every training sequence (<see cref="Training.Masking"/>; none by default).</summary>
     public Masking Masking { get; init; }
@@ -99,6 +111,11 @@ public sealed class TrainingState
     public float[] BestParameters { get; set; } = [];
     /// <summary>The moving average of the parameters (<see cref="TrainOptions.WeightAverage"/>); empty when off.</summary>
     public float[] AveragedParameters { get; set; } = [];
+    /// <summary>The speaker adversary's parameters and Adam moments at the end of the last epoch (<see cref="TrainOptions.Adversary"/>);
+    /// empty when off. A resumed run restores them instead of drawing a new adversary.</summary>
+    public float[] AdversaryParameters { get; set; } = [];
+    public float[] AdversaryFirstMoment { get; set; } = [];
+    public float[] AdversarySecondMoment { get; set; } = [];
     public List<EpochRecord> History { get; } = new();
 }
 
@@ -143,6 +160,8 @@ public sealed class Trainer
         bool averaging = _options.WeightAverage > 0;
         if (averaging && state.AveragedParameters.Length != _model.Parameters.Count) state.AveragedParameters = _model.Parameters.ReadAll().ToArray();
         float[] scratch = averaging ? new float[_model.Parameters.Count] : [];
+        var (adversary, speakerOf) = _options.Adversary > 0 ? CreateAdversary(train, state, rng) : (null, []);
+        var speakers = new int[adversary is null ? 0 : _options.BatchSize];
         while (state.Epoch < _options.Epochs && sinceBest < _options.Patience && !cancellation.IsCancellationRequested)
         {
             var clock = Stopwatch.StartNew();
@@ -160,8 +179,11 @@ public sealed class Trainer
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
                 if (sampleWeights is not null)
                     for (int i = 0; i < indices.Length; i++) batchWeights[i] = sampleWeights[indices[i]];
+                if (adversary is not null)
+                    for (int i = 0; i < indices.Length; i++) speakers[i] = speakerOf[indices[i]];
                 lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng,
-                    labelSmoothing: _options.LabelSmoothing, sampleWeights: batchWeights.AsSpan(0, sampleWeights is null ? 0 : indices.Length)) * indices.Length;
+                    labelSmoothing: _options.LabelSmoothing, sampleWeights: batchWeights.AsSpan(0, sampleWeights is null ? 0 : indices.Length),
+                    adversary: adversary, speakers: speakers.AsSpan(0, adversary is null ? 0 : indices.Length), adversaryWeight: _options.Adversary) * indices.Length;
                 if (averaging) Average(state.AveragedParameters, _model.Parameters.ReadAll(), 1 - _options.WeightAverage, scratch);
                 correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
                 seen += indices.Length;
@@ -176,6 +198,12 @@ public sealed class Trainer
             if (averaging) Swap(_model.Parameters.Values, state.AveragedParameters, scratch);
             var (validationLoss, validationAccuracy) = validated ? Score(validation) : (lossSum / seen, correct / (double)seen);
             state.Epoch++;
+            if (adversary is not null)
+            {
+                state.AdversaryParameters = adversary.Parameters.ReadAll().ToArray();
+                state.AdversaryFirstMoment = adversary.Optimizer.FirstMoment.ToArray();
+                state.AdversarySecondMoment = adversary.Optimizer.SecondMoment.ToArray();
+            }
             bool best = !validated || validationAccuracy > state.BestValidationAccuracy ||
                         (validationAccuracy == state.BestValidationAccuracy && validationLoss < state.BestValidationLoss);
             if (best)
@@ -194,6 +222,29 @@ public sealed class Trainer
         }
         if (state.BestParameters.Length == _model.Parameters.Count) state.BestParameters.CopyTo(_model.Parameters.Values, 0);
         return state;
+    }
+
+    /// <summary>
+    /// The speaker adversary of <see cref="TrainOptions.Adversary"/>, over the training samples' speakers (in ordinal
+    /// order; a perturbed copy is its original's speaker), drawn from the run's generator, or restored from a resumed
+    /// state (which the run's generator then continues without drawing it again). Also each sample's speaker index.
+    /// </summary>
+    private (SpeakerAdversary, int[]) CreateAdversary(IReadOnlyList<Sample> train, TrainingState state, Rng rng)
+    {
+        var names = train.Select(s => s.Speaker).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (names.Count < 2)
+            throw new OptionsException($"--adversary learns against a classifier of the training speakers: the training side has {names.Count} speaker(s), it needs at least 2.");
+        var index = names.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
+        var adversary = new SpeakerAdversary(_model.Config.PooledSize, TrainOptions.AdversaryHidden, names.Count, _options.BatchSize, _model.Optimizer.Options);
+        if (state.AdversaryParameters.Length == adversary.Parameters.Count)
+        {
+            state.AdversaryParameters.CopyTo(adversary.Parameters.Values, 0);
+            adversary.Optimizer.Restore(state.AdversaryFirstMoment, state.AdversarySecondMoment, _model.Optimizer.StepCount);
+        }
+        else if (state.Epoch > 0)
+            throw new OptionsException($"--adversary: the resumed run has no adversary of {names.Count} speakers to continue; start it again without --resume.");
+        else adversary.Initialize(rng);
+        return (adversary, train.Select(s => index[s.Speaker]).ToArray());
     }
 
     /// <summary>The sample each unit of <paramref name="order"/> trains on this epoch: itself without

@@ -270,6 +270,7 @@ public static class TrainingRun
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
+            Adversary = options.Train.Adversary,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
         int n = model.Parameters.Count;
@@ -280,6 +281,10 @@ public static class TrainingRun
             new NamedTensor("adam.m", [n], model.Optimizer.FirstMoment.ToArray()),
             new NamedTensor("adam.v", [n], model.Optimizer.SecondMoment.ToArray()),
             .. state.AveragedParameters.Length == n ? [new NamedTensor("average", [n], state.AveragedParameters)] : Array.Empty<NamedTensor>(),
+            .. state.AdversaryParameters.Length > 0
+                ? AdversaryNames.Select((name, k) => new NamedTensor(name, [state.AdversaryParameters.Length],
+                    k == 0 ? state.AdversaryParameters : k == 1 ? state.AdversaryFirstMoment : state.AdversarySecondMoment))
+                : Array.Empty<NamedTensor>(),
         ];
         document = document with { Checksum = CheckpointMetadata.ChecksumOf(tensors.Select(t => t.Data)), History = state.History.ToArray() };
         SafeTensors.Write(path, tensors, new Dictionary<string, string> { [CheckpointMetadata.Key] = document.ToJson() });
@@ -313,6 +318,9 @@ public static class TrainingRun
         return CheckpointMetadata.From(SafeTensors.Read(path).Metadata, path);
     }
 
+    /// <summary>The checkpoint tensors of the speaker adversary, when the run has one: its parameters and Adam moments.</summary>
+    private static readonly string[] AdversaryNames = ["adversary", "adversary.adam.m", "adversary.adam.v"];
+
     private static (TrainingState, Rng) LoadCheckpoint(string path, SequenceClassifier model, string historyPath)
     {
         var (tensors, metadata) = SafeTensors.Read(path);
@@ -322,6 +330,13 @@ public static class TrainingRun
         foreach (var name in names)
             if (!byName.TryGetValue(name, out var t) || t.Data.Length != n)
                 throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {n} values: not a checkpoint of this recipe.");
+        if (byName.TryGetValue(AdversaryNames[0], out var adversary))
+        {
+            foreach (var name in AdversaryNames)
+                if (!byName.TryGetValue(name, out var t) || t.Data.Length != adversary.Data.Length)
+                    throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {adversary.Data.Length} values: the adversary's state is incomplete.");
+            names = [.. names, .. AdversaryNames];
+        }
         var saved = CheckpointMetadata.From(metadata, path);
         if (CheckpointMetadata.ChecksumOf(names.Select(name => byName[name].Data)) != saved.Checksum)
             throw new ModelFileException(path, "the checkpoint's tensors do not match its checksum: the file is damaged; start the run again without --resume.");
@@ -333,6 +348,9 @@ public static class TrainingRun
             BestValidationAccuracy = saved.BestValidationAccuracy, BestValidationLoss = saved.BestValidationLoss,
             BestParameters = byName["best"].Data,
             AveragedParameters = byName.TryGetValue("average", out var average) ? average.Data : [],
+            AdversaryParameters = adversary?.Data ?? [],
+            AdversaryFirstMoment = adversary is null ? [] : byName[AdversaryNames[1]].Data,
+            AdversarySecondMoment = adversary is null ? [] : byName[AdversaryNames[2]].Data,
         };
         // The checkpoint's own history is the record (history.csv may lag it by an epoch after a kill); rewrite the file from it.
         state.History.AddRange(saved.History.Take(state.Epoch));

@@ -253,15 +253,27 @@ public sealed class SequenceClassifier
     public float Step() => Optimizer.Step(Parameters.Values, Parameters.Gradients);
 
     /// <summary>Zero gradients, forward with dropout, loss, backward, Adam step. Returns the batch's loss (weighted by
-    /// <paramref name="sampleWeights"/> [B] when given).</summary>
+    /// <paramref name="sampleWeights"/> [B] when given). With an <paramref name="adversary"/>, it also learns to tell
+    /// <paramref name="speakers"/> [B] apart from the pooled vectors and steps, and its reversed gradient, weighted by
+    /// <paramref name="adversaryWeight"/> (λ), joins the head's (<see cref="SpeakerAdversary"/>).</summary>
     public float TrainStep(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, ReadOnlySpan<int> labels, int steps, int batch, Rng rng,
-        ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default)
+        ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default,
+        SpeakerAdversary? adversary = null, ReadOnlySpan<int> speakers = default, float adversaryWeight = 0)
     {
         Parameters.ZeroGradients();
         Forward(x, lengths, steps, batch, training: true, rng);
         float loss = Loss(labels[..batch], classWeights, labelSmoothing, sampleWeights);
-        Backward(x, labels[..batch], classWeights, labelSmoothing: labelSmoothing, sampleWeights: sampleWeights);
+        ReadOnlySpan<float> pooledGradient = default;
+        if (adversary is not null)
+        {
+            adversary.Parameters.ZeroGradients();
+            adversary.Forward(Pooled, speakers, batch, Pool);
+            adversary.Backward(Pooled, speakers, adversaryWeight, Pool);
+            pooledGradient = adversary.PooledGradient;
+        }
+        Backward(x, labels[..batch], classWeights, labelSmoothing: labelSmoothing, sampleWeights: sampleWeights, pooledGradient: pooledGradient);
         Step();
+        adversary?.Step();
         return loss;
     }
 
