@@ -349,16 +349,19 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("no such run folder", "train", "--resume", Path.Combine(run.Root, "never-made"));
     }
 
-    /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight (label smoothing and
-    /// the weights' moving average kept by the checkpoint).</summary>
+    /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight (label smoothing,
+    /// the weights' moving average and the speaker adversary's state kept by the checkpoint).</summary>
     [Theory]
-    [InlineData("0")]
-    [InlineData("0.9")]
-    public void ResumingGivesTheSameModelAsAnUninterruptedRun(string weightAverage)
+    [InlineData("0", "0")]
+    [InlineData("0.9", "0")]
+    [InlineData("0", "0.3")]
+    public void ResumingGivesTheSameModelAsAnUninterruptedRun(string weightAverage, string adversary)
     {
         string cache = Path.Combine(run.Root, "cache");
-        string straight = Path.Combine(run.Root, $"straight-{weightAverage}"), resumed = Path.Combine(run.Root, $"resumed-{weightAverage}");
-        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2", "--weight-average", weightAverage };
+        string name = $"{weightAverage}-{adversary}";
+        string straight = Path.Combine(run.Root, $"straight-{name}"), resumed = Path.Combine(run.Root, $"resumed-{name}");
+        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2",
+            "--adversary", adversary, "--weight-average", weightAverage };
         Assert.Equal(0, CliRunner.Run(["train", "--out", straight, .. common]).Exit);
         Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, .. common[..2], "--epochs", "3", .. common[4..]]).Exit);
         string historyPath = Path.Combine(resumed, "history.csv");
@@ -366,7 +369,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         // A kill between the checkpoint and the history write leaves history.csv an epoch behind: the checkpoint's own record wins.
         File.WriteAllLines(historyPath, File.ReadAllLines(historyPath)[..^1]);
         // A damaged copy of the checkpoint is refused by its checksum, in one line.
-        string damaged = Path.Combine(run.Root, $"damaged-{weightAverage}");
+        string damaged = Path.Combine(run.Root, $"damaged-{name}");
         Directory.CreateDirectory(damaged);
         foreach (var file in Directory.GetFiles(resumed)) File.Copy(file, Path.Combine(damaged, Path.GetFileName(file)));
         var bytes = File.ReadAllBytes(Path.Combine(damaged, "checkpoint.safetensors"));
@@ -381,8 +384,16 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         if (weightAverage != "0")
         {
             // The average is what was kept: the same run without it keeps other weights.
-            string plain = Path.Combine(run.Root, $"plain-{weightAverage}");
+            string plain = Path.Combine(run.Root, $"plain-{name}");
             Assert.Equal(0, CliRunner.Run(["train", "--out", plain, .. common[..^1], "0"]).Exit);
+            Assert.NotEqual(File.ReadAllBytes(Path.Combine(plain, "model.safetensors")), File.ReadAllBytes(Path.Combine(straight, "model.safetensors")));
+        }
+        if (adversary != "0")
+        {
+            // The adversary's state is in the checkpoint, and it changed the model: the same run without it trains another.
+            Assert.Contains(SpeechEmotion.Core.IO.SafeTensors.Read(Path.Combine(resumed, "checkpoint.safetensors")).Tensors, t => t.Name == "adversary.adam.v");
+            string plain = Path.Combine(run.Root, $"plain-{name}");
+            Assert.Equal(0, CliRunner.Run(["train", "--out", plain, .. common[..^3], "0", .. common[^2..]]).Exit);
             Assert.NotEqual(File.ReadAllBytes(Path.Combine(plain, "model.safetensors")), File.ReadAllBytes(Path.Combine(straight, "model.safetensors")));
         }
     }
