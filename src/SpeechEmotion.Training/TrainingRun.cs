@@ -89,7 +89,9 @@ public static class TrainingRun
         if (resume) (state, rng) = LoadCheckpoint(checkpointPath, model, Path.Combine(options.OutputDirectory, RunFiles.History));
 
         string drawn = data.TrainVersions is { } v ? $" ({v.Count} recordings, one version of each drawn per epoch)" : "";
-        progress.Stage($"Training {recipe.Model} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
+        string against = options.Train.Adversary > 0
+            ? $", against a speaker adversary (λ {options.Train.Adversary.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {data.Train.Select(s => s.Speaker).Distinct().Count()} speakers)" : "";
+        progress.Stage($"Training {recipe.Model}{against} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
         // Masks cover the same band of the coefficients, their deltas and delta-deltas.
         var trainOptions = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } };
         var trainer = new Trainer(model, trainOptions, data.MaxSteps);
