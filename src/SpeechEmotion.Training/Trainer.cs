@@ -224,6 +224,16 @@ public sealed class Trainer
         return state;
     }
 
+    /// <summary>The speakers a speaker adversary tells apart: those of the training samples, in ordinal order; at least two,
+    /// else <see cref="OptionsException"/> naming the option.</summary>
+    public static IReadOnlyList<string> AdversarySpeakers(IReadOnlyList<Sample> train)
+    {
+        var names = train.Select(s => s.Speaker).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
+        if (names.Count < 2)
+            throw new OptionsException($"--adversary learns against a classifier of the training speakers: the training side has {names.Count} speaker(s), it needs at least 2.");
+        return names;
+    }
+
     /// <summary>
     /// The speaker adversary of <see cref="TrainOptions.Adversary"/>, over the training samples' speakers (in ordinal
     /// order; a perturbed copy is its original's speaker), drawn from the run's generator, or restored from a resumed
@@ -231,9 +241,7 @@ public sealed class Trainer
     /// </summary>
     private (SpeakerAdversary, int[]) CreateAdversary(IReadOnlyList<Sample> train, TrainingState state, Rng rng)
     {
-        var names = train.Select(s => s.Speaker).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToList();
-        if (names.Count < 2)
-            throw new OptionsException($"--adversary learns against a classifier of the training speakers: the training side has {names.Count} speaker(s), it needs at least 2.");
+        var names = AdversarySpeakers(train);
         var index = names.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
         var adversary = new SpeakerAdversary(_model.Config.PooledSize, TrainOptions.AdversaryHidden, names.Count, _options.BatchSize, _model.Optimizer.Options);
         if (state.AdversaryParameters.Length == adversary.Parameters.Count)

@@ -73,6 +73,7 @@ public static class TrainingRun
             throw new OptionsException($"{where}: {data.Split.Count} utterances leave no test side under the {options.Split.Protocol.ToString().ToLowerInvariant()} protocol: give more recordings (a few per class and speaker at least).");
         if (data.Validation.Count == 0)
             progress.Warning($"{where}: too few utterances for a validation part: no early stopping (the last epoch is kept), temperature 1, and no validation curve.");
+        int adversarySpeakers = options.Train.Adversary > 0 ? Trainer.AdversarySpeakers(data.Train).Count : 0;
         // Only now, with the corpus read and split: a run that fails on its options or data leaves no empty folder.
         Directory.CreateDirectory(options.OutputDirectory);
         using var runLock = LockRunFolder(options.OutputDirectory);
@@ -90,7 +91,7 @@ public static class TrainingRun
 
         string drawn = data.TrainVersions is { } v ? $" ({v.Count} recordings, one version of each drawn per epoch)" : "";
         string against = options.Train.Adversary > 0
-            ? $", against a speaker adversary (λ {options.Train.Adversary.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {data.Train.Select(s => s.Speaker).Distinct().Count()} speakers)" : "";
+            ? $", against a speaker adversary (λ {options.Train.Adversary.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {adversarySpeakers} speakers)" : "";
         progress.Stage($"Training {recipe.Model}{against} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
         // Masks cover the same band of the coefficients, their deltas and delta-deltas.
         var trainOptions = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } };

@@ -393,6 +393,11 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             // The adversary's state is in the checkpoint, and it changed the model: the same run without it trains another.
             Assert.Contains(SpeechEmotion.Core.IO.SafeTensors.Read(Path.Combine(resumed, "checkpoint.safetensors")).Tensors, t => t.Name == "adversary.adam.v");
             Assert.Contains("against a speaker adversary (λ 0.3, ", output); // the resumed run says so too
+            // With one voice left to train on there is nothing to tell apart: refused in one line, before any folder is made.
+            string lone = Path.Combine(run.Root, $"lone-{name}");
+            CliRunner.Refused("the training side has 1 speaker(s), it needs at least 2", "train", "--data", run.Data, "--protocol", "speaker",
+                "--test-speaker", "YAF", "--adversary", adversary, "--out", lone, "--cache", cache);
+            Assert.False(Directory.Exists(lone));
             string plain = Path.Combine(run.Root, $"plain-{name}");
             Assert.Equal(0, CliRunner.Run(["train", "--out", plain, .. common[..^3], "0", .. common[^2..]]).Exit);
             Assert.NotEqual(File.ReadAllBytes(Path.Combine(plain, "model.safetensors")), File.ReadAllBytes(Path.Combine(straight, "model.safetensors")));
