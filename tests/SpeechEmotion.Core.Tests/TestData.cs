@@ -49,6 +49,40 @@ internal static class TestData
     }
 
     /// <summary>
+    /// Central differences of <paramref name="loss"/> over buffer[offset … offset + length) against
+    /// <paramref name="analytic"/>, for a function with ReLU kinks: <paramref name="pattern"/> names the branches the
+    /// last loss evaluation took, and a difference whose two sides took different ones measures no derivative. It is
+    /// retried at a tenth of the step, and skipped only if it still straddles. Fails on the first disagreement; returns
+    /// how many were checked and how many skipped, for the caller to bound.
+    /// </summary>
+    public static (int Checked, int Straddling) GradientsAgreeAcrossKinks(float[] buffer, int offset, int length, ReadOnlySpan<float> analytic,
+        Func<double> loss, Func<string> pattern, float epsilon, string what)
+    {
+        double? Central(int i, float h)
+        {
+            float saved = buffer[offset + i];
+            buffer[offset + i] = saved + h;
+            double plus = loss();
+            string plusPattern = pattern();
+            buffer[offset + i] = saved - h;
+            double minus = loss();
+            string minusPattern = pattern();
+            buffer[offset + i] = saved;
+            return plusPattern == minusPattern ? (plus - minus) / (2.0 * h) : null;
+        }
+        int straddling = 0;
+        for (int i = 0; i < length; i++)
+        {
+            // float32 rounding of the loss stays well inside the tolerance at the smaller step too.
+            if ((Central(i, epsilon) ?? Central(i, epsilon / 10)) is not { } numeric) { straddling++; continue; }
+            double diff = Math.Abs(numeric - analytic[i]);
+            if (!(diff <= GradientAtol + GradientRtol * Math.Abs(numeric)))
+                Assert.Fail($"{what}[{i}]: numeric {numeric:G6}, analytic {analytic[i]:G6}, |diff| {diff:E3}.");
+        }
+        return (length, straddling);
+    }
+
+    /// <summary>
     /// The tolerance of every float32 gradient check here: central differences with ε = 1e-2 carry O(ε²)
     /// truncation and about 1e-7·|L|/ε rounding, both well under 2e-3 + 2e-2·|g| for these sizes.
     /// </summary>

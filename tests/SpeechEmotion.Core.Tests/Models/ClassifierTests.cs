@@ -55,30 +55,8 @@ public class ClassifierTests
         int checkedCount = 0, straddling = 0;
         void CheckAll(float[] buffer, int offset, int length, ReadOnlySpan<float> analytic, string what)
         {
-            // Central difference at step h, or null when θ ± h puts some ReLU unit on both sides of its kink.
-            double? Central(int i, float h)
-            {
-                float saved = buffer[offset + i];
-                buffer[offset + i] = saved + h;
-                double plus = Loss();
-                string plusPattern = ActivePattern();
-                buffer[offset + i] = saved - h;
-                double minus = Loss();
-                string minusPattern = ActivePattern();
-                buffer[offset + i] = saved;
-                return plusPattern == minusPattern ? (plus - minus) / (2.0 * h) : null;
-            }
-            for (int i = 0; i < length; i++)
-            {
-                checkedCount++;
-                // A straddling difference is retried with a step ten times smaller (float32 rounding of the loss
-                // still stays well inside the tolerance there); only a unit within that of its kink is skipped.
-                double? central = Central(i, epsilon) ?? Central(i, epsilon / 10);
-                if (central is not { } numeric) { straddling++; continue; }
-                double diff = Math.Abs(numeric - analytic[i]);
-                if (!(diff <= TestData.GradientAtol + TestData.GradientRtol * Math.Abs(numeric)))
-                    Assert.Fail($"{what}[{i}] ({name}): numeric {numeric:G6}, analytic {analytic[i]:G6}, |diff| {diff:E3}.");
-            }
+            var (n, skipped) = TestData.GradientsAgreeAcrossKinks(buffer, offset, length, analytic, Loss, ActivePattern, epsilon, $"{what} ({name})");
+            checkedCount += n; straddling += skipped;
         }
         foreach (var tensor in model.Parameters.Tensors)
             CheckAll(model.Parameters.Values, tensor.Offset, tensor.Length, gradients.AsSpan(tensor.Offset, tensor.Length), tensor.Name);

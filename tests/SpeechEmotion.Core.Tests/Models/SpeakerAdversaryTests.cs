@@ -31,10 +31,10 @@ public class SpeakerAdversaryTests
         double Emotion() { model.Forward(x, lengths, steps, batch, training: true, rng: null); return model.Loss(labels); }
         double Speaker() { model.Forward(x, lengths, steps, batch, training: true, rng: null); return adversary.Forward(model.Pooled, who, batch); }
         double Objective() => Emotion() - lambda * Speaker();
-        string Pattern() { Speaker(); return Active(); } // the forward of the point just measured, then its hidden units' signs
         string Active()
         {
-            // The hidden units' signs decide the ReLU's branch: read them through the pooled vector and the first layer.
+            // The adversary's hidden units' signs at the point just measured (each loss runs the forward to the pooled
+            // vector) decide its ReLU's branches: read them through the pooled vector and the first layer.
             var w = adversary.Parameters.Read(adversary.Parameters["adversary.0.weight"]);
             var b = adversary.Parameters.Read(adversary.Parameters["adversary.0.bias"]);
             var pooled = model.Pooled;
@@ -58,32 +58,12 @@ public class SpeakerAdversaryTests
         var modelGradients = model.Parameters.Gradients.ToArray();
         var adversaryGradients = adversary.Parameters.Gradients.ToArray();
 
-        int checkedCount = 0, straddling = 0;
-        void CheckAll(float[] buffer, ReadOnlySpan<float> analytic, Func<double> loss, string what)
-        {
-            double? Central(int i, float h)
-            {
-                float saved = buffer[i];
-                buffer[i] = saved + h;
-                double plus = loss();
-                string plusPattern = Pattern();
-                buffer[i] = saved - h;
-                double minus = loss();
-                string minusPattern = Pattern();
-                buffer[i] = saved;
-                return plusPattern == minusPattern ? (plus - minus) / (2.0 * h) : null;
-            }
-            for (int i = 0; i < buffer.Length; i++)
-            {
-                checkedCount++;
-                if ((Central(i, 2e-3f) ?? Central(i, 2e-4f)) is not { } numeric) { straddling++; continue; }
-                double diff = Math.Abs(numeric - analytic[i]);
-                if (!(diff <= TestData.GradientAtol + TestData.GradientRtol * Math.Abs(numeric)))
-                    Assert.Fail($"{what}[{i}] ({pooling}, λ {lambda}): numeric {numeric:G6}, analytic {analytic[i]:G6}, |diff| {diff:E3}.");
-            }
-        }
-        CheckAll(model.Parameters.Values, modelGradients, Objective, "classifier");
-        CheckAll(adversary.Parameters.Values, adversaryGradients, Speaker, "adversary");
+        string what = $"{pooling}, λ {lambda}";
+        var (classifierChecked, classifierSkipped) = TestData.GradientsAgreeAcrossKinks(model.Parameters.Values, 0, model.Parameters.Count, modelGradients,
+            Objective, Active, 2e-3f, $"classifier ({what})");
+        var (adversaryChecked, adversarySkipped) = TestData.GradientsAgreeAcrossKinks(adversary.Parameters.Values, 0, adversary.Parameters.Count, adversaryGradients,
+            Speaker, Active, 2e-3f, $"adversary ({what})");
+        int checkedCount = classifierChecked + adversaryChecked, straddling = classifierSkipped + adversarySkipped;
         Assert.True(straddling <= 0.05 * checkedCount, $"{straddling} of {checkedCount} differences straddle a ReLU kink");
         Assert.Contains(modelGradients, g => g != 0f);
     }
