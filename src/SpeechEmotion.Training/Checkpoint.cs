@@ -49,6 +49,8 @@ public sealed record CheckpointMetadata
     public EpochRecord[] History { get; init; } = [];
     /// <summary>The speaker adversary's weight λ (<see cref="TrainOptions.Adversary"/>; checkpoints written before it was an option: 0).</summary>
     public float Adversary { get; init; }
+    /// <summary>The arousal task's weight μ (<see cref="TrainOptions.Arousal"/>; checkpoints written before it was an option: 0).</summary>
+    public float Arousal { get; init; }
     public int Adapt { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }

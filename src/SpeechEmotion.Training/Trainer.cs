@@ -10,10 +10,12 @@ public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
         float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
-        LossBalance balance = LossBalance.None, float adversary = 0)
+        LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0)
     {
         if (!(adversary >= 0 && adversary <= 10)) throw new OptionsException($"--adversary must be a weight λ in [0, 10] (0 = off), got {adversary}.");
+        if (!(arousal >= 0 && arousal <= 10)) throw new OptionsException($"--arousal must be a weight μ in [0, 10] (0 = off), got {arousal}.");
         Adversary = adversary;
+        Arousal = arousal;
         if (!Enum.IsDefined(balance)) throw new OptionsException($"--balance has no value {(int)balance}.");
         Balance = balance;
         if (!(weightAverage >= 0 && weightAverage < 1)) throw new OptionsException($"--weight-average must be a decay in [0, 1) (0 = off), got {weightAverage}.");
@@ -45,14 +47,21 @@ public sealed record TrainOptions
     public LossBalance Balance { get; }
 
     /// <summary>
-    /// Weight λ of the speaker adversary (<see cref="SpeakerAdversary"/>, gradient reversal): a small classifier learns
-    /// to tell the training speakers apart from the pooled vector, and the network below learns against it with weight λ,
-    /// towards features that carry the emotion and not the voice. 0 = off (no adversary, the plain training step).
+    /// Weight λ of the speaker adversary (an <see cref="AuxiliaryHead"/> over the training speakers with scale −λ:
+    /// gradient reversal): a small classifier learns to tell the training speakers apart from the pooled vector, and the
+    /// network below learns against it with weight λ, towards features that carry the emotion and not the voice. 0 = off.
     /// </summary>
     public float Adversary { get; }
 
-    /// <summary>Hidden units of the speaker adversary (Dense → ReLU → Dense over the speakers).</summary>
-    public const int AdversaryHidden = 64;
+    /// <summary>
+    /// Weight μ of an auxiliary arousal task (an <see cref="AuxiliaryHead"/> over <see cref="ArousalLevels"/> with scale
+    /// +μ): the network also learns whether each emotion is of high or low arousal, the part of an emotion that carries
+    /// best across voices and corpora. 0 = off.
+    /// </summary>
+    public float Arousal { get; }
+
+    /// <summary>Hidden units of an auxiliary head (Dense → ReLU → Dense over its classes).</summary>
+    public const int AuxiliaryHidden = 64;
 
     /// <summary>SpecAugment-style masks on every training sequence (<see cref="Training.Masking"/>; none by default).</summary>
     public Masking Masking { get; init; }
@@ -111,13 +120,15 @@ public sealed class TrainingState
     public float[] BestParameters { get; set; } = [];
     /// <summary>The moving average of the parameters (<see cref="TrainOptions.WeightAverage"/>); empty when off.</summary>
     public float[] AveragedParameters { get; set; } = [];
-    /// <summary>The speaker adversary's parameters and Adam moments at the end of the last epoch (<see cref="TrainOptions.Adversary"/>);
-    /// empty when off. A resumed run restores them instead of drawing a new adversary.</summary>
-    public float[] AdversaryParameters { get; set; } = [];
-    public float[] AdversaryFirstMoment { get; set; } = [];
-    public float[] AdversarySecondMoment { get; set; } = [];
+    /// <summary>Each auxiliary head's parameters and Adam moments at the end of the last epoch, by name ("adversary",
+    /// "arousal"; <see cref="TrainOptions.Adversary"/>, <see cref="TrainOptions.Arousal"/>); empty when off. A resumed run
+    /// restores them instead of drawing new heads.</summary>
+    public Dictionary<string, AuxiliaryState> Auxiliary { get; } = new(StringComparer.Ordinal);
     public List<EpochRecord> History { get; } = new();
 }
+
+/// <summary>An auxiliary head's parameters and Adam moments, as a checkpoint keeps them.</summary>
+public sealed record AuxiliaryState(float[] Parameters, float[] FirstMoment, float[] SecondMoment);
 
 /// <summary>
 /// Mini-batch training with Adam, shuffled each epoch by the one seeded generator, model selection and early
@@ -144,7 +155,7 @@ public sealed class Trainer
     /// utterance, drawn afresh every epoch, instead of on every sample.</summary>
     public TrainingState Train(IReadOnlyList<Sample> train, IReadOnlyList<Sample> validation, Rng rng, TrainingState? resume = null,
         Action<EpochRecord, TrainingState>? onEpoch = null, Action<int, int>? onBatch = null, CancellationToken cancellation = default,
-        IReadOnlyList<int[]>? versions = null)
+        IReadOnlyList<int[]>? versions = null, IReadOnlyList<int>? arousalLevels = null)
     {
         if (train.Count == 0) throw new SpeechEmotionException("No training samples: the training side of the split is empty.");
         if (versions is not null && versions.Any(v => v.Length == 0 || v.Any(i => (uint)i >= (uint)train.Count)))
@@ -160,8 +171,11 @@ public sealed class Trainer
         bool averaging = _options.WeightAverage > 0;
         if (averaging && state.AveragedParameters.Length != _model.Parameters.Count) state.AveragedParameters = _model.Parameters.ReadAll().ToArray();
         float[] scratch = averaging ? new float[_model.Parameters.Count] : [];
-        var (adversary, speakerOf) = _options.Adversary > 0 ? CreateAdversary(train, state, rng) : (null, []);
-        var speakers = new int[adversary is null ? 0 : _options.BatchSize];
+        var tasks = CreateTasks(train, state, rng, arousalLevels);
+        PooledObjective? extra = tasks.Count == 0 ? null : (pooled, batch, gradient) =>
+        {
+            for (int t = 0; t < tasks.Count; t++) tasks[t].Head.TrainStep(pooled, tasks[t].Batch.AsSpan(0, batch), batch, tasks[t].Scale, gradient, _model.Pool);
+        };
         while (state.Epoch < _options.Epochs && sinceBest < _options.Patience && !cancellation.IsCancellationRequested)
         {
             var clock = Stopwatch.StartNew();
@@ -179,11 +193,10 @@ public sealed class Trainer
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
                 if (sampleWeights is not null)
                     for (int i = 0; i < indices.Length; i++) batchWeights[i] = sampleWeights[indices[i]];
-                if (adversary is not null)
-                    for (int i = 0; i < indices.Length; i++) speakers[i] = speakerOf[indices[i]];
+                foreach (var task in tasks)
+                    for (int i = 0; i < indices.Length; i++) task.Batch[i] = task.LabelOf[indices[i]];
                 lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng,
-                    labelSmoothing: _options.LabelSmoothing, sampleWeights: batchWeights.AsSpan(0, sampleWeights is null ? 0 : indices.Length),
-                    adversary: adversary, speakers: speakers.AsSpan(0, adversary is null ? 0 : indices.Length), adversaryWeight: _options.Adversary) * indices.Length;
+                    labelSmoothing: _options.LabelSmoothing, sampleWeights: batchWeights.AsSpan(0, sampleWeights is null ? 0 : indices.Length), extra: extra) * indices.Length;
                 if (averaging) Average(state.AveragedParameters, _model.Parameters.ReadAll(), 1 - _options.WeightAverage, scratch);
                 correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
                 seen += indices.Length;
@@ -198,12 +211,9 @@ public sealed class Trainer
             if (averaging) Swap(_model.Parameters.Values, state.AveragedParameters, scratch);
             var (validationLoss, validationAccuracy) = validated ? Score(validation) : (lossSum / seen, correct / (double)seen);
             state.Epoch++;
-            if (adversary is not null)
-            {
-                state.AdversaryParameters = adversary.Parameters.ReadAll().ToArray();
-                state.AdversaryFirstMoment = adversary.Optimizer.FirstMoment.ToArray();
-                state.AdversarySecondMoment = adversary.Optimizer.SecondMoment.ToArray();
-            }
+            foreach (var task in tasks)
+                state.Auxiliary[task.Head.Name] = new AuxiliaryState(task.Head.Parameters.ReadAll().ToArray(),
+                    task.Head.Optimizer.FirstMoment.ToArray(), task.Head.Optimizer.SecondMoment.ToArray());
             bool best = !validated || validationAccuracy > state.BestValidationAccuracy ||
                         (validationAccuracy == state.BestValidationAccuracy && validationLoss < state.BestValidationLoss);
             if (best)
@@ -234,25 +244,46 @@ public sealed class Trainer
         return names;
     }
 
+    /// <summary>One auxiliary head, each training sample's label for it, its labels of the batch at hand and its scale.</summary>
+    private sealed record AuxiliaryTask(AuxiliaryHead Head, int[] LabelOf, int[] Batch, float Scale);
+
     /// <summary>
-    /// The speaker adversary of <see cref="TrainOptions.Adversary"/>, over the training samples' speakers (in ordinal
-    /// order; a perturbed copy is its original's speaker), drawn from the run's generator, or restored from a resumed
-    /// state (which the run's generator then continues without drawing it again). Also each sample's speaker index.
+    /// The auxiliary heads the options ask for, in this order: the speaker adversary (<see cref="TrainOptions.Adversary"/>,
+    /// over <see cref="AdversarySpeakers"/>, a perturbed copy as its original's speaker; scale −λ), then the arousal task
+    /// (<see cref="TrainOptions.Arousal"/>, over <paramref name="arousalLevels"/> of each emotion label; scale +μ). Each is
+    /// drawn from the run's generator in that order, or restored from a resumed state (which the generator then continues
+    /// without drawing it again).
     /// </summary>
-    private (SpeakerAdversary, int[]) CreateAdversary(IReadOnlyList<Sample> train, TrainingState state, Rng rng)
+    private List<AuxiliaryTask> CreateTasks(IReadOnlyList<Sample> train, TrainingState state, Rng rng, IReadOnlyList<int>? arousalLevels)
     {
-        var names = AdversarySpeakers(train);
-        var index = names.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
-        var adversary = new SpeakerAdversary(_model.Config.PooledSize, TrainOptions.AdversaryHidden, names.Count, _options.BatchSize, _model.Optimizer.Options);
-        if (state.AdversaryParameters.Length == adversary.Parameters.Count)
+        var tasks = new List<AuxiliaryTask>();
+        void Add(string name, int classes, int[] labelOf, float scale)
         {
-            state.AdversaryParameters.CopyTo(adversary.Parameters.Values, 0);
-            adversary.Optimizer.Restore(state.AdversaryFirstMoment, state.AdversarySecondMoment, _model.Optimizer.StepCount);
+            var head = new AuxiliaryHead(_model.Config.PooledSize, TrainOptions.AuxiliaryHidden, classes, _options.BatchSize, _model.Optimizer.Options, name);
+            if (state.Auxiliary.TryGetValue(name, out var saved) && saved.Parameters.Length == head.Parameters.Count)
+            {
+                saved.Parameters.CopyTo(head.Parameters.Values, 0);
+                head.Optimizer.Restore(saved.FirstMoment, saved.SecondMoment, _model.Optimizer.StepCount);
+            }
+            else if (state.Epoch > 0)
+                throw new OptionsException($"--{name}: the resumed run has no {name} head of {classes} classes to continue; start it again without --resume.");
+            else head.Initialize(rng);
+            tasks.Add(new AuxiliaryTask(head, labelOf, new int[_options.BatchSize], scale));
         }
-        else if (state.Epoch > 0)
-            throw new OptionsException($"--adversary: the resumed run has no adversary of {names.Count} speakers to continue; start it again without --resume.");
-        else adversary.Initialize(rng);
-        return (adversary, train.Select(s => index[s.Speaker]).ToArray());
+        if (_options.Adversary > 0)
+        {
+            var names = AdversarySpeakers(train);
+            var index = names.Select((name, i) => (name, i)).ToDictionary(x => x.name, x => x.i, StringComparer.Ordinal);
+            Add("adversary", names.Count, train.Select(s => index[s.Speaker]).ToArray(), -_options.Adversary);
+        }
+        if (_options.Arousal > 0)
+        {
+            if (arousalLevels is null) throw new OptionsException("--arousal needs each emotion label's arousal level (ArousalLevels.Of the run's labels).");
+            if (arousalLevels.Distinct().Count() < 2)
+                throw new OptionsException("--arousal learns high against low arousal: the labels trained on are all of one level.");
+            Add("arousal", 2, train.Select(s => arousalLevels[s.Label]).ToArray(), _options.Arousal);
+        }
+        return tasks;
     }
 
     /// <summary>The sample each unit of <paramref name="order"/> trains on this epoch: itself without

@@ -74,6 +74,7 @@ public static class TrainingRun
         if (data.Validation.Count == 0)
             progress.Warning($"{where}: too few utterances for a validation part: no early stopping (the last epoch is kept), temperature 1, and no validation curve.");
         int adversarySpeakers = options.Train.Adversary > 0 ? Trainer.AdversarySpeakers(data.Train).Count : 0;
+        int[]? arousalLevels = options.Train.Arousal > 0 ? ArousalLevels.Of(data.Labels) : null;
         // Only now, with the corpus read and split: a run that fails on its options or data leaves no empty folder.
         Directory.CreateDirectory(options.OutputDirectory);
         using var runLock = LockRunFolder(options.OutputDirectory);
@@ -90,8 +91,9 @@ public static class TrainingRun
         if (resume) (state, rng) = LoadCheckpoint(checkpointPath, model, Path.Combine(options.OutputDirectory, RunFiles.History));
 
         string drawn = data.TrainVersions is { } v ? $" ({v.Count} recordings, one version of each drawn per epoch)" : "";
-        string against = options.Train.Adversary > 0
-            ? $", against a speaker adversary (λ {options.Train.Adversary.ToString(System.Globalization.CultureInfo.InvariantCulture)}, {adversarySpeakers} speakers)" : "";
+        string Weight(float w) => w.ToString(System.Globalization.CultureInfo.InvariantCulture);
+        string against = (options.Train.Adversary > 0 ? $", against a speaker adversary (λ {Weight(options.Train.Adversary)}, {adversarySpeakers} speakers)" : "")
+            + (options.Train.Arousal > 0 ? $", with an arousal task (μ {Weight(options.Train.Arousal)})" : "");
         progress.Stage($"Training {recipe.Model}{against} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
         // Masks cover the same band of the coefficients, their deltas and delta-deltas.
         var trainOptions = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } };
@@ -105,7 +107,7 @@ public static class TrainingRun
                 RunFiles.WriteHistory(Path.Combine(options.OutputDirectory, RunFiles.History), s.History);
                 epochForBatches = record.Epoch + 1;
             },
-            onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation, versions: data.TrainVersions);
+            onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation, versions: data.TrainVersions, arousalLevels: arousalLevels);
         bool cancelled = cancellation.IsCancellationRequested;
         var adaptation = new List<AdaptationRound>();
         Metrics? baseMetrics = null;
@@ -273,7 +275,7 @@ public static class TrainingRun
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
-            Adversary = options.Train.Adversary,
+            Adversary = options.Train.Adversary, Arousal = options.Train.Arousal,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
         int n = model.Parameters.Count;
@@ -284,10 +286,12 @@ public static class TrainingRun
             new NamedTensor("adam.m", [n], model.Optimizer.FirstMoment.ToArray()),
             new NamedTensor("adam.v", [n], model.Optimizer.SecondMoment.ToArray()),
             .. state.AveragedParameters.Length == n ? [new NamedTensor("average", [n], state.AveragedParameters)] : Array.Empty<NamedTensor>(),
-            .. state.AdversaryParameters.Length > 0
-                ? AdversaryNames.Select((name, k) => new NamedTensor(name, [state.AdversaryParameters.Length],
-                    k == 0 ? state.AdversaryParameters : k == 1 ? state.AdversaryFirstMoment : state.AdversarySecondMoment))
-                : Array.Empty<NamedTensor>(),
+            .. AuxiliaryNames.Where(state.Auxiliary.ContainsKey).SelectMany(name => new[]
+            {
+                new NamedTensor(name, [state.Auxiliary[name].Parameters.Length], state.Auxiliary[name].Parameters),
+                new NamedTensor($"{name}.adam.m", [state.Auxiliary[name].Parameters.Length], state.Auxiliary[name].FirstMoment),
+                new NamedTensor($"{name}.adam.v", [state.Auxiliary[name].Parameters.Length], state.Auxiliary[name].SecondMoment),
+            }),
         ];
         document = document with { Checksum = CheckpointMetadata.ChecksumOf(tensors.Select(t => t.Data)), History = state.History.ToArray() };
         SafeTensors.Write(path, tensors, new Dictionary<string, string> { [CheckpointMetadata.Key] = document.ToJson() });
@@ -321,8 +325,8 @@ public static class TrainingRun
         return CheckpointMetadata.From(SafeTensors.Read(path).Metadata, path);
     }
 
-    /// <summary>The checkpoint tensors of the speaker adversary, when the run has one: its parameters and Adam moments.</summary>
-    private static readonly string[] AdversaryNames = ["adversary", "adversary.adam.m", "adversary.adam.v"];
+    /// <summary>The auxiliary heads a checkpoint may hold, in file order: each as NAME (its parameters), NAME.adam.m and NAME.adam.v.</summary>
+    private static readonly string[] AuxiliaryNames = ["adversary", "arousal"];
 
     private static (TrainingState, Rng) LoadCheckpoint(string path, SequenceClassifier model, string historyPath)
     {
@@ -333,12 +337,15 @@ public static class TrainingRun
         foreach (var name in names)
             if (!byName.TryGetValue(name, out var t) || t.Data.Length != n)
                 throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {n} values: not a checkpoint of this recipe.");
-        if (byName.TryGetValue(AdversaryNames[0], out var adversary))
+        var auxiliary = new Dictionary<string, AuxiliaryState>(StringComparer.Ordinal);
+        foreach (var head in AuxiliaryNames.Where(byName.ContainsKey))
         {
-            foreach (var name in AdversaryNames)
-                if (!byName.TryGetValue(name, out var t) || t.Data.Length != adversary.Data.Length)
-                    throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {adversary.Data.Length} values: the adversary's state is incomplete.");
-            names = [.. names, .. AdversaryNames];
+            string[] parts = [head, $"{head}.adam.m", $"{head}.adam.v"];
+            foreach (var name in parts)
+                if (!byName.TryGetValue(name, out var t) || t.Data.Length != byName[head].Data.Length)
+                    throw new ModelFileException(path, $"checkpoint tensor '{name}' is missing or not {byName[head].Data.Length} values: the {head} head's state is incomplete.");
+            auxiliary[head] = new AuxiliaryState(byName[parts[0]].Data, byName[parts[1]].Data, byName[parts[2]].Data);
+            names = [.. names, .. parts];
         }
         var saved = CheckpointMetadata.From(metadata, path);
         if (CheckpointMetadata.ChecksumOf(names.Select(name => byName[name].Data)) != saved.Checksum)
@@ -351,10 +358,8 @@ public static class TrainingRun
             BestValidationAccuracy = saved.BestValidationAccuracy, BestValidationLoss = saved.BestValidationLoss,
             BestParameters = byName["best"].Data,
             AveragedParameters = byName.TryGetValue("average", out var average) ? average.Data : [],
-            AdversaryParameters = adversary?.Data ?? [],
-            AdversaryFirstMoment = adversary is null ? [] : byName[AdversaryNames[1]].Data,
-            AdversarySecondMoment = adversary is null ? [] : byName[AdversaryNames[2]].Data,
         };
+        foreach (var (head, saved2) in auxiliary) state.Auxiliary[head] = saved2;
         // The checkpoint's own history is the record (history.csv may lag it by an epoch after a kill); rewrite the file from it.
         state.History.AddRange(saved.History.Take(state.Epoch));
         RunFiles.WriteHistory(historyPath, state.History);

@@ -350,18 +350,18 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     }
 
     /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight (label smoothing,
-    /// the weights' moving average and the speaker adversary's state kept by the checkpoint).</summary>
+    /// the weights' moving average and the auxiliary heads' states kept by the checkpoint).</summary>
     [Theory]
-    [InlineData("0", "0")]
-    [InlineData("0.9", "0")]
-    [InlineData("0", "0.3")]
-    public void ResumingGivesTheSameModelAsAnUninterruptedRun(string weightAverage, string adversary)
+    [InlineData("0", "0", "0")]
+    [InlineData("0.9", "0", "0")]
+    [InlineData("0", "0.3", "0.3")]
+    public void ResumingGivesTheSameModelAsAnUninterruptedRun(string weightAverage, string adversary, string arousal)
     {
         string cache = Path.Combine(run.Root, "cache");
-        string name = $"{weightAverage}-{adversary}";
+        string name = $"{weightAverage}-{adversary}-{arousal}";
         string straight = Path.Combine(run.Root, $"straight-{name}"), resumed = Path.Combine(run.Root, $"resumed-{name}");
         var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2",
-            "--adversary", adversary, "--weight-average", weightAverage };
+            "--adversary", adversary, "--arousal", arousal, "--weight-average", weightAverage };
         Assert.Equal(0, CliRunner.Run(["train", "--out", straight, .. common]).Exit);
         Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, .. common[..2], "--epochs", "3", .. common[4..]]).Exit);
         string historyPath = Path.Combine(resumed, "history.csv");
@@ -390,16 +390,19 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         }
         if (adversary != "0")
         {
-            // The adversary's state is in the checkpoint, and it changed the model: the same run without it trains another.
-            Assert.Contains(SpeechEmotion.Core.IO.SafeTensors.Read(Path.Combine(resumed, "checkpoint.safetensors")).Tensors, t => t.Name == "adversary.adam.v");
-            Assert.Contains("against a speaker adversary (λ 0.3, ", output); // the resumed run says so too
+            // Both heads' states are in the checkpoint, and the resumed run says it trains with them.
+            var tensors = SpeechEmotion.Core.IO.SafeTensors.Read(Path.Combine(resumed, "checkpoint.safetensors")).Tensors;
+            Assert.Contains(tensors, t => t.Name == "adversary.adam.v");
+            Assert.Contains(tensors, t => t.Name == "arousal.adam.v");
+            Assert.Contains("against a speaker adversary (λ 0.3, ", output);
+            Assert.Contains(", with an arousal task (μ 0.3)", output);
             // With one voice left to train on there is nothing to tell apart: refused in one line, before any folder is made.
             string lone = Path.Combine(run.Root, $"lone-{name}");
             CliRunner.Refused("the training side has 1 speaker(s), it needs at least 2", "train", "--data", run.Data, "--protocol", "speaker",
                 "--test-speaker", "YAF", "--adversary", adversary, "--out", lone, "--cache", cache);
             Assert.False(Directory.Exists(lone));
             string plain = Path.Combine(run.Root, $"plain-{name}");
-            Assert.Equal(0, CliRunner.Run(["train", "--out", plain, .. common[..^3], "0", .. common[^2..]]).Exit);
+            Assert.Equal(0, CliRunner.Run(["train", "--out", plain, .. common[..^5], "0", "--arousal", "0", .. common[^2..]]).Exit); // neither head
             Assert.NotEqual(File.ReadAllBytes(Path.Combine(plain, "model.safetensors")), File.ReadAllBytes(Path.Combine(straight, "model.safetensors")));
         }
     }

@@ -172,7 +172,7 @@ public sealed class SequenceClassifier
     /// Backpropagates the cross-entropy of the last forward against labels [B], adding into
     /// <see cref="ParameterSet.Gradients"/> (zeroing is the caller's job, once per step). With
     /// computeInputGradient, also fills <see cref="InputGradient"/>. <paramref name="pooledGradient"/> [B, pooled], when
-    /// given, is a gradient from another objective on <see cref="Pooled"/> (a <see cref="SpeakerAdversary"/>'s), added to
+    /// given, is a gradient from another objective on <see cref="Pooled"/> (<see cref="AuxiliaryHead"/>s'), added to
     /// the head's before it flows into the pooling and the LSTM.
     /// </summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, bool computeInputGradient = false,
@@ -253,27 +253,25 @@ public sealed class SequenceClassifier
     public float Step() => Optimizer.Step(Parameters.Values, Parameters.Gradients);
 
     /// <summary>Zero gradients, forward with dropout, loss, backward, Adam step. Returns the batch's loss (weighted by
-    /// <paramref name="sampleWeights"/> [B] when given). With an <paramref name="adversary"/>, it also learns to tell
-    /// <paramref name="speakers"/> [B] apart from the pooled vectors and steps, and its reversed gradient, weighted by
-    /// <paramref name="adversaryWeight"/> (λ), joins the head's (<see cref="SpeakerAdversary"/>).</summary>
+    /// <paramref name="sampleWeights"/> [B] when given). <paramref name="extra"/>, when given, is another objective on the
+    /// pooled vectors (<see cref="AuxiliaryHead"/>s: a speaker adversary, an arousal task): called after the forward with
+    /// them and a cleared gradient buffer, it adds its gradient for them, which joins the head's.</summary>
     public float TrainStep(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, ReadOnlySpan<int> labels, int steps, int batch, Rng rng,
         ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default,
-        SpeakerAdversary? adversary = null, ReadOnlySpan<int> speakers = default, float adversaryWeight = 0)
+        PooledObjective? extra = null)
     {
         Parameters.ZeroGradients();
         Forward(x, lengths, steps, batch, training: true, rng);
         float loss = Loss(labels[..batch], classWeights, labelSmoothing, sampleWeights);
-        ReadOnlySpan<float> pooledGradient = default;
-        if (adversary is not null)
+        Span<float> pooledGradient = default;
+        if (extra is not null)
         {
-            adversary.Parameters.ZeroGradients();
-            adversary.Forward(Pooled, speakers, batch, Pool);
-            adversary.Backward(Pooled, speakers, adversaryWeight, Pool);
-            pooledGradient = adversary.PooledGradient;
+            pooledGradient = Ws.ExtraPooledGradient.AsSpan(0, batch * Config.PooledSize);
+            pooledGradient.Clear();
+            extra(Pooled, batch, pooledGradient);
         }
         Backward(x, labels[..batch], classWeights, labelSmoothing: labelSmoothing, sampleWeights: sampleWeights, pooledGradient: pooledGradient);
         Step();
-        adversary?.Step();
         return loss;
     }
 
@@ -284,6 +282,10 @@ public sealed class SequenceClassifier
         Probabilities.CopyTo(probabilities);
     }
 }
+
+/// <summary>Another objective on a training step's pooled vectors [B, P]: adds its gradient for them into
+/// <paramref name="pooledGradient"/> [B, P] (cleared before the call).</summary>
+public delegate void PooledObjective(ReadOnlySpan<float> pooled, int batch, Span<float> pooledGradient);
 
 /// <summary>
 /// Everything one forward (and, for training, backward) pass of a <see cref="SequenceClassifier"/> writes,
@@ -313,6 +315,7 @@ public sealed class ClassifierWorkspace
         TransposedWeights = new float[layers][];
         Activations[0] = new float[maxBatch * config.PooledSize];
         Gradients[0] = new float[backward * maxBatch * config.PooledSize];
+        ExtraPooledGradient = new float[backward * maxBatch * config.PooledSize];
         int widest = 0;
         for (int k = 0; k < layers; k++)
         {
@@ -359,6 +362,8 @@ public sealed class ClassifierWorkspace
     /// <summary>[0] pooled LSTM output, [k + 1] output of dense layer k (after ReLU for hidden layers).</summary>
     internal float[][] Activations { get; }
     internal float[][] Gradients { get; }
+    /// <summary>Another objective's gradient on the pooled vectors (<see cref="PooledObjective"/>), [B, pooled].</summary>
+    internal float[] ExtraPooledGradient { get; }
     /// <summary>Input of dense layer k after dropout, and the dropout (with its mask) that made it.</summary>
     internal float[][] Dropped { get; }
     internal Dropout[] Dropouts { get; }

@@ -126,7 +126,8 @@ public static class SelfTraining
             var versions = data.TrainVersions?.Concat(Enumerable.Range(data.Train.Count, pseudo.Count).Select(i => new[] { i })).ToList();
             var state = trainer.Train(data.Train.Concat(pseudo).ToList(), data.Validation, rng,
                 onEpoch: (record, _) => { progress.Epoch(record, options.Train.Epochs); epochForBatches = record.Epoch + 1; },
-                onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation, versions: versions);
+                onBatch: (b, n) => progress.Batch(epochForBatches, b, n), cancellation: cancellation, versions: versions,
+                arousalLevels: options.Train.Arousal > 0 ? ArousalLevels.Of(data.Labels) : null);
             if (cancellation.IsCancellationRequested) return (model, true);
             RunFiles.WriteHistory(Path.Combine(options.OutputDirectory, $"history-round-{round}.csv"), state.History);
             var perClass = Enumerable.Range(0, classes).Select(c => pseudo.Count(s => s.Label == c)).ToList();
