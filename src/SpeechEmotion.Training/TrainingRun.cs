@@ -359,7 +359,7 @@ public static class TrainingRun
             BestParameters = byName["best"].Data,
             AveragedParameters = byName.TryGetValue("average", out var average) ? average.Data : [],
         };
-        foreach (var (head, saved2) in auxiliary) state.Auxiliary[head] = saved2;
+        foreach (var (head, headState) in auxiliary) state.Auxiliary[head] = headState;
         // The checkpoint's own history is the record (history.csv may lag it by an epoch after a kill); rewrite the file from it.
         state.History.AddRange(saved.History.Take(state.Epoch));
         RunFiles.WriteHistory(historyPath, state.History);

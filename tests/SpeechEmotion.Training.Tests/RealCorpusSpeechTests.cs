@@ -22,8 +22,8 @@ public sealed class RealCorpusSpeechTests : IDisposable
     [InlineData("ravdess", 1440)]
     public void EveryCorpusRecordingHasVoiceEnoughForALabel(string corpus, int count)
     {
-        string data = SpeechEmotion.Training.DataLocation.Default(corpus);
-        Skip.IfNot(Directory.Exists(data) && Directory.EnumerateDirectories(data).Any(), $"{corpus} not decoded: run ../shared/data/get-{corpus} data/{corpus} (CI does).");
+        string? data = RealCorpusTests.Decoded(corpus);
+        Skip.If(data is null, $"{corpus} not decoded: run ../shared/data/get-{corpus} data/{corpus} (CI does).");
         // The default recipe's front end (trim at 30 dB, prosody); the weights play no part in listening.
         var recipe = SpeechEmotion.Training.Recipes.Create(RecipeKind.Frames, 7, new SpeechEmotion.Training.RecipeOverrides(Normalization: NormalizationMode.Global));
         Assert.True(recipe.FrontEnd.Prosody);
@@ -36,7 +36,7 @@ public sealed class RealCorpusSpeechTests : IDisposable
         bundle.Save(path);
         var recognizer = EmotionRecognizer.Load(path);
 
-        var files = CorpusIndex.Load(data).Utterances.Select(u => u.Path).ToList();
+        var files = CorpusIndex.Load(data!).Utterances.Select(u => u.Path).ToList();
         Assert.Equal(count, files.Count);
         var heard = recognizer.ListenAll(files);
         var refused = heard.Where(h => h.Failure is not null).Select(h => h.Failure!.Message).ToList();

@@ -9,16 +9,17 @@ namespace SpeechEmotion.Training.Tests;
 /// </summary>
 public class RealCorpusTests
 {
-    private static string? Root()
+    /// <summary>The folder of a real corpus (data/NAME or $SER_DATA's) when it is decoded there, else null.</summary>
+    internal static string? Decoded(string corpus)
     {
-        string root = DataLocation.Default("tess");
+        string root = DataLocation.Default(corpus);
         return Directory.Exists(root) && Directory.EnumerateDirectories(root).Any() ? root : null;
     }
 
     [SkippableFact]
     public void IndexesAllOf2800AndReadsEveryFile()
     {
-        string? root = Root();
+        string? root = Decoded("tess");
         Skip.If(root is null, "TESS not decoded: run ../shared/data/get-tess data/tess (CI does).");
         var result = CorpusIndex.Load(root!);
         Assert.True(result.Problems.Count == 0, string.Join("\n", result.Problems.Take(5)));
@@ -51,8 +52,8 @@ public class RealCorpusTests
     [SkippableFact]
     public void RavdessIndexesAll1440WithTwentyFourActorsOfBothGenders()
     {
-        string root = DataLocation.Default("ravdess");
-        Skip.If(!Directory.Exists(root) || !Directory.EnumerateDirectories(root).Any(), "RAVDESS not decoded: run ../shared/data/get-ravdess data/ravdess (CI does).");
+        string? root = Decoded("ravdess");
+        Skip.If(root is null, "RAVDESS not decoded: run ../shared/data/get-ravdess data/ravdess (CI does).");
         var result = CorpusIndex.Load(root);
         Assert.Equal("ravdess", result.Layout);
         Assert.Empty(result.Problems);

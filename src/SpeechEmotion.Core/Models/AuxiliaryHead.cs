@@ -50,9 +50,6 @@ public sealed class AuxiliaryHead
     public ParameterSet Parameters { get; }
     public Adam Optimizer { get; }
 
-    /// <summary>Softmax probabilities [B, classes] of the last forward.</summary>
-    public ReadOnlySpan<float> Probabilities => _probabilities.AsSpan(0, _batch * Classes);
-
     /// <summary>PyTorch's initialisation, the hidden layer then the output, from the run's generator.</summary>
     public void Initialize(Rng rng)
     {

@@ -220,7 +220,7 @@ public sealed class SequenceClassifier
         dFinal.Clear();
         if (Config.Pooling == PoolingKind.Mean) Pooling.MeanBackward(dPooled, ws.Lstm.Lengths, steps, batch, shape.OutputSize, dOutputSeq);
         else if (Config.Pooling == PoolingKind.Stats)
-            Pooling.StatsBackward(dPooled, ws.Activations[0].AsSpan(0, batch * Config.PooledSize), ws.Lstm.Output, ws.Lstm.Lengths, steps, batch, shape.OutputSize, dOutputSeq);
+            Pooling.StatsBackward(dPooled, Pooled, ws.Lstm.Output, ws.Lstm.Lengths, steps, batch, shape.OutputSize, dOutputSeq);
         else if (Config.Pooling == PoolingKind.Attention)
             Pooling.AttentionBackward(dPooled, ws.Lstm.Output, ws.Lstm.Lengths, steps, batch, shape.OutputSize, Parameters.Read(_attention!),
                 ws.Attention.AsSpan(0, steps * batch), dOutputSeq, Parameters.Gradient(_attention!), ws.AttentionGradient.AsSpan(0, steps));
