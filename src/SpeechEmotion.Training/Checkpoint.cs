@@ -51,6 +51,8 @@ public sealed record CheckpointMetadata
     public float Adversary { get; init; }
     /// <summary>The arousal task's weight μ (<see cref="TrainOptions.Arousal"/>; checkpoints written before it was an option: 0).</summary>
     public float Arousal { get; init; }
+    /// <summary>Mixup's α (<see cref="TrainOptions.Mixup"/>; checkpoints written before it was an option: 0).</summary>
+    public float Mixup { get; init; }
     public int Adapt { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }

@@ -10,8 +10,10 @@ public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
         float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
-        LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0)
+        LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0, float mixup = 0)
     {
+        if (!(mixup >= 0 && mixup <= 10)) throw new OptionsException($"--mixup must be a Beta parameter α in [0, 10] (0 = off), got {mixup}.");
+        Mixup = mixup;
         if (!(adversary >= 0 && adversary <= 10)) throw new OptionsException($"--adversary must be a weight λ in [0, 10] (0 = off), got {adversary}.");
         if (!(arousal >= 0 && arousal <= 10)) throw new OptionsException($"--arousal must be a weight μ in [0, 10] (0 = off), got {arousal}.");
         Adversary = adversary;
@@ -59,6 +61,16 @@ public sealed record TrainOptions
     /// best across voices and corpora. 0 = off.
     /// </summary>
     public float Arousal { get; }
+
+    /// <summary>
+    /// Mixup's α (Zhang et al. 2018, for sequences): every training sequence of a batch is mixed with a partner drawn from
+    /// the same batch (a random permutation), frame by frame over its own frames, x = λ·x_own + (1 − λ)·x_partner (the
+    /// partner's frames past its end count as 0, the standardised mean), and trains towards λ·its label + (1 − λ)·the
+    /// partner's; λ = max(u, 1 − u), u ~ Beta(α, α) per sequence, so its own recording dominates and its length stays.
+    /// Masks apply to the mixture; auxiliary heads learn the own recording's labels; training accuracy counts against
+    /// them too. 0 = off (and nothing drawn).
+    /// </summary>
+    public float Mixup { get; }
 
     /// <summary>Hidden units of an auxiliary head (Dense → ReLU → Dense over its classes).</summary>
     public const int AuxiliaryHidden = 64;
@@ -145,7 +157,7 @@ public sealed class Trainer
     {
         _model = model;
         _options = options;
-        _batcher = new Batcher(maxSteps, options.BatchSize, model.Config.InputSize);
+        _batcher = new Batcher(maxSteps, options.BatchSize, model.Config.InputSize, mixing: options.Mixup > 0);
         model.Reserve(maxSteps, options.BatchSize);
     }
 
@@ -167,6 +179,10 @@ public sealed class Trainer
         var labels = new int[_options.BatchSize];
         float[]? sampleWeights = Balancing.SampleWeights(train, versions, _options.Balance);
         var batchWeights = new float[sampleWeights is null ? 0 : _options.BatchSize];
+        bool mixing = _options.Mixup > 0;
+        var partners = new int[mixing ? _options.BatchSize : 0];
+        var shares = new float[partners.Length];
+        var targets = new float[partners.Length * _model.Config.Classes];
         int sinceBest = state.Epoch - state.BestEpoch;
         bool averaging = _options.WeightAverage > 0;
         if (averaging && state.AveragedParameters.Length != _model.Parameters.Count) state.AveragedParameters = _model.Parameters.ReadAll().ToArray();
@@ -190,13 +206,15 @@ public sealed class Trainer
             {
                 var indices = drawn.AsSpan(b * _options.BatchSize, Math.Min(_options.BatchSize, units - b * _options.BatchSize));
                 var batch = _batcher.Fill(train, indices, labels);
+                if (mixing) Mix(indices.Length, labels, partners, shares, targets, rng);
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
                 if (sampleWeights is not null)
                     for (int i = 0; i < indices.Length; i++) batchWeights[i] = sampleWeights[indices[i]];
                 foreach (var task in tasks)
                     for (int i = 0; i < indices.Length; i++) task.Batch[i] = task.LabelOf[indices[i]];
                 lossSum += _model.TrainStep(batch.X, batch.Lengths, labels.AsSpan(0, indices.Length), batch.Steps, indices.Length, rng,
-                    labelSmoothing: _options.LabelSmoothing, sampleWeights: batchWeights.AsSpan(0, sampleWeights is null ? 0 : indices.Length), extra: extra) * indices.Length;
+                    labelSmoothing: _options.LabelSmoothing, sampleWeights: batchWeights.AsSpan(0, sampleWeights is null ? 0 : indices.Length), extra: extra,
+                    targets: targets.AsSpan(0, mixing ? indices.Length * _model.Config.Classes : 0)) * indices.Length;
                 if (averaging) Average(state.AveragedParameters, _model.Parameters.ReadAll(), 1 - _options.WeightAverage, scratch);
                 correct += CountCorrect(_model.Probabilities, labels.AsSpan(0, indices.Length), _model.Config.Classes);
                 seen += indices.Length;
@@ -232,6 +250,27 @@ public sealed class Trainer
         }
         if (state.BestParameters.Length == _model.Parameters.Count) state.BestParameters.CopyTo(_model.Parameters.Values, 0);
         return state;
+    }
+
+    /// <summary>Mixup on the batch just filled (<see cref="TrainOptions.Mixup"/>): draws each sequence's partner (a
+    /// permutation of the batch) and own share λ, mixes the features in place and writes the soft targets [B, C].</summary>
+    private void Mix(int count, ReadOnlySpan<int> labels, Span<int> partners, Span<float> shares, Span<float> targets, Rng rng)
+    {
+        int classes = _model.Config.Classes;
+        for (int i = 0; i < count; i++) partners[i] = i;
+        rng.Shuffle(partners[..count]);
+        for (int i = 0; i < count; i++)
+        {
+            double u = rng.NextBeta(_options.Mixup, _options.Mixup);
+            shares[i] = (float)Math.Max(u, 1 - u);
+        }
+        _batcher.Mix(count, partners[..count], shares[..count]);
+        targets[..(count * classes)].Clear();
+        for (int i = 0; i < count; i++)
+        {
+            targets[i * classes + labels[i]] += shares[i];
+            targets[i * classes + labels[partners[i]]] += 1 - shares[i];
+        }
     }
 
     /// <summary>The speakers a speaker adversary tells apart: those of the training samples, in ordinal order; at least two,
@@ -370,14 +409,17 @@ public sealed class Trainer
 public sealed class Batcher
 {
     private readonly float[] _x;
+    private readonly float[] _unmixed;
     private readonly int[] _lengths;
     private readonly int _width;
     private int _filledSteps;
 
-    public Batcher(int maxSteps, int batchSize, int width)
+    /// <param name="mixing">Whether <see cref="Mix"/> will be called (it needs a second buffer of the batch's size).</param>
+    public Batcher(int maxSteps, int batchSize, int width, bool mixing = false)
     {
         MaxSteps = maxSteps; BatchSize = batchSize; _width = width;
         _x = new float[maxSteps * batchSize * width];
+        _unmixed = new float[mixing ? _x.Length : 0];
         _lengths = new int[batchSize];
     }
 
@@ -389,6 +431,41 @@ public sealed class Batcher
         public ReadOnlySpan<float> X { get; } = x;
         public ReadOnlySpan<int> Lengths { get; } = lengths;
         public int Steps { get; } = steps;
+    }
+
+    /// <summary>
+    /// Mixes the last filled batch of <paramref name="count"/> sequences in place: sequence b becomes, over its own frames,
+    /// shares[b]·itself + (1 − shares[b])·sequence partners[b] (whose frames past its own end count as 0); its length and
+    /// its padding stay. Every sequence reads the batch as it was filled.
+    /// </summary>
+    public void Mix(int count, ReadOnlySpan<int> partners, ReadOnlySpan<float> shares)
+    {
+        if (_unmixed.Length == 0) throw new InvalidOperationException("This batcher was made without mixing: construct it with mixing: true.");
+        if (partners.Length < count || shares.Length < count) throw new ShapeException($"Batcher.Mix: {partners.Length} partners and {shares.Length} shares for {count} sequences.");
+        int steps = _filledSteps;
+        var x = _x.AsSpan(0, steps * count * _width);
+        var unmixed = _unmixed.AsSpan(0, x.Length);
+        x.CopyTo(unmixed);
+        for (int b = 0; b < count; b++)
+        {
+            int partner = partners[b];
+            float own = shares[b], other = 1 - own;
+            if ((uint)partner >= (uint)count) throw new ShapeException($"Batcher.Mix: partner {partner} of sequence {b} is outside the batch of {count}.");
+            if (!(own >= 0 && own <= 1)) throw new ShapeException($"Batcher.Mix: share {own} of sequence {b} is outside [0, 1].");
+            int shared = Math.Min(_lengths[b], _lengths[partner]);
+            for (int t = 0; t < _lengths[b]; t++)
+            {
+                var mixed = x.Slice((t * count + b) * _width, _width);
+                ReadOnlySpan<float> mine = unmixed.Slice((t * count + b) * _width, _width);
+                if (t >= shared)
+                {
+                    for (int k = 0; k < _width; k++) mixed[k] = own * mine[k];
+                    continue;
+                }
+                ReadOnlySpan<float> theirs = unmixed.Slice((t * count + partner) * _width, _width);
+                for (int k = 0; k < _width; k++) mixed[k] = own * mine[k] + other * theirs[k];
+            }
+        }
     }
 
     /// <summary>Masks the last filled batch of <paramref name="count"/> sequences in place (<see cref="Masking"/>).</summary>

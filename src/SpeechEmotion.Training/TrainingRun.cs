@@ -93,7 +93,8 @@ public static class TrainingRun
         string drawn = data.TrainVersions is { } v ? $" ({v.Count} recordings, one version of each drawn per epoch)" : "";
         string Weight(float w) => w.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string against = (options.Train.Adversary > 0 ? $", against a speaker adversary (λ {Weight(options.Train.Adversary)}, {adversarySpeakers} speakers)" : "")
-            + (options.Train.Arousal > 0 ? $", with an arousal task (μ {Weight(options.Train.Arousal)})" : "");
+            + (options.Train.Arousal > 0 ? $", with an arousal task (μ {Weight(options.Train.Arousal)})" : "")
+            + (options.Train.Mixup > 0 ? $", with mixup (α {Weight(options.Train.Mixup)})" : "");
         progress.Stage($"Training {recipe.Model}{against} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
         // Masks cover the same band of the coefficients, their deltas and delta-deltas.
         var trainOptions = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } };
@@ -275,7 +276,7 @@ public static class TrainingRun
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
-            Adversary = options.Train.Adversary, Arousal = options.Train.Arousal,
+            Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
         };
         int n = model.Parameters.Count;

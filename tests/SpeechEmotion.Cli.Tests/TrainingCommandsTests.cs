@@ -350,17 +350,18 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     }
 
     /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight (label smoothing,
-    /// the weights' moving average and the auxiliary heads' states kept by the checkpoint).</summary>
+    /// the weights' moving average, the auxiliary heads' states and mixup's α kept by the checkpoint).</summary>
     [Theory]
-    [InlineData("0", "0", "0")]
-    [InlineData("0.9", "0", "0")]
-    [InlineData("0", "0.3", "0.3")]
-    public void ResumingGivesTheSameModelAsAnUninterruptedRun(string weightAverage, string adversary, string arousal)
+    [InlineData("0", "0", "0", "0")]
+    [InlineData("0.9", "0", "0", "0")]
+    [InlineData("0", "0.3", "0.3", "0")]
+    [InlineData("0", "0", "0", "0.4")]
+    public void ResumingGivesTheSameModelAsAnUninterruptedRun(string weightAverage, string adversary, string arousal, string mixup)
     {
         string cache = Path.Combine(run.Root, "cache");
-        string name = $"{weightAverage}-{adversary}-{arousal}";
+        string name = $"{weightAverage}-{adversary}-{arousal}-{mixup}";
         string straight = Path.Combine(run.Root, $"straight-{name}"), resumed = Path.Combine(run.Root, $"resumed-{name}");
-        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2",
+        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2", "--mixup", mixup,
             "--adversary", adversary, "--arousal", arousal, "--weight-average", weightAverage };
         Assert.Equal(0, CliRunner.Run(["train", "--out", straight, .. common]).Exit);
         Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, .. common[..2], "--epochs", "3", .. common[4..]]).Exit);
@@ -403,6 +404,14 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             Assert.False(Directory.Exists(lone));
             string plain = Path.Combine(run.Root, $"plain-{name}");
             Assert.Equal(0, CliRunner.Run(["train", "--out", plain, .. common[..^5], "0", "--arousal", "0", .. common[^2..]]).Exit); // neither head
+            Assert.NotEqual(File.ReadAllBytes(Path.Combine(plain, "model.safetensors")), File.ReadAllBytes(Path.Combine(straight, "model.safetensors")));
+        }
+        if (mixup != "0")
+        {
+            // The resumed run read α from the checkpoint (it was not given again) and says so; without mixup the model differs.
+            Assert.Contains($", with mixup (α {mixup})", output);
+            string plain = Path.Combine(run.Root, $"plain-{name}");
+            Assert.Equal(0, CliRunner.Run(["train", "--out", plain, .. common[..13], "0", .. common[14..]]).Exit);
             Assert.NotEqual(File.ReadAllBytes(Path.Combine(plain, "model.safetensors")), File.ReadAllBytes(Path.Combine(straight, "model.safetensors")));
         }
     }
@@ -784,6 +793,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--epochs must be in 1…100000, got 0", "train", "--data", run.Data, "--epochs", "0");
         CliRunner.Refused("--label-smoothing must be in [0, 0.5], got 0.6", "train", "--data", run.Data, "--label-smoothing", "0.6");
         CliRunner.Refused("--weight-average must be a decay in [0, 1) (0 = off), got 1", "train", "--data", run.Data, "--weight-average", "1");
+        CliRunner.Refused("--mixup must be a Beta parameter α in [0, 10] (0 = off), got -1", "train", "--data", run.Data, "--mixup", "-1");
         CliRunner.Refused("--patience must be at least 1 epoch, got 0", "train", "--data", run.Data, "--patience", "0");
         string failedRun = Path.Combine(run.Root, "failed-run");
         CliRunner.Refused("'BOB' is not in the corpus", "train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "BOB", "--out", failedRun);

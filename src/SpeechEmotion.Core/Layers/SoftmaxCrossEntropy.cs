@@ -11,6 +11,9 @@ namespace SpeechEmotion.Core.Layers;
 /// loss the mean over the batch of −Σ_c q_c·log p_c and the gradient (p_b − q_b)/B.
 /// Sample weights s_b (instead of class weights; with or without smoothing) weigh each sample's whole loss ℓ_b:
 /// loss = Σ_b s_b·ℓ_b / Σ_b s_b, gradient s_b/Σs · (p_b − q_b).
+/// Soft targets t [B, C] (each row a distribution; mixup's mixture of two labels) take the one-hot label's place:
+/// q = (1 − ε)·t_b + ε/C, ℓ_b = −Σ_c q_c·log p_c, the gradient (p_b − q_b) as above; the labels are then only checked.
+/// Without them the one-hot path runs as it always has (the same bits).
 /// </summary>
 public static class SoftmaxCrossEntropy
 {
@@ -35,10 +38,12 @@ public static class SoftmaxCrossEntropy
 
     /// <summary>logits: [B, C] → probabilities [B, C]; returns the loss.</summary>
     public static float Forward(ReadOnlySpan<float> logits, ReadOnlySpan<int> labels, int batch, int classes,
-        Span<float> probabilities, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default)
+        Span<float> probabilities, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default,
+        ReadOnlySpan<float> targets = default)
     {
         CheckSmoothing(labelSmoothing, classWeights, classes);
         CheckSampleWeights(sampleWeights, classWeights, batch);
+        CheckTargets(targets, classWeights, batch, classes);
         Check.Length(logits, (long)batch * classes, "SoftmaxCrossEntropy logits [B, C]");
         Check.Length(probabilities, (long)batch * classes, "SoftmaxCrossEntropy probabilities [B, C]");
         if (labels.Length < batch) throw new ShapeException($"SoftmaxCrossEntropy: {labels.Length} labels for a batch of {batch}.");
@@ -58,6 +63,13 @@ public static class SoftmaxCrossEntropy
             for (int c = 0; c < classes; c++) p[c] = Subnormal.Flush((float)Math.Exp(row[c] - max - logSum));
             double weight = Weight(b, label, classWeights, sampleWeights);
             double nll = logSum - (row[label] - max);
+            if (!targets.IsEmpty)
+            {
+                // −Σ_c t_c·log p_c, summed in index order.
+                ReadOnlySpan<float> target = targets.Slice(b * classes, classes);
+                nll = 0;
+                for (int c = 0; c < classes; c++) nll += target[c] * (logSum - (row[c] - max));
+            }
             if (labelSmoothing > 0)
             {
                 // −Σ_c (ε/C)·log p_c = ε·(logSum − mean_c(row_c − max)), summed in index order.
@@ -73,17 +85,26 @@ public static class SoftmaxCrossEntropy
 
     /// <summary>Adds the loss gradient into dlogits [B, C], from the probabilities of <see cref="Forward"/>.</summary>
     public static void Backward(ReadOnlySpan<float> probabilities, ReadOnlySpan<int> labels, int batch, int classes,
-        Span<float> dLogits, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default)
+        Span<float> dLogits, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default,
+        ReadOnlySpan<float> targets = default)
     {
         Check.Length(dLogits, (long)batch * classes, "SoftmaxCrossEntropy dlogits [B, C]");
         CheckSmoothing(labelSmoothing, classWeights, classes);
         CheckSampleWeights(sampleWeights, classWeights, batch);
+        CheckTargets(targets, classWeights, batch, classes);
         float offTarget = labelSmoothing / classes, onTarget = 1 - labelSmoothing + offTarget;
         double weightSum = 0;
         for (int b = 0; b < batch; b++) weightSum += Weight(b, labels[b], classWeights, sampleWeights);
         for (int b = 0; b < batch; b++)
         {
             float scale = (float)(Weight(b, labels[b], classWeights, sampleWeights) / weightSum);
+            if (!targets.IsEmpty)
+            {
+                for (int c = 0; c < classes; c++)
+                    dLogits[b * classes + c] = Subnormal.Flush(dLogits[b * classes + c] +
+                        scale * (probabilities[b * classes + c] - ((1 - labelSmoothing) * targets[b * classes + c] + offTarget)));
+                continue;
+            }
             for (int c = 0; c < classes; c++)
                 dLogits[b * classes + c] = Subnormal.Flush(dLogits[b * classes + c] + scale * (probabilities[b * classes + c] - (c == labels[b] ? onTarget : offTarget)));
         }
@@ -100,6 +121,25 @@ public static class SoftmaxCrossEntropy
         for (int b = 0; b < batch; b++)
             if (!(sampleWeights[b] > 0 && float.IsFinite(sampleWeights[b])))
                 throw new ShapeException($"SoftmaxCrossEntropy: sample weight {b} must be positive and finite, got {sampleWeights[b]}.");
+    }
+
+    /// <summary>Soft targets, when given: [B, C], every entry finite and ≥ 0, every row summing to 1 (within 10⁻⁴); not with class weights.</summary>
+    private static void CheckTargets(ReadOnlySpan<float> targets, ReadOnlySpan<float> classWeights, int batch, int classes)
+    {
+        if (targets.IsEmpty) return;
+        if (!classWeights.IsEmpty) throw new ShapeException("SoftmaxCrossEntropy: soft targets with class weights are not defined here.");
+        Check.Length(targets, (long)batch * classes, "SoftmaxCrossEntropy targets [B, C]");
+        for (int b = 0; b < batch; b++)
+        {
+            double sum = 0;
+            for (int c = 0; c < classes; c++)
+            {
+                float t = targets[b * classes + c];
+                if (!(t >= 0 && float.IsFinite(t))) throw new ShapeException($"SoftmaxCrossEntropy: target {c} of sample {b} must be finite and ≥ 0, got {t}.");
+                sum += t;
+            }
+            if (Math.Abs(sum - 1) > 1e-4) throw new ShapeException($"SoftmaxCrossEntropy: the targets of sample {b} sum to {sum}, not 1.");
+        }
     }
 
     private static void CheckSmoothing(float labelSmoothing, ReadOnlySpan<float> classWeights, int classes)

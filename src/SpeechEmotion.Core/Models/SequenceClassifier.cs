@@ -164,9 +164,10 @@ public sealed class SequenceClassifier
         if (ws.ForwardOnly) ws.TransposedVersion = version;
     }
     /// <summary>Mean cross-entropy of the last forward against labels [B] (optionally class-weighted, or with smoothed
-    /// labels: <see cref="SoftmaxCrossEntropy"/>).</summary>
-    public float Loss(ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default) =>
-        SoftmaxCrossEntropy.Forward(Logits, labels, Ws.Batch, Config.Classes, Ws.ProbabilityBuffer, classWeights, labelSmoothing, sampleWeights);
+    /// labels, or soft targets [B, C] in the labels' place: <see cref="SoftmaxCrossEntropy"/>).</summary>
+    public float Loss(ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default,
+        ReadOnlySpan<float> targets = default) =>
+        SoftmaxCrossEntropy.Forward(Logits, labels, Ws.Batch, Config.Classes, Ws.ProbabilityBuffer, classWeights, labelSmoothing, sampleWeights, targets);
 
     /// <summary>
     /// Backpropagates the cross-entropy of the last forward against labels [B], adding into
@@ -176,7 +177,7 @@ public sealed class SequenceClassifier
     /// the head's before it flows into the pooling and the LSTM.
     /// </summary>
     public void Backward(ReadOnlySpan<float> x, ReadOnlySpan<int> labels, ReadOnlySpan<float> classWeights = default, bool computeInputGradient = false,
-        float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default, ReadOnlySpan<float> pooledGradient = default)
+        float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default, ReadOnlySpan<float> pooledGradient = default, ReadOnlySpan<float> targets = default)
     {
         var ws = Ws;
         if (ws.ForwardOnly) throw new InvalidOperationException("This model was loaded for inference only: it has no gradients to backpropagate into.");
@@ -184,7 +185,7 @@ public sealed class SequenceClassifier
         var shape = Config.LstmShape;
         Span<float> dLogits = ws.Gradients[^1].AsSpan(0, batch * Config.Classes);
         dLogits.Clear();
-        SoftmaxCrossEntropy.Backward(Probabilities, labels, batch, Config.Classes, dLogits, classWeights, labelSmoothing, sampleWeights);
+        SoftmaxCrossEntropy.Backward(Probabilities, labels, batch, Config.Classes, dLogits, classWeights, labelSmoothing, sampleWeights, targets);
         for (int k = _dense.Length - 1; k >= 0; k--)
         {
             var dense = _dense[k];
@@ -255,14 +256,16 @@ public sealed class SequenceClassifier
     /// <summary>Zero gradients, forward with dropout, loss, backward, Adam step. Returns the batch's loss (weighted by
     /// <paramref name="sampleWeights"/> [B] when given). <paramref name="extra"/>, when given, is another objective on the
     /// pooled vectors (<see cref="AuxiliaryHead"/>s: a speaker adversary, an arousal task): called after the forward with
-    /// them and a cleared gradient buffer, it adds its gradient for them, which joins the head's.</summary>
+    /// them and a cleared gradient buffer, it adds its gradient for them, which joins the head's. <paramref name="targets"/>
+    /// [B, C], when given, are soft targets in the labels' place (mixup's mixtures).</summary>
     public float TrainStep(ReadOnlySpan<float> x, ReadOnlySpan<int> lengths, ReadOnlySpan<int> labels, int steps, int batch, Rng rng,
         ReadOnlySpan<float> classWeights = default, float labelSmoothing = 0, ReadOnlySpan<float> sampleWeights = default,
-        PooledObjective? extra = null)
+        PooledObjective? extra = null, ReadOnlySpan<float> targets = default)
     {
         Parameters.ZeroGradients();
         Forward(x, lengths, steps, batch, training: true, rng);
-        float loss = Loss(labels[..batch], classWeights, labelSmoothing, sampleWeights);
+        if (!targets.IsEmpty) targets = targets[..(batch * Config.Classes)];
+        float loss = Loss(labels[..batch], classWeights, labelSmoothing, sampleWeights, targets);
         Span<float> pooledGradient = default;
         if (extra is not null)
         {
@@ -270,7 +273,7 @@ public sealed class SequenceClassifier
             pooledGradient.Clear();
             extra(Pooled, batch, pooledGradient);
         }
-        Backward(x, labels[..batch], classWeights, labelSmoothing: labelSmoothing, sampleWeights: sampleWeights, pooledGradient: pooledGradient);
+        Backward(x, labels[..batch], classWeights, labelSmoothing: labelSmoothing, sampleWeights: sampleWeights, pooledGradient: pooledGradient, targets: targets);
         Step();
         return loss;
     }

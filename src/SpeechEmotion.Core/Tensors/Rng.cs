@@ -75,6 +75,33 @@ public sealed class Rng
         return Math.Sqrt(-2.0 * Math.Log(u1)) * Math.Cos(2.0 * Math.PI * u2);
     }
 
+    /// <summary>A Gamma(shape, 1) draw (Marsaglia and Tsang 2000: a squeeze test, then the log test, on a cubed Gaussian;
+    /// a shape under 1 draws Gamma(shape + 1) and multiplies it by U^(1/shape)).</summary>
+    public double NextGamma(double shape)
+    {
+        if (!(shape > 0 && double.IsFinite(shape))) throw new ArgumentOutOfRangeException(nameof(shape), shape, "shape must be positive and finite");
+        if (shape < 1) return NextGamma(shape + 1) * Math.Pow(1.0 - NextDouble(), 1.0 / shape);
+        double d = shape - 1.0 / 3, c = 1 / Math.Sqrt(9 * d);
+        while (true)
+        {
+            double x = NextGaussian(), v = 1 + c * x;
+            if (v <= 0) continue;
+            v = v * v * v;
+            double u = 1.0 - NextDouble();
+            if (u < 1 - 0.0331 * (x * x) * (x * x) || Math.Log(u) < 0.5 * x * x + d * (1 - v + Math.Log(v))) return d * v;
+        }
+    }
+
+    /// <summary>A Beta(a, b) draw in [0, 1]: X/(X + Y) of two Gamma draws (drawn again in the vanishing case that both are 0).</summary>
+    public double NextBeta(double a, double b)
+    {
+        while (true)
+        {
+            double x = NextGamma(a), y = NextGamma(b);
+            if (x + y > 0) return x / (x + y);
+        }
+    }
+
     /// <summary>Fisher–Yates shuffle in place.</summary>
     public void Shuffle<T>(Span<T> items)
     {

@@ -131,6 +131,74 @@ public class HeadGradientTests
             $"dlogits, ε = {smoothing}, {(weights.Length > 0 ? "sample weights" : "unweighted")} ({c})");
     }
 
+    /// <summary>Soft targets (mixup's mixtures of two labels, and random distributions), smoothed or not, with sample weights
+    /// in half the cases: the gradient is the loss's.</summary>
+    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
+    public void SoftTargetCrossEntropyGradientMatchesCentralDifferences(DenseCase c)
+    {
+        var rng = new Rng((ulong)c.Seed);
+        int batch = c.Batch, classes = c.Output + 1;
+        float smoothing = (c.Seed % 3) switch { 0 => 0.1f, 1 => 0.3f, _ => 0f };
+        var logits = TestData.Random(rng, batch * classes, 3f);
+        var labels = Enumerable.Range(0, batch).Select(_ => rng.NextInt(classes)).ToArray();
+        var targets = new float[batch * classes];
+        for (int b = 0; b < batch; b++)
+        {
+            if (b % 2 == 0)
+            {
+                // A mixture of two labels, as mixup makes them.
+                float share = 0.5f + 0.5f * rng.NextFloat();
+                targets[b * classes + labels[b]] += share;
+                targets[b * classes + rng.NextInt(classes)] += 1 - share;
+            }
+            else
+            {
+                var row = targets.AsSpan(b * classes, classes);
+                for (int k = 0; k < classes; k++) row[k] = rng.NextFloat() + 0.01f;
+                float sum = 0;
+                foreach (float v in row) sum += v;
+                for (int k = 0; k < classes; k++) row[k] /= sum;
+            }
+        }
+        float[] weights = c.Seed % 2 == 0 ? [] : TestData.Random(rng, batch).Select(w => 1.2f + w).ToArray();
+        var probabilities = new float[logits.Length];
+        double Loss() => SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, probabilities, labelSmoothing: smoothing, sampleWeights: weights, targets: targets);
+        Loss();
+        var dLogits = new float[logits.Length];
+        SoftmaxCrossEntropy.Backward(probabilities, labels, batch, classes, dLogits, labelSmoothing: smoothing, sampleWeights: weights, targets: targets);
+        TestData.GradientsAgree(TestData.NumericGradient(logits, 0, logits.Length, Loss, TestData.GradientEpsilon), dLogits,
+            $"dlogits, soft targets, ε = {smoothing}, {(weights.Length > 0 ? "sample weights" : "unweighted")} ({c})");
+    }
+
+    /// <summary>One-hot soft targets are the labels to the bit (loss and gradient, smoothed or not); a mixture's loss is the
+    /// same mixture of the two labels' losses; malformed targets are refused.</summary>
+    [Fact]
+    public void OneHotTargetsAreTheLabelsAndAMixtureMixesTheLosses()
+    {
+        float[] logits = [1.5f, 0f, -1f, 2f, 1f, 0.25f];
+        int[] labels = [0, 2];
+        float[] oneHot = [1f, 0f, 0f, 0f, 0f, 1f];
+        var probabilities = new float[6];
+        foreach (float smoothing in new[] { 0f, 0.1f })
+        {
+            float plain = SoftmaxCrossEntropy.Forward(logits, labels, 2, 3, probabilities, labelSmoothing: smoothing);
+            Assert.Equal(plain, SoftmaxCrossEntropy.Forward(logits, labels, 2, 3, probabilities, labelSmoothing: smoothing, targets: oneHot));
+            var dPlain = new float[6]; var dTargets = new float[6];
+            SoftmaxCrossEntropy.Backward(probabilities, labels, 2, 3, dPlain, labelSmoothing: smoothing);
+            SoftmaxCrossEntropy.Backward(probabilities, labels, 2, 3, dTargets, labelSmoothing: smoothing, targets: oneHot);
+            TestData.Identical(dPlain, dTargets, $"one-hot targets against labels, ε = {smoothing}");
+        }
+        // 0.7 of label 0 and 0.3 of label 1, on one sample: 0.7·ℓ(0) + 0.3·ℓ(1).
+        float own = SoftmaxCrossEntropy.Forward(logits.AsSpan(0, 3), [0], 1, 3, probabilities.AsSpan(0, 3));
+        float partner = SoftmaxCrossEntropy.Forward(logits.AsSpan(0, 3), [1], 1, 3, probabilities.AsSpan(0, 3));
+        Assert.Equal(0.7 * own + 0.3 * partner, SoftmaxCrossEntropy.Forward(logits.AsSpan(0, 3), [0], 1, 3, probabilities.AsSpan(0, 3), targets: [0.7f, 0.3f, 0f]), 5);
+
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, labels, 2, 3, probabilities, targets: [0.5f, 0.4f, 0f, 0f, 0f, 1f])); // sums to 0.9
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, labels, 2, 3, probabilities, targets: [1.5f, -0.5f, 0f, 0f, 0f, 1f]));
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Forward(logits, labels, 2, 3, probabilities, targets: [1f, 0f, 0f]));
+        Assert.Throws<ShapeException>(() => SoftmaxCrossEntropy.Backward(probabilities, labels, 2, 3, new float[6], [1f, 1f, 1f], targets: oneHot));
+    }
+
     [Fact]
     public void SmoothedCrossEntropyMatchesTorchAndZeroSmoothingChangesNoBit()
     {

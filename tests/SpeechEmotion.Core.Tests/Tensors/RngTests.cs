@@ -32,6 +32,29 @@ public sealed class RngTests
         Assert.Equal((0x99ec5f36cb75f2b4UL >> 11) / (double)(1UL << 53), new Rng(0).NextDouble());
     }
 
+    /// <summary>Gamma and Beta draws have their distributions' moments (20,000 draws each, bounds of about five standard
+    /// errors) for shapes under and over 1; Beta draws lie in [0, 1]; a shape of 0 is refused.</summary>
+    [Theory]
+    [InlineData(0.2, 0.2)]
+    [InlineData(0.4, 0.4)]
+    [InlineData(2.0, 3.0)]
+    public void BetaAndGammaDrawsHaveTheirMoments(double a, double b)
+    {
+        const int n = 20_000;
+        var rng = new Rng(7);
+        var beta = Enumerable.Range(0, n).Select(_ => rng.NextBeta(a, b)).ToArray();
+        Assert.All(beta, x => Assert.InRange(x, 0.0, 1.0));
+        double mean = beta.Average(), variance = beta.Select(x => (x - mean) * (x - mean)).Sum() / (n - 1);
+        double expectedMean = a / (a + b), expectedVariance = a * b / ((a + b) * (a + b) * (a + b + 1));
+        Assert.InRange(mean, expectedMean - 5 * Math.Sqrt(expectedVariance / n), expectedMean + 5 * Math.Sqrt(expectedVariance / n));
+        Assert.InRange(variance / expectedVariance, 0.93, 1.07);
+
+        var gamma = Enumerable.Range(0, n).Select(_ => rng.NextGamma(a)).ToArray(); // mean and variance both a
+        Assert.InRange(gamma.Average(), a - 5 * Math.Sqrt(a / n), a + 5 * Math.Sqrt(a / n));
+        Assert.All(gamma, x => Assert.True(x >= 0));
+        Assert.Throws<ArgumentOutOfRangeException>(() => rng.NextGamma(0));
+    }
+
     /// <summary>A state saved and restored continues the same stream.</summary>
     [Fact]
     public void ARestoredStateContinuesTheStream()
