@@ -112,8 +112,9 @@ public class HeadGradientTests
         TestData.GradientsAgree(TestData.NumericGradient(logits, 0, logits.Length, Loss, TestData.GradientEpsilon), dLogits, $"dlogits ({c})");
     }
 
-    /// <summary>Smoothed targets, with sample weights in half the cases (unweighted, and weighted with ε = 0 too).</summary>
-    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
+    /// <summary>Smoothed targets, with sample weights in half the cases (unweighted, and weighted with ε = 0 too), on the
+    /// labels or on soft targets in their place (mixup's mixtures of two labels, and random distributions).</summary>
+    [Property(MaxTest = 90, Arbitrary = [typeof(Generators)])]
     public void SmoothedCrossEntropyGradientMatchesCentralDifferences(DenseCase c)
     {
         var rng = new Rng((ulong)c.Seed);
@@ -122,52 +123,36 @@ public class HeadGradientTests
         var logits = TestData.Random(rng, batch * classes, 3f);
         var labels = Enumerable.Range(0, batch).Select(_ => rng.NextInt(classes)).ToArray();
         float[] weights = c.Seed % 2 == 0 ? [] : TestData.Random(rng, batch).Select(w => 1.2f + w).ToArray();
-        var probabilities = new float[logits.Length];
-        double Loss() => SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, probabilities, labelSmoothing: smoothing, sampleWeights: weights);
-        Loss();
-        var dLogits = new float[logits.Length];
-        SoftmaxCrossEntropy.Backward(probabilities, labels, batch, classes, dLogits, labelSmoothing: smoothing, sampleWeights: weights);
-        TestData.GradientsAgree(TestData.NumericGradient(logits, 0, logits.Length, Loss, TestData.GradientEpsilon), dLogits,
-            $"dlogits, ε = {smoothing}, {(weights.Length > 0 ? "sample weights" : "unweighted")} ({c})");
-    }
-
-    /// <summary>Soft targets (mixup's mixtures of two labels, and random distributions), smoothed or not, with sample weights
-    /// in half the cases: the gradient is the loss's.</summary>
-    [Property(MaxTest = 60, Arbitrary = [typeof(Generators)])]
-    public void SoftTargetCrossEntropyGradientMatchesCentralDifferences(DenseCase c)
-    {
-        var rng = new Rng((ulong)c.Seed);
-        int batch = c.Batch, classes = c.Output + 1;
-        float smoothing = (c.Seed % 3) switch { 0 => 0.1f, 1 => 0.3f, _ => 0f };
-        var logits = TestData.Random(rng, batch * classes, 3f);
-        var labels = Enumerable.Range(0, batch).Select(_ => rng.NextInt(classes)).ToArray();
-        var targets = new float[batch * classes];
-        for (int b = 0; b < batch; b++)
-        {
-            if (b % 2 == 0)
-            {
-                // A mixture of two labels, as mixup makes them.
-                float share = 0.5f + 0.5f * rng.NextFloat();
-                targets[b * classes + labels[b]] += share;
-                targets[b * classes + rng.NextInt(classes)] += 1 - share;
-            }
-            else
-            {
-                var row = targets.AsSpan(b * classes, classes);
-                for (int k = 0; k < classes; k++) row[k] = rng.NextFloat() + 0.01f;
-                float sum = 0;
-                foreach (float v in row) sum += v;
-                for (int k = 0; k < classes; k++) row[k] /= sum;
-            }
-        }
-        float[] weights = c.Seed % 2 == 0 ? [] : TestData.Random(rng, batch).Select(w => 1.2f + w).ToArray();
+        float[] targets = c.Seed / 6 % 2 == 0 ? [] : SoftTargets(rng, labels, classes);
         var probabilities = new float[logits.Length];
         double Loss() => SoftmaxCrossEntropy.Forward(logits, labels, batch, classes, probabilities, labelSmoothing: smoothing, sampleWeights: weights, targets: targets);
         Loss();
         var dLogits = new float[logits.Length];
         SoftmaxCrossEntropy.Backward(probabilities, labels, batch, classes, dLogits, labelSmoothing: smoothing, sampleWeights: weights, targets: targets);
         TestData.GradientsAgree(TestData.NumericGradient(logits, 0, logits.Length, Loss, TestData.GradientEpsilon), dLogits,
-            $"dlogits, soft targets, ε = {smoothing}, {(weights.Length > 0 ? "sample weights" : "unweighted")} ({c})");
+            $"dlogits, ε = {smoothing}, {(weights.Length > 0 ? "sample weights" : "unweighted")}, {(targets.Length > 0 ? "soft targets" : "labels")} ({c})");
+    }
+
+    /// <summary>Soft targets [B, C]: even rows a mixture of the row's label and another, as mixup makes them; odd rows a random distribution.</summary>
+    private static float[] SoftTargets(Rng rng, int[] labels, int classes)
+    {
+        var targets = new float[labels.Length * classes];
+        for (int b = 0; b < labels.Length; b++)
+        {
+            var row = targets.AsSpan(b * classes, classes);
+            if (b % 2 == 0)
+            {
+                float share = 0.5f + 0.5f * rng.NextFloat();
+                row[labels[b]] += share;
+                row[rng.NextInt(classes)] += 1 - share;
+                continue;
+            }
+            for (int k = 0; k < classes; k++) row[k] = rng.NextFloat() + 0.01f;
+            float sum = 0;
+            foreach (float v in row) sum += v;
+            for (int k = 0; k < classes; k++) row[k] /= sum;
+        }
+        return targets;
     }
 
     /// <summary>One-hot soft targets are the labels to the bit (loss and gradient, smoothed or not); a mixture's loss is the
