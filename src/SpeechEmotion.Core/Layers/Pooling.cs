@@ -100,18 +100,26 @@ public static class Pooling
         Check.Length(dPooled, 2L * batch * features, "Stats dPooled [B, 2F]");
         Check.Length(pooled, 2L * batch * features, "Stats pooled [B, 2F]");
         Check.Length(dy, (long)steps * batch * features, "Pooling dy [T, B, F]");
+        // Per feature, once per sequence: g_m/n and g_σ/(n·σ), each rounded as the per-step expression would round it.
+        Span<float> meanShare = features <= 512 ? stackalloc float[features] : new float[features];
+        Span<float> spreadShare = features <= 512 ? stackalloc float[features] : new float[features];
         for (int b = 0; b < batch; b++)
         {
             int length = lengths[b];
             float inverse = 1f / length;
             ReadOnlySpan<float> gm = dPooled.Slice(2 * b * features, features), gs = dPooled.Slice((2 * b + 1) * features, features);
             ReadOnlySpan<float> mean = pooled.Slice(2 * b * features, features), sd = pooled.Slice((2 * b + 1) * features, features);
+            for (int f = 0; f < features; f++)
+            {
+                meanShare[f] = gm[f] * inverse;
+                spreadShare[f] = gs[f] * inverse / sd[f];
+            }
             for (int t = 0; t < length; t++)
             {
                 ReadOnlySpan<float> yt = y.Slice((t * batch + b) * features, features);
                 Span<float> target = dy.Slice((t * batch + b) * features, features);
                 for (int f = 0; f < features; f++)
-                    target[f] += gm[f] * inverse + gs[f] * inverse / sd[f] * (yt[f] - mean[f]);
+                    target[f] += meanShare[f] + spreadShare[f] * (yt[f] - mean[f]);
             }
         }
     }
