@@ -37,9 +37,13 @@ public static class Prosody
         for (int f = 0; f < frames; f++) loudest = MathF.Max(loudest, values[f * stride + offset + 2]);
         int voiced = 0;
         for (int f = 0; f < frames; f++)
-            if (values[f * stride + offset + 1] >= VoicedThreshold && values[f * stride + offset + 2] > loudest - SilenceDb) voiced++;
+            if (IsVoiced(values[f * stride + offset + 1], values[f * stride + offset + 2], loudest)) voiced++;
         return voiced;
     }
+
+    /// <summary>The one voicing test, for <see cref="Compute"/> (on the unrounded NCCF) and <see cref="CountVoiced"/> (on the
+    /// stored one): NCCF at least <see cref="VoicedThreshold"/> and energy within <see cref="SilenceDb"/> of the loudest frame.</summary>
+    private static bool IsVoiced(double nccf, float energy, float loudest) => nccf >= VoicedThreshold && energy > loudest - SilenceDb;
 
     /// <summary>[frames × 3] prosody for the frames 0…frames−1 centred at f·hop (zero beyond the samples).</summary>
     public static float[] Compute(ReadOnlySpan<float> samples, int sampleRate, int hop, int frames)
@@ -52,7 +56,7 @@ public static class Prosody
         var pitch = new double[frames];
         var voicing = new float[frames];
         var energy = new float[frames];
-        var voiced = new bool[frames];
+        var best = new double[frames];
         var nccf = new double[maxLag + 1];
         for (int f = 0; f < frames; f++)
         {
@@ -65,24 +69,24 @@ public static class Prosody
             for (int n = 0; n < window; n++) prefix[n + 1] = prefix[n] + (double)frame[n] * frame[n];
             energy[f] = (float)(10 * Math.Log10(prefix[window] / window + 1e-10));
 
-            double best = 0;
             for (int lag = minLag; lag <= maxLag; lag++)
             {
                 int length = window - lag;
                 double denominator = Math.Sqrt(prefix[length] * (prefix[window] - prefix[lag]));
                 nccf[lag] = denominator > 0 ? FixedOrder.Dot(frame.AsSpan(0, length), frame.AsSpan(lag, length)) / denominator : 0;
-                best = Math.Max(best, nccf[lag]);
+                best[f] = Math.Max(best[f], nccf[lag]);
             }
+            // The first peak near the best (the best's own lag qualifies, so a positive best always has one).
             int chosen = 0;
-            if (best > 0)
+            if (best[f] > 0)
                 for (int lag = minLag; lag <= maxLag; lag++)
-                    if (nccf[lag] >= 0.9 * best && (lag == maxLag || nccf[lag] >= nccf[lag + 1])) { chosen = lag; break; } // first peak near the best
-            voicing[f] = (float)Math.Clamp(best, 0, 1);
-            voiced[f] = chosen > 0 && best >= VoicedThreshold;
+                    if (nccf[lag] >= 0.9 * best[f] && (lag == maxLag || nccf[lag] >= nccf[lag + 1])) { chosen = lag; break; }
+            voicing[f] = (float)Math.Clamp(best[f], 0, 1);
             pitch[f] = chosen > 0 ? 12 * Math.Log2(sampleRate / (double)chosen / 100) : 0;
         }
         float loudest = frames > 0 ? TensorPrimitives.Max(energy) : 0;
-        for (int f = 0; f < frames; f++) voiced[f] &= energy[f] > loudest - SilenceDb;
+        var voiced = new bool[frames];
+        for (int f = 0; f < frames; f++) voiced[f] = IsVoiced(best[f], energy[f], loudest);
 
         var result = new float[frames * Size];
         int previous = -1;
