@@ -5,7 +5,8 @@
 # Needs data/tess and data/ravdess. Runs RAVDESS → TESS, the TESS speaker protocol (test tess:YAF, RAVDESS in
 # training) and RAVDESS loso (5 folds), about 8 minutes on 2 cores, and prints one line per protocol: the validation
 # accuracy the run chose by (loso: the mean over the folds), then test accuracy, one file at a time and ECE, which
-# play no part in the choice. The run folders stay in OUT.
+# play no part in the choice. The run folders stay in OUT. Save the output (… > OUT.txt) for each of the defaults and a
+# candidate at the same seed; benchmarks/accuracy/two-way.sh DEFAULTS.txt CANDIDATE.txt then does the rule's arithmetic.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
 seed=$1 out=$2; shift 2
