@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# The four-seed rule of benchmarks/accuracy.md ("How much the two-stage rule can tell"): a candidate against the
+# defaults at four fresh seeds in one stage, the two-way mean at each, and the decision against +0.75.
+#   benchmarks/accuracy/four-seed-rule.sh OUT FIRST_SEED [candidate ser train options…]
+# Runs validation-rule.sh for the defaults and for the candidate at FIRST_SEED … FIRST_SEED+3 into OUT (OUT/defaults-S,
+# OUT/candidate-S, each with its printed lines in a .txt beside); a seed whose .txt is already complete is not run again,
+# so the defaults' rows can be measured once for several candidates (copy them in) and a stopped rule resumes. Write the
+# rule into accuracy.md before running this. About 8 runs of validation-rule.sh (40 minutes on the Zen 4).
+set -euo pipefail
+[ $# -ge 2 ] || { echo "usage: benchmarks/accuracy/four-seed-rule.sh OUT FIRST_SEED [candidate options…]" >&2; exit 2; }
+cd "$(dirname "$0")/../.."
+out=$1 first=$2; shift 2
+[[ $first =~ ^[0-9]+$ ]] || { echo "four-seed-rule.sh: FIRST_SEED must be a number, got '$first'" >&2; exit 2; }
+mkdir -p "$out"
+complete() { [ -s "$1" ] && [ "$(grep -c 'validation' "$1")" -eq 6 ]; }
+means=()
+for seed in $(seq "$first" $((first + 3))); do
+  for side in defaults candidate; do
+    txt="$out/$side-$seed.txt"
+    complete "$txt" && continue
+    options=(); [ "$side" = candidate ] && options=("$@")
+    if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/$side-$seed" "${options[@]}" > "$txt.partial"; then
+      echo "four-seed-rule.sh: the $side run at seed $seed failed; its ser train logs are in $out/$side-$seed/" >&2
+      exit 2
+    fi
+    mv "$txt.partial" "$txt"
+  done
+  echo "seed $seed"
+  benchmarks/accuracy/two-way.sh "$out/defaults-$seed.txt" "$out/candidate-$seed.txt" | tee "$out/two-way-$seed.txt" | sed -n '1,4p'
+  means+=("$(sed -n '4p' "$out/two-way-$seed.txt" | awk '{ print $NF }')")
+done
+printf '%s\n' "${means[@]}" | awk '{ s += $1; n++ } END { m = s / n
+  printf "mean over the four seeds %+.2f: %s\n", m, (m > 0.75 ? "above +0.75, the candidate wins (if the first command stays under 5 minutes)" : "not above +0.75, the defaults stay") }'
