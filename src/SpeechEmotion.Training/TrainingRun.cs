@@ -172,6 +172,11 @@ public static class TrainingRun
         }
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
+        if (!cancelled && TestTimeAugmentation.ViewsOf(recipe).Count > 0)
+        {
+            progress.Stage($"Test-time augmentation: the validation part and the test side also heard through {string.Join(", ", TestTimeAugmentation.ViewsOf(recipe).Select(TestTimeAugmentation.Name))}");
+            extra["test_time_augmentation"] = TestTimeScores(bundle, data, options.CacheDirectory, options.Train.Threads, cancellation);
+        }
         (Metrics, IReadOnlyList<(string, ClusterVoteResult)>)? voted = null;
         if (options.ClusterVote && !cancelled)
         {
@@ -185,6 +190,45 @@ public static class TrainingRun
         }
         AtomicFile.WriteAllText(Path.Combine(options.OutputDirectory, RunFiles.Metrics), RunFiles.MetricsJson(metrics, options.Split, recipe.Kind.ToString().ToLowerInvariant(), extra));
         return new Result(options.OutputDirectory, bundle, metrics, state, data, cancelled) { Adaptation = adaptation, BaseMetrics = baseMetrics, Voted = voted, OneFileAtATime = single };
+    }
+
+    /// <summary>
+    /// The scores with test-time augmentation (<see cref="TestTimeAugmentation"/>: the plain view and every training
+    /// perturbation, probabilities averaged) beside the plain ones, per speaker and one file at a time: on the validation
+    /// part (what a rule written before its measurement may compare; the epoch was chosen without them) and on the
+    /// test side. metrics.json's <c>test_time_augmentation</c> block.
+    /// </summary>
+    public static Dictionary<string, object> TestTimeScores(ModelBundle bundle, PreparedData data, string? cacheDirectory, int threads, CancellationToken cancellation)
+    {
+        var recipe = bundle.Recipe;
+        var views = TestTimeAugmentation.ViewsOf(recipe);
+        var oneFileBundle = bundle.ForOneFile();
+        var block = new Dictionary<string, object> { ["views"] = views.Select(TestTimeAugmentation.Name).ToArray() };
+        void Score(Part part, IReadOnlyList<Sample> plain, IReadOnlyList<Sample> plainOneFile)
+        {
+            var heard = views.Select(view => TestTimeAugmentation.Heard(data, recipe, part, view, cacheDirectory, threads, cancellation)).ToList();
+            var perSpeaker = Evaluate([(bundle, plain), .. heard.Select(h => (bundle, h.PerSpeaker(recipe, bundle.Statistics)))]);
+            var oneFile = Evaluate([(oneFileBundle, plainOneFile), .. heard.Select(h => (oneFileBundle, h.OneFile(recipe, bundle.Statistics, bundle.OneFileRelevance)))]);
+            if (part == Part.Validation)
+            {
+                block["validation_accuracy_plain"] = Evaluate(bundle, plain).Accuracy;
+                block["validation_accuracy"] = perSpeaker.Accuracy;
+                block["one_file_validation_accuracy_plain"] = Evaluate(oneFileBundle, plainOneFile).Accuracy;
+                block["one_file_validation_accuracy"] = oneFile.Accuracy;
+            }
+            else
+            {
+                (block["accuracy"], block["uar"], block["ece"]) = (perSpeaker.Accuracy, perSpeaker.Uar, perSpeaker.Ece ?? double.NaN);
+                (block["one_file_accuracy"], block["one_file_uar"], block["one_file_ece"]) = (oneFile.Accuracy, oneFile.Uar, oneFile.Ece ?? double.NaN);
+            }
+        }
+        if (data.ValidationRaw.Count > 0)
+        {
+            var plain = data.Validation.Take(data.ValidationRaw.Count).ToList();
+            Score(Part.Validation, plain, recipe.NeedsSpeakerStatistics ? data.OneFileAtATime(recipe, data.ValidationRaw, bundle.OneFileRelevance) : plain);
+        }
+        Score(Part.Test, data.Test, data.TestOneFileAtATime(recipe, bundle.OneFileRelevance));
+        return block;
     }
 
     /// <summary>The relevances <see cref="FitOneFileRelevance"/> chooses from, in frames (+∞: the training side's

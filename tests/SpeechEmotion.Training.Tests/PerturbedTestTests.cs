@@ -5,7 +5,7 @@ using SpeechEmotion.Training.Experiments;
 
 namespace SpeechEmotion.Training.Tests;
 
-/// <summary>Test-time augmentation's input: the held-out side again, played at another speed.</summary>
+/// <summary>Test-time augmentation's input: the held-out side again, played at another speed or through a warped filter bank.</summary>
 public sealed class PerturbedTestTests : IDisposable
 {
     private readonly string _root = Directory.CreateTempSubdirectory("se-tta-").FullName;
@@ -15,13 +15,19 @@ public sealed class PerturbedTestTests : IDisposable
     public void PerturbedTestHoldsTheSameUtterancesPlayedFasterOrSlowerAndStandardisedAsAVoice()
     {
         SyntheticEmotions.Create(_root, words: 2);
-        var recipe = Recipes.Create(RecipeKind.Frames, 7); // per-speaker normalisation
+        // Per-speaker normalisation, the default warps 0.9 and 1.1, and speeds 0.9 and 1.1.
+        var recipe = Recipes.Create(RecipeKind.Frames, 7, new RecipeOverrides(SpeedFactors: [0.9, 1.1]));
         var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
         Assert.Equal(14, data.Test.Count);
+        Assert.Equal([(0.9, 1.0), (1.1, 1.0), (1.0, 0.9), (1.0, 1.1)], TestTimeAugmentation.ViewsOf(recipe));
+        Assert.Equal(["speed=0.9", "speed=1.1", "vtlp=0.9", "vtlp=1.1"], TestTimeAugmentation.ViewsOf(recipe).Select(TestTimeAugmentation.Name));
 
-        var slower = TestTimeAugmentation.AtSpeed(data, recipe, data.TrainStatistics, 0.9, cacheDirectory: null);
-        var faster = TestTimeAugmentation.AtSpeed(data, recipe, data.TrainStatistics, 1.1, cacheDirectory: null);
-        foreach (var perturbed in new[] { slower, faster })
+        IReadOnlyList<Sample> Heard(double speed, double warp) =>
+            TestTimeAugmentation.Heard(data, recipe, Part.Test, (speed, warp), cacheDirectory: null).PerSpeaker(recipe, data.TrainStatistics);
+        var slower = Heard(0.9, 1.0);
+        var faster = Heard(1.1, 1.0);
+        var warped = Heard(1.0, 0.9);
+        foreach (var perturbed in new[] { slower, faster, warped })
         {
             Assert.Equal(data.Test.Select(s => s.Path), perturbed.Select(s => s.Path));
             Assert.Equal(data.Test.Select(s => s.Label), perturbed.Select(s => s.Label));
@@ -33,15 +39,20 @@ public sealed class PerturbedTestTests : IDisposable
             int steps = data.Test[i].Input.Steps;
             Assert.InRange(slower[i].Input.Steps, (int)(steps / 0.9) - 3, (int)(steps / 0.9) + 3);
             Assert.InRange(faster[i].Input.Steps, (int)(steps / 1.1) - 3, (int)(steps / 1.1) + 3);
+            // A warp moves the filter bank, not the time axis: the same frames, other values.
+            Assert.Equal(steps, warped[i].Input.Steps);
+            Assert.NotEqual(data.Test[i].Input.Values, warped[i].Input.Values);
         }
-        // (YAF, 0.9) is standardised as a voice of its own: each column of all its frames averages to zero.
+        // (YAF, speed 0.9) and (YAF, warp 0.9) are standardised as voices of their own: each column of all their frames
+        // averages to zero.
         int width = slower[0].Input.Width;
-        for (int column = 0; column < width; column++)
-        {
-            double sum = 0; int frames = 0;
-            foreach (var s in slower)
-                for (int t = 0; t < s.Input.Steps; t++) { sum += s.Input.Values[t * width + column]; frames++; }
-            Assert.InRange(sum / frames, -1e-3, 1e-3);
-        }
+        foreach (var voice in new[] { slower, warped })
+            for (int column = 0; column < width; column++)
+            {
+                double sum = 0; int frames = 0;
+                foreach (var s in voice)
+                    for (int t = 0; t < s.Input.Steps; t++) { sum += s.Input.Values[t * width + column]; frames++; }
+                Assert.InRange(sum / frames, -1e-3, 1e-3);
+            }
     }
 }

@@ -78,7 +78,7 @@ public static class EvaluateCommand
                     testFeatures = prepared.TestFeatures(); // the groups come from the first model's front end
                 }
                 members.Add(parse.GetValue(oneFile) ? (bundle.ForOneFile(), prepared.TestOneFileAtATime(bundle.Recipe, bundle.OneFileRelevance)) : (bundle, prepared.Test));
-                if (parse.GetValue(tta)) members.AddRange(TestTimeAugmentation.Views(prepared, bundle, CommonOptions.ResolveCache(parse.GetValue(cache)), parse.GetValue(threads)));
+                if (parse.GetValue(tta)) members.AddRange(TestTimeAugmentation.Views(prepared, bundle, CommonOptions.ResolveCache(parse.GetValue(cache)), parse.GetValue(threads), parse.GetValue(oneFile)));
             }
             Metrics metrics;
             var extra = new Dictionary<string, object>();
@@ -91,11 +91,11 @@ public static class EvaluateCommand
             if (parse.GetValue(tta))
             {
                 if (members.Count == bundles.Count)
-                    throw new Core.OptionsException("--tta scores the test side at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
-                var speeds = bundles.SelectMany(b => b.Recipe.SpeedFactors).Distinct().Order().ToArray();
-                error.WriteLine($"note: test-time augmentation: each utterance also scored at speed {string.Join(", ", speeds.Select(f => Recipe.FormatFactors([f])))}, probabilities averaged.");
+                    throw new Core.OptionsException("--tta scores the test side through the perturbations a model was trained with (ser train --augment, --vtlp), and no model given here was trained with any.");
+                var views = bundles.SelectMany(b => TestTimeAugmentation.ViewsOf(b.Recipe)).Distinct().Select(TestTimeAugmentation.Name).ToArray();
+                error.WriteLine($"note: test-time augmentation: each utterance also scored through {string.Join(", ", views)}, probabilities averaged.");
                 ensemble += ", test-time augmentation";
-                extra["tta_speeds"] = speeds;
+                extra["tta_views"] = views;
             }
             if (parse.GetValue(clusterVote))
             {

@@ -1,34 +1,77 @@
 using SpeechEmotion.Training.Corpus;
+using SpeechEmotion.Training.Features;
 
 namespace SpeechEmotion.Training.Experiments;
 
 /// <summary>
-/// Test-time augmentation (inductive): each test utterance is also scored played at the speeds its model was trained
-/// with (<c>--augment</c>), and the probabilities of every view averaged with the plain one's. Each (model, speed) pair
-/// is one more member of the ensemble average, so every view weighs the same.
+/// Test-time augmentation (inductive): each utterance is also scored through the perturbations its model was trained
+/// with — played at its training speeds (<c>--augment</c>) and heard through its warped filter banks (<c>--vtlp</c>) —
+/// and the probabilities of every view averaged with the plain one's. Each (model, view) pair is one more member of
+/// the ensemble average, so every view weighs the same.
 /// </summary>
 public static class TestTimeAugmentation
 {
-    /// <summary>The extra members for one model: its test side at each of its training speeds (none without speed perturbation).</summary>
-    public static IEnumerable<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> Views(PreparedData data, ModelBundle bundle, string? cacheDirectory, int threads = 0) =>
-        bundle.Recipe.SpeedFactors.Select(speed => (bundle, AtSpeed(data, bundle.Recipe, bundle.Statistics, speed, cacheDirectory, threads)));
+    /// <summary>The views a recipe is heard through besides the plain one: each training speed, then each warp (the other 1).</summary>
+    public static IReadOnlyList<(double Speed, double Warp)> ViewsOf(Recipe recipe) =>
+        recipe.SpeedFactors.Select(speed => (speed, 1.0)).Concat(recipe.WarpFactors.Select(warp => (1.0, warp))).ToList();
+
+    /// <summary>A view's name as its feature cache names it: <c>speed=0.9</c>, <c>vtlp=1.1</c>.</summary>
+    public static string Name((double Speed, double Warp) view) =>
+        view.Speed != 1.0 ? "speed=" + Recipe.FormatFactors([view.Speed]) : "vtlp=" + Recipe.FormatFactors([view.Warp]);
+
+    /// <summary>The extra members for one model: its test side through each of its views (<see cref="Heard"/>), each
+    /// standardised with its speaker's statistics or, with <paramref name="oneFile"/>, one file at a time.</summary>
+    public static IEnumerable<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> Views(PreparedData data, ModelBundle bundle, string? cacheDirectory,
+        int threads = 0, bool oneFile = false) =>
+        ViewsOf(bundle.Recipe).Select(view =>
+        {
+            var heard = Heard(data, bundle.Recipe, Part.Test, view, cacheDirectory, threads);
+            return oneFile ? (bundle.ForOneFile(), heard.OneFile(bundle.Recipe, bundle.Statistics, bundle.OneFileRelevance))
+                : (bundle, heard.PerSpeaker(bundle.Recipe, bundle.Statistics));
+        });
 
     /// <summary>
-    /// The test side again, its audio played faster or slower by <paramref name="speed"/> (the speed perturbation of
-    /// training, <c>--augment</c>), standardised as the recipe says with <paramref name="trainStats"/> (under
-    /// speaker normalisation each (speaker, speed) is a voice of its own, as the training copies are). Same
-    /// utterances, labels and order as <see cref="PreparedData.Test"/>: test-time augmentation scores each utterance
-    /// on these too and averages, which is inductive — each utterance's score depends on its own audio only, except
-    /// for the statistics that speaker normalisation takes from the whole voice.
+    /// The validation or test part heard through one view: the same utterances, labels and order as
+    /// <see cref="PreparedData.ValidationRaw"/> or <see cref="PreparedData.TestRaw"/>. Each (speaker, view) is a voice
+    /// of its own, standardised over every recording of that speaker the run read (as the plain view's speakers are,
+    /// labels unseen): the recordings of the part's speakers in other parts are heard too (from the cache where
+    /// training already heard them).
     /// </summary>
-    public static IReadOnlyList<Sample> AtSpeed(PreparedData data, Recipe recipe, FeatureStats trainStats, double speed, string? cacheDirectory,
+    public static HeardView Heard(PreparedData data, Recipe recipe, Part part, (double Speed, double Warp) view, string? cacheDirectory,
         int threads = 0, CancellationToken cancellation = default)
     {
-        var byPath = data.Split.Where(e => e.Part == Part.Test).ToDictionary(e => e.Utterance.Path, e => e.Utterance, StringComparer.Ordinal);
-        var utterances = data.Test.Select(s => byPath[s.Path]).ToList();
-        var (extraction, voiceStats) = Experiment.Perturbed(utterances, recipe, cacheDirectory, speed, warp: 1.0, threads, progress: null, cancellation);
-        if (extraction.Problems.Count > 0)
-            throw new CorpusException($"{extraction.Problems[0].Path}: read at speed 1 but not at speed {speed}: {extraction.Problems[0].Message}");
-        return utterances.Select((u, i) => new Sample(ModelInputs.Prepare(recipe, trainStats, voiceStats?[u.Speaker], extraction.Features[i]), data.Test[i].Label, u.Speaker, u.Path)).ToList();
+        var raw = part switch
+        {
+            Part.Test => data.TestRaw,
+            Part.Validation => data.ValidationRaw,
+            _ => throw new ArgumentException("Test-time views are of the validation or the test part.", nameof(part)),
+        };
+        var speakers = raw.Select(r => r.Speaker).ToHashSet(StringComparer.Ordinal);
+        var utterances = data.Extraction.Utterances.Where(u => speakers.Contains(u.Speaker)).ToList();
+        var (extraction, voiceStats) = Experiment.Perturbed(utterances, recipe, cacheDirectory, view.Speed, view.Warp, threads, progress: null, cancellation);
+        var byPath = new Dictionary<string, Audio.Features>(StringComparer.Ordinal);
+        for (int i = 0; i < extraction.Utterances.Count; i++) byPath[extraction.Utterances[i].Path] = extraction.Features[i];
+        foreach (var r in raw)
+            if (!byPath.ContainsKey(r.Path))
+            {
+                var problem = extraction.Problems.FirstOrDefault(p => p.Path == r.Path);
+                throw new CorpusException($"{r.Path}: read plain but not through the view {Name(view)}: {problem?.Message ?? "no features"}");
+            }
+        return new HeardView(view, raw.Select(r => r with { Features = byPath[r.Path] }).ToList(), voiceStats);
     }
+}
+
+/// <summary>One part heard through one test-time view: its raw features in the part's order, and the statistics of
+/// each (speaker, view) voice where the recipe standardises per speaker.</summary>
+public sealed record HeardView((double Speed, double Warp) View, IReadOnlyList<RawSample> Raw, IReadOnlyDictionary<string, FeatureStats>? VoiceStats)
+{
+    /// <summary>Standardised as <see cref="PreparedData.Test"/> is: with the (speaker, view) voice's statistics.</summary>
+    public IReadOnlyList<Sample> PerSpeaker(Recipe recipe, FeatureStats trainStats) =>
+        Raw.Select(r => new Sample(ModelInputs.Prepare(recipe, trainStats, VoiceStats?[r.Speaker], r.Features), r.Label, r.Speaker, r.Path)).ToList();
+
+    /// <summary>Standardised one file at a time, as <c>ser predict FILE</c> does (<see cref="ModelInputs.OneFile"/>).</summary>
+    public IReadOnlyList<Sample> OneFile(Recipe recipe, FeatureStats trainStats, double relevance) =>
+        recipe.NeedsSpeakerStatistics
+            ? Raw.Select(r => new Sample(ModelInputs.OneFile(recipe, trainStats, relevance, r.Features), r.Label, r.Speaker, r.Path)).ToList()
+            : PerSpeaker(recipe, trainStats);
 }
