@@ -42,6 +42,13 @@ public static class Recipes
     /// fresh seeds 5 and 6 by the stricter second-look rule (benchmarks/accuracy.md); <c>--vtlp none</c> turns them off.</summary>
     public static readonly IReadOnlyList<double> DefaultFramesWarpFactors = [0.9, 1.1];
 
+    /// <summary>The frames recipe's dropout rate, on the pooled vector and after the dense layer (training only); the seed
+    /// recipe keeps the notebook's 0.2. <c>--dropout</c> changes either.</summary>
+    public const float DefaultFramesDropout = 0.3f;
+
+    /// <summary>Highest dropout rate <c>--dropout</c> takes.</summary>
+    public const float MaxDropout = 0.9f;
+
     /// <summary>The frames recipe's LSTM layers (each bidirectional; the second reads the first's [forward | reverse] outputs).</summary>
     public const int DefaultFramesLayers = 1;
 
@@ -91,7 +98,9 @@ public static class Recipes
             if (o.TrimTopDb is not null) throw new OptionsException("--trim-db is for the frames recipe: the seed recipe keeps the notebook's fixed window.");
             if (o.Layers is not null) throw new OptionsException("--layers is for the frames recipe: the seed recipe keeps the notebook's one LSTM layer.");
             if (o.Conv is { Channels: > 0 }) throw new OptionsException("--conv is for the frames recipe: the seed recipe's sequence is one value per coefficient, not frames.");
-            var seed = o.Hidden is { } hidden ? new ClassifierConfig(1, hidden, 1, false, PoolingKind.Last, [128, 64], classes, 0.2f) : ClassifierConfig.Seed(classes);
+            var seed = o.Hidden is not null || o.Dropout is not null
+                ? new ClassifierConfig(1, o.Hidden ?? ClassifierConfig.Seed(classes).HiddenSize, 1, false, PoolingKind.Last, [128, 64], classes, o.Dropout ?? ClassifierConfig.Seed(classes).Dropout)
+                : ClassifierConfig.Seed(classes);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false), normalization, seed)
                 { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = warps, ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw };
         }
@@ -99,7 +108,7 @@ public static class Recipes
         var frontEnd = new FrontEndSettings(coefficients: o.Coefficients ?? DefaultFramesCoefficients, window: WindowMode.Trim, deltas: true, trimTopDb: o.TrimTopDb ?? DefaultTrimTopDb, prosody: o.Prosody ?? DefaultProsody);
         var conv = o.Conv ?? DefaultFramesConv;
         return new Recipe(kind, frontEnd, normalization,
-            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: o.Layers ?? DefaultFramesLayers, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: 0.3f,
+            new ClassifierConfig(inputSize: frontEnd.FeatureSize, hiddenSize: o.Hidden ?? DefaultFramesHidden, layers: o.Layers ?? DefaultFramesLayers, bidirectional: true, o.Pooling ?? PoolingKind.Mean, [64], classes, dropout: o.Dropout ?? DefaultFramesDropout,
                 conv.Channels, conv.Kernel))
         { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = warps, ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw, FileCopyRelevances = fileCopies };
     }
@@ -109,8 +118,12 @@ public static class Recipes
 public sealed record RecipeOverrides(int? Coefficients = null, int? Hidden = null, NormalizationMode? Normalization = null, IReadOnlyList<double>? SpeedFactors = null,
     IReadOnlyList<double>? WarpFactors = null, bool? Prosody = null, IReadOnlyList<double>? ValidationSpeedFactors = null, double? TrimTopDb = null,
     PoolingKind? Pooling = null, IReadOnlyList<Room>? Rooms = null, int? Layers = null, bool? DrawCopies = null, IReadOnlyList<double>? FileCopies = null,
-    ConvSettings? Conv = null)
+    ConvSettings? Conv = null, float? Dropout = null)
 {
+    /// <summary>--dropout: the rate of the classifier's dropout layers, 0 (none) to <see cref="Recipes.MaxDropout"/>.</summary>
+    public static float ParseDropout(float value) => value is >= 0f and <= Recipes.MaxDropout ? value
+        : throw new OptionsException($"--dropout must be 0 to {Recipes.MaxDropout.ToString(System.Globalization.CultureInfo.InvariantCulture)} (the share of the pooled vector's and the dense layer's values dropped in training), got {value.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+
     /// <summary>--conv: channels:kernel (e.g. 64:5; channels 1…<see cref="ConvSettings.MaxChannels"/>, an odd kernel in frames
     /// up to <see cref="ClassifierConfig.MaxKernel"/>), or none.</summary>
     public static ConvSettings ParseConv(string text)

@@ -784,6 +784,26 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("at least as many utterances of one voice as there are labels (7); got 3", error);
     }
 
+    /// <summary>--dropout sets the classifier's rate, the model records it, and --resume keeps it (two epochs straight = one
+    /// and a resumed one, bit for bit); another rate trains another model.</summary>
+    [Fact]
+    public void DropoutIsTheModelsAndSurvivesAResume()
+    {
+        string cache = Path.Combine(run.Root, "cache");
+        string straight = Path.Combine(run.Root, "dropout-straight"), resumed = Path.Combine(run.Root, "dropout-resumed"), other = Path.Combine(run.Root, "dropout-default");
+        var common = new[] { "--data", run.Data, "--batch", "16", "--cache", cache, "--seed", "3" };
+        Assert.Equal(0, CliRunner.Run(["train", "--out", straight, "--epochs", "2", "--dropout", "0.6", .. common]).Exit);
+        Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, "--epochs", "1", "--dropout", "0.6", .. common]).Exit);
+        var (exit, output, error) = CliRunner.Run("train", "--resume", resumed, "--epochs", "2", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(0, CliRunner.Run(["train", "--out", other, "--epochs", "2", .. common]).Exit);
+        string Model(string dir) => Path.Combine(dir, "model.safetensors");
+        Assert.Equal(0.6f, SpeechEmotion.Inference.ModelBundle.Load(Model(straight)).Model.Config.Dropout);
+        Assert.Equal(SpeechEmotion.Training.Recipes.DefaultFramesDropout, SpeechEmotion.Inference.ModelBundle.Load(Model(other)).Model.Config.Dropout);
+        Assert.Equal(File.ReadAllBytes(Model(straight)), File.ReadAllBytes(Model(resumed)));
+        Assert.NotEqual(File.ReadAllBytes(Model(straight)), File.ReadAllBytes(Model(other)));
+    }
+
     [Fact]
     public void BadOptionsAndMissingDataGiveAClearMessage()
     {
@@ -795,6 +815,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--weight-average must be a decay in [0, 1) (0 = off), got 1", "train", "--data", run.Data, "--weight-average", "1");
         CliRunner.Refused("--mixup must be a Beta parameter α in [0, 10] (0 = off), got -1", "train", "--data", run.Data, "--mixup", "-1");
         CliRunner.Refused("--patience must be at least 1 epoch, got 0", "train", "--data", run.Data, "--patience", "0");
+        CliRunner.Refused("--dropout must be 0 to 0.9 (the share of the pooled vector's and the dense layer's values dropped in training), got 0.95", "train", "--data", run.Data, "--dropout", "0.95");
         string failedRun = Path.Combine(run.Root, "failed-run");
         CliRunner.Refused("'BOB' is not in the corpus", "train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "BOB", "--out", failedRun);
         Assert.False(Directory.Exists(failedRun), "a run that failed on its data must not leave an empty run folder");

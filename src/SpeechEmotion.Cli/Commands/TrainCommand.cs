@@ -36,6 +36,7 @@ public static class TrainCommand
         var threads = CommonOptions.Threads();
         var mfcc = new Option<int?>("--n-mfcc") { Description = $"MFCCs per frame [default: {Recipes.DefaultFramesCoefficients} for frames, 40 for seed]" };
         var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 96 for frames, 256 for seed]" };
+        var dropout = new Option<float?>("--dropout") { Description = $"Dropout rate of the classifier, on the pooled vector and after the dense layer, in training only; 0 = none [default: {Recipes.DefaultFramesDropout.ToString(System.Globalization.CultureInfo.InvariantCulture)} for frames, 0.2 for seed]" };
         var layers = new Option<int?>("--layers") { Description = "Stacked LSTM layers, each bidirectional (frames recipe), 1 to 4 [default: 1]" };
         var conv = new Option<string?>("--conv") { Description = "A convolution over frames before the LSTM, channels:kernel, e.g. 64:5 (frames recipe: ReLU after it, each recording's own frames only), or none [default: none]" };
         var normalization = new Option<string?>("--normalization") { Description = "global, speaker or utterance: how features are standardised; none looks at labels [default: speaker for frames, global for seed]" };
@@ -140,7 +141,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -203,7 +204,8 @@ public static class TrainCommand
                 parse.GetValue(layers) is { } l ? RecipeOverrides.ParseLayers(l) : null,
                 parse.GetValue(copies) is { } c ? RecipeOverrides.ParseCopies(c) : null,
                 parse.GetValue(fileCopies) is { } fc ? RecipeOverrides.ParseFileCopies(fc) : null,
-                parse.GetValue(conv) is { } cv ? RecipeOverrides.ParseConv(cv) : null);
+                parse.GetValue(conv) is { } cv ? RecipeOverrides.ParseConv(cv) : null,
+                parse.GetValue(dropout) is { } dr ? RecipeOverrides.ParseDropout(dr) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout) };
         }
