@@ -56,8 +56,9 @@ public sealed record PredictionOptions
     /// </summary>
     public bool SameSpeaker { get; init; }
 
-    /// <summary>Test-time augmentation: each recording is also scored played at the speeds the models were trained
-    /// with, and the probabilities averaged. A model trained without speed perturbation adds no views.</summary>
+    /// <summary>Test-time augmentation: each recording is also scored through the perturbations the models were trained
+    /// with — played at their training speeds, heard through their warped filter banks — and the probabilities
+    /// averaged (<see cref="Recipe.TestTimeViews"/>). A model trained without either adds no views.</summary>
     public bool TestTimeAugmentation { get; init; }
 }
 

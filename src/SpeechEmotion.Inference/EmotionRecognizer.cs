@@ -87,8 +87,9 @@ public sealed class EmotionRecognizer
     /// <summary>Whether any model standardises by speaker, so that <see cref="PredictionOptions.SameSpeaker"/> changes its inputs.</summary>
     public bool NormalizesBySpeaker => _models.Any(m => m.Recipe.Normalization == NormalizationMode.Speaker);
 
-    /// <summary>The speeds test-time augmentation adds, over all models (empty: no model was trained with speed perturbation).</summary>
-    public IReadOnlyList<double> TrainingSpeeds => _models.SelectMany(m => m.Recipe.SpeedFactors).Distinct().ToList();
+    /// <summary>The views test-time augmentation adds, over all models: their training speeds and warps (empty: no model was
+    /// trained with either).</summary>
+    public IReadOnlyList<(double Speed, double Warp)> TestTimeViews => _models.SelectMany(m => m.Recipe.TestTimeViews).Distinct().ToList();
 
     public EmotionPrediction Predict(string path) => Predict([Listen(path)])[0];
 
@@ -202,12 +203,12 @@ public sealed class EmotionRecognizer
         var views = _models.Select((model, m) => (Model: m, Features: (IReadOnlyList<Features>)original)).ToList();
         if (options.TestTimeAugmentation)
         {
-            var bySpeed = new Dictionary<double, IReadOnlyList<Features>>();
+            var byView = new Dictionary<(double Speed, double Warp), IReadOnlyList<Features>>();
             for (int m = 0; m < _models.Length; m++)
-                foreach (double speed in _models[m].Recipe.SpeedFactors)
+                foreach (var view in _models[m].Recipe.TestTimeViews)
                 {
-                    if (!bySpeed.TryGetValue(speed, out var atSpeed)) bySpeed[speed] = atSpeed = AtSpeed(heard, speed);
-                    views.Add((m, atSpeed));
+                    if (!byView.TryGetValue(view, out var through)) byView[view] = through = Through(heard, view);
+                    views.Add((m, through));
                 }
         }
         var perView = views.Select(view =>
@@ -243,13 +244,14 @@ public sealed class EmotionRecognizer
         return new HeardAudio(name, clip, features, seconds);
     }
 
-    private IReadOnlyList<Features> AtSpeed(IReadOnlyList<HeardAudio> heard, double speed)
+    /// <summary>The recordings heard through a test-time view: played at its speed or through its warped filter bank.</summary>
+    private IReadOnlyList<Features> Through(IReadOnlyList<HeardAudio> heard, (double Speed, double Warp) view)
     {
         var features = new Features[heard.Count];
         var streamed = heard.FirstOrDefault(h => h.Clip is null);
         if (streamed is not null)
-            throw new OptionsException($"{streamed.Source}: test-time augmentation plays the samples at other speeds, but this file (over {StreamAboveBytes >> 20} MiB) was streamed, not held: predict it without it.");
-        Parallel.For(0, heard.Count, i => features[i] = InSession(session => session.FrontEnd.Extract(heard[i].Clip!, heard[i].Source, speed)));
+            throw new OptionsException($"{streamed.Source}: test-time augmentation hears the samples again through the model's training perturbations, but this file (over {StreamAboveBytes >> 20} MiB) was streamed, not held: predict it without it.");
+        Parallel.For(0, heard.Count, i => features[i] = InSession(session => session.FrontEnd.Extract(heard[i].Clip!, heard[i].Source, view.Speed, view.Warp)));
         return features;
     }
 

@@ -41,6 +41,14 @@ public sealed record Recipe(RecipeKind Kind, FrontEndSettings FrontEnd, Normaliz
     /// those <see cref="ValidationSpeedFactors"/> asks for).</summary>
     public bool DrawCopies { get; init; }
 
+    /// <summary>The views test-time augmentation hears a recording through besides the plain one: each training speed (warp
+    /// 1), then each training warp (speed 1) — the perturbations the model learnt from, as it learnt them.</summary>
+    public IReadOnlyList<(double Speed, double Warp)> TestTimeViews => [.. SpeedFactors.Select(speed => (speed, 1.0)), .. WarpFactors.Select(warp => (1.0, warp))];
+
+    /// <summary>A test-time view's name, as its feature cache names it: <c>speed=0.9</c>, <c>vtlp=1.1</c>.</summary>
+    public static string ViewName((double Speed, double Warp) view) =>
+        view.Speed != 1.0 ? "speed=" + FormatFactors([view.Speed]) : "vtlp=" + FormatFactors([view.Warp]);
+
     /// <summary>Augmentation factors as the model file stores them: comma-separated, round-trip precision.</summary>
     public static string FormatFactors(IEnumerable<double> factors) =>
         string.Join(',', factors.Select(f => f.ToString("R", System.Globalization.CultureInfo.InvariantCulture)));

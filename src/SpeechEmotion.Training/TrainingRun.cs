@@ -172,9 +172,9 @@ public static class TrainingRun
         }
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
-        if (!cancelled && TestTimeAugmentation.ViewsOf(recipe).Count > 0)
+        if (!cancelled && recipe.TestTimeViews.Count > 0)
         {
-            progress.Stage($"Test-time augmentation: the validation part and the test side also heard through {string.Join(", ", TestTimeAugmentation.ViewsOf(recipe).Select(TestTimeAugmentation.Name))}");
+            progress.Stage($"Test-time augmentation: the validation part and the test side also heard through {string.Join(", ", recipe.TestTimeViews.Select(Recipe.ViewName))}");
             extra["test_time_augmentation"] = TestTimeScores(bundle, data, options.CacheDirectory, options.Train.Threads, cancellation);
         }
         (Metrics, IReadOnlyList<(string, ClusterVoteResult)>)? voted = null;
@@ -201,9 +201,9 @@ public static class TrainingRun
     public static Dictionary<string, object> TestTimeScores(ModelBundle bundle, PreparedData data, string? cacheDirectory, int threads, CancellationToken cancellation)
     {
         var recipe = bundle.Recipe;
-        var views = TestTimeAugmentation.ViewsOf(recipe);
+        var views = recipe.TestTimeViews;
         var oneFileBundle = bundle.ForOneFile();
-        var block = new Dictionary<string, object> { ["views"] = views.Select(TestTimeAugmentation.Name).ToArray() };
+        var block = new Dictionary<string, object> { ["views"] = views.Select(Recipe.ViewName).ToArray() };
         void Score(Part part, IReadOnlyList<Sample> plain, IReadOnlyList<Sample> plainOneFile)
         {
             var heard = views.Select(view => TestTimeAugmentation.Heard(data, recipe, part, view, cacheDirectory, threads, cancellation)).ToList();

@@ -47,6 +47,30 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("samples/s", run.Result.Output);
     }
 
+    /// <summary>ser train also scores the model through its training warps (test-time augmentation), at the epoch chosen
+    /// without them: the validation part's plain score is the one it chose by, and ser evaluate --tta gives the test
+    /// side's score again, per speaker and one file at a time.</summary>
+    [Fact]
+    public void TrainScoresTheTestTimeViewsAsEvaluateDoes()
+    {
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json")));
+        var block = metrics.RootElement.GetProperty("test_time_augmentation");
+        Assert.Equal(["vtlp=0.9", "vtlp=1.1"], block.GetProperty("views").EnumerateArray().Select(v => v.GetString()));
+        Assert.Equal(metrics.RootElement.GetProperty("validation_accuracy").GetDouble(), block.GetProperty("validation_accuracy_plain").GetDouble(), 12);
+        foreach (var field in new[] { "validation_accuracy", "one_file_validation_accuracy", "accuracy", "uar", "ece", "one_file_accuracy" })
+            Assert.InRange(block.GetProperty(field).GetDouble(), 0, 1);
+        string cache = Path.Combine(run.Root, "cache");
+        foreach (var (oneFile, field) in new[] { (false, "accuracy"), (true, "one_file_accuracy") })
+        {
+            string json = Path.Combine(run.Root, $"evaluate-tta-{oneFile}.json");
+            var (exit, output, error) = CliRunner.Run(["evaluate", "--model", Path.Combine(run.Run, "model.safetensors"), "--data", run.Data,
+                "--json", json, "--cache", cache, "--tta", .. oneFile ? new[] { "--one-file-at-a-time" } : []]);
+            Assert.True(exit == 0, output + error);
+            using var evaluated = JsonDocument.Parse(File.ReadAllText(json));
+            Assert.Equal(block.GetProperty(field).GetDouble(), evaluated.RootElement.GetProperty("accuracy").GetDouble(), 12);
+        }
+    }
+
     [Fact]
     public void EvaluateScoresExactlyTheHeldOutSide()
     {
@@ -544,19 +568,23 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.True(exit == 0, output + error);
         Assert.Equal(3 * recordings, Count(output));
 
-        // --tta scores each test utterance at the model's training speed too (0.9 here; VTLP is not a speed) and averages.
+        // --tta scores each test utterance through the model's training perturbations too (speed 0.9, warp 1.1) and averages.
         string json = Path.Combine(run.Root, "tta.json");
         (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(dir, "model.safetensors"), "--data", run.Data,
             "--cache", cache, "--tta", "--json", json);
         Assert.True(exit == 0, output + error);
-        Assert.Contains("each utterance also scored at speed 0.9, probabilities averaged", error);
+        Assert.Contains("each utterance also scored through speed=0.9, vtlp=1.1, probabilities averaged", error);
         Assert.Contains(", test-time augmentation)", output);
         using (var tta = JsonDocument.Parse(File.ReadAllText(json)))
         {
             Assert.Equal(21, tta.RootElement.GetProperty("test_count").GetInt32()); // a quarter of the 84 generated utterances
-            Assert.Equal(0.9, tta.RootElement.GetProperty("tta_speeds")[0].GetDouble());
+            Assert.Equal(["speed=0.9", "vtlp=1.1"], tta.RootElement.GetProperty("tta_views").EnumerateArray().Select(v => v.GetString()));
         }
-        CliRunner.Refused("no model given here was trained with any", "evaluate", "--model", Path.Combine(run.Run, "model.safetensors"),
+        // A model trained on no perturbation has no view to add: refused in one line.
+        string plain = Path.Combine(run.Root, "unperturbed");
+        (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", plain, "--epochs", "1", "--cache", cache, "--vtlp", "none");
+        Assert.True(exit == 0, output + error);
+        CliRunner.Refused("no model given here was trained with any", "evaluate", "--model", Path.Combine(plain, "model.safetensors"),
             "--data", run.Data, "--cache", cache, "--tta");
 
         // predict --tta: the same average for files; each file's probabilities still sum to one.
@@ -568,7 +596,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             foreach (var item in predicted.RootElement.EnumerateArray())
                 Assert.Equal(1.0, item.GetProperty("probabilities").EnumerateObject().Sum(p => p.Value.GetDouble()), 4);
         }
-        CliRunner.Refused("no model given here was trained with any", "predict", "--model", Path.Combine(run.Run, "model.safetensors"),
+        CliRunner.Refused("no model given here was trained with any", "predict", "--model", Path.Combine(plain, "model.safetensors"),
             Path.Combine(run.Data, "YAF_sad"), "--tta");
     }
 

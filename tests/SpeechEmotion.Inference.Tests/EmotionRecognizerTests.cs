@@ -260,21 +260,39 @@ public sealed class EmotionRecognizerTests : IDisposable
         Assert.NotEqual(withoutOneFileTemperature.Predict(heard)[0].Scores.ToArray(), alone[0].Scores.ToArray());
     }
 
-    /// <summary>Test-time augmentation adds one view per training speed: the mean of the plain view and the files played at that speed.</summary>
+    /// <summary>Test-time augmentation adds one view per training speed and one per training warp: each file's answer is
+    /// the mean of its plain view's probabilities, its speed view's and its warp view's, each predicted as the plain one is.</summary>
     [Fact]
-    public void TestTimeAugmentationAveragesTheTrainingSpeeds()
+    public void TestTimeAugmentationAveragesTheTrainingSpeedsAndWarps()
     {
-        var recognizer = EmotionRecognizer.Load(TestModels.Save(TestModels.Frames(11, speeds: [0.9]), _folder.Path, "model.safetensors"));
-        Assert.Equal([0.9], recognizer.TrainingSpeeds);
+        var frames = TestModels.Frames(11, speeds: [0.9]);
+        var bundle = frames with { Recipe = frames.Recipe with { WarpFactors = [1.1] }, Temperature = 1.5f };
+        var recognizer = EmotionRecognizer.Load(TestModels.Save(bundle, _folder.Path, "model.safetensors"));
+        Assert.Equal([(0.9, 1.0), (1.0, 1.1)], recognizer.TestTimeViews);
         var heard = TestModels.Wavs(_folder.Path, 2).Select(recognizer.Listen).ToList();
         var plain = recognizer.Predict(heard);
         var augmented = recognizer.Predict(heard, new PredictionOptions { TestTimeAugmentation = true });
         var model = recognizer.Models[0];
-        var slow = new FrontEnd(model.Recipe.FrontEnd).Extract(heard[1].Clip!, heard[1].Source, 0.9);
-        Assert.NotEqual(heard[1].Features.Frames, slow.Frames);
-        Assert.NotEqual(plain[1].Scores[0], augmented[1].Scores[0]);
-        for (int k = 0; k < plain[1].Scores.Length; k++) Assert.InRange(augmented[1].Scores[k], 0f, 1f);
-        Assert.Equal(1.0, augmented[1].Scores.ToArray().Sum(p => (double)p), 5);
+        int classes = TestModels.Labels.Length;
+        var frontEnd = new FrontEnd(model.Recipe.FrontEnd);
+        for (int i = 0; i < heard.Count; i++)
+        {
+            var slow = frontEnd.Extract(heard[i].Clip!, heard[i].Source, speed: 0.9);
+            var warped = frontEnd.Extract(heard[i].Clip!, heard[i].Source, warp: 1.1);
+            Assert.NotEqual(heard[i].Features.Frames, slow.Frames);
+            Assert.Equal(heard[i].Features.Frames, warped.Frames);
+            var expected = new float[classes];
+            foreach (var features in new[] { heard[i].Features, slow, warped })
+            {
+                var input = ModelInputs.Unlabelled(model.Recipe, model.Statistics, [features], false, model.OneFileRelevance)[0];
+                model.Model.Predict(input.Values, [input.Steps], input.Steps, 1, new float[classes]);
+                var view = new float[classes];
+                Calibration.Softmax(model.Model.Logits, classes, 1.5f, view);
+                for (int k = 0; k < classes; k++) expected[k] += view[k] / 3;
+            }
+            for (int k = 0; k < classes; k++) Assert.Equal(expected[k], augmented[i].Scores[k], 1e-6f);
+            Assert.NotEqual(plain[i].Scores.ToArray(), augmented[i].Scores.ToArray());
+        }
     }
 
     [Fact]

@@ -19,8 +19,8 @@ public sealed class PerturbedTestTests : IDisposable
         var recipe = Recipes.Create(RecipeKind.Frames, 7, new RecipeOverrides(SpeedFactors: [0.9, 1.1]));
         var data = Experiment.Prepare(_root, recipe, new SplitInfo(Protocol.Speaker, 1, "YAF"), cacheDirectory: null);
         Assert.Equal(14, data.Test.Count);
-        Assert.Equal([(0.9, 1.0), (1.1, 1.0), (1.0, 0.9), (1.0, 1.1)], TestTimeAugmentation.ViewsOf(recipe));
-        Assert.Equal(["speed=0.9", "speed=1.1", "vtlp=0.9", "vtlp=1.1"], TestTimeAugmentation.ViewsOf(recipe).Select(TestTimeAugmentation.Name));
+        Assert.Equal([(0.9, 1.0), (1.1, 1.0), (1.0, 0.9), (1.0, 1.1)], recipe.TestTimeViews);
+        Assert.Equal(["speed=0.9", "speed=1.1", "vtlp=0.9", "vtlp=1.1"], recipe.TestTimeViews.Select(Recipe.ViewName));
 
         IReadOnlyList<Sample> Heard(double speed, double warp) =>
             TestTimeAugmentation.Heard(data, recipe, Part.Test, (speed, warp), cacheDirectory: null).PerSpeaker(recipe, data.TrainStatistics);

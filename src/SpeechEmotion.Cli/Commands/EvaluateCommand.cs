@@ -92,7 +92,7 @@ public static class EvaluateCommand
             {
                 if (members.Count == bundles.Count)
                     throw new Core.OptionsException("--tta scores the test side through the perturbations a model was trained with (ser train --augment, --vtlp), and no model given here was trained with any.");
-                var views = bundles.SelectMany(b => TestTimeAugmentation.ViewsOf(b.Recipe)).Distinct().Select(TestTimeAugmentation.Name).ToArray();
+                var views = bundles.SelectMany(b => b.Recipe.TestTimeViews).Distinct().Select(Recipe.ViewName).ToArray();
                 error.WriteLine($"note: test-time augmentation: each utterance also scored through {string.Join(", ", views)}, probabilities averaged.");
                 ensemble += ", test-time augmentation";
                 extra["tta_views"] = views;

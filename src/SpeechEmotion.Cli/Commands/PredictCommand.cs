@@ -46,7 +46,7 @@ public static class PredictCommand
         };
         var tta = new Option<bool>("--tta")
         {
-            Description = "Test-time augmentation: also score each file played at the speeds the model was trained with (--augment) and average.",
+            Description = "Test-time augmentation: also score each file through the perturbations the model was trained with (played at its --augment speeds, heard through its --vtlp warps) and average.",
         };
         var timeline = new Option<bool>("--timeline")
         {
@@ -75,8 +75,8 @@ public static class PredictCommand
             bool asOneSpeaker = parse.GetValue(oneSpeaker), augment = parse.GetValue(tta);
             if (asOneSpeaker && !recognizer.NormalizesBySpeaker)
                 throw new OptionsException($"--one-speaker applies to models with speaker normalisation; this one normalises '{recognizer.Models[0].Recipe.Normalization.ToString().ToLowerInvariant()}'.");
-            if (augment && recognizer.TrainingSpeeds.Count == 0)
-                throw new OptionsException("--tta scores the files at the speeds a model was trained with (ser train --augment), and no model given here was trained with any.");
+            if (augment && recognizer.TestTimeViews.Count == 0)
+                throw new OptionsException("--tta scores the files through the perturbations a model was trained with (ser train --augment, --vtlp), and no model given here was trained with any.");
             var files = Expand(parse.GetValue(paths)!, error);
             if (files.Count(f => f == StandardInput) > 1) throw new OptionsException("- (standard input) can be given once.");
             // Read in parallel; report unreadable files in the order given, and predict the rest.

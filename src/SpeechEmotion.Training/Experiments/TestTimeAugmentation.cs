@@ -11,19 +11,11 @@ namespace SpeechEmotion.Training.Experiments;
 /// </summary>
 public static class TestTimeAugmentation
 {
-    /// <summary>The views a recipe is heard through besides the plain one: each training speed, then each warp (the other 1).</summary>
-    public static IReadOnlyList<(double Speed, double Warp)> ViewsOf(Recipe recipe) =>
-        recipe.SpeedFactors.Select(speed => (speed, 1.0)).Concat(recipe.WarpFactors.Select(warp => (1.0, warp))).ToList();
-
-    /// <summary>A view's name as its feature cache names it: <c>speed=0.9</c>, <c>vtlp=1.1</c>.</summary>
-    public static string Name((double Speed, double Warp) view) =>
-        view.Speed != 1.0 ? "speed=" + Recipe.FormatFactors([view.Speed]) : "vtlp=" + Recipe.FormatFactors([view.Warp]);
-
     /// <summary>The extra members for one model: its test side through each of its views (<see cref="Heard"/>), each
     /// standardised with its speaker's statistics or, with <paramref name="oneFile"/>, one file at a time.</summary>
     public static IEnumerable<(ModelBundle Bundle, IReadOnlyList<Sample> Samples)> Views(PreparedData data, ModelBundle bundle, string? cacheDirectory,
         int threads = 0, bool oneFile = false) =>
-        ViewsOf(bundle.Recipe).Select(view =>
+        bundle.Recipe.TestTimeViews.Select(view =>
         {
             var heard = Heard(data, bundle.Recipe, Part.Test, view, cacheDirectory, threads);
             return oneFile ? (bundle.ForOneFile(), heard.OneFile(bundle.Recipe, bundle.Statistics, bundle.OneFileRelevance))
@@ -55,7 +47,7 @@ public static class TestTimeAugmentation
             if (!byPath.ContainsKey(r.Path))
             {
                 var problem = extraction.Problems.FirstOrDefault(p => p.Path == r.Path);
-                throw new CorpusException($"{r.Path}: read plain but not through the view {Name(view)}: {problem?.Message ?? "no features"}");
+                throw new CorpusException($"{r.Path}: read plain but not through the view {Recipe.ViewName(view)}: {problem?.Message ?? "no features"}");
             }
         return new HeardView(view, raw.Select(r => r with { Features = byPath[r.Path] }).ToList(), voiceStats);
     }
