@@ -53,6 +53,8 @@ public sealed record CheckpointMetadata
     public float Arousal { get; init; }
     /// <summary>Mixup's α (<see cref="TrainOptions.Mixup"/>; checkpoints written before it was an option: 0).</summary>
     public float Mixup { get; init; }
+    /// <summary>Adam's decoupled weight decay (<see cref="TrainOptions.WeightDecay"/>; checkpoints written before it was an option: the default).</summary>
+    public float WeightDecay { get; init; } = TrainOptions.DefaultWeightDecay;
     public int Adapt { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }

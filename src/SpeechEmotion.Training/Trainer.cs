@@ -9,9 +9,10 @@ namespace SpeechEmotion.Training;
 public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
-        float weightDecay = 1e-4f, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
+        float weightDecay = DefaultWeightDecay, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
         LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0, float mixup = 0)
     {
+        if (!(weightDecay >= 0 && weightDecay < 1)) throw new OptionsException($"--weight-decay must be in [0, 1) (Adam's decoupled decay: each step multiplies every weight by 1 − lr·decay), got {weightDecay}.");
         if (!(mixup >= 0 && mixup <= 10)) throw new OptionsException($"--mixup must be a Beta parameter α in [0, 10] (0 = off), got {mixup}.");
         Mixup = mixup;
         if (!(adversary >= 0 && adversary <= 10)) throw new OptionsException($"--adversary must be a weight λ in [0, 10] (0 = off), got {adversary}.");
@@ -32,6 +33,10 @@ public sealed record TrainOptions
         LabelSmoothing = labelSmoothing;
         WeightAverage = weightAverage;
     }
+
+    /// <summary>Adam's decoupled weight decay unless told otherwise (<c>--weight-decay</c>): each step multiplies every
+    /// weight by 1 − lr·1e-4.</summary>
+    public const float DefaultWeightDecay = 1e-4f;
 
     /// <summary>
     /// Decay d of an exponential moving average of the parameters, updated after every step (a ← a + (1 − d)·(θ − a),

@@ -374,7 +374,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     }
 
     /// <summary>Three epochs, then --resume to six, give bit for bit the model of six epochs straight (label smoothing,
-    /// the weights' moving average, the auxiliary heads' states and mixup's α kept by the checkpoint).</summary>
+    /// the weights' moving average, the auxiliary heads' states, mixup's α and the weight decay kept by the checkpoint).</summary>
     [Theory]
     [InlineData("0", "0", "0", "0")]
     [InlineData("0.9", "0", "0", "0")]
@@ -385,7 +385,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         string cache = Path.Combine(run.Root, "cache");
         string name = $"{weightAverage}-{adversary}-{arousal}-{mixup}";
         string straight = Path.Combine(run.Root, $"straight-{name}"), resumed = Path.Combine(run.Root, $"resumed-{name}");
-        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2", "--mixup", mixup,
+        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2", "--weight-decay", "0.05", "--mixup", mixup,
             "--adversary", adversary, "--arousal", arousal, "--weight-average", weightAverage };
         Assert.Equal(0, CliRunner.Run(["train", "--out", straight, .. common]).Exit);
         Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, .. common[..2], "--epochs", "3", .. common[4..]]).Exit);
@@ -842,6 +842,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--label-smoothing must be in [0, 0.5], got 0.6", "train", "--data", run.Data, "--label-smoothing", "0.6");
         CliRunner.Refused("--weight-average must be a decay in [0, 1) (0 = off), got 1", "train", "--data", run.Data, "--weight-average", "1");
         CliRunner.Refused("--mixup must be a Beta parameter α in [0, 10] (0 = off), got -1", "train", "--data", run.Data, "--mixup", "-1");
+        CliRunner.Refused("--weight-decay must be in [0, 1) (Adam's decoupled decay", "train", "--data", run.Data, "--weight-decay", "-0.1");
         CliRunner.Refused("--patience must be at least 1 epoch, got 0", "train", "--data", run.Data, "--patience", "0");
         CliRunner.Refused("--dropout must be 0 to 0.9 (the share of the pooled vector's and the dense layer's values dropped in training), got 0.95", "train", "--data", run.Data, "--dropout", "0.95");
         string failedRun = Path.Combine(run.Root, "failed-run");

@@ -118,6 +118,11 @@ public static class TrainCommand
                           "emotion is of high (angry, fear, happy, surprise) or low arousal (sad, neutral, calm, boredom, disgust); 0 = off",
             DefaultValueFactory = _ => 0f,
         };
+        var weightDecay = new Option<float>("--weight-decay")
+        {
+            Description = "Adam's decoupled weight decay (AdamW): each step multiplies every weight by 1 − lr·decay; 0 = none",
+            DefaultValueFactory = _ => TrainOptions.DefaultWeightDecay,
+        };
         var mixup = new Option<float>("--mixup")
         {
             Description = "Mixup with this Beta parameter α (e.g. 0.2): every training sequence is mixed, frame by frame, with another of its batch, " +
@@ -141,7 +146,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -171,7 +176,7 @@ public static class TrainCommand
                     new SplitInfo(CommonOptions.ParseProtocol(saved.Protocol), saved.Seed, saved.TestSpeaker, saved.TestCorpus),
                     new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, patience: saved.Patience, threads: parse.GetValue(threads),
                         masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage,
-                        balance: saved.Balance, adversary: saved.Adversary, arousal: saved.Arousal, mixup: saved.Mixup),
+                        balance: saved.Balance, adversary: saved.Adversary, arousal: saved.Arousal, mixup: saved.Mixup, weightDecay: saved.WeightDecay),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote)) { Layout = saved.Layout };
             }
@@ -191,7 +196,7 @@ public static class TrainCommand
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr) ?? Recipes.DefaultLearningRate(kind), split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
-                mixup: parse.GetValue(mixup));
+                mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
