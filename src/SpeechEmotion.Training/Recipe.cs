@@ -74,8 +74,8 @@ public static class Recipes
     public const float DefaultFramesLearningRate = 4e-3f;
 
     /// <summary>The Adam learning rate a recipe trains with unless told otherwise: <see cref="DefaultFramesLearningRate"/>
-    /// for frames, 0.002 for seed. Give it to <see cref="TrainOptions"/>.</summary>
-    public static float DefaultLearningRate(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesLearningRate : 2e-3f;
+    /// for frames, <see cref="TrainOptions.DefaultLearningRate"/> (0.002) for seed. Give it to <see cref="TrainOptions"/>.</summary>
+    public static float DefaultLearningRate(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesLearningRate : TrainOptions.DefaultLearningRate;
 
     public static Recipe Create(RecipeKind kind, int classes, RecipeOverrides? overrides = null)
     {

@@ -8,7 +8,7 @@ namespace SpeechEmotion.Training;
 /// <summary>Training settings, validated at construction with errors that name the option.</summary>
 public sealed record TrainOptions
 {
-    public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = 2e-3f, ulong seed = 1, int patience = 10,
+    public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = DefaultLearningRate, ulong seed = 1, int patience = 10,
         float weightDecay = DefaultWeightDecay, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
         LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0, float mixup = 0)
     {
@@ -33,6 +33,10 @@ public sealed record TrainOptions
         LabelSmoothing = labelSmoothing;
         WeightAverage = weightAverage;
     }
+
+    /// <summary>Adam's learning rate unless told otherwise: 0.002, the seed recipe's (the frames recipe's is
+    /// <see cref="Recipes.DefaultFramesLearningRate"/>; <see cref="Recipes.DefaultLearningRate"/> gives either).</summary>
+    public const float DefaultLearningRate = 2e-3f;
 
     /// <summary>Adam's decoupled weight decay unless told otherwise (<c>--weight-decay</c>): each step multiplies every
     /// weight by 1 − lr·1e-4.</summary>
