@@ -2,7 +2,8 @@
 # The test-time rule of benchmarks/accuracy.md ("Test-time augmentation by the training warps"): a change made only
 # when a trained model is scored, measured on the same models with and without it, at four fresh seeds.
 #   benchmarks/accuracy/test-time-rule.sh OUT FIRST_SEED
-# Runs validation-rule.sh with the defaults at FIRST_SEED … FIRST_SEED+3 into OUT/defaults-S (its printed lines in
+# Runs validation-rule.sh with the defaults and --tta (which adds the scores below and leaves the model's bits as they
+# are) at FIRST_SEED … FIRST_SEED+3 into OUT/defaults-S (its printed lines in
 # OUT/defaults-S.txt, as four-seed-rule.sh names them, so a later four-seed rule can reuse them; a seed whose .txt is
 # complete is not run again). Then, from each run's metrics.json block "test_time_augmentation": the validation
 # accuracy with the views against without (the same model, the epoch chosen without them), per protocol (loso: the
@@ -33,7 +34,7 @@ means=()
 for seed in $(seq "$first" $((first + 3))); do
   txt="$out/defaults-$seed.txt"
   if ! complete "$txt"; then
-    if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/defaults-$seed" > "$txt.partial"; then
+    if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/defaults-$seed" --tta > "$txt.partial"; then
       echo "test-time-rule.sh: the defaults' run at seed $seed failed; its ser train logs are in $out/defaults-$seed/" >&2
       exit 2
     fi

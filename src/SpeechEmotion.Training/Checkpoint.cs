@@ -58,6 +58,8 @@ public sealed record CheckpointMetadata
     public int Adapt { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }
+    /// <summary>Whether the run also scores with test-time augmentation (<see cref="TrainRunOptions.TestTimeScores"/>; before it was an option: no).</summary>
+    public bool TestTimeScores { get; init; }
 
     /// <summary>The checksum <see cref="Checksum"/> holds: SHA-256 over the tensors' bytes, in order.</summary>
     public static string ChecksumOf(IEnumerable<float[]> tensors)

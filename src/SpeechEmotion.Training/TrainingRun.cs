@@ -17,6 +17,11 @@ public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitIn
     public int AdaptRounds { get; init; } = AdaptRounds is >= 0 and <= SelfTraining.MaxRounds ? AdaptRounds
         : throw new OptionsException($"--adapt takes 0 to {SelfTraining.MaxRounds} rounds, got {AdaptRounds}.");
 
+    /// <summary>Also score the validation part and the test side with test-time augmentation (<see cref="TestTimeAugmentation"/>,
+    /// at the epoch chosen without it; metrics.json's <c>test_time_augmentation</c> block). Off by default: it hears every
+    /// recording of the scored speakers again through each view, and it lost its rule (benchmarks/accuracy.md).</summary>
+    public bool TestTimeScores { get; init; }
+
     /// <summary>The corpus layout every --data folder is read as (null: found per folder).</summary>
     public string? Layout { get; init; }
 
@@ -172,7 +177,9 @@ public static class TrainingRun
         }
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
-        if (!cancelled && recipe.TestTimeViews.Count > 0)
+        if (options.TestTimeScores && recipe.TestTimeViews.Count == 0)
+            progress.Warning("no test-time scores: the model was trained with no speed or warp copies, so it has no view to add.");
+        else if (options.TestTimeScores && !cancelled)
         {
             progress.Stage($"Test-time augmentation: the validation part and the test side also heard through {string.Join(", ", recipe.TestTimeViews.Select(Recipe.ViewName))}");
             extra["test_time_augmentation"] = TestTimeScores(bundle, data, options.CacheDirectory, options.Train.Threads, cancellation);
@@ -322,6 +329,7 @@ public static class TrainingRun
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
             Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup, WeightDecay = options.Train.WeightDecay,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
+            TestTimeScores = options.TestTimeScores,
         };
         int n = model.Parameters.Count;
         NamedTensor[] tensors =

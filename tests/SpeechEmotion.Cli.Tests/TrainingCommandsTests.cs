@@ -47,23 +47,28 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("samples/s", run.Result.Output);
     }
 
-    /// <summary>ser train also scores the model through its training warps (test-time augmentation), at the epoch chosen
-    /// without them: the validation part's plain score is the one it chose by, and ser evaluate --tta gives the test
-    /// side's score again, per speaker and one file at a time.</summary>
+    /// <summary>ser train --tta also scores the model through its training warps (test-time augmentation), at the epoch
+    /// chosen without them: the validation part's plain score is the one it chose by, and ser evaluate --tta gives the
+    /// test side's score again, per speaker and one file at a time. Without --tta there is no such block.</summary>
     [Fact]
     public void TrainScoresTheTestTimeViewsAsEvaluateDoes()
     {
-        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json")));
+        using (var plainRun = JsonDocument.Parse(File.ReadAllText(Path.Combine(run.Run, "metrics.json"))))
+            Assert.False(plainRun.RootElement.TryGetProperty("test_time_augmentation", out _));
+        string dir = Path.Combine(run.Root, "tta-scores"), cache = Path.Combine(run.Root, "cache");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "3", "--batch", "16", "--cache", cache, "--seed", "3", "--tta");
+        Assert.True(exit == 0, output + error);
+        Assert.Contains("Test-time augmentation: the validation part and the test side also heard through vtlp=0.9, vtlp=1.1", output);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
         var block = metrics.RootElement.GetProperty("test_time_augmentation");
         Assert.Equal(["vtlp=0.9", "vtlp=1.1"], block.GetProperty("views").EnumerateArray().Select(v => v.GetString()));
         Assert.Equal(metrics.RootElement.GetProperty("validation_accuracy").GetDouble(), block.GetProperty("validation_accuracy_plain").GetDouble(), 12);
         foreach (var field in new[] { "validation_accuracy", "one_file_validation_accuracy", "accuracy", "uar", "ece", "one_file_accuracy" })
             Assert.InRange(block.GetProperty(field).GetDouble(), 0, 1);
-        string cache = Path.Combine(run.Root, "cache");
         foreach (var (oneFile, field) in new[] { (false, "accuracy"), (true, "one_file_accuracy") })
         {
             string json = Path.Combine(run.Root, $"evaluate-tta-{oneFile}.json");
-            var (exit, output, error) = CliRunner.Run(["evaluate", "--model", Path.Combine(run.Run, "model.safetensors"), "--data", run.Data,
+            (exit, output, error) = CliRunner.Run(["evaluate", "--model", Path.Combine(dir, "model.safetensors"), "--data", run.Data,
                 "--json", json, "--cache", cache, "--tta", .. oneFile ? new[] { "--one-file-at-a-time" } : []]);
             Assert.True(exit == 0, output + error);
             using var evaluated = JsonDocument.Parse(File.ReadAllText(json));
@@ -582,8 +587,9 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         }
         // A model trained on no perturbation has no view to add: refused in one line.
         string plain = Path.Combine(run.Root, "unperturbed");
-        (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", plain, "--epochs", "1", "--cache", cache, "--vtlp", "none");
+        (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", plain, "--epochs", "1", "--cache", cache, "--vtlp", "none", "--tta");
         Assert.True(exit == 0, output + error);
+        Assert.Contains("no test-time scores: the model was trained with no speed or warp copies", output + error);
         CliRunner.Refused("no model given here was trained with any", "evaluate", "--model", Path.Combine(plain, "model.safetensors"),
             "--data", run.Data, "--cache", cache, "--tta");
 

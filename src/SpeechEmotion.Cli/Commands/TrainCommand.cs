@@ -78,6 +78,11 @@ public static class TrainCommand
             Description = "Also score the test side by a cluster vote (transductive: each test speaker's utterances grouped by k-means, labels unseen, " +
                           "each taking its group's majority prediction), in metrics.json beside the plain score.",
         };
+        var tta = new Option<bool>("--tta")
+        {
+            Description = "Also score the validation part and the test side with test-time augmentation (each recording also heard through the training speeds and warps, " +
+                          "probabilities averaged; the epoch is chosen without it), in metrics.json's test_time_augmentation block beside the plain scores.",
+        };
         var maskTime = new Option<double?>("--mask-time")
         {
             Description = $"SpecAugment-style: each training sequence loses one span of up to this fraction of its frames, drawn afresh every batch; 0 = none [default: {SpeechEmotion.Training.Masking.FramesDefault.TimeFraction.ToString(CultureInfo.InvariantCulture)} for frames, 0 for seed]",
@@ -146,7 +151,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, tta, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -178,7 +183,8 @@ public static class TrainCommand
                         masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage,
                         balance: saved.Balance, adversary: saved.Adversary, arousal: saved.Arousal, mixup: saved.Mixup, weightDecay: saved.WeightDecay),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
-                    AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote)) { Layout = saved.Layout };
+                    AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote))
+                    { Layout = saved.Layout, TestTimeScores = saved.TestTimeScores || parse.GetValue(tta) };
             }
             else
             {
@@ -212,7 +218,7 @@ public static class TrainCommand
                 parse.GetValue(conv) is { } cv ? RecipeOverrides.ParseConv(cv) : null,
                 parse.GetValue(dropout) is { } dr ? RecipeOverrides.ParseDropout(dr) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
-                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout) };
+                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout), TestTimeScores = parse.GetValue(tta) };
         }
 
         TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation, string commandLine)
