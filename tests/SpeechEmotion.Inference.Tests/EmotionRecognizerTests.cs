@@ -261,34 +261,40 @@ public sealed class EmotionRecognizerTests : IDisposable
     }
 
     /// <summary>Test-time augmentation adds one view per training speed and one per training warp: each file's answer is
-    /// the mean of its plain view's probabilities, its speed view's and its warp view's, each predicted as the plain one is.</summary>
-    [Fact]
-    public void TestTimeAugmentationAveragesTheTrainingSpeedsAndWarps()
+    /// the mean of its plain view's probabilities, its speed view's and its warp view's, each predicted as the plain one is
+    /// — one file by itself, or (one speaker, speaker normalisation) each view's files standardised together as a voice.</summary>
+    [Theory]
+    [InlineData(false)]
+    [InlineData(true)]
+    public void TestTimeAugmentationAveragesTheTrainingSpeedsAndWarps(bool sameSpeaker)
     {
-        var frames = TestModels.Frames(11, speeds: [0.9]);
+        var frames = TestModels.Frames(11, sameSpeaker ? NormalizationMode.Speaker : NormalizationMode.Global, speeds: [0.9]);
         var bundle = frames with { Recipe = frames.Recipe with { WarpFactors = [1.1] }, Temperature = 1.5f };
-        var recognizer = EmotionRecognizer.Load(TestModels.Save(bundle, _folder.Path, "model.safetensors"));
+        var recognizer = EmotionRecognizer.Load(TestModels.Save(bundle, _folder.Path, $"model-{sameSpeaker}.safetensors"));
         Assert.Equal([(0.9, 1.0), (1.0, 1.1)], recognizer.TestTimeViews);
-        var heard = TestModels.Wavs(_folder.Path, 2).Select(recognizer.Listen).ToList();
-        var plain = recognizer.Predict(heard);
-        var augmented = recognizer.Predict(heard, new PredictionOptions { TestTimeAugmentation = true });
+        var heard = TestModels.Wavs(_folder.Path, 3).Select(recognizer.Listen).ToList();
+        var plain = recognizer.Predict(heard, new PredictionOptions { SameSpeaker = sameSpeaker });
+        var augmented = recognizer.Predict(heard, new PredictionOptions { SameSpeaker = sameSpeaker, TestTimeAugmentation = true });
         var model = recognizer.Models[0];
         int classes = TestModels.Labels.Length;
         var frontEnd = new FrontEnd(model.Recipe.FrontEnd);
+        var slow = heard.Select(h => frontEnd.Extract(h.Clip!, h.Source, speed: 0.9)).ToList();
+        var warped = heard.Select(h => frontEnd.Extract(h.Clip!, h.Source, warp: 1.1)).ToList();
+        // Each view's inputs as the plain view's are made: its files one by one, or together as one voice.
+        var views = new[] { heard.Select(h => h.Features).ToList(), slow, warped }
+            .Select(view => ModelInputs.Unlabelled(model.Recipe, model.Statistics, view, sameSpeaker, model.OneFileRelevance)).ToList();
         for (int i = 0; i < heard.Count; i++)
         {
-            var slow = frontEnd.Extract(heard[i].Clip!, heard[i].Source, speed: 0.9);
-            var warped = frontEnd.Extract(heard[i].Clip!, heard[i].Source, warp: 1.1);
-            Assert.NotEqual(heard[i].Features.Frames, slow.Frames);
-            Assert.Equal(heard[i].Features.Frames, warped.Frames);
+            Assert.NotEqual(heard[i].Features.Frames, slow[i].Frames);
+            Assert.Equal(heard[i].Features.Frames, warped[i].Frames);
             var expected = new float[classes];
-            foreach (var features in new[] { heard[i].Features, slow, warped })
+            foreach (var view in views)
             {
-                var input = ModelInputs.Unlabelled(model.Recipe, model.Statistics, [features], false, model.OneFileRelevance)[0];
+                var input = view[i];
                 model.Model.Predict(input.Values, [input.Steps], input.Steps, 1, new float[classes]);
-                var view = new float[classes];
-                Calibration.Softmax(model.Model.Logits, classes, 1.5f, view);
-                for (int k = 0; k < classes; k++) expected[k] += view[k] / 3;
+                var probabilities = new float[classes];
+                Calibration.Softmax(model.Model.Logits, classes, 1.5f, probabilities);
+                for (int k = 0; k < classes; k++) expected[k] += probabilities[k] / 3;
             }
             for (int k = 0; k < classes; k++) Assert.Equal(expected[k], augmented[i].Scores[k], 1e-6f);
             Assert.NotEqual(plain[i].Scores.ToArray(), augmented[i].Scores.ToArray());
