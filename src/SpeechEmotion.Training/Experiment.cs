@@ -182,7 +182,7 @@ public static class Experiment
     /// <summary>The cache of one perturbed variant (one of speed, warp and room set), under the variant's own name.</summary>
     private static FeatureCache? VariantCache(string? cacheDirectory, Recipe recipe, double speed, double warp, Room? room)
     {
-        string variant = room is not null ? "room=" + room : speed != 1.0 ? "speed=" + Recipe.FormatFactors([speed]) : "vtlp=" + Recipe.FormatFactors([warp]);
+        string variant = room is not null ? "room=" + room : Recipe.ViewName((speed, warp));
         return cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd, variant);
     }
 

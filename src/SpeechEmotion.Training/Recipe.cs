@@ -98,9 +98,10 @@ public static class Recipes
             if (o.TrimTopDb is not null) throw new OptionsException("--trim-db is for the frames recipe: the seed recipe keeps the notebook's fixed window.");
             if (o.Layers is not null) throw new OptionsException("--layers is for the frames recipe: the seed recipe keeps the notebook's one LSTM layer.");
             if (o.Conv is { Channels: > 0 }) throw new OptionsException("--conv is for the frames recipe: the seed recipe's sequence is one value per coefficient, not frames.");
-            var seed = o.Hidden is not null || o.Dropout is not null
-                ? new ClassifierConfig(1, o.Hidden ?? ClassifierConfig.Seed(classes).HiddenSize, 1, false, PoolingKind.Last, [128, 64], classes, o.Dropout ?? ClassifierConfig.Seed(classes).Dropout)
-                : ClassifierConfig.Seed(classes);
+            var notebook = ClassifierConfig.Seed(classes);
+            var seed = o.Hidden is null && o.Dropout is null ? notebook
+                : new ClassifierConfig(notebook.InputSize, o.Hidden ?? notebook.HiddenSize, notebook.Layers, notebook.Bidirectional, notebook.Pooling,
+                    notebook.DenseSizes, classes, o.Dropout ?? notebook.Dropout);
             return new Recipe(kind, new FrontEndSettings(coefficients: o.Coefficients ?? 40, window: WindowMode.Seed, deltas: false), normalization, seed)
                 { SpeedFactors = o.SpeedFactors ?? [], WarpFactors = warps, ValidationSpeedFactors = o.ValidationSpeedFactors ?? [], Rooms = o.Rooms ?? [], DrawCopies = draw };
         }

@@ -211,30 +211,37 @@ public static class TrainingRun
         var views = recipe.TestTimeViews;
         var oneFileBundle = bundle.ForOneFile();
         var block = new Dictionary<string, object> { ["views"] = views.Select(Recipe.ViewName).ToArray() };
-        void Score(Part part, IReadOnlyList<Sample> plain, IReadOnlyList<Sample> plainOneFile)
+        // Each view predicted once: the plain view's probabilities scored alone, and averaged with the other views'.
+        (Metrics Plain, Metrics Augmented) PlainAndAugmented(ModelBundle member, IReadOnlyList<Sample> plain, IEnumerable<IReadOnlyList<Sample>> others)
+        {
+            var each = others.Prepend(plain).Select(samples => Probabilities([(member, samples)]).Mean).ToList();
+            return (Score(bundle.Labels, plain, each[0]), Score(bundle.Labels, plain, Ensemble.Mean(each)));
+        }
+        void ScorePart(Part part, IReadOnlyList<Sample> plain, IReadOnlyList<Sample> plainOneFile)
         {
             var heard = views.Select(view => TestTimeAugmentation.Heard(data, recipe, part, view, cacheDirectory, threads, cancellation)).ToList();
-            var perSpeaker = Evaluate([(bundle, plain), .. heard.Select(h => (bundle, h.PerSpeaker(recipe, bundle.Statistics)))]);
-            var oneFile = Evaluate([(oneFileBundle, plainOneFile), .. heard.Select(h => (oneFileBundle, h.OneFile(recipe, bundle.Statistics, bundle.OneFileRelevance)))]);
+            var perSpeaker = PlainAndAugmented(bundle, plain, heard.Select(h => h.PerSpeaker(recipe, bundle.Statistics)));
+            var oneFile = PlainAndAugmented(oneFileBundle, plainOneFile, heard.Select(h => h.OneFile(recipe, bundle.Statistics, bundle.OneFileRelevance)));
             if (part == Part.Validation)
             {
-                block["validation_accuracy_plain"] = Evaluate(bundle, plain).Accuracy;
-                block["validation_accuracy"] = perSpeaker.Accuracy;
-                block["one_file_validation_accuracy_plain"] = Evaluate(oneFileBundle, plainOneFile).Accuracy;
-                block["one_file_validation_accuracy"] = oneFile.Accuracy;
+                block["validation_accuracy_plain"] = perSpeaker.Plain.Accuracy;
+                block["validation_accuracy"] = perSpeaker.Augmented.Accuracy;
+                block["one_file_validation_accuracy_plain"] = oneFile.Plain.Accuracy;
+                block["one_file_validation_accuracy"] = oneFile.Augmented.Accuracy;
             }
             else
             {
-                (block["accuracy"], block["uar"], block["ece"]) = (perSpeaker.Accuracy, perSpeaker.Uar, perSpeaker.Ece ?? double.NaN);
-                (block["one_file_accuracy"], block["one_file_uar"], block["one_file_ece"]) = (oneFile.Accuracy, oneFile.Uar, oneFile.Ece ?? double.NaN);
+                var (s, o) = (perSpeaker.Augmented, oneFile.Augmented);
+                (block["accuracy"], block["uar"], block["ece"]) = (s.Accuracy, s.Uar, s.Ece ?? double.NaN);
+                (block["one_file_accuracy"], block["one_file_uar"], block["one_file_ece"]) = (o.Accuracy, o.Uar, o.Ece ?? double.NaN);
             }
         }
         if (data.ValidationRaw.Count > 0)
         {
             var plain = data.Validation.Take(data.ValidationRaw.Count).ToList();
-            Score(Part.Validation, plain, recipe.NeedsSpeakerStatistics ? data.OneFileAtATime(recipe, data.ValidationRaw, bundle.OneFileRelevance) : plain);
+            ScorePart(Part.Validation, plain, recipe.NeedsSpeakerStatistics ? data.OneFileAtATime(recipe, data.ValidationRaw, bundle.OneFileRelevance) : plain);
         }
-        Score(Part.Test, data.Test, data.TestOneFileAtATime(recipe, bundle.OneFileRelevance));
+        ScorePart(Part.Test, data.Test, data.TestOneFileAtATime(recipe, bundle.OneFileRelevance));
         return block;
     }
 
