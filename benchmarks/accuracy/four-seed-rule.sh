@@ -12,7 +12,7 @@ cd "$(dirname "$0")/../.."
 out=$1 first=$2; shift 2
 [[ $first =~ ^[0-9]+$ ]] || { echo "four-seed-rule.sh: FIRST_SEED must be a number, got '$first'" >&2; exit 2; }
 mkdir -p "$out"
-complete() { [ -s "$1" ] && [ "$(grep -c 'validation' "$1")" -eq 6 ]; }
+source benchmarks/accuracy/common.sh
 means=()
 for seed in $(seq "$first" $((first + 3))); do
   for side in defaults candidate; do

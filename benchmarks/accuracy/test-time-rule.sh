@@ -16,8 +16,8 @@ cd "$(dirname "$0")/../.."
 out=$1 first=$2
 [[ $first =~ ^[0-9]+$ ]] || { echo "test-time-rule.sh: FIRST_SEED must be a number, got '$first'" >&2; exit 2; }
 mkdir -p "$out"
-complete() { [ -s "$1" ] && [ "$(grep -c 'validation' "$1")" -eq 6 ]; }
-tta() { sed -n '/"test_time_augmentation"/,/}/p' "$1" | grep -o "\"$2\": [^,}]*" | head -1 | sed 's/.*: //'; }
+source benchmarks/accuracy/common.sh
+tta() { block "$1" test_time_augmentation "$2"; }
 # NAME FILE…: the mean over the files of each field pair, in points: validation per speaker, one file; test per speaker, one file.
 line() {
   local name=$1; shift
@@ -29,7 +29,6 @@ line() {
     printf "%-24s validation %6.2f → %6.2f %% (%+.2f), one file %6.2f → %6.2f %% (%+.2f) | test %6.2f → %6.2f %%, one file %6.2f → %6.2f %%\n",
       name, s[1], s[2], s[2] - s[1], s[3], s[4], s[4] - s[3], s[5], s[6], s[7], s[8] }'
 }
-source benchmarks/accuracy/common.sh
 means=()
 for seed in $(seq "$first" $((first + 3))); do
   txt="$out/defaults-$seed.txt"
