@@ -55,6 +55,10 @@ public sealed record CheckpointMetadata
     public float Mixup { get; init; }
     /// <summary>Adam's decoupled weight decay (<see cref="TrainOptions.WeightDecay"/>; checkpoints written before it was an option: the default).</summary>
     public float WeightDecay { get; init; } = TrainOptions.DefaultWeightDecay;
+    /// <summary>The learning-rate schedule (<see cref="TrainOptions.Schedule"/>; checkpoints written before it was an option: constant).</summary>
+    public LearningRateSchedule Schedule { get; init; }
+    /// <summary>Which epoch the run keeps (<see cref="TrainOptions.Keep"/>; checkpoints written before it was an option: the best).</summary>
+    public EpochChoice Keep { get; init; }
     public int Adapt { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }

@@ -10,8 +10,13 @@ public sealed record TrainOptions
 {
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = DefaultLearningRate, ulong seed = 1, int patience = 10,
         float weightDecay = DefaultWeightDecay, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
-        LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0, float mixup = 0)
+        LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0, float mixup = 0,
+        LearningRateSchedule schedule = LearningRateSchedule.Constant, EpochChoice keep = EpochChoice.Best)
     {
+        if (!Enum.IsDefined(schedule)) throw new OptionsException($"--lr-schedule has no value {(int)schedule}.");
+        if (!Enum.IsDefined(keep)) throw new OptionsException($"--keep has no value {(int)keep}.");
+        Schedule = schedule;
+        Keep = keep;
         if (!(weightDecay >= 0 && weightDecay < 1)) throw new OptionsException($"--weight-decay must be in [0, 1) (Adam's decoupled decay: each step multiplies every weight by 1 − lr·decay), got {weightDecay}.");
         if (!(mixup >= 0 && mixup <= 10)) throw new OptionsException($"--mixup must be a Beta parameter α in [0, 10] (0 = off), got {mixup}.");
         Mixup = mixup;
@@ -81,6 +86,21 @@ public sealed record TrainOptions
     /// </summary>
     public float Mixup { get; }
 
+    /// <summary>How the learning rate moves over the epochs (<see cref="LearningRateAt"/>); constant by default.</summary>
+    public LearningRateSchedule Schedule { get; }
+
+    /// <summary>Which epoch's weights the run keeps: the best on the validation part (early stopping after
+    /// <see cref="Patience"/> epochs without a better one), or the last of <see cref="Epochs"/> (nothing chosen, every
+    /// epoch trained).</summary>
+    public EpochChoice Keep { get; }
+
+    /// <summary>Adam's learning rate for the epoch numbered <paramref name="epoch"/> from 0: <see cref="LearningRate"/>
+    /// throughout, or with <see cref="LearningRateSchedule.Cosine"/> lr·½(1 + cos(π·epoch/<see cref="Epochs"/>)), from lr at
+    /// the first epoch to about lr·π²/(4·Epochs²) at the last (computed in double, then rounded once to float).</summary>
+    public float LearningRateAt(int epoch) => Schedule == LearningRateSchedule.Cosine
+        ? (float)(LearningRate * 0.5 * (1 + Math.Cos(Math.PI * Math.Min(epoch, Epochs) / Epochs)))
+        : LearningRate;
+
     /// <summary>Hidden units of an auxiliary head (Dense → ReLU → Dense over its classes).</summary>
     public const int AuxiliaryHidden = 64;
 
@@ -96,6 +116,12 @@ public sealed record TrainOptions
     public float MaxGradientNorm { get; }
     public int Threads { get; }
 }
+
+/// <summary>How the learning rate moves over a run's epochs (<c>--lr-schedule</c>, <see cref="TrainOptions.LearningRateAt"/>).</summary>
+public enum LearningRateSchedule { Constant, Cosine }
+
+/// <summary>Which epoch's weights a run keeps (<c>--keep</c>, <see cref="TrainOptions.Keep"/>).</summary>
+public enum EpochChoice { Best, Last }
 
 /// <summary>
 /// SpecAugment-style masking (Park et al. 2019) of the standardised training inputs, drawn afresh for every sequence
@@ -201,9 +227,16 @@ public sealed class Trainer
         {
             for (int t = 0; t < tasks.Count; t++) tasks[t].Head.TrainStep(pooled, tasks[t].Batch.AsSpan(0, batch), batch, tasks[t].Scale, gradient, _model.Pool);
         };
-        while (state.Epoch < _options.Epochs && sinceBest < _options.Patience && !cancellation.IsCancellationRequested)
+        bool keepLast = _options.Keep == EpochChoice.Last;
+        while (state.Epoch < _options.Epochs && (keepLast || sinceBest < _options.Patience) && !cancellation.IsCancellationRequested)
         {
             var clock = Stopwatch.StartNew();
+            if (_options.Schedule != LearningRateSchedule.Constant)
+            {
+                var scheduled = _model.Optimizer.Options with { LearningRate = _options.LearningRateAt(state.Epoch) };
+                _model.Optimizer.Options = scheduled;
+                foreach (var task in tasks) task.Head.Optimizer.Options = scheduled;
+            }
             // Each epoch's order depends on the generator alone (not on the last epoch's order), so a resumed run
             // draws the same batches as an uninterrupted one.
             for (int i = 0; i < order.Length; i++) order[i] = i;
@@ -241,7 +274,7 @@ public sealed class Trainer
             foreach (var task in tasks)
                 state.Auxiliary[task.Head.Name] = new AuxiliaryState(task.Head.Parameters.ReadAll().ToArray(),
                     task.Head.Optimizer.FirstMoment.ToArray(), task.Head.Optimizer.SecondMoment.ToArray());
-            bool best = !validated || validationAccuracy > state.BestValidationAccuracy ||
+            bool best = keepLast || !validated || validationAccuracy > state.BestValidationAccuracy ||
                         (validationAccuracy == state.BestValidationAccuracy && validationLoss < state.BestValidationLoss);
             if (best)
             {

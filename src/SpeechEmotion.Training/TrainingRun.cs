@@ -335,6 +335,7 @@ public static class TrainingRun
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
             Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup, WeightDecay = options.Train.WeightDecay,
+            Schedule = options.Train.Schedule, Keep = options.Train.Keep,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
             TestTimeScores = options.TestTimeScores,
         };

@@ -849,6 +849,8 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--weight-average must be a decay in [0, 1) (0 = off), got 1", "train", "--data", run.Data, "--weight-average", "1");
         CliRunner.Refused("--mixup must be a Beta parameter α in [0, 10] (0 = off), got -1", "train", "--data", run.Data, "--mixup", "-1");
         CliRunner.Refused("--weight-decay must be in [0, 1) (Adam's decoupled decay", "train", "--data", run.Data, "--weight-decay", "-0.1");
+        CliRunner.Refused("--lr-schedule must be constant or cosine, got 'step'", "train", "--data", run.Data, "--lr-schedule", "step");
+        CliRunner.Refused("--keep must be best or last, got 'first'", "train", "--data", run.Data, "--keep", "first");
         CliRunner.Refused("--patience must be at least 1 epoch, got 0", "train", "--data", run.Data, "--patience", "0");
         CliRunner.Refused("--dropout must be 0 to 0.9 (the share of the pooled vector's and the dense layer's values dropped in training), got 0.95", "train", "--data", run.Data, "--dropout", "0.95");
         string failedRun = Path.Combine(run.Root, "failed-run");
@@ -893,6 +895,33 @@ public sealed class CancellationTests : IDisposable
         Assert.True(File.Exists(Path.Combine(dir, "model.safetensors")));
         using var metrics = System.Text.Json.JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
         Assert.True(metrics.RootElement.GetProperty("cancelled").GetBoolean());
+    }
+
+    /// <summary>A cosine schedule and the last epoch kept: a run stopped after three of six epochs and resumed gives the
+    /// straight run's model to the bit (the schedule follows the epoch count, which the checkpoint keeps and --resume
+    /// will not change); every epoch is trained though the patience is 1, and the last is the one kept.</summary>
+    [Fact]
+    public void ACosineScheduleResumesToTheSameModelAndKeepsTheLastEpoch()
+    {
+        string data = SyntheticEmotions.Create(Path.Combine(_root, "corpus"), words: 4);
+        SpeechEmotion.Training.TrainRunOptions Options(string dir) => new(data, RecipeKind.Frames, new SplitInfo(Protocol.Random, 3, null),
+            new SpeechEmotion.Training.TrainOptions(epochs: 6, batchSize: 8, learningRate: 4e-3f, patience: 1,
+                schedule: SpeechEmotion.Training.LearningRateSchedule.Cosine, keep: SpeechEmotion.Training.EpochChoice.Last), dir, null);
+        string straight = Path.Combine(_root, "straight"), resumed = Path.Combine(_root, "resumed");
+        var whole = SpeechEmotion.Training.TrainingRun.Execute(Options(straight), new StopAfter(int.MaxValue, new CancellationTokenSource()));
+        Assert.Equal(6, whole.State.Epoch);
+        Assert.Equal(6, whole.State.BestEpoch);
+        Assert.All(whole.State.History, epoch => Assert.True(epoch.Best));
+
+        using (var source = new CancellationTokenSource())
+            Assert.True(SpeechEmotion.Training.TrainingRun.Execute(Options(resumed), new StopAfter(3, source), source.Token).Cancelled);
+        var saved = SpeechEmotion.Training.TrainingRun.CheckpointOptions(resumed);
+        Assert.Equal((SpeechEmotion.Training.LearningRateSchedule.Cosine, SpeechEmotion.Training.EpochChoice.Last, 3), (saved.Schedule, saved.Keep, saved.Epoch));
+        CliRunner.Refused("--epochs 8: the run being resumed follows a cosine learning-rate schedule over its 6 epochs, which --resume keeps.",
+            "train", "--resume", resumed, "--epochs", "8", "--cache", "none");
+        var (exit, output, error) = CliRunner.Run("train", "--resume", resumed, "--cache", "none");
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(straight, "model.safetensors")), File.ReadAllBytes(Path.Combine(resumed, "model.safetensors")));
     }
 }
 

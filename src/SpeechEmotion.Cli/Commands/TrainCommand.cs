@@ -128,6 +128,17 @@ public static class TrainCommand
             Description = "Adam's decoupled weight decay (AdamW): each step multiplies every weight by 1 − lr·decay; 0 = none",
             DefaultValueFactory = _ => TrainOptions.DefaultWeightDecay,
         };
+        var schedule = new Option<string>("--lr-schedule")
+        {
+            Description = "How the learning rate moves over the epochs: constant, or cosine (from --lr at the first epoch along half a cosine towards 0 at --epochs)",
+            DefaultValueFactory = _ => "constant",
+        };
+        var keep = new Option<string>("--keep")
+        {
+            Description = "Which epoch's weights the run keeps: best (the best on the validation part, stopping after --patience epochs without a better one) " +
+                          "or last (every one of --epochs trained, nothing chosen)",
+            DefaultValueFactory = _ => "best",
+        };
         var mixup = new Option<float>("--mixup")
         {
             Description = "Mixup with this Beta parameter α (e.g. 0.2): every training sequence is mixed, frame by frame, with another of its batch, " +
@@ -151,7 +162,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, tta, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, tta, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -177,11 +188,14 @@ public static class TrainCommand
             if (resumeDir is not null)
             {
                 var saved = TrainingRun.CheckpointOptions(resumeDir);
+                if (saved.Schedule != LearningRateSchedule.Constant && parse.GetValue(epochs) is { } more && more != saved.Epochs)
+                    throw new OptionsException($"--epochs {more}: the run being resumed follows a {saved.Schedule.ToString().ToLowerInvariant()} learning-rate schedule over its {saved.Epochs} epochs, which --resume keeps.");
                 options = new TrainRunOptions(saved.Data, CommonOptions.ParseRecipe(saved.Recipe),
                     new SplitInfo(CommonOptions.ParseProtocol(saved.Protocol), saved.Seed, saved.TestSpeaker, saved.TestCorpus),
                     new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, patience: saved.Patience, threads: parse.GetValue(threads),
                         masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage,
-                        balance: saved.Balance, adversary: saved.Adversary, arousal: saved.Arousal, mixup: saved.Mixup, weightDecay: saved.WeightDecay),
+                        balance: saved.Balance, adversary: saved.Adversary, arousal: saved.Arousal, mixup: saved.Mixup, weightDecay: saved.WeightDecay,
+                        schedule: saved.Schedule, keep: saved.Keep),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote))
                     { Layout = saved.Layout, TestTimeScores = saved.TestTimeScores || parse.GetValue(tta) };
@@ -202,7 +216,7 @@ public static class TrainCommand
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr) ?? Recipes.DefaultLearningRate(kind), split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
-                mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay));
+                mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: ParseSchedule(parse.GetValue(schedule)!), keep: ParseKeep(parse.GetValue(keep)!));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
@@ -332,6 +346,20 @@ public static class TrainCommand
 
     private static string Describe(SplitInfo split) =>
         $"{split.Protocol.ToString().ToLowerInvariant()}{(split.TestSpeaker is null ? "" : ", test speaker " + split.TestSpeaker)}{(split.TestCorpus is null ? "" : ", test corpus " + split.TestCorpus)}";
+
+    public static LearningRateSchedule ParseSchedule(string text) => text.ToLowerInvariant() switch
+    {
+        "constant" => LearningRateSchedule.Constant,
+        "cosine" => LearningRateSchedule.Cosine,
+        _ => throw new OptionsException($"--lr-schedule must be constant or cosine, got '{text}'."),
+    };
+
+    public static EpochChoice ParseKeep(string text) => text.ToLowerInvariant() switch
+    {
+        "best" => EpochChoice.Best,
+        "last" => EpochChoice.Last,
+        _ => throw new OptionsException($"--keep must be best or last, got '{text}'."),
+    };
 
     /// <summary>"1,2,3" or "1-5": distinct seeds, two to fifty of them.</summary>
     public static IReadOnlyList<ulong> ParseSeeds(string text)
