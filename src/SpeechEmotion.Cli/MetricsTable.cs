@@ -10,7 +10,8 @@ public static class MetricsTable
     public static void Write(TextWriter output, Metrics m, string title)
     {
         output.WriteLine(title);
-        output.WriteLine($"  accuracy {m.Accuracy:P2}   UAR {m.Uar:P2}   macro-F1 {m.MacroF1:P2}" + (m.Ece is { } ece ? $"   ECE {ece:F3}" : ""));
+        output.WriteLine($"  accuracy {m.Accuracy:P2}   UAR {m.Uar:P2}   macro-F1 {m.MacroF1:P2}" + (m.Ece is { } ece ? $"   ECE {ece:F3}" : "")
+            + (m.EceFloor is { } floor ? $" (a calibrated model's, on {m.Count} files: {floor:F3})" : ""));
         int width = Math.Max(9, m.Labels.Max(l => l.Length) + 1);
         output.WriteLine("  " + "".PadRight(width) + " precision   recall       F1  support");
         for (int k = 0; k < m.Labels.Count; k++)

@@ -24,6 +24,8 @@ public sealed record CrossValidation(IReadOnlyList<Fold> Folds)
     public (double Mean, double StandardDeviation) Accuracy => MeanAndDeviation(Folds.Select(f => f.Metrics.Accuracy));
     public (double Mean, double StandardDeviation) Uar => MeanAndDeviation(Folds.Select(f => f.Metrics.Uar));
     public (double Mean, double StandardDeviation) Ece => MeanAndDeviation(Folds.Select(f => f.Metrics.Ece ?? double.NaN));
+    /// <summary>The mean over the folds of <see cref="Metrics.EceFloor"/>: the ECE calibrated models would score on folds of these sizes.</summary>
+    public (double Mean, double StandardDeviation) EceFloor => MeanAndDeviation(Folds.Select(f => f.Metrics.EceFloor ?? double.NaN));
 
     /// <summary>The folds' accuracies one file at a time (inductive), when every fold has them.</summary>
     public (double Mean, double StandardDeviation)? OneFileAtATime =>
@@ -58,11 +60,11 @@ public sealed record CrossValidation(IReadOnlyList<Fold> Folds)
             ["folds"] = Folds.Select(f => (object)new Dictionary<string, object>
             {
                 ["fold"] = f.Number, ["test_speakers"] = f.TestSpeakers.Split(','), ["test_count"] = f.Metrics.Count,
-                ["accuracy"] = f.Metrics.Accuracy, ["uar"] = f.Metrics.Uar, ["ece"] = f.Metrics.Ece ?? double.NaN, ["run"] = Path.GetFileName(f.Directory),
+                ["accuracy"] = f.Metrics.Accuracy, ["uar"] = f.Metrics.Uar, ["ece"] = f.Metrics.Ece ?? double.NaN, ["ece_floor"] = f.Metrics.EceFloor ?? double.NaN, ["run"] = Path.GetFileName(f.Directory),
                 ["one_file_at_a_time_accuracy"] = f.OneFileAtATime?.Accuracy ?? f.Metrics.Accuracy,
             }).ToList(),
             ["accuracy_mean"] = Accuracy.Mean, ["accuracy_sd"] = Accuracy.StandardDeviation,
-            ["uar_mean"] = Uar.Mean, ["uar_sd"] = Uar.StandardDeviation, ["ece_mean"] = Ece.Mean,
+            ["uar_mean"] = Uar.Mean, ["uar_sd"] = Uar.StandardDeviation, ["ece_mean"] = Ece.Mean, ["ece_floor_mean"] = EceFloor.Mean,
         };
         if (OneFileAtATime is { } single) { extra["one_file_at_a_time_accuracy_mean"] = single.Mean; extra["one_file_at_a_time_accuracy_sd"] = single.StandardDeviation; }
         if (testCorpus is not null) extra["loso_corpus"] = testCorpus;

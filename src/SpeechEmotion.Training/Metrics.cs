@@ -40,6 +40,11 @@ public sealed class Metrics
     /// <summary>Expected calibration error of the probabilities behind the predictions (15 bins), when they were scored with them.</summary>
     public double? Ece { get; init; }
 
+    /// <summary>The ECE a perfectly calibrated model with the same confidences would be expected to score on these rows
+    /// (<see cref="Inference.Calibration.ExpectedCalibrationErrorFloor"/>), beside <see cref="Ece"/>: how much of it is
+    /// the sample's size.</summary>
+    public double? EceFloor { get; init; }
+
     /// <summary>The same scores for each test speaker (corpus-qualified), when the predictions came with speakers.</summary>
     public IReadOnlyDictionary<string, Metrics> BySpeaker { get; init; } = new Dictionary<string, Metrics>();
 
@@ -47,14 +52,14 @@ public sealed class Metrics
     public IReadOnlyDictionary<string, Metrics> ByCorpus { get; init; } = new Dictionary<string, Metrics>();
 
     /// <summary>Scores with the breakdown by speaker and by corpus of <paramref name="speakers"/> (one per prediction).</summary>
-    public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted, IReadOnlyList<string> speakers, double? ece)
+    public static Metrics From(IReadOnlyList<string> labels, IReadOnlyList<int> truth, IReadOnlyList<int> predicted, IReadOnlyList<string> speakers, double? ece, double? eceFloor = null)
     {
         Dictionary<string, Metrics> Group(Func<string, string> key) => Enumerable.Range(0, truth.Count).GroupBy(i => key(speakers[i]), StringComparer.Ordinal)
             .OrderBy(g => g.Key, StringComparer.Ordinal)
             .ToDictionary(g => g.Key, g => From(labels, g.Select(i => truth[i]).ToList(), g.Select(i => predicted[i]).ToList()));
         return new Metrics(labels, Tally(labels, truth, predicted))
         {
-            Ece = ece, BySpeaker = Group(s => s),
+            Ece = ece, EceFloor = eceFloor, BySpeaker = Group(s => s),
             ByCorpus = Group(SpeakerNames.CorpusOf),
         };
     }

@@ -115,6 +115,7 @@ public static class RunFiles
             w.WriteNumber("accuracy", metrics.Accuracy);
             w.WriteNumber("uar", metrics.Uar);
             if (metrics.Ece is { } ece) w.WriteNumber("ece", ece);
+            if (metrics.EceFloor is { } floor) w.WriteNumber("ece_floor", floor);
             w.WriteNumber("macro_f1", metrics.MacroF1);
             w.WriteStartArray("labels");
             foreach (var label in metrics.Labels) w.WriteStringValue(label);

@@ -164,7 +164,7 @@ public static class TrainingRun
         {
             var block = new Dictionary<string, object>
             {
-                ["accuracy"] = single.Accuracy, ["uar"] = single.Uar, ["ece"] = single.Ece ?? double.NaN, ["macro_f1"] = single.MacroF1,
+                ["accuracy"] = single.Accuracy, ["uar"] = single.Uar, ["ece"] = single.Ece ?? double.NaN, ["ece_floor"] = single.EceFloor ?? double.NaN, ["macro_f1"] = single.MacroF1,
                 ["relevance"] = double.IsPositiveInfinity(oneFile.Relevance) ? "none" : oneFile.Relevance,
                 ["temperature"] = bundle.TemperatureFor(oneFile: true),
             };
@@ -298,7 +298,8 @@ public static class TrainingRun
     {
         var predicted = Enumerable.Range(0, reference.Count).Select(i => Trainer.Argmax(mean, i, labels.Count)).ToList();
         var truth = reference.Select(s => s.Label).ToArray();
-        return Metrics.From(labels, truth, predicted, reference.Select(s => s.Speaker).ToList(), Calibration.ExpectedCalibrationError(mean, truth, labels.Count));
+        return Metrics.From(labels, truth, predicted, reference.Select(s => s.Speaker).ToList(), Calibration.ExpectedCalibrationError(mean, truth, labels.Count),
+            Calibration.ExpectedCalibrationErrorFloor(mean, labels.Count));
     }
 
     /// <summary>The members' class probabilities on the test side, averaged: [N × classes], with the labels and the

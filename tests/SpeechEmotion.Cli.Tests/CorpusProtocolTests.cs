@@ -90,7 +90,14 @@ public sealed class CorpusProtocolTests : IDisposable
             using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, fold.GetProperty("run").GetString()!, "metrics.json")));
             Assert.Equal(24, metrics.RootElement.GetProperty("test_count").GetInt32());
             Assert.Equal(fold.GetProperty("accuracy").GetDouble(), metrics.RootElement.GetProperty("accuracy").GetDouble());
+            // Beside the ECE, a calibrated model's on the same confidences: recomputed from the fold's predictions.csv.
+            var rows = File.ReadAllLines(Path.Combine(run, fold.GetProperty("run").GetString()!, "predictions.csv")).Skip(1)
+                .Select(line => line.Split(',')[4..].Select(v => float.Parse(v, System.Globalization.CultureInfo.InvariantCulture)).ToArray()).ToList();
+            double floor = SpeechEmotion.Inference.Calibration.ExpectedCalibrationErrorFloor(rows.SelectMany(r => r).ToArray(), rows[0].Length);
+            Assert.Equal(floor, metrics.RootElement.GetProperty("ece_floor").GetDouble(), 6);
+            Assert.Equal(floor, fold.GetProperty("ece_floor").GetDouble(), 6);
         }
+        Assert.Equal(folds.Average(f => f.GetProperty("ece_floor").GetDouble()), root.GetProperty("ece_floor_mean").GetDouble(), 12);
         Assert.Contains("Folds: accuracy", output);
 
         CliRunner.Refused("--folds only applies to --protocol loso", "train", "--data", tess, "--folds", "3");

@@ -289,8 +289,8 @@ public static class TrainCommand
             var cv = new CrossValidation(done);
             MetricsTable.Write(output, cv.Pooled, $"Leave-speakers-out, {groups.Count} folds: every test utterance of every fold ({cv.Pooled.Count} utterances)");
             foreach (var f in done)
-                output.WriteLine($"  fold {f.Number}: accuracy {f.Metrics.Accuracy:P2}, UAR {f.Metrics.Uar:P2}, ECE {f.Metrics.Ece:F3} ({f.TestSpeakers})");
-            output.WriteLine($"Folds: accuracy {cv.Accuracy.Mean:P2} ± {cv.Accuracy.StandardDeviation:P2}, UAR {cv.Uar.Mean:P2} ± {cv.Uar.StandardDeviation:P2}, ECE {cv.Ece.Mean:F3} (mean ± standard deviation)");
+                output.WriteLine($"  fold {f.Number}: accuracy {f.Metrics.Accuracy:P2}, UAR {f.Metrics.Uar:P2}, ECE {f.Metrics.Ece:F3} (calibrated: {f.Metrics.EceFloor:F3}) ({f.TestSpeakers})");
+            output.WriteLine($"Folds: accuracy {cv.Accuracy.Mean:P2} ± {cv.Accuracy.StandardDeviation:P2}, UAR {cv.Uar.Mean:P2} ± {cv.Uar.StandardDeviation:P2}, ECE {cv.Ece.Mean:F3} (a calibrated model's on folds of these sizes: {cv.EceFloor.Mean:F3}) (mean ± standard deviation)");
             if (cv.OneFileAtATime is { } single)
                 output.WriteLine($"Folds one file at a time, as ser predict (inductive): accuracy {single.Mean:P2} ± {single.StandardDeviation:P2}");
             cv.Write(root, new SplitInfo(Inference.Protocol.Speaker, runSeed, null), kind.ToString().ToLowerInvariant(), corpus);
