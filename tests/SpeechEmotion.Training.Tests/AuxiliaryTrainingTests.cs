@@ -11,21 +11,8 @@ namespace SpeechEmotion.Training.Tests;
 public sealed class AuxiliaryTrainingTests
 {
     /// <summary>Twelve short sequences, two classes, from the given speakers in turn.</summary>
-    private static (SequenceClassifier Model, List<Sample> Samples) Problem(params string[] speakers)
-    {
-        var model = new SequenceClassifier(new ClassifierConfig(3, 6, 1, true, PoolingKind.Mean, [5], 2, 0f), pool: new WorkerPool(1));
-        model.Initialize(new Rng(2));
-        var rng = new Rng(4);
-        var samples = new List<Sample>();
-        for (int i = 0; i < 12; i++)
-        {
-            int steps = 4 + i % 3, label = i % 2;
-            var values = new float[steps * 3];
-            for (int k = 0; k < values.Length; k++) values[k] = (float)rng.NextGaussian() + label + 0.5f * (i % speakers.Length);
-            samples.Add(new Sample(new Sequence(values, steps, 3), label, speakers[i % speakers.Length], $"u{i}.wav"));
-        }
-        return (model, samples);
-    }
+    private static (SequenceClassifier Model, List<Sample> Samples) Problem(params string[] speakers) =>
+        ToyProblems.Sequences(12, 2, (rng, _, label, i) => (float)rng.NextGaussian() + label + 0.5f * (i % speakers.Length), speakers);
 
     [Fact]
     public void TheAdversaryTrainsBesideTheModelKeepsItsStateAndRepeatsBitForBit()

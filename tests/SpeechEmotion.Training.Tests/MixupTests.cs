@@ -51,21 +51,8 @@ public sealed class MixupTests
         Assert.Throws<ShapeException>(() => batcher.Mix(3, [0, 1, 2], [1f, 1.5f, 1f]));
     }
 
-    private static (SequenceClassifier Model, List<Sample> Samples) Problem()
-    {
-        var model = new SequenceClassifier(new ClassifierConfig(3, 6, 1, true, PoolingKind.Mean, [5], 3, 0f), new AdamOptions(0.02f), new WorkerPool(1));
-        model.Initialize(new Rng(2));
-        var rng = new Rng(4);
-        var samples = new List<Sample>();
-        for (int i = 0; i < 24; i++)
-        {
-            int steps = 4 + i % 3, label = i % 3;
-            var values = new float[steps * 3];
-            for (int k = 0; k < values.Length; k++) values[k] = 0.5f * (float)rng.NextGaussian() + (k % 3 == label ? 3f : 0f);
-            samples.Add(new Sample(new Sequence(values, steps, 3), label, "s", $"u{i}.wav"));
-        }
-        return (model, samples);
-    }
+    private static (SequenceClassifier Model, List<Sample> Samples) Problem() =>
+        ToyProblems.Sequences(24, 3, (rng, k, label, _) => 0.5f * (float)rng.NextGaussian() + (k % 3 == label ? 3f : 0f), ["s"], new AdamOptions(0.02f));
 
     /// <summary>Training with mixup learns an easy three-class problem, repeats bit for bit from the seed, and trains other
     /// weights than without it; α outside [0, 10] is refused naming the option.</summary>

@@ -1,5 +1,4 @@
 using SpeechEmotion.Core;
-using SpeechEmotion.Core.Layers;
 using SpeechEmotion.Core.Models;
 using SpeechEmotion.Core.Tensors;
 
@@ -55,19 +54,6 @@ public sealed class ScheduleTests
     }
 
     /// <summary>Twelve short sequences of two classes.</summary>
-    private static (SequenceClassifier Model, List<Sample> Samples) Problem()
-    {
-        var model = new SequenceClassifier(new ClassifierConfig(3, 6, 1, true, PoolingKind.Mean, [5], 2, 0f), pool: new WorkerPool(1));
-        model.Initialize(new Rng(2));
-        var rng = new Rng(4);
-        var samples = new List<Sample>();
-        for (int i = 0; i < 12; i++)
-        {
-            int steps = 4 + i % 3, label = i % 2;
-            var values = new float[steps * 3];
-            for (int k = 0; k < values.Length; k++) values[k] = (float)rng.NextGaussian() + label;
-            samples.Add(new Sample(new Sequence(values, steps, 3), label, "corpus:a", $"u{i}.wav"));
-        }
-        return (model, samples);
-    }
+    private static (SequenceClassifier Model, List<Sample> Samples) Problem() =>
+        ToyProblems.Sequences(12, 2, (rng, _, label, _) => (float)rng.NextGaussian() + label, ["corpus:a"]);
 }
