@@ -101,9 +101,10 @@ public static class TrainingRun
             + (options.Train.Arousal > 0 ? $", with an arousal task (μ {Weight(options.Train.Arousal)})" : "")
             + (options.Train.Mixup > 0 ? $", with mixup (α {Weight(options.Train.Mixup)})" : "");
         progress.Stage($"Training {recipe.Model}{against} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
-        // Masks cover the same band of the coefficients, their deltas and delta-deltas.
-        var trainOptions = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } };
-        var trainer = new Trainer(model, trainOptions, data.MaxSteps);
+        // Masks cover the same band of the coefficients, their deltas and delta-deltas: in the training below and in every
+        // adaptation round (which had trained with the whole step as one block until this was set here, once, for both).
+        options = options with { Train = options.Train with { Masking = options.Train.Masking with { BlockSize = recipe.FrontEnd.Coefficients } } };
+        var trainer = new Trainer(model, options.Train, data.MaxSteps);
         int epochForBatches = (state?.Epoch ?? 0) + 1;
         state = trainer.Train(data.Train, data.Validation, rng, state,
             onEpoch: (record, s) =>
