@@ -28,8 +28,13 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     /// <summary>The file it was loaded from, to name it in messages ("a model" when it was never saved).</summary>
     public string Source { get; init; } = "a model";
 
-    /// <summary>Rounds of self-training on the unlabelled test side of <see cref="Split"/> (0: the model never heard it).</summary>
+    /// <summary>Rounds of self-training on the unlabelled test side of <see cref="Split"/>, or on <see cref="AdaptedTo"/>'s
+    /// recordings (0: the model never heard either).</summary>
     public int AdaptationRounds { get; init; }
+
+    /// <summary>The folder of recordings the model adapted to (<c>ser train --adapt-to</c>); null with
+    /// <see cref="AdaptationRounds"/> above 0: the split's test side.</summary>
+    public string? AdaptedTo { get; init; }
 
     /// <summary>Temperature scaling (<see cref="Calibration"/>) fitted on the validation part: 1 = the softmax as is.</summary>
     public float Temperature { get; init; } = 1f;
@@ -77,7 +82,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             Temperature = Temperature,
             OneFileRelevance = double.IsPositiveInfinity(OneFileRelevance) ? null : OneFileRelevance,
             OneFileTemperature = OneFileTemperature,
-            Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds, Split.TestCorpus),
+            Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds, Split.TestCorpus, AdaptedTo),
         };
         ModelFile.Save(path, Model, new Dictionary<string, string> { [ModelMetadata.FormatKey] = ModelMetadata.Format, [ModelMetadata.Key] = document.ToJson() });
     }
@@ -96,7 +101,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     {
         Description? d = null;
         var loaded = load(metadata => (d = Describe(metadata, name)).Config);
-        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, Temperature = d.Temperature, OneFileRelevance = d.OneFileRelevance, OneFileTemperature = d.OneFileTemperature };
+        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, AdaptedTo = d.AdaptedTo, Temperature = d.Temperature, OneFileRelevance = d.OneFileRelevance, OneFileTemperature = d.OneFileTemperature };
     }
 
     /// <summary>Everything but the parameters, from either metadata format.</summary>
@@ -105,6 +110,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         public float Temperature { get; init; } = 1f;
         public double OneFileRelevance { get; init; } = double.PositiveInfinity;
         public float? OneFileTemperature { get; init; }
+        public string? AdaptedTo { get; init; }
     }
 
     private static Description Describe(IReadOnlyDictionary<string, string> metadata, string path)
@@ -135,7 +141,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         return Check(new Description(config, m.Labels ?? throw new FormatException("labels is missing."), recipe,
             new FeatureStats(statistics.Mean ?? [], statistics.Std ?? []),
             new SplitInfo(ParseProtocol(training.Protocol), training.Seed, training.TestSpeaker is { Length: > 0 } s ? s : null,
-                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { Temperature = m.Temperature, OneFileRelevance = m.OneFileRelevance ?? double.PositiveInfinity, OneFileTemperature = m.OneFileTemperature });
+                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { AdaptedTo = training.AdaptedTo is { Length: > 0 } to ? to : null, Temperature = m.Temperature, OneFileRelevance = m.OneFileRelevance ?? double.PositiveInfinity, OneFileTemperature = m.OneFileTemperature });
     }
 
     /// <summary>Schema 1, written by releases before the JSON document: one key per field, key=value; lists inside.</summary>

@@ -113,7 +113,9 @@ public sealed record FrontEndMetadata(int SampleRate, int Coefficients, string W
 public sealed record StatisticsMetadata(float[] Mean, float[] Std);
 
 /// <summary>How the model was trained: the split (protocol, seed, held-out speaker or corpus) and rounds of self-training on its test side.</summary>
-public sealed record TrainingMetadata(string Protocol, ulong Seed, string? TestSpeaker, int AdaptationRounds, string? TestCorpus = null);
+/// <param name="AdaptedTo">The folder whose recordings the rounds of self-training adapted to (<c>--adapt-to</c>); null: the
+/// split's test side (files before it was an option).</param>
+public sealed record TrainingMetadata(string Protocol, ulong Seed, string? TestSpeaker, int AdaptationRounds, string? TestCorpus = null, string? AdaptedTo = null);
 
 [JsonSourceGenerationOptions(PropertyNamingPolicy = JsonKnownNamingPolicy.SnakeCaseLower, RespectRequiredConstructorParameters = true,
     UnmappedMemberHandling = JsonUnmappedMemberHandling.Skip)]

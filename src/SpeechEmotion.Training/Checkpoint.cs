@@ -60,6 +60,8 @@ public sealed record CheckpointMetadata
     /// <summary>Which epoch the run keeps (<see cref="TrainOptions.Keep"/>; checkpoints written before it was an option: the best).</summary>
     public EpochChoice Keep { get; init; }
     public int Adapt { get; init; }
+    /// <summary>The folder adapted to (<see cref="TrainRunOptions.AdaptTo"/>); null: the test side (and every checkpoint before it was an option).</summary>
+    public string? AdaptTo { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }
     /// <summary>Whether the run also scores with test-time augmentation (<see cref="TrainRunOptions.TestTimeScores"/>; before it was an option: no).</summary>

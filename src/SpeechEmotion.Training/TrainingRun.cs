@@ -25,6 +25,10 @@ public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitIn
     /// <summary>The corpus layout every --data folder is read as (null: found per folder).</summary>
     public string? Layout { get; init; }
 
+    /// <summary>A folder of unlabelled recordings the rounds of <see cref="AdaptRounds"/> adapt to
+    /// (<see cref="SelfTraining.FromFolder"/>) instead of the test side's; null: the test side's.</summary>
+    public string? AdaptTo { get; init; }
+
     /// <summary>Balance the pseudo-labels to equal class shares (<see cref="SelfTraining.Balance"/>).</summary>
     public bool BalancedAdaptation { get; init; } = !BalancedAdaptation || AdaptRounds > 0 ? BalancedAdaptation
         : throw new OptionsException("--adapt-balanced shapes the pseudo-labels of --adapt: give --adapt N (rounds) with it.");
@@ -68,6 +72,13 @@ public static class TrainingRun
         var recipeProbe = Recipes.Create(options.Recipe, 7, options.Overrides);
         if (options.Train.Masking.Any && options.Recipe != RecipeKind.Frames) // refused before any folder is made
             throw new OptionsException("--mask-time and --mask-coefficients are for the frames recipe: the seed recipe's input is one mean per coefficient.");
+        if (options.AdaptTo is { } adaptFolder) // refused before the training it would follow
+        {
+            if (options.AdaptRounds == 0) throw new OptionsException("--adapt-to adapts in rounds of self-training: --adapt 0 leaves none (omit --adapt for the default 4).");
+            if (!Directory.Exists(adaptFolder)) throw new OptionsException($"--adapt-to {adaptFolder}: no such folder.");
+            if (CorpusIndex.AudioFilesUnder(adaptFolder).Audio.Length == 0)
+                throw new OptionsException($"--adapt-to {adaptFolder}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) under this folder.");
+        }
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
             threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError, layout: options.Layout);
@@ -118,18 +129,23 @@ public static class TrainingRun
         bool cancelled = cancellation.IsCancellationRequested;
         var adaptation = new List<AdaptationRound>();
         Metrics? baseMetrics = null;
+        int adaptedTo = 0;
         if (!cancelled && options.AdaptRounds > 0)
         {
             // The model before adaptation is kept and scored too, so the run shows what the test side's audio added.
             var baseBundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split);
             baseBundle.Save(Path.Combine(options.OutputDirectory, RunFiles.BaseModel));
             baseMetrics = Evaluate(baseBundle, data.Test);
-            (model, cancelled) = SelfTraining.Adapt(model, data, options, recipe, adam, pool, rng, progress, adaptation, cancellation);
+            var (target, name) = options.AdaptTo is { } folder
+                ? (SelfTraining.FromFolder(folder, recipe, data.TrainStatistics, options.CacheDirectory, options.Train.Threads, progress, cancellation), folder)
+                : (data.Test, "the test side");
+            adaptedTo = target.Count;
+            (model, cancelled) = SelfTraining.Adapt(model, data, target, name, options, recipe, adam, pool, rng, progress, adaptation, cancellation);
         }
 
         // Temperature scaling on the validation part (never the test side): changes no prediction, only the confidence.
         float temperature = FitTemperature(model, data.Validation, data.MaxSteps);
-        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, Temperature = temperature };
+        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, AdaptedTo = adaptation.Count > 0 && options.AdaptTo is { } to ? Path.GetFullPath(to) : null, Temperature = temperature };
         // How a single file is standardised (ser predict FILE), chosen on the validation part as the temperature is.
         var oneFile = recipe.NeedsSpeakerStatistics ? FitOneFileRelevance(bundle, data) : null;
         if (oneFile is not null)
@@ -161,6 +177,11 @@ public static class TrainingRun
             ["adaptation_rounds"] = adaptation.Count,
             ["adaptation_prior"] = adaptation.Count == 0 ? "none" : options.BalancedAdaptation ? "balanced" : "model",
         };
+        if (options.AdaptRounds > 0)
+        {
+            extra["adaptation_target"] = options.AdaptTo is null ? "test side" : Path.GetFullPath(options.AdaptTo);
+            extra["adaptation_recordings"] = adaptedTo;
+        }
         if (single is not null && oneFile is not null)
         {
             var block = new Dictionary<string, object>
@@ -338,7 +359,7 @@ public static class TrainingRun
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
             Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup, WeightDecay = options.Train.WeightDecay,
             Schedule = options.Train.Schedule, Keep = options.Train.Keep,
-            Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
+            Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptTo = options.AdaptTo, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
             TestTimeScores = options.TestTimeScores,
         };
         int n = model.Parameters.Count;

@@ -753,7 +753,66 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains("Adaptation (transductive)", File.ReadAllText(Path.Combine(dir, "report.html")));
 
         CliRunner.Refused("--adapt takes 0 to 10 rounds, got 11", "train", "--data", run.Data, "--adapt", "11");
+        string nowhere = Path.Combine(run.Root, "no-such-folder"), refusedRun = Path.Combine(run.Root, "refused-adapt");
+        CliRunner.Refused($"--adapt-to {nowhere}: no such folder.", "train", "--data", run.Data, "--adapt-to", nowhere, "--out", refusedRun);
+        CliRunner.Refused("--adapt-to adapts in rounds of self-training: --adapt 0 leaves none", "train", "--data", run.Data, "--adapt-to", run.Data, "--adapt", "0", "--out", refusedRun);
+        string silent = Directory.CreateDirectory(Path.Combine(run.Root, "no-audio")).FullName;
+        File.WriteAllText(Path.Combine(silent, "notes.txt"), "not audio");
+        CliRunner.Refused($"--adapt-to {silent}: no audio files", "train", "--data", run.Data, "--adapt-to", silent, "--out", refusedRun);
+        Assert.False(Directory.Exists(refusedRun), "a run refused on its options must not leave a folder");
         CliRunner.Refused("--adapt-balanced shapes the pseudo-labels of --adapt", "train", "--data", run.Data, "--adapt-balanced");
+    }
+
+    /// <summary>
+    /// ser train --adapt-to DIR: after training, the model self-trains on a folder of recordings that carry no label (here
+    /// YAF's, renamed, one folder one voice) — four rounds by default. What cannot be used is named: a file that is not
+    /// audio, and a recording longer than the 20 s taken as one emotion. The run, the model and ser inspect say what it
+    /// adapted to, and ser evaluate notes it.
+    /// </summary>
+    [Fact]
+    public void AdaptationToAFolderOfUnlabelledRecordings()
+    {
+        string target = Path.Combine(run.Root, "adapt-target"), voice = Path.Combine(target, "caller 1"), cache = Path.Combine(run.Root, "cache");
+        Directory.CreateDirectory(voice);
+        var yaf = Directory.GetFiles(run.Data, "YAF_*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
+        for (int i = 0; i < yaf.Length; i++) File.Copy(yaf[i], Path.Combine(voice, $"recording-{i:D3}.wav"));
+        string notes = Path.Combine(target, "notes.txt"), tooLong = Path.Combine(target, "long", "meeting.wav");
+        File.WriteAllText(notes, "not audio");
+        Directory.CreateDirectory(Path.GetDirectoryName(tooLong)!);
+        var tone = new float[16000 * 21];
+        for (int i = 0; i < tone.Length; i++) tone[i] = 0.2f * MathF.Sin(2 * MathF.PI * 220 * i / 16000f);
+        File.WriteAllBytes(tooLong, SpeechEmotion.Audio.Tests.TestAudio.Wav([tone], 16000));
+
+        string dir = Path.Combine(run.Root, "adapted-to-folder");
+        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "YAF",
+            "--epochs", "3", "--batch", "16", "--cache", cache, "--out", dir, "--adapt-to", target);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains($"skipped {notes}: not an audio file", output);
+        Assert.Contains($"skipped {tooLong}: 21 s of speech, longer than the 20 s --adapt-to learns from as one emotion", output);
+        Assert.Contains($"Adaptation round 4 of 4: ", output);
+        Assert.Contains($"of {target}'s {yaf.Length} utterances", output);
+        Assert.Equal(5, File.ReadAllLines(Path.Combine(dir, "adaptation.csv")).Length);
+        using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json"))))
+        {
+            Assert.Equal(4, metrics.RootElement.GetProperty("adaptation_rounds").GetInt32());
+            Assert.Equal(Path.GetFullPath(target), metrics.RootElement.GetProperty("adaptation_target").GetString());
+            Assert.Equal(yaf.Length, metrics.RootElement.GetProperty("adaptation_recordings").GetInt32());
+        }
+        string model = Path.Combine(dir, "model.safetensors");
+        Assert.Equal(Path.GetFullPath(target), ModelBundle.Load(model).AdaptedTo);
+        (exit, output, error) = CliRunner.Run("inspect", "--model", model);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains($"adaptation    4 rounds of self-training on the recordings under {Path.GetFullPath(target)}", output);
+        (exit, output, error) = CliRunner.Run("evaluate", "--model", model, "--data", run.Data, "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains($"adapted itself to the recordings under {Path.GetFullPath(target)}", error);
+        Assert.DoesNotContain("adapted itself to this test side's audio", error);
+
+        // --resume keeps the folder: the finished run's adaptation again, the same metrics to the byte.
+        string finished = File.ReadAllText(Path.Combine(dir, "metrics.json"));
+        (exit, output, error) = CliRunner.Run("train", "--resume", dir, "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(finished, File.ReadAllText(Path.Combine(dir, "metrics.json")));
     }
 
     /// <summary>

@@ -64,10 +64,12 @@ public static class EvaluateCommand
             for (int m = 0; m < bundles.Count; m++)
             {
                 var bundle = bundles[m];
+                if (bundle.AdaptedTo is { } adaptedTo)
+                    error.WriteLine($"note: {paths[m]} adapted itself to the recordings under {adaptedTo} (self-training, labels unseen): where they are the files scored here, the score is transductive.");
                 if (parse.GetValue(allFiles)) { }
                 else if (!bundle.Split.SameTestSide(split))
                     error.WriteLine($"note: {paths[m]} was trained on the {Describe(bundle.Split)} split; scoring the {Describe(split)} split, whose test side it may have seen.");
-                else if (bundle.AdaptationRounds > 0)
+                else if (bundle.AdaptationRounds > 0 && bundle.AdaptedTo is null)
                     error.WriteLine($"note: {paths[m]} adapted itself to this test side's audio (self-training, labels unseen): a transductive score.");
                 var prepared = Experiment.Prepare(root, bundle.Recipe, split, CommonOptions.ResolveCache(parse.GetValue(cache)),
                     bundle.Labels, threads: parse.GetValue(threads), storedStatistics: bundle.Statistics, layout: parse.GetValue(layout), everyFileIsTest: parse.GetValue(allFiles));

@@ -35,7 +35,9 @@ public static class InspectCommand
             output.WriteLine($"  augmentation  speed {Factors(bundle.Recipe.SpeedFactors)}; VTLP {Factors(bundle.Recipe.WarpFactors)}; rooms {(bundle.Recipe.Rooms.Count == 0 ? "none" : string.Join(", ", bundle.Recipe.Rooms))}");
             output.WriteLine($"  trained on    {bundle.Split.Protocol.ToString().ToLowerInvariant()} split, seed {bundle.Split.Seed}{(bundle.Split.TestSpeaker is null ? "" : ", test speaker " + bundle.Split.TestSpeaker)}");
             if (bundle.AdaptationRounds > 0)
-                output.WriteLine($"  adaptation    {bundle.AdaptationRounds} rounds of self-training on that split's test side (its audio, not its labels)");
+                output.WriteLine(bundle.AdaptedTo is { } to
+                    ? $"  adaptation    {bundle.AdaptationRounds} rounds of self-training on the recordings under {to} (their audio; they have no labels)"
+                    : $"  adaptation    {bundle.AdaptationRounds} rounds of self-training on that split's test side (its audio, not its labels)");
             output.WriteLine($"  {"tensor",-28} {"shape",-14} {"mean",10} {"std",10} {"min",10} {"max",10}");
             foreach (var t in p.Tensors)
             {

@@ -182,10 +182,7 @@ public static class PredictCommand
         {
             if (Directory.Exists(path))
             {
-                // Symbolic links inside the folder are not followed: a link to the folder itself (or to a parent) would
-                // walk it again and again, and a linked file would be predicted twice.
-                var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
-                var (found, skipped) = CorpusIndex.PartitionAudio(Directory.EnumerateFiles(path, "*", walk));
+                var (found, skipped) = CorpusIndex.AudioFilesUnder(path);
                 foreach (var other in skipped) error.WriteLine($"warning: skipped {other}: {CorpusIndex.NotAudio}.");
                 if (found.Length == 0) throw new OptionsException($"{path}: no audio files ({string.Join(", ", AudioReader.Extensions)}) in this folder.");
                 files.AddRange(found);

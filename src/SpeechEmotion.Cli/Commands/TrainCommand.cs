@@ -61,9 +61,15 @@ public static class TrainCommand
         {
             Description = "Append pitch (semitones), voicing and energy to every frame, standardised per speaker (frames recipe); --prosody false leaves them out [default: on for frames]",
         };
-        var adapt = new Option<int>("--adapt")
+        var adapt = new Option<int?>("--adapt")
         {
-            Description = "Rounds of self-training on the test side's unlabelled audio after training (transductive: adapts to the held-out voice, never reads its labels) [default: 0]",
+            Description = "Rounds of self-training on the test side's unlabelled audio after training (transductive: adapts to the held-out voice, never reads its labels) " +
+                          $"[default: 0; {SelfTraining.DefaultRounds} with --adapt-to]",
+        };
+        var adaptTo = new Option<string?>("--adapt-to")
+        {
+            Description = "Adapt to a folder of your own unlabelled recordings instead of the test side (each folder's files one voice, " +
+                          $"utterances of up to {SelfTraining.MaxTargetSeconds:F0} s): the model self-trains on them after training and is then for those voices",
         };
         var balanced = new Option<bool>("--adapt-balanced")
         {
@@ -162,7 +168,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, balanced, clusterVote, tta, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, balanced, clusterVote, tta, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -198,7 +204,7 @@ public static class TrainCommand
                         schedule: saved.Schedule, keep: saved.Keep),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote))
-                    { Layout = saved.Layout, TestTimeScores = saved.TestTimeScores || parse.GetValue(tta) };
+                    { Layout = saved.Layout, TestTimeScores = saved.TestTimeScores || parse.GetValue(tta), AdaptTo = saved.AdaptTo };
             }
             else
             {
@@ -232,7 +238,8 @@ public static class TrainCommand
                 parse.GetValue(conv) is { } cv ? RecipeOverrides.ParseConv(cv) : null,
                 parse.GetValue(dropout) is { } dr ? RecipeOverrides.ParseDropout(dr) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
-                parse.GetValue(stopOnError), parse.GetValue(adapt), parse.GetValue(balanced), parse.GetValue(clusterVote)) { Layout = parse.GetValue(layout), TestTimeScores = parse.GetValue(tta) };
+                parse.GetValue(stopOnError), parse.GetValue(adapt) ?? (parse.GetValue(adaptTo) is null ? 0 : SelfTraining.DefaultRounds), parse.GetValue(balanced), parse.GetValue(clusterVote))
+                { Layout = parse.GetValue(layout), TestTimeScores = parse.GetValue(tta), AdaptTo = parse.GetValue(adaptTo) };
         }
 
         TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation, string commandLine)

@@ -299,6 +299,17 @@ public static class CorpusIndex
         return (all.Where(IsAudio).ToArray(), all.Where(f => !IsAudio(f) && !Path.GetFileName(f).StartsWith('.')).ToArray());
     }
 
+    /// <summary>
+    /// Every file under <paramref name="folder"/>, split as <see cref="PartitionAudio"/> splits them. Symbolic links inside
+    /// the folder are not followed: a link to the folder itself (or to a parent) would walk it again and again, and a
+    /// linked file would be read twice.
+    /// </summary>
+    public static (string[] Audio, string[] Skipped) AudioFilesUnder(string folder)
+    {
+        var walk = new EnumerationOptions { RecurseSubdirectories = true, AttributesToSkip = FileAttributes.ReparsePoint, IgnoreInaccessible = true };
+        return PartitionAudio(Directory.EnumerateFiles(folder, "*", walk));
+    }
+
     /// <summary>A folder's audio files; every other file (but hidden ones) goes into <paramref name="skipped"/> with why.</summary>
     private static string[] AudioFiles(string folder, List<CorpusProblem> skipped)
     {

@@ -2,6 +2,9 @@ using SpeechEmotion.Core;
 using SpeechEmotion.Core.Models;
 using SpeechEmotion.Core.Optim;
 using SpeechEmotion.Core.Tensors;
+using SpeechEmotion.Inference;
+using SpeechEmotion.Training.Corpus;
+using SpeechEmotion.Training.Features;
 
 namespace SpeechEmotion.Training.Experiments;
 
@@ -21,6 +24,51 @@ public static class SelfTraining
 {
     /// <summary>Largest number of rounds a run may ask for.</summary>
     public const int MaxRounds = 10;
+
+    /// <summary>The rounds <c>--adapt-to</c> runs unless <c>--adapt</c> says otherwise: the four every measured
+    /// adaptation ran (benchmarks/accuracy.md).</summary>
+    public const int DefaultRounds = 4;
+
+    /// <summary>The longest recording <c>--adapt-to</c> learns from, in seconds of speech (after the recipe's trimming):
+    /// a pseudo-label is one emotion for the whole recording, and the corpora the models learn from say one utterance
+    /// of 1–5 s. A longer file is left out with a warning (cut it into utterances first).</summary>
+    public const double MaxTargetSeconds = 20;
+
+    /// <summary>
+    /// A folder of recordings to adapt to (<c>ser train --adapt-to DIR</c>), as unlabelled samples: every audio file under
+    /// it (symbolic links not followed), the files of one folder standardised together as one voice (speaker
+    /// <c>adapt:</c> + the folder's path under DIR, <c>adapt:.</c> for DIR itself), through the recipe's front end and
+    /// normalisation with the training side's statistics, as a test speaker's recordings are. No label exists to read:
+    /// neither a file's name nor its folder's is parsed for one. A file that cannot be read, or longer than
+    /// <see cref="MaxTargetSeconds"/>, is left out and named in a warning; none left is an error naming the folder.
+    /// </summary>
+    public static IReadOnlyList<Sample> FromFolder(string folder, Recipe recipe, FeatureStats trainStatistics, string? cacheDirectory, int threads,
+        ITrainingProgress progress, CancellationToken cancellation)
+    {
+        if (!Directory.Exists(folder)) throw new OptionsException($"--adapt-to {folder}: no such folder.");
+        var (files, others) = CorpusIndex.AudioFilesUnder(folder);
+        foreach (var other in others) progress.Warning($"skipped {other}: {CorpusIndex.NotAudio}.");
+        if (files.Length == 0) throw new OptionsException($"--adapt-to {folder}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) under this folder.");
+        string Voice(string file) => "adapt:" + Path.GetRelativePath(folder, Path.GetDirectoryName(Path.GetFullPath(file))!).Replace('\\', '/');
+        var utterances = files.Select(f => new Utterance(f, Voice(f), Path.GetFileNameWithoutExtension(f), "") { Corpus = "adapt" }).ToList();
+        var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd);
+        progress.Stage($"Reading the {files.Length} recordings to adapt to under {folder}");
+        var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, progress: progress.Extraction, cancellation: cancellation);
+        foreach (var problem in extraction.Problems) progress.Warning($"skipped {problem.Path}: {problem.Message}");
+        double secondsPerFrame = recipe.FrontEnd.Mfcc.HopLength / (double)recipe.FrontEnd.SampleRate;
+        var kept = new List<(Utterance Utterance, Audio.Features Features)>();
+        for (int i = 0; i < extraction.Utterances.Count; i++)
+        {
+            double seconds = extraction.Features[i].Frames * secondsPerFrame;
+            if (seconds <= MaxTargetSeconds) kept.Add((extraction.Utterances[i], extraction.Features[i]));
+            else progress.Warning($"skipped {extraction.Utterances[i].Path}: {seconds:F0} s of speech, longer than the {MaxTargetSeconds:F0} s --adapt-to learns from as one emotion; cut it into utterances first.");
+        }
+        if (kept.Count == 0) throw new OptionsException($"--adapt-to {folder}: none of its {files.Length} audio files could be used (each is named above).");
+        var voices = recipe.NeedsSpeakerStatistics
+            ? kept.GroupBy(k => k.Utterance.Speaker).ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(k => k.Features), recipe.FrontEnd.FeatureSize))
+            : null;
+        return kept.Select(k => new Sample(ModelInputs.Prepare(recipe, trainStatistics, voices?[k.Utterance.Speaker], k.Features), -1, k.Utterance.Speaker, k.Utterance.Path)).ToList();
+    }
 
     /// <summary>The samples with their labels replaced by −1 (unknown), so nothing downstream can read them.</summary>
     public static IReadOnlyList<Sample> Unlabelled(IReadOnlyList<Sample> samples) => samples.Select(s => s with { Label = -1 }).ToList();
@@ -94,19 +142,21 @@ public static class SelfTraining
     }
 
     /// <summary>
-    /// Self-training rounds after the base training: the current model labels the test side's utterances (their
-    /// labels removed first), the most confident share per class joins the training side, and a freshly initialised
-    /// model trains on it with the same options, selecting its epoch on the same validation part. Each round's
-    /// history goes to history-round-N.csv and a line to adaptation.csv. A cancelled round is dropped, keeping the
-    /// last complete model. Returns the final model and whether the run was cancelled.
+    /// Self-training rounds after the base training: the current model labels <paramref name="target"/>'s utterances —
+    /// the test side's with their labels removed, or a folder's (<see cref="FromFolder"/>), <paramref name="name"/> naming
+    /// it in messages — the most confident share per class joins the training side, and a freshly initialised model trains
+    /// on it with the same options, selecting its epoch on the same validation part. Each round's history goes to
+    /// history-round-N.csv and a line to adaptation.csv. A cancelled round is dropped, keeping the last complete model.
+    /// Returns the final model and whether the run was cancelled.
     /// </summary>
-    public static (SequenceClassifier Model, bool Cancelled) Adapt(SequenceClassifier model, PreparedData data, TrainRunOptions options, Recipe recipe,
-        AdamOptions adam, WorkerPool pool, Rng rng, ITrainingProgress progress, List<AdaptationRound> rounds, CancellationToken cancellation)
+    public static (SequenceClassifier Model, bool Cancelled) Adapt(SequenceClassifier model, PreparedData data, IReadOnlyList<Sample> target, string name,
+        TrainRunOptions options, Recipe recipe, AdamOptions adam, WorkerPool pool, Rng rng, ITrainingProgress progress, List<AdaptationRound> rounds, CancellationToken cancellation)
     {
-        var unlabelled = Unlabelled(data.Test);
-        if (unlabelled.Count == 0) throw new SpeechEmotionException("--adapt needs a test side to adapt to, and it is empty.");
+        var unlabelled = Unlabelled(target);
+        if (unlabelled.Count == 0) throw new SpeechEmotionException($"--adapt needs recordings to adapt to, and {name} has none.");
         int classes = data.Labels.Count;
-        var batcher = new Batcher(data.MaxSteps, Math.Min(64, unlabelled.Count), recipe.InputSize);
+        int maxSteps = Math.Max(data.MaxSteps, unlabelled.Max(s => s.Input.Steps));
+        var batcher = new Batcher(maxSteps, Math.Min(64, unlabelled.Count), recipe.InputSize);
         int[]? previous = null;
         for (int round = 1; round <= options.AdaptRounds; round++)
         {
@@ -116,11 +166,11 @@ public static class SelfTraining
             previous = predicted;
             double share = Share(round, options.AdaptRounds);
             var pseudo = Select(unlabelled, options.BalancedAdaptation ? Balance(probabilities, classes) : probabilities, classes, share);
-            progress.Stage($"Adaptation round {round} of {options.AdaptRounds}: {pseudo.Count} of the test side's {unlabelled.Count} utterances " +
+            progress.Stage($"Adaptation round {round} of {options.AdaptRounds}: {pseudo.Count} of {name}'s {unlabelled.Count} utterances " +
                            $"(the most confident {share:P0} of each class the model assigns, labels unseen) join the training side under the model's labels");
             var next = new SequenceClassifier(recipe.Model, adam, pool);
             next.Initialize(rng);
-            var trainer = new Trainer(next, options.Train, data.MaxSteps);
+            var trainer = new Trainer(next, options.Train, maxSteps);
             int epochForBatches = 1;
             // Drawn copies stay drawn; each pseudo-labelled utterance is a group of one.
             var versions = data.TrainVersions?.Concat(Enumerable.Range(data.Train.Count, pseudo.Count).Select(i => new[] { i })).ToList();
