@@ -776,6 +776,8 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Directory.CreateDirectory(voice);
         var yaf = Directory.GetFiles(run.Data, "YAF_*.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal).ToArray();
         for (int i = 0; i < yaf.Length; i++) File.Copy(yaf[i], Path.Combine(voice, $"recording-{i:D3}.wav"));
+        string byEmotion = Directory.CreateDirectory(Path.Combine(target, "OAF_angry")).FullName;
+        File.Copy(Directory.GetFiles(run.Data, "OAF_*_angry.wav", SearchOption.AllDirectories).Order(StringComparer.Ordinal).First(), Path.Combine(byEmotion, "a.wav"));
         string notes = Path.Combine(target, "notes.txt"), tooLong = Path.Combine(target, "long", "meeting.wav");
         File.WriteAllText(notes, "not audio");
         Directory.CreateDirectory(Path.GetDirectoryName(tooLong)!);
@@ -790,13 +792,15 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Contains($"skipped {notes}: not an audio file", output);
         Assert.Contains($"skipped {tooLong}: 21 s of speech, longer than the 20 s --adapt-to learns from as one emotion", output);
         Assert.Contains($"Adaptation round 4 of 4: ", output);
-        Assert.Contains($"of {target}'s {yaf.Length} utterances", output);
+        Assert.Contains($"of {target}'s {yaf.Length + 1} utterances", output);
+        Assert.Contains("--adapt-to: the folder OAF_angry is named like an emotion (angry); each folder is standardised as one voice", output);
+        Assert.DoesNotContain("the folder caller 1 is named like", output);
         Assert.Equal(5, File.ReadAllLines(Path.Combine(dir, "adaptation.csv")).Length);
         using (var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json"))))
         {
             Assert.Equal(4, metrics.RootElement.GetProperty("adaptation_rounds").GetInt32());
             Assert.Equal(Path.GetFullPath(target), metrics.RootElement.GetProperty("adaptation_target").GetString());
-            Assert.Equal(yaf.Length, metrics.RootElement.GetProperty("adaptation_recordings").GetInt32());
+            Assert.Equal(yaf.Length + 1, metrics.RootElement.GetProperty("adaptation_recordings").GetInt32());
         }
         string model = Path.Combine(dir, "model.safetensors");
         Assert.Equal(Path.GetFullPath(target), ModelBundle.Load(model).AdaptedTo);

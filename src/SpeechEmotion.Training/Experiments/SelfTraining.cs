@@ -51,6 +51,12 @@ public static class SelfTraining
         if (files.Length == 0) throw new OptionsException($"--adapt-to {folder}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) under this folder.");
         string Voice(string file) => "adapt:" + Path.GetRelativePath(folder, Path.GetDirectoryName(Path.GetFullPath(file))!).Replace('\\', '/');
         var utterances = files.Select(f => new Utterance(f, Voice(f), Path.GetFileNameWithoutExtension(f), "") { Corpus = "adapt" }).ToList();
+        // A folder named like an emotion is most likely a corpus laid out by emotion: standardised as one voice, what its
+        // recordings share — the emotion — would be taken away. Said, not refused: the name is only a hint.
+        foreach (var voice in utterances.Select(u => u.Speaker).Distinct(StringComparer.Ordinal))
+            if (voice.Split('/', '_', '-', ' ', '.').Select(EmotionLabels.Normalize).FirstOrDefault(l => l is not null) is { } emotion)
+                progress.Warning($"--adapt-to: the folder {voice["adapt:".Length..]} is named like an emotion ({emotion}); each folder is standardised as one voice, " +
+                                 "which takes away what its recordings share. Give each speaker a folder of their own.");
         var cache = cacheDirectory is null ? null : new FeatureCache(cacheDirectory, recipe.FrontEnd);
         progress.Stage($"Reading the {files.Length} recordings to adapt to under {folder}");
         var extraction = FeatureExtraction.ExtractAll(utterances, recipe.FrontEnd, cache, threads, progress: progress.Extraction, cancellation: cancellation);
