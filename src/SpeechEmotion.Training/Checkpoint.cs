@@ -62,6 +62,8 @@ public sealed record CheckpointMetadata
     public int Adapt { get; init; }
     /// <summary>The folder adapted to (<see cref="TrainRunOptions.AdaptTo"/>); null: the test side (and every checkpoint before it was an option).</summary>
     public string? AdaptTo { get; init; }
+    /// <summary>The audit part's speakers per corpus (<see cref="TrainRunOptions.AuditSpeakers"/>; before it was an option: 0).</summary>
+    public int AuditSpeakers { get; init; }
     public bool AdaptBalanced { get; init; }
     public bool ClusterVote { get; init; }
     /// <summary>Whether the run also scores with test-time augmentation (<see cref="TrainRunOptions.TestTimeScores"/>; before it was an option: no).</summary>

@@ -29,6 +29,13 @@ public sealed record PreparedData(
     /// <summary>The test side's utterances with their raw features, in the order of <see cref="Test"/>.</summary>
     public IReadOnlyList<RawSample> TestRaw { get; init; } = [];
 
+    /// <summary>The audit part (<see cref="Part.Audit"/>): whole training-side speakers no training and no choice used,
+    /// standardised as the validation part is; empty without <c>--audit-speakers</c>.</summary>
+    public IReadOnlyList<Sample> Audit { get; init; } = [];
+
+    /// <summary>The audit part's utterances with their raw features, in the order of <see cref="Audit"/>.</summary>
+    public IReadOnlyList<RawSample> AuditRaw { get; init; } = [];
+
     /// <summary>
     /// Utterances as <c>ser predict</c> sees single files (<see cref="ModelInputs.OneFile"/>): under speaker
     /// normalisation each standardised by itself, from the training side's statistics adapted towards its own by
@@ -58,7 +65,7 @@ public static class Experiment
 {
     public static PreparedData Prepare(string dataRoot, Recipe recipe, SplitInfo split, string? cacheDirectory,
         IReadOnlyList<string>? labels = null, Action<int, int>? progress = null, int threads = 0, CancellationToken cancellation = default,
-        FeatureStats? storedStatistics = null, bool stopOnError = false, string? layout = null, bool everyFileIsTest = false)
+        FeatureStats? storedStatistics = null, bool stopOnError = false, string? layout = null, bool everyFileIsTest = false, int auditSpeakers = 0)
     {
         var index = CorpusIndex.Load(dataRoot, layout);
         var warnings = index.Warnings.ToList();
@@ -82,7 +89,7 @@ public static class Experiment
             entries = entries.OrderBy(e => e.Utterance.Path, StringComparer.Ordinal).ToList();
             if (entries.Count == 0) throw new CorpusException($"{dataRoot}: no file of a class the model knows ({string.Join(", ", labels)}).");
         }
-        else entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker, split.TestCorpus);
+        else entries = Splits.Make(index.Utterances, split.Protocol, split.Seed, split.TestSpeaker, split.TestCorpus, auditSpeakers);
         if (split.Protocol == Protocol.Corpus)
         {
             // Across corpora a model is trained and scored on the classes both sides have (a new model learns only those;
@@ -120,7 +127,7 @@ public static class Experiment
             ? parts.GroupBy(e => e.Utterance.Speaker).ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(e => features[e.Utterance]), size))
             : null;
 
-        var samples = new Dictionary<Part, List<Sample>> { [Part.Train] = new(), [Part.Validation] = new(), [Part.Test] = new() };
+        var samples = new Dictionary<Part, List<Sample>> { [Part.Train] = new(), [Part.Validation] = new(), [Part.Test] = new(), [Part.Audit] = new() };
         int maxSteps = 1;
         void Add(Part part, Utterance utterance, Audio.Features f, FeatureStats? speaker)
         {
@@ -140,7 +147,7 @@ public static class Experiment
         // carries over to another voice, still without touching the test side. --validate-speeds adds copies of the
         // validation part alone, at speeds training never hears. With the copies drawn (Recipe.DrawCopies) only the
         // training part is copied, and each epoch trains on one version of every utterance (Trainer.Train's versions).
-        var trainSide = parts.Where(e => e.Part != Part.Test).ToDictionary(e => e.Utterance, e => e.Part);
+        var trainSide = parts.Where(e => e.Part is Part.Train or Part.Validation).ToDictionary(e => e.Utterance, e => e.Part);
         var trainUtterances = trainSide.Keys.ToList();
         var validationUtterances = trainUtterances.Where(u => trainSide[u] == Part.Validation).ToList();
         var copied = trainUtterances.Where(u => IsCopied(trainSide[u])).ToList();
@@ -163,7 +170,8 @@ public static class Experiment
             ? samples[Part.Train].Select((sample, i) => (sample.Path, i)).GroupBy(x => x.Path, StringComparer.Ordinal).Select(g => g.Select(x => x.i).ToArray()).ToList()
             : null;
         return new PreparedData(labels, entries, extraction.Problems, warnings, extraction, trainStats,
-            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps) { ValidationRaw = validationRaw, TestRaw = testRaw, TrainVersions = versions };
+            samples[Part.Train], samples[Part.Validation], samples[Part.Test], maxSteps)
+            { ValidationRaw = validationRaw, TestRaw = testRaw, TrainVersions = versions, Audit = samples[Part.Audit], AuditRaw = Raw(Part.Audit) };
     }
 
     /// <summary>

@@ -29,6 +29,10 @@ public sealed record TrainRunOptions(string DataRoot, RecipeKind Recipe, SplitIn
     /// (<see cref="SelfTraining.FromFolder"/>) instead of the test side's; null: the test side's.</summary>
     public string? AdaptTo { get; init; }
 
+    /// <summary>Whole speakers per training corpus held out of training and of every choice, scored at the end
+    /// (<see cref="Part.Audit"/>, metrics.json's <c>audit</c> block); 0 = none.</summary>
+    public int AuditSpeakers { get; init; }
+
     /// <summary>Balance the pseudo-labels to equal class shares (<see cref="SelfTraining.Balance"/>).</summary>
     public bool BalancedAdaptation { get; init; } = !BalancedAdaptation || AdaptRounds > 0 ? BalancedAdaptation
         : throw new OptionsException("--adapt-balanced shapes the pseudo-labels of --adapt: give --adapt N (rounds) with it.");
@@ -81,7 +85,7 @@ public static class TrainingRun
         }
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,
-            threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError, layout: options.Layout);
+            threads: options.Train.Threads, cancellation: cancellation, stopOnError: options.StopOnError, layout: options.Layout, auditSpeakers: options.AuditSpeakers);
         foreach (var problem in data.Problems) progress.Warning($"skipped {problem}");
         foreach (var warning in data.Warnings) progress.Warning(warning.ToString());
         string where = options.DataRoot;
@@ -196,6 +200,18 @@ public static class TrainingRun
                 block["validation_accuracy_unadapted"] = oneFile.UnadaptedValidationAccuracy;
             }
             extra["one_file_at_a_time"] = block;
+        }
+        if (data.Audit.Count > 0)
+        {
+            // Scored as the validation part would be, by the model as saved; nothing above looked at these speakers.
+            var audit = Evaluate(bundle, data.Audit);
+            var auditOneFile = recipe.NeedsSpeakerStatistics ? Evaluate(bundle.ForOneFile(), data.OneFileAtATime(recipe, data.AuditRaw, bundle.OneFileRelevance)) : audit;
+            extra["audit"] = new Dictionary<string, object>
+            {
+                ["speakers"] = data.Audit.Select(s => s.Speaker).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
+                ["count"] = audit.Count, ["accuracy"] = audit.Accuracy, ["uar"] = audit.Uar, ["ece"] = audit.Ece ?? double.NaN,
+                ["one_file_accuracy"] = auditOneFile.Accuracy, ["one_file_uar"] = auditOneFile.Uar,
+            };
         }
         if (baseMetrics is not null)
             extra["before_adaptation"] = new Dictionary<string, object> { ["accuracy"] = baseMetrics.Accuracy, ["uar"] = baseMetrics.Uar, ["macro_f1"] = baseMetrics.MacroF1 };
@@ -359,7 +375,7 @@ public static class TrainingRun
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
             Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup, WeightDecay = options.Train.WeightDecay,
             Schedule = options.Train.Schedule, Keep = options.Train.Keep,
-            Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptTo = options.AdaptTo, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
+            Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptTo = options.AdaptTo, AuditSpeakers = options.AuditSpeakers, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
             TestTimeScores = options.TestTimeScores,
         };
         int n = model.Parameters.Count;

@@ -67,6 +67,54 @@ public sealed class CorpusProtocolTests : IDisposable
             "--out", Path.Combine(_root, "never"));
     }
 
+    /// <summary>--audit-speakers: two of the eight generated actors' training side held out of training and of every choice,
+    /// scored at the end; the audit block's accuracy is what ser evaluate --all-files gives on a folder of just those two
+    /// actors (each standardised by its own recordings, as there), and split.csv names them as the audit part.</summary>
+    [Fact]
+    public void AuditSpeakersAreHeldOutOfEveryChoiceAndScoredAtTheEnd()
+    {
+        string source = SyntheticEmotions.Create(Path.Combine(_root, "source"), words: 3), pair = Path.Combine(_root, "pair");
+        AsRavdess(source, pair);
+        string ravdess = Path.Combine(_root, "ravdess8");
+        for (int actor = 1; actor <= 8; actor++) // actors 01–08 from the two generated voices, in turn
+            foreach (var file in Directory.GetFiles(Path.Combine(pair, $"Actor_{(actor % 2 == 1 ? "01" : "02")}")))
+            {
+                string folder = Directory.CreateDirectory(Path.Combine(ravdess, $"Actor_{actor:00}")).FullName;
+                File.Copy(file, Path.Combine(folder, Path.GetFileName(file)[..^6] + $"{actor:00}.wav"));
+            }
+        string run = Path.Combine(_root, "audited");
+        var (exit, output, error) = CliRunner.Run("train", "--data", ravdess, "--protocol", "speaker", "--test-speaker", "ravdess:08",
+            "--audit-speakers", "2", "--epochs", "2", "--batch", "16", "--cache", "none", "--out", run);
+        Assert.True(exit == 0, output + error);
+        using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(run, "metrics.json")));
+        var audit = metrics.RootElement.GetProperty("audit");
+        var speakers = audit.GetProperty("speakers").EnumerateArray().Select(v => v.GetString()!).ToList();
+        Assert.Equal(2, speakers.Count);
+        Assert.Equal(48, audit.GetProperty("count").GetInt32()); // 2 actors × 8 emotions × 3 repetitions
+        var parts = File.ReadAllLines(Path.Combine(run, "split.csv")).Skip(1).Select(line => line.Split(',')).ToList();
+        Assert.All(parts.Where(p => speakers.Contains(p[1])), p => Assert.Equal("audit", p[4].ToLowerInvariant()));
+        Assert.Equal(48, parts.Count(p => p[4].Equals("audit", StringComparison.OrdinalIgnoreCase)));
+        Assert.Contains(parts, p => p[4].Equals("validation", StringComparison.OrdinalIgnoreCase)); // still a validation part of its own
+
+        string audited = Path.Combine(_root, "audited-actors");
+        foreach (var speaker in speakers)
+        {
+            string actor = $"Actor_{speaker.Split(':')[1]}";
+            string folder = Directory.CreateDirectory(Path.Combine(audited, actor)).FullName;
+            foreach (var file in Directory.GetFiles(Path.Combine(ravdess, actor))) File.Copy(file, Path.Combine(folder, Path.GetFileName(file)));
+        }
+        string json = Path.Combine(_root, "audited.json");
+        (exit, output, error) = CliRunner.Run("evaluate", "--model", Path.Combine(run, "model.safetensors"), "--all-files", "--data", audited, "--cache", "none", "--json", json);
+        Assert.True(exit == 0, output + error);
+        using var scored = JsonDocument.Parse(File.ReadAllText(json));
+        Assert.Equal(audit.GetProperty("accuracy").GetDouble(), scored.RootElement.GetProperty("accuracy").GetDouble(), 12);
+
+        CliRunner.Refused("--audit-speakers holds whole speakers out of the training side: the speaker, corpus and loso protocols have them, not random",
+            "train", "--data", ravdess, "--audit-speakers", "1", "--cache", "none", "--out", Path.Combine(_root, "refused"));
+        CliRunner.Refused("--audit-speakers 6: no training corpus has 4 speakers besides them to give",
+            "train", "--data", ravdess, "--protocol", "speaker", "--test-speaker", "ravdess:08", "--audit-speakers", "6", "--cache", "none", "--out", Path.Combine(_root, "refused"));
+    }
+
     [Fact]
     public void LosoTestsEverySpeakerOnceAndSummarisesTheFolds()
     {

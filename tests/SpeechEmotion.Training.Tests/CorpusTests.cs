@@ -165,6 +165,28 @@ public sealed class CorpusTests : IDisposable
         Assert.Contains("'ravdess:99' is not in the corpus", Assert.Throws<OptionsException>(() => Splits.Make(Actors(), Protocol.Speaker, 1, "ravdess:01,ravdess:99")).Message);
     }
 
+    /// <summary>Audit speakers come after the validation speakers from the same queues: the validation part is the one drawn
+    /// without them, the audit part is whole speakers of both genders that neither train nor validate, and the test side
+    /// is unchanged.</summary>
+    [Fact]
+    public void AuditSpeakersLeaveTheValidationPartAndTheTestSideAsTheyWere()
+    {
+        var plain = Splits.Make(Actors(22), Protocol.Speaker, 5, "ravdess:01,ravdess:02");
+        var audited = Splits.Make(Actors(22), Protocol.Speaker, 5, "ravdess:01,ravdess:02", auditSpeakers: 2);
+        HashSet<string> Speakers(IEnumerable<SplitEntry> split, Part part) => split.Where(e => e.Part == part).Select(e => e.Utterance.Speaker).ToHashSet();
+        Assert.Equal(Speakers(plain, Part.Validation), Speakers(audited, Part.Validation));
+        Assert.Equal(Speakers(plain, Part.Test), Speakers(audited, Part.Test));
+        var audit = Speakers(audited, Part.Audit);
+        Assert.Equal(2, audit.Count);
+        Assert.Equal(["female", "male"], audited.Where(e => e.Part == Part.Audit).Select(e => e.Utterance).DistinctBy(u => u.Speaker).Select(u => u.Gender!).Order());
+        Assert.Equal(Speakers(plain, Part.Train), [.. Speakers(audited, Part.Train), .. audit]);
+        Assert.Empty(Speakers(audited, Part.Train).Intersect(audit));
+        Assert.Equal(Speakers(plain, Part.Train), Speakers(Splits.Make(Actors(22), Protocol.Speaker, 5, "ravdess:01,ravdess:02", auditSpeakers: 0), Part.Train));
+        Assert.Contains("not word", Assert.Throws<OptionsException>(() => Splits.Make(Actors(), Protocol.Word, 1, auditSpeakers: 1)).Message);
+        Assert.Contains("no training corpus has 4 speakers besides them", Assert.Throws<OptionsException>(() => Splits.Make(Synthetic(), Protocol.Speaker, 1, "OAF", auditSpeakers: 1)).Message);
+        Assert.Contains("must be 0 or more", Assert.Throws<OptionsException>(() => Splits.Make(Actors(), Protocol.Speaker, 1, "ravdess:01", auditSpeakers: -1)).Message);
+    }
+
     [Fact]
     public void LosoFoldsTestEverySpeakerOnceWithBothGendersInEachFold()
     {

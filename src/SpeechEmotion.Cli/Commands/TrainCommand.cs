@@ -71,6 +71,11 @@ public static class TrainCommand
             Description = "Adapt to a folder of your own unlabelled recordings instead of the test side (each folder's files one voice, " +
                           $"utterances of up to {SelfTraining.MaxTargetSeconds:F0} s): the model self-trains on them after training and is then for those voices",
         };
+        var audit = new Option<int>("--audit-speakers")
+        {
+            Description = "Hold this many whole speakers of each training corpus (of four or more) out of training and of every choice, and score them at the end " +
+                          "(metrics.json's audit block): an estimate of new voices that no epoch, temperature or relevance was chosen by (speaker, corpus and loso protocols) [default: 0]",
+        };
         var balanced = new Option<bool>("--adapt-balanced")
         {
             Description = "With --adapt: assume the emotions are about equally frequent in the test side's recordings and balance the pseudo-labels to match (an assumption, not a label).",
@@ -168,7 +173,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, balanced, clusterVote, tta, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, audit, balanced, clusterVote, tta, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -204,7 +209,7 @@ public static class TrainCommand
                         schedule: saved.Schedule, keep: saved.Keep),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote))
-                    { Layout = saved.Layout, TestTimeScores = saved.TestTimeScores || parse.GetValue(tta), AdaptTo = saved.AdaptTo };
+                    { Layout = saved.Layout, TestTimeScores = saved.TestTimeScores || parse.GetValue(tta), AdaptTo = saved.AdaptTo, AuditSpeakers = saved.AuditSpeakers };
             }
             else
             {
@@ -239,7 +244,7 @@ public static class TrainCommand
                 parse.GetValue(dropout) is { } dr ? RecipeOverrides.ParseDropout(dr) : null);
             return new TrainRunOptions(DataLocation.Resolve(parse.GetValue(data)), kind, split, train, dir, CommonOptions.ResolveCache(parse.GetValue(cache)), overrides,
                 parse.GetValue(stopOnError), parse.GetValue(adapt) ?? (parse.GetValue(adaptTo) is null ? 0 : SelfTraining.DefaultRounds), parse.GetValue(balanced), parse.GetValue(clusterVote))
-                { Layout = parse.GetValue(layout), TestTimeScores = parse.GetValue(tta), AdaptTo = parse.GetValue(adaptTo) };
+                { Layout = parse.GetValue(layout), TestTimeScores = parse.GetValue(tta), AdaptTo = parse.GetValue(adaptTo), AuditSpeakers = parse.GetValue(audit) };
         }
 
         TrainingRun.Result TrainAndReport(TrainRunOptions options, bool resuming, CancellationToken cancellation, string commandLine)

@@ -6,7 +6,10 @@ using SpeechEmotion.Core.Tensors;
 
 namespace SpeechEmotion.Training.Corpus;
 
-public enum Part { Train, Validation, Test }
+/// <summary>Where an utterance goes: training, the validation part that chooses (epoch, temperature, relevance), the test
+/// side, or the audit part — whole speakers of the training side held out of training and of every choice, scored at
+/// the end as the validation part is (<c>--audit-speakers</c>): a training-side estimate no choice has looked at.</summary>
+public enum Part { Train, Validation, Test, Audit }
 
 /// <summary>An utterance and the part of the split it belongs to.</summary>
 public sealed record SplitEntry(Utterance Utterance, Part Part);
@@ -24,9 +27,16 @@ public static class Splits
 {
     public const double TestFraction = 0.25, ValidationFraction = 0.1;
 
+    /// <param name="auditSpeakers">Whole speakers per corpus held out as the audit part (<see cref="Part.Audit"/>), taken after
+    /// the validation speakers from the same seeded queues (so the validation part is the one drawn without them); only
+    /// the speaker and corpus protocols, and only corpora with at least <see cref="SpeakersForSpeakerValidation"/> training
+    /// speakers besides them, give any.</param>
     public static IReadOnlyList<SplitEntry> Make(IReadOnlyList<Utterance> utterances, Protocol protocol, ulong seed, string? testSpeaker = null,
-        string? testCorpus = null)
+        string? testCorpus = null, int auditSpeakers = 0)
     {
+        if (auditSpeakers < 0) throw new OptionsException($"--audit-speakers must be 0 or more, got {auditSpeakers}.");
+        if (auditSpeakers > 0 && protocol is not (Protocol.Speaker or Protocol.Corpus))
+            throw new OptionsException($"--audit-speakers holds whole speakers out of the training side: the speaker, corpus and loso protocols have them, not {protocol.ToString().ToLowerInvariant()}.");
         var rng = new Rng(seed);
         var ordered = utterances.OrderBy(u => u.Path, StringComparer.Ordinal).ToList(); // independent of input order
         var part = new Dictionary<Utterance, Part>();
@@ -57,7 +67,7 @@ public static class Splits
                     }
                     if (ordered.All(u => held.Any(name => IsSpeaker(u, name))))
                         throw new OptionsException($"--test-speaker '{testSpeaker}' holds out every speaker: nothing is left to train on.");
-                    HoldOut(ordered, u => held.Any(name => IsSpeaker(u, name)), rng, part);
+                    HoldOut(ordered, u => held.Any(name => IsSpeaker(u, name)), rng, part, auditSpeakers);
                     break;
                 }
             case Protocol.Corpus:
@@ -69,7 +79,7 @@ public static class Splits
                         throw new OptionsException($"--test-corpus '{held}' is not in the data; it holds {string.Join(", ", corpora)}.");
                     if (corpora.Count < 2)
                         throw new OptionsException($"The corpus protocol needs at least two corpora; the data holds only {held}: give --data once per corpus.");
-                    HoldOut(ordered, u => string.Equals(u.Corpus, held, StringComparison.OrdinalIgnoreCase), rng, part);
+                    HoldOut(ordered, u => string.Equals(u.Corpus, held, StringComparison.OrdinalIgnoreCase), rng, part, auditSpeakers);
                     break;
                 }
             case Protocol.Word:
@@ -88,6 +98,8 @@ public static class Splits
             default:
                 throw new OptionsException($"Unknown protocol {protocol}.");
         }
+        if (auditSpeakers > 0 && !part.Values.Contains(Part.Audit))
+            throw new OptionsException($"--audit-speakers {auditSpeakers}: no training corpus has {SpeakersForSpeakerValidation} speakers besides them to give.");
         return ordered.Select(u => new SplitEntry(u, part[u])).ToList();
     }
 
@@ -135,7 +147,7 @@ public static class Splits
     /// temperature are fitted on voices training never heard — what the test side is too. A corpus with fewer
     /// speakers gives a stratified tenth of its utterances.
     /// </summary>
-    private static void HoldOut(IReadOnlyList<Utterance> ordered, Func<Utterance, bool> held, Rng rng, Dictionary<Utterance, Part> part)
+    private static void HoldOut(IReadOnlyList<Utterance> ordered, Func<Utterance, bool> held, Rng rng, Dictionary<Utterance, Part> part, int auditSpeakers)
     {
         var train = new List<Utterance>();
         foreach (var u in ordered)
@@ -156,11 +168,20 @@ public static class Splits
             // Each gender's speakers in a seeded order, then taken from the genders in turn.
             var queues = ShuffledByGender(speakers, rng).Select(names => new Queue<string>(names)).ToList();
             int count = Math.Max(1, (int)Math.Round(speakers.Count * ValidationFraction));
-            var chosen = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
-            for (int i = 0; chosen.Count < count; i++)
-                if (queues[i % queues.Count].TryDequeue(out var name)) chosen.Add(name);
-            foreach (var u in members) part[u] = chosen.Contains(u.Speaker) ? Part.Validation : Part.Train;
+            var chosen = Take(queues, count);
+            // The audit speakers next, from where the validation speakers left the queues, where enough remain to train on.
+            var audited = speakers.Count - count - auditSpeakers >= SpeakersForSpeakerValidation ? Take(queues, auditSpeakers) : [];
+            foreach (var u in members) part[u] = chosen.Contains(u.Speaker) ? Part.Validation : audited.Contains(u.Speaker) ? Part.Audit : Part.Train;
         }
+    }
+
+    /// <summary><paramref name="count"/> speakers from the gender queues, one from each in turn (a queue run dry is skipped).</summary>
+    private static HashSet<string> Take(List<Queue<string>> queues, int count)
+    {
+        var taken = new HashSet<string>(StringComparer.OrdinalIgnoreCase);
+        for (int i = 0; taken.Count < count; i++)
+            if (queues[i % queues.Count].TryDequeue(out var name)) taken.Add(name);
+        return taken;
     }
 
     /// <summary>Each gender's speakers (genders in name order, speakers in the order given) shuffled by the generator:
@@ -215,7 +236,7 @@ public static class Manifest
             var fields = Csv.ParseLine(lines[i]);
             if (fields.Count != 5) throw new CorpusException($"{path}, line {i + 1}: expected 5 fields, found {fields.Count}.");
             if (!Enum.TryParse<Part>(fields[4], ignoreCase: true, out var part))
-                throw new CorpusException($"{path}, line {i + 1}: part must be train, validation or test, got '{fields[4]}'.");
+                throw new CorpusException($"{path}, line {i + 1}: part must be train, validation, test or audit, got '{fields[4]}'.");
             entries.Add(new SplitEntry(new Utterance(fields[0], fields[1], fields[2], fields[3]), part));
         }
         return entries;
