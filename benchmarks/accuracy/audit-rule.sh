@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# The audit rule of benchmarks/accuracy.md: a candidate against the defaults at four fresh seeds, judged on audit
+# speakers (ser train --audit-speakers 2: two whole speakers of each training corpus held out of training and of every
+# choice) instead of the validation part, so that a change to what the validation part chooses (the epoch, say) is
+# judged on voices neither side chose anything by:
+#   benchmarks/accuracy/audit-rule.sh OUT FIRST_SEED [candidate ser train options…]
+# Runs validation-rule.sh with --audit-speakers 2 for the defaults and for the candidate at FIRST_SEED … FIRST_SEED+3
+# (OUT/defaults-S, OUT/candidate-S and their .txt; a finished seed is not run again, so a stopped rule resumes). Per
+# seed and protocol (RAVDESS → TESS, TESS speaker YAF, RAVDESS loso: the mean over its folds) the audit accuracy per
+# speaker and one file at a time, both sides, the mean of the two differences; the mean over the protocols; and the
+# decision: the mean of the four seeds' means above +0.75. About 8 runs of validation-rule.sh (an hour on the Zen 4).
+set -euo pipefail
+[ $# -ge 2 ] || { echo "usage: benchmarks/accuracy/audit-rule.sh OUT FIRST_SEED [candidate options…]" >&2; exit 2; }
+cd "$(dirname "$0")/../.."
+out=$1 first=$2; shift 2
+[[ $first =~ ^[0-9]+$ ]] || { echo "audit-rule.sh: FIRST_SEED must be a number, got '$first'" >&2; exit 2; }
+mkdir -p "$out"
+source benchmarks/accuracy/common.sh
+audit() { # RUN_DIR…: the audit accuracy per speaker and one file at a time, in %, the mean over the runs given
+  for m in "$@"; do echo "$(block "$m/metrics.json" audit accuracy) $(block "$m/metrics.json" audit one_file_accuracy)"; done |
+    awk '{ a += $1; o += $2; n++ } END { printf "%.2f %.2f", 100 * a / n, 100 * o / n }'
+}
+means=()
+for seed in $(seq "$first" $((first + 3))); do
+  for side in defaults candidate; do
+    txt="$out/$side-$seed.txt"
+    complete "$txt" && continue
+    options=(--audit-speakers 2); [ "$side" = candidate ] && options+=("$@")
+    if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/$side-$seed" "${options[@]}" > "$txt.partial"; then
+      echo "audit-rule.sh: the $side run at seed $seed failed; its ser train logs are in $out/$side-$seed/" >&2
+      exit 2
+    fi
+    mv "$txt.partial" "$txt"
+  done
+  echo "seed $seed (audit accuracy per speaker / one file: defaults → candidate)"
+  for protocol in ravdess-to-tess tess-YAF ravdess-loso; do
+    if [ "$protocol" = ravdess-loso ]; then d=("$out/defaults-$seed/ravdess-loso"/fold-*); c=("$out/candidate-$seed/ravdess-loso"/fold-*)
+    else d=("$out/defaults-$seed/$protocol"); c=("$out/candidate-$seed/$protocol"); fi
+    echo "$protocol $(audit "${d[@]}") $(audit "${c[@]}")"
+  done | awk '{ diff = (($4 - $2) + ($5 - $3)) / 2; s += diff
+                printf "  %-16s %6.2f / %6.2f → %6.2f / %6.2f   %+.2f\n", $1, $2, $3, $4, $5, diff }
+              END { printf "  %-16s %38s %+.2f\n", "mean", "", s / 3 }' | tee "$out/audit-$seed.txt"
+  means+=("$(tail -1 "$out/audit-$seed.txt" | awk '{ print $NF }')")
+done
+printf '%s\n' "${means[@]}" | awk '{ s += $1; n++ } END { m = s / n
+  printf "mean over the four seeds %+.2f: %s\n", m, (m > 0.75 ? "above +0.75, the candidate wins (if the first command stays under 5 minutes)" : "not above +0.75, the defaults stay") }'
