@@ -10,28 +10,16 @@
 # speaker and one file at a time, both sides, the mean of the two differences; the mean over the protocols; and the
 # decision: the mean of the four seeds' means above +0.75. About 8 runs of validation-rule.sh (an hour on the Zen 4).
 set -euo pipefail
-[ $# -ge 2 ] || { echo "usage: benchmarks/accuracy/audit-rule.sh OUT FIRST_SEED [candidate options…]" >&2; exit 2; }
 cd "$(dirname "$0")/../.."
-out=$1 first=$2; shift 2
-[[ $first =~ ^[0-9]+$ ]] || { echo "audit-rule.sh: FIRST_SEED must be a number, got '$first'" >&2; exit 2; }
-mkdir -p "$out"
 source benchmarks/accuracy/common.sh
+rule_arguments audit-rule.sh "$@"; shift 2
 audit() { # RUN_DIR…: the audit accuracy per speaker and one file at a time, in %, the mean over the runs given
   for m in "$@"; do echo "$(block "$m/metrics.json" audit accuracy) $(block "$m/metrics.json" audit one_file_accuracy)"; done |
     awk '{ a += $1; o += $2; n++ } END { printf "%.2f %.2f", 100 * a / n, 100 * o / n }'
 }
 means=()
 for seed in $(seq "$first" $((first + 3))); do
-  for side in defaults candidate; do
-    txt="$out/$side-$seed.txt"
-    complete "$txt" && continue
-    options=(--audit-speakers 2); [ "$side" = candidate ] && options+=("$@")
-    if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/$side-$seed" "${options[@]}" > "$txt.partial"; then
-      echo "audit-rule.sh: the $side run at seed $seed failed; its ser train logs are in $out/$side-$seed/" >&2
-      exit 2
-    fi
-    mv "$txt.partial" "$txt"
-  done
+  rule_seed "$out" "$seed" 2 --audit-speakers 2 "$@"
   echo "seed $seed (audit accuracy per speaker / one file: defaults → candidate)"
   for protocol in ravdess-to-tess tess-YAF ravdess-loso; do
     if [ "$protocol" = ravdess-loso ]; then d=("$out/defaults-$seed/ravdess-loso"/fold-*); c=("$out/candidate-$seed/ravdess-loso"/fold-*)

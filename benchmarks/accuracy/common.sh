@@ -6,6 +6,10 @@
 #   one_file FILE FIELD  FIELD of a metrics.json's "one_file_at_a_time" block (accuracy, uar, ece, relevance,
 #                      validation_accuracy, validation_accuracy_unadapted), empty without one
 #   complete FILE      whether FILE is a finished validation-rule.sh output (its six lines)
+#   rule_arguments SCRIPT OUT FIRST_SEED …  checks the two arguments every rule script takes, sets out and first, makes OUT
+#   rule_seed OUT SEED N OPTION…  validation-rule.sh at SEED for the defaults and a candidate into OUT/defaults-SEED and
+#                      OUT/candidate-SEED (printed lines in their .txt; a side whose .txt is complete is not run again):
+#                      the first N options go to both sides, the rest to the candidate only
 dotnet build src/SpeechEmotion.Cli -c Release -v quiet -nologo >/dev/null
 ser() { dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll "$@"; }
 both=(--data data/tess --data data/ravdess)
@@ -13,3 +17,24 @@ value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
 block() { sed -n "/\"$2\"/,/}/p" "$1" | grep -o "\"$3\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'; }
 one_file() { block "$1" one_file_at_a_time "$2"; }
 complete() { [ -s "$1" ] && [ "$(grep -c 'validation' "$1")" -eq 6 ]; }
+rule_arguments() {
+  local script=$1; shift
+  [ $# -ge 2 ] || { echo "usage: benchmarks/accuracy/$script OUT FIRST_SEED [candidate options…]" >&2; exit 2; }
+  out=$1 first=$2
+  [[ $first =~ ^[0-9]+$ ]] || { echo "$script: FIRST_SEED must be a number, got '$first'" >&2; exit 2; }
+  mkdir -p "$out"
+}
+rule_seed() {
+  local out=$1 seed=$2 n=$3; shift 3
+  local shared=("${@:1:n}") extra=("${@:n+1}") side txt options
+  for side in defaults candidate; do
+    txt="$out/$side-$seed.txt"
+    complete "$txt" && continue
+    options=("${shared[@]}"); [ "$side" = candidate ] && options+=("${extra[@]}")
+    if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/$side-$seed" "${options[@]}" > "$txt.partial"; then
+      echo "the $side run at seed $seed failed; its ser train logs are in $out/$side-$seed/" >&2
+      exit 2
+    fi
+    mv "$txt.partial" "$txt"
+  done
+}

@@ -7,24 +7,12 @@
 # so the defaults' rows can be measured once for several candidates (copy them in) and a stopped rule resumes. Write the
 # rule into accuracy.md before running this. About 8 runs of validation-rule.sh (40 minutes on the Zen 4).
 set -euo pipefail
-[ $# -ge 2 ] || { echo "usage: benchmarks/accuracy/four-seed-rule.sh OUT FIRST_SEED [candidate options…]" >&2; exit 2; }
 cd "$(dirname "$0")/../.."
-out=$1 first=$2; shift 2
-[[ $first =~ ^[0-9]+$ ]] || { echo "four-seed-rule.sh: FIRST_SEED must be a number, got '$first'" >&2; exit 2; }
-mkdir -p "$out"
 source benchmarks/accuracy/common.sh
+rule_arguments four-seed-rule.sh "$@"; shift 2
 means=()
 for seed in $(seq "$first" $((first + 3))); do
-  for side in defaults candidate; do
-    txt="$out/$side-$seed.txt"
-    complete "$txt" && continue
-    options=(); [ "$side" = candidate ] && options=("$@")
-    if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/$side-$seed" "${options[@]}" > "$txt.partial"; then
-      echo "four-seed-rule.sh: the $side run at seed $seed failed; its ser train logs are in $out/$side-$seed/" >&2
-      exit 2
-    fi
-    mv "$txt.partial" "$txt"
-  done
+  rule_seed "$out" "$seed" 0 "$@"
   echo "seed $seed"
   benchmarks/accuracy/two-way.sh "$out/defaults-$seed.txt" "$out/candidate-$seed.txt" | tee "$out/two-way-$seed.txt" | sed -n '1,4p'
   means+=("$(sed -n '4p' "$out/two-way-$seed.txt" | awk '{ print $NF }')")
