@@ -73,6 +73,20 @@ public static class Recipes
     /// fresh seeds 25–28 in one stage by the four-seed validation rule fixed before measuring (benchmarks/accuracy.md).</summary>
     public const float DefaultFramesLearningRate = 4e-3f;
 
+    /// <summary>The frames recipe's learning-rate schedule: the rate falls along half a cosine over the epochs and the last
+    /// epoch is kept (<see cref="DefaultFramesKeep"/>); chosen on audit speakers by the rule of 2026-12-07 in
+    /// benchmarks/accuracy.md (<c>--lr-schedule constant --keep best</c> gives the previous model).</summary>
+    public const LearningRateSchedule DefaultFramesSchedule = LearningRateSchedule.Cosine;
+
+    /// <summary>Which epoch the frames recipe keeps: the last of its cosine schedule (<see cref="DefaultFramesSchedule"/>).</summary>
+    public const EpochChoice DefaultFramesKeep = EpochChoice.Last;
+
+    /// <summary>The schedule a recipe trains with unless told otherwise: <see cref="DefaultFramesSchedule"/> for frames, constant for seed.</summary>
+    public static LearningRateSchedule DefaultSchedule(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesSchedule : LearningRateSchedule.Constant;
+
+    /// <summary>The epoch a recipe keeps unless told otherwise: <see cref="DefaultFramesKeep"/> for frames, the best for seed.</summary>
+    public static EpochChoice DefaultKeep(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesKeep : EpochChoice.Best;
+
     /// <summary>The Adam learning rate a recipe trains with unless told otherwise: <see cref="DefaultFramesLearningRate"/>
     /// for frames, <see cref="TrainOptions.DefaultLearningRate"/> (0.002) for seed. Give it to <see cref="TrainOptions"/>.</summary>
     public static float DefaultLearningRate(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesLearningRate : TrainOptions.DefaultLearningRate;

@@ -390,7 +390,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         string cache = Path.Combine(run.Root, "cache");
         string name = $"{weightAverage}-{adversary}-{arousal}-{mixup}";
         string straight = Path.Combine(run.Root, $"straight-{name}"), resumed = Path.Combine(run.Root, $"resumed-{name}");
-        var common = new[] { "--data", run.Data, "--epochs", "6", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2", "--weight-decay", "0.05", "--mixup", mixup,
+        var common = new[] { "--data", run.Data, "--epochs", "6", "--lr-schedule", "constant", "--batch", "16", "--cache", cache, "--seed", "5", "--label-smoothing", "0.2", "--weight-decay", "0.05", "--mixup", mixup,
             "--adversary", adversary, "--arousal", arousal, "--weight-average", weightAverage };
         Assert.Equal(0, CliRunner.Run(["train", "--out", straight, .. common]).Exit);
         Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, .. common[..2], "--epochs", "3", .. common[4..]]).Exit);
@@ -464,7 +464,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         }
 
         string dir = Path.Combine(run.Root, "drawn"), cache = Path.Combine(run.Root, "cache");
-        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+        var (exit, output, error) = CliRunner.Run("train", "--lr-schedule", "constant", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
             "--cache", cache, "--seed", "3", "--augment", "0.9,1.1");
         Assert.True(exit == 0, output + error);
         Assert.Equal(Number(plain, @"validating on (\d+)"), Number(output, @"validating on (\d+)"));
@@ -495,7 +495,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     public void BalanceIsRecordedAndKeptOnResume()
     {
         string dir = Path.Combine(run.Root, "balanced"), cache = Path.Combine(run.Root, "cache");
-        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+        var (exit, output, error) = CliRunner.Run("train", "--lr-schedule", "constant", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
             "--cache", cache, "--seed", "3", "--balance", "classes");
         Assert.True(exit == 0, output + error);
         string Balance(string folder)
@@ -520,7 +520,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     public void AConvolutionBeforeTheLstmTrainsAndTravelsWithTheModel()
     {
         string dir = Path.Combine(run.Root, "conv"), cache = Path.Combine(run.Root, "cache");
-        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "2", "--batch", "16",
+        var (exit, output, error) = CliRunner.Run("train", "--lr-schedule", "constant", "--data", run.Data, "--out", dir, "--epochs", "2", "--batch", "16",
             "--cache", cache, "--seed", "3", "--conv", "12:5");
         Assert.True(exit == 0, output + error);
         string model = Path.Combine(dir, "model.safetensors");
@@ -560,7 +560,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     public void AugmentedTrainingAddsPerturbedCopiesAndTheModelRemembersThem()
     {
         string dir = Path.Combine(run.Root, "augmented"), cache = Path.Combine(run.Root, "cache");
-        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+        var (exit, output, error) = CliRunner.Run("train", "--lr-schedule", "constant", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
             "--cache", cache, "--seed", "3", "--augment", "0.9", "--vtlp", "1.1", "--copies", "all", "--file-copies", "none");
         Assert.True(exit == 0, output + error);
         int Count(string text) => int.Parse(System.Text.RegularExpressions.Regex.Match(text, @"on (\d+) utterances").Groups[1].Value);
@@ -614,7 +614,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     public void ValidationSpeedsAddCopiesOfTheValidationPartOnly()
     {
         string dir = Path.Combine(run.Root, "validate-speeds"), cache = Path.Combine(run.Root, "cache");
-        var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
+        var (exit, output, error) = CliRunner.Run("train", "--lr-schedule", "constant", "--data", run.Data, "--out", dir, "--epochs", "1", "--batch", "16",
             "--cache", cache, "--seed", "3", "--validate-speeds", "0.8,1.2");
         Assert.True(exit == 0, output + error);
         int Count(string text, string what) => int.Parse(System.Text.RegularExpressions.Regex.Match(text, what + @" (\d+)").Groups[1].Value);
@@ -711,7 +711,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     {
         string dir = Path.Combine(run.Root, "adapted"), cache = Path.Combine(run.Root, "cache");
         var (exit, output, error) = CliRunner.Run("train", "--data", run.Data, "--protocol", "speaker", "--test-speaker", "YAF",
-            "--epochs", "3", "--batch", "16", "--cache", cache, "--out", dir, "--adapt", "2");
+            "--epochs", "3", "--batch", "16", "--cache", cache, "--out", dir, "--adapt", "2", "--lr-schedule", "constant", "--keep", "best");
         Assert.True(exit == 0, output + error);
         Assert.Contains("Adaptation round 2:", output);
         Assert.Contains("after 2 rounds of self-training", output);
@@ -888,7 +888,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     {
         string cache = Path.Combine(run.Root, "cache");
         string straight = Path.Combine(run.Root, "dropout-straight"), resumed = Path.Combine(run.Root, "dropout-resumed"), other = Path.Combine(run.Root, "dropout-default");
-        var common = new[] { "--data", run.Data, "--batch", "16", "--cache", cache, "--seed", "3" };
+        var common = new[] { "--data", run.Data, "--batch", "16", "--cache", cache, "--seed", "3", "--lr-schedule", "constant" };
         Assert.Equal(0, CliRunner.Run(["train", "--out", straight, "--epochs", "2", "--dropout", "0.6", .. common]).Exit);
         Assert.Equal(0, CliRunner.Run(["train", "--out", resumed, "--epochs", "1", "--dropout", "0.6", .. common]).Exit);
         var (exit, output, error) = CliRunner.Run("train", "--resume", resumed, "--epochs", "2", "--cache", cache);

@@ -139,16 +139,15 @@ public static class TrainCommand
             Description = "Adam's decoupled weight decay (AdamW): each step multiplies every weight by 1 − lr·decay; 0 = none",
             DefaultValueFactory = _ => TrainOptions.DefaultWeightDecay,
         };
-        var schedule = new Option<string>("--lr-schedule")
+        var schedule = new Option<string?>("--lr-schedule")
         {
-            Description = "How the learning rate moves over the epochs: constant, or cosine (from --lr at the first epoch along half a cosine towards 0 at --epochs)",
-            DefaultValueFactory = _ => "constant",
+            Description = "How the learning rate moves over the epochs: constant, or cosine (from --lr at the first epoch along half a cosine towards 0 at --epochs) " +
+                          "[default: cosine for frames, constant for seed]",
         };
-        var keep = new Option<string>("--keep")
+        var keep = new Option<string?>("--keep")
         {
             Description = "Which epoch's weights the run keeps: best (the best on the validation part, stopping after --patience epochs without a better one) " +
-                          "or last (every one of --epochs trained, nothing chosen)",
-            DefaultValueFactory = _ => "best",
+                          "or last (every one of --epochs trained, nothing chosen) [default: last for frames, best for seed]",
         };
         var mixup = new Option<float>("--mixup")
         {
@@ -227,7 +226,8 @@ public static class TrainCommand
             var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr) ?? Recipes.DefaultLearningRate(kind), split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
-                mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: ParseSchedule(parse.GetValue(schedule)!), keep: ParseKeep(parse.GetValue(keep)!));
+                mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: parse.GetValue(schedule) is { } named ? ParseSchedule(named) : Recipes.DefaultSchedule(kind),
+                keep: parse.GetValue(keep) is { } kept ? ParseKeep(kept) : Recipes.DefaultKeep(kind));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
