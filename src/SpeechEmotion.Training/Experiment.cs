@@ -196,8 +196,12 @@ public static class Experiment
 
     /// <summary>When the recipe needs them, the statistics of each speaker of a perturbed variant, as a voice of its own.</summary>
     private static Dictionary<string, FeatureStats>? VoiceStats(ExtractionResult extraction, Recipe recipe) =>
+        VoiceStats(extraction.Utterances.Select((u, i) => (u.Speaker, extraction.Features[i])), recipe);
+
+    /// <summary>When the recipe needs them, the statistics of each speaker's recordings, as a voice of its own.</summary>
+    internal static Dictionary<string, FeatureStats>? VoiceStats(IEnumerable<(string Speaker, Audio.Features Features)> recordings, Recipe recipe) =>
         recipe.NeedsSpeakerStatistics
-            ? extraction.Utterances.Select((u, i) => (u.Speaker, Features: extraction.Features[i])).GroupBy(x => x.Speaker)
+            ? recordings.GroupBy(x => x.Speaker)
                 .ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(x => x.Features), recipe.FrontEnd.FeatureSize))
             : null;
 

@@ -79,9 +79,7 @@ public static class TrainingRun
         if (options.AdaptTo is { } adaptFolder) // refused before the training it would follow
         {
             if (options.AdaptRounds == 0) throw new OptionsException("--adapt-to adapts in rounds of self-training: --adapt 0 leaves none (omit --adapt for the default 4).");
-            if (!Directory.Exists(adaptFolder)) throw new OptionsException($"--adapt-to {adaptFolder}: no such folder.");
-            if (CorpusIndex.AudioFilesUnder(adaptFolder).Audio.Length == 0)
-                throw new OptionsException($"--adapt-to {adaptFolder}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) under this folder.");
+            SelfTraining.TargetFiles(adaptFolder);
         }
         progress.Stage($"Indexing {options.DataRoot} and extracting features ({recipeProbe.FrontEnd.Window.ToString().ToLowerInvariant()} window, {recipeProbe.FrontEnd.FeatureSize} values per frame)");
         var data = Experiment.Prepare(options.DataRoot, recipeProbe, options.Split, options.CacheDirectory, progress: progress.Extraction,

@@ -45,10 +45,8 @@ public static class SelfTraining
     public static IReadOnlyList<Sample> FromFolder(string folder, Recipe recipe, FeatureStats trainStatistics, string? cacheDirectory, int threads,
         ITrainingProgress progress, CancellationToken cancellation)
     {
-        if (!Directory.Exists(folder)) throw new OptionsException($"--adapt-to {folder}: no such folder.");
-        var (files, others) = CorpusIndex.AudioFilesUnder(folder);
+        var (files, others) = TargetFiles(folder);
         foreach (var other in others) progress.Warning($"skipped {other}: {CorpusIndex.NotAudio}.");
-        if (files.Length == 0) throw new OptionsException($"--adapt-to {folder}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) under this folder.");
         string Voice(string file) => "adapt:" + Path.GetRelativePath(folder, Path.GetDirectoryName(Path.GetFullPath(file))!).Replace('\\', '/');
         var utterances = files.Select(f => new Utterance(f, Voice(f), Path.GetFileNameWithoutExtension(f), "") { Corpus = "adapt" }).ToList();
         // A folder named like an emotion is most likely a corpus laid out by emotion: standardised as one voice, what its
@@ -70,10 +68,18 @@ public static class SelfTraining
             else progress.Warning($"skipped {extraction.Utterances[i].Path}: {seconds:F0} s of speech, longer than the {MaxTargetSeconds:F0} s --adapt-to learns from as one emotion; cut it into utterances first.");
         }
         if (kept.Count == 0) throw new OptionsException($"--adapt-to {folder}: none of its {files.Length} audio files could be used (each is named above).");
-        var voices = recipe.NeedsSpeakerStatistics
-            ? kept.GroupBy(k => k.Utterance.Speaker).ToDictionary(g => g.Key, g => FeatureStats.Compute(g.Select(k => k.Features), recipe.FrontEnd.FeatureSize))
-            : null;
+        var voices = Experiment.VoiceStats(kept.Select(k => (k.Utterance.Speaker, k.Features)), recipe);
         return kept.Select(k => new Sample(ModelInputs.Prepare(recipe, trainStatistics, voices?[k.Utterance.Speaker], k.Features), -1, k.Utterance.Speaker, k.Utterance.Path)).ToList();
+    }
+
+    /// <summary>The audio files under an <c>--adapt-to</c> folder and the other files beside them; a missing folder, or one
+    /// without audio, is refused naming it (checked before training, and again when the files are read).</summary>
+    public static (string[] Audio, string[] Skipped) TargetFiles(string folder)
+    {
+        if (!Directory.Exists(folder)) throw new OptionsException($"--adapt-to {folder}: no such folder.");
+        var found = CorpusIndex.AudioFilesUnder(folder);
+        if (found.Audio.Length == 0) throw new OptionsException($"--adapt-to {folder}: no audio files ({string.Join(", ", CorpusIndex.AudioExtensions)}) under this folder.");
+        return found;
     }
 
     /// <summary>The samples with their labels replaced by −1 (unknown), so nothing downstream can read them.</summary>
