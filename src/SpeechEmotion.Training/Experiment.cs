@@ -44,10 +44,14 @@ public sealed record PreparedData(
     public IReadOnlyList<Sample> OneFileAtATime(Recipe recipe, IReadOnlyList<RawSample> part, double relevance) =>
         part.Select(r => new Sample(ModelInputs.OneFile(recipe, TrainStatistics, relevance, r.Features), r.Label, r.Speaker, r.Path)).ToList();
 
-    /// <summary>The test side one file at a time (the inductive score); <see cref="Test"/> itself where the recipe
+    /// <summary>A part one file at a time (the inductive score): <see cref="OneFileAtATime(Recipe, IReadOnlyList{RawSample}, double)"/>
+    /// of its raw features, or <paramref name="standardised"/> (the part as already standardised) where the recipe
     /// standardises without a speaker's statistics, so one file is already all it uses.</summary>
-    public IReadOnlyList<Sample> TestOneFileAtATime(Recipe recipe, double relevance) =>
-        recipe.NeedsSpeakerStatistics ? OneFileAtATime(recipe, TestRaw, relevance) : Test;
+    public IReadOnlyList<Sample> OneFileAtATime(Recipe recipe, IReadOnlyList<RawSample> raw, IReadOnlyList<Sample> standardised, double relevance) =>
+        recipe.NeedsSpeakerStatistics ? OneFileAtATime(recipe, raw, relevance) : standardised;
+
+    /// <summary>The test side one file at a time.</summary>
+    public IReadOnlyList<Sample> TestOneFileAtATime(Recipe recipe, double relevance) => OneFileAtATime(recipe, TestRaw, Test, relevance);
 
     /// <summary>The raw (unstandardised) features of each test sample, in the order of <see cref="Test"/>.</summary>
     public IReadOnlyList<Audio.Features> TestFeatures() => TestRaw.Select(r => r.Features).ToList();

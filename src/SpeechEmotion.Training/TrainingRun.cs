@@ -203,7 +203,7 @@ public static class TrainingRun
         {
             // Scored as the validation part would be, by the model as saved; nothing above looked at these speakers.
             var audit = Evaluate(bundle, data.Audit);
-            var auditOneFile = recipe.NeedsSpeakerStatistics ? Evaluate(bundle.ForOneFile(), data.OneFileAtATime(recipe, data.AuditRaw, bundle.OneFileRelevance)) : audit;
+            var auditOneFile = Evaluate(bundle.ForOneFile(), data.OneFileAtATime(recipe, data.AuditRaw, data.Audit, bundle.OneFileRelevance));
             extra["audit"] = new Dictionary<string, object>
             {
                 ["speakers"] = data.Audit.Select(s => s.Speaker).Distinct(StringComparer.Ordinal).Order(StringComparer.Ordinal).ToArray(),
@@ -275,7 +275,7 @@ public static class TrainingRun
         if (data.ValidationRaw.Count > 0)
         {
             var plain = data.Validation.Take(data.ValidationRaw.Count).ToList();
-            ScorePart(Part.Validation, plain, recipe.NeedsSpeakerStatistics ? data.OneFileAtATime(recipe, data.ValidationRaw, bundle.OneFileRelevance) : plain);
+            ScorePart(Part.Validation, plain, data.OneFileAtATime(recipe, data.ValidationRaw, plain, bundle.OneFileRelevance));
         }
         ScorePart(Part.Test, data.Test, data.TestOneFileAtATime(recipe, bundle.OneFileRelevance));
         return block;
