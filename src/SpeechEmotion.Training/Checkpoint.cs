@@ -28,6 +28,9 @@ public sealed record CheckpointMetadata
     public required string Recipe { get; init; }
     public required string Protocol { get; init; }
     public required ulong Seed { get; init; }
+    /// <summary>The seed of the initialisation and of every draw in training (<c>--init-seed</c>); null (checkpoints
+    /// before it): <see cref="Seed"/>.</summary>
+    public ulong? InitSeed { get; init; }
     public string? TestSpeaker { get; init; }
     public string? TestCorpus { get; init; }
     public required int Epochs { get; init; }

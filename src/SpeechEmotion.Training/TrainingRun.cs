@@ -102,7 +102,7 @@ public static class TrainingRun
         using var pool = new WorkerPool(options.Train.Threads > 0 ? options.Train.Threads : Environment.ProcessorCount);
         var adam = new AdamOptions(options.Train.LearningRate, weightDecay: options.Train.WeightDecay, maxGradientNorm: options.Train.MaxGradientNorm);
         var model = new SequenceClassifier(recipe.Model, adam, pool);
-        var rng = new Rng(options.Split.Seed);
+        var rng = new Rng(options.Train.Seed); // the split's seed unless --init-seed gave another start
         model.Initialize(rng);
         TrainingState? state = null;
         string checkpointPath = Path.Combine(options.OutputDirectory, RunFiles.Checkpoint);
@@ -164,6 +164,7 @@ public static class TrainingRun
         var single = oneFile is null ? null : Evaluate(bundle.ForOneFile(), data.TestOneFileAtATime(recipe, bundle.OneFileRelevance));
         var extra = new Dictionary<string, object>
         {
+            ["init_seed"] = options.Train.Seed,
             ["best_epoch"] = state.BestEpoch,
             ["epochs_run"] = state.Epoch,
             ["validation_accuracy"] = state.BestValidationAccuracy,
@@ -366,7 +367,7 @@ public static class TrainingRun
             BestValidationAccuracy = state.BestValidationAccuracy, BestValidationLoss = state.BestValidationLoss,
             AdamSteps = model.Optimizer.StepCount, Rng = rng.State,
             Data = options.DataRoot, Layout = options.Layout, Recipe = options.Recipe.ToString().ToLowerInvariant(),
-            Protocol = options.Split.Protocol.ToString().ToLowerInvariant(), Seed = options.Split.Seed,
+            Protocol = options.Split.Protocol.ToString().ToLowerInvariant(), Seed = options.Split.Seed, InitSeed = options.Train.Seed,
             TestSpeaker = options.Split.TestSpeaker, TestCorpus = options.Split.TestCorpus,
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,

@@ -491,6 +491,43 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
 
     /// <summary><c>--balance</c> reaches the run: metrics.json names it, the checkpoint keeps it for a resume, and a bad value
     /// is refused naming the option (what it does to the training: BalancingTests).</summary>
+    /// <summary>
+    /// <c>--init-seed</c> moves where training starts (initialisation and every draw) and nothing else: the same seed as
+    /// <c>--seed</c> gives the default run to the byte, another gives the same split and another model, recorded in
+    /// metrics.json; a resume keeps it (stopped and resumed = straight); with --resume or --seeds it is refused.
+    /// </summary>
+    [Fact]
+    public void InitSeedStartsTrainingElsewhereOnTheSameSplit()
+    {
+        string cache = Path.Combine(run.Root, "cache");
+        string Run(string name, params string[] extra)
+        {
+            string dir = Path.Combine(run.Root, $"init-{name}");
+            var (exit, output, error) = CliRunner.Run(["train", "--data", run.Data, "--out", dir, "--batch", "16", "--cache", cache, "--seed", "3", "--lr-schedule", "constant", .. extra]);
+            Assert.True(exit == 0, output + error);
+            return dir;
+        }
+        byte[] Model(string dir) => File.ReadAllBytes(Path.Combine(dir, "model.safetensors"));
+        ulong InitSeed(string dir)
+        {
+            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+            return metrics.RootElement.GetProperty("init_seed").GetUInt64();
+        }
+        string plain = Run("plain", "--epochs", "3"), same = Run("same", "--epochs", "3", "--init-seed", "3"), other = Run("other", "--epochs", "3", "--init-seed", "11");
+        Assert.Equal(Model(plain), Model(same));
+        Assert.Equal((3UL, 11UL), (InitSeed(plain), InitSeed(other)));
+        Assert.Equal(File.ReadAllText(Path.Combine(plain, "split.csv")), File.ReadAllText(Path.Combine(other, "split.csv")));
+        Assert.NotEqual(Model(plain), Model(other));
+
+        string resumed = Run("resumed", "--epochs", "2", "--init-seed", "11");
+        var (exit, output, error) = CliRunner.Run("train", "--resume", resumed, "--epochs", "3", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Equal(Model(other), Model(resumed));
+        Assert.Equal(11UL, InitSeed(resumed));
+        CliRunner.Refused("--init-seed cannot be combined with --resume", "train", "--resume", resumed, "--init-seed", "12", "--cache", cache);
+        CliRunner.Refused("--seeds and --init-seed exclude each other", "train", "--data", run.Data, "--seeds", "1,2", "--init-seed", "12", "--cache", cache);
+    }
+
     [Fact]
     public void BalanceIsRecordedAndKeptOnResume()
     {

@@ -30,6 +30,10 @@ public static class TrainCommand
         var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
         var lr = new Option<float?>("--lr") { Description = "Adam learning rate [default: 0.004 for frames, 0.002 for seed]" };
         var seed = CommonOptions.Seed();
+        var initSeed = new Option<ulong?>("--init-seed")
+        {
+            Description = "Seed of the initialisation, shuffling, dropout and masks alone, the split staying --seed's: models that differ only in where training started, on the same training, validation, audit and test sides [default: --seed]",
+        };
         var outDir = new Option<string?>("--out") { Description = "Run folder [default: runs/<time>-<recipe>-<protocol> in the repository]" };
         var resume = new Option<string?>("--resume") { Description = "Continue the run in this folder from its last checkpoint." };
         var cache = CommonOptions.Cache();
@@ -172,7 +176,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, audit, balanced, clusterVote, tta, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, initSeed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, audit, balanced, clusterVote, tta, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -192,17 +196,19 @@ public static class TrainCommand
             {
                 if (resumeDir is not null) throw new OptionsException("--seeds cannot be combined with --resume: resume each seed-N folder of the ensemble on its own.");
                 if (parse.GetValue(seed) != 1) throw new OptionsException("--seeds and --seed exclude each other: --seeds lists every seed of the ensemble.");
+                if (parse.GetValue(initSeed) is not null) throw new OptionsException("--seeds and --init-seed exclude each other: each seed of --seeds draws its own split and start.");
                 return RunEnsemble(parse, ParseSeeds(seedList), cancellation);
             }
             TrainRunOptions options;
             if (resumeDir is not null)
             {
+                if (parse.GetValue(initSeed) is not null) throw new OptionsException("--init-seed cannot be combined with --resume: the run goes on from where its own start led.");
                 var saved = TrainingRun.CheckpointOptions(resumeDir);
                 if (saved.Schedule != LearningRateSchedule.Constant && parse.GetValue(epochs) is { } more && more != saved.Epochs)
                     throw new OptionsException($"--epochs {more}: the run being resumed follows a {saved.Schedule.ToString().ToLowerInvariant()} learning-rate schedule over its {saved.Epochs} epochs, which --resume keeps.");
                 options = new TrainRunOptions(saved.Data, CommonOptions.ParseRecipe(saved.Recipe),
                     new SplitInfo(CommonOptions.ParseProtocol(saved.Protocol), saved.Seed, saved.TestSpeaker, saved.TestCorpus),
-                    new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.Seed, patience: saved.Patience, threads: parse.GetValue(threads),
+                    new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.InitSeed ?? saved.Seed, patience: saved.Patience, threads: parse.GetValue(threads),
                         masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage,
                         balance: saved.Balance, adversary: saved.Adversary, arousal: saved.Arousal, mixup: saved.Mixup, weightDecay: saved.WeightDecay,
                         schedule: saved.Schedule, keep: saved.Keep),
@@ -223,7 +229,7 @@ public static class TrainCommand
         {
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
-            var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr) ?? Recipes.DefaultLearningRate(kind), split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
+            var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr) ?? Recipes.DefaultLearningRate(kind), parse.GetValue(initSeed) ?? split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
                 mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: parse.GetValue(schedule) is { } named ? ParseSchedule(named) : Recipes.DefaultSchedule(kind),

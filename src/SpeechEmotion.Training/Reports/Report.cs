@@ -39,7 +39,8 @@ public static class Report
         string protocol = m.GetProperty("protocol").GetString()!;
         string speaker = m.TryGetProperty("test_speaker", out var ts) ? $", test speaker {ts.GetString()}" : "";
         html.Append($"<h1>SpeechEmotion — {Charts.Escape(bundle.Recipe.Kind.ToString().ToLowerInvariant())} recipe, {Charts.Escape(protocol)} protocol{Charts.Escape(speaker)}</h1>");
-        html.Append($"<p class='muted'>{Charts.Escape(bundle.Model.Config.ToString())}; {bundle.Model.Parameters.Count:N0} parameters; seed {m.GetProperty("seed").GetUInt64()}; " +
+        string start = m.TryGetProperty("init_seed", out var init) && init.GetUInt64() != m.GetProperty("seed").GetUInt64() ? $" (initialisation and training draws: seed {init.GetUInt64()})" : "";
+        html.Append($"<p class='muted'>{Charts.Escape(bundle.Model.Config.ToString())}; {bundle.Model.Parameters.Count:N0} parameters; seed {m.GetProperty("seed").GetUInt64()}{start}; " +
                     $"front end {Charts.Escape(bundle.Recipe.FrontEnd.Window.ToString().ToLowerInvariant())} window, {bundle.Recipe.FrontEnd.FeatureSize} values per frame, {Charts.Escape(bundle.Recipe.Normalization.ToString().ToLowerInvariant())} normalisation.</p>");
         string commandPath = Path.Combine(runDirectory, RunFiles.Command);
         if (File.Exists(commandPath) && File.ReadAllLines(commandPath) is [var commandLine, var when, ..])
