@@ -81,6 +81,14 @@ public static class Recipes
     /// <summary>Which epoch the frames recipe keeps: the last of its cosine schedule (<see cref="DefaultFramesSchedule"/>).</summary>
     public const EpochChoice DefaultFramesKeep = EpochChoice.Last;
 
+    /// <summary>How many epochs the frames recipe trains (its cosine schedule runs over all of them): 60, chosen on audit
+    /// speakers by the rule of 2026-12-07 in benchmarks/accuracy.md (<c>--epochs 40</c> gives the previous model).</summary>
+    public const int DefaultFramesEpochs = 60;
+
+    /// <summary>The epochs a recipe trains unless told otherwise: <see cref="DefaultFramesEpochs"/> for frames, 40 for seed
+    /// (at most: it stops early).</summary>
+    public static int DefaultEpochs(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesEpochs : 40;
+
     /// <summary>The schedule a recipe trains with unless told otherwise: <see cref="DefaultFramesSchedule"/> for frames, constant for seed.</summary>
     public static LearningRateSchedule DefaultSchedule(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesSchedule : LearningRateSchedule.Constant;
 

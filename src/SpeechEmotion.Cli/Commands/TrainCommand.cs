@@ -26,7 +26,7 @@ public static class TrainCommand
         var protocol = CommonOptions.Protocol();
         var testSpeaker = CommonOptions.TestSpeaker();
         var testCorpus = CommonOptions.TestCorpus();
-        var epochs = new Option<int?>("--epochs") { Description = "Maximum epochs; early stopping may end sooner. With --resume: a new budget for the resumed run [default: 40]" };
+        var epochs = new Option<int?>("--epochs") { Description = $"Maximum epochs; early stopping may end sooner. With --resume: a new budget for the resumed run [default: {Recipes.DefaultFramesEpochs} for frames, 40 for seed]" };
         var batch = new Option<int>("--batch") { Description = "Mini-batch size.", DefaultValueFactory = _ => 32 };
         var lr = new Option<float?>("--lr") { Description = "Adam learning rate [default: 0.004 for frames, 0.002 for seed]" };
         var seed = CommonOptions.Seed();
@@ -229,7 +229,7 @@ public static class TrainCommand
         {
             var kind = CommonOptions.ParseRecipe(parse.GetValue(recipe)!);
             var split = fold ?? CommonOptions.ParseSplit(parse.GetValue(protocol)!, parse.GetValue(testSpeaker), runSeed, parse.GetValue(testCorpus));
-            var train = new TrainOptions(parse.GetValue(epochs) ?? 40, parse.GetValue(batch), parse.GetValue(lr) ?? Recipes.DefaultLearningRate(kind), parse.GetValue(initSeed) ?? split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
+            var train = new TrainOptions(parse.GetValue(epochs) ?? Recipes.DefaultEpochs(kind), parse.GetValue(batch), parse.GetValue(lr) ?? Recipes.DefaultLearningRate(kind), parse.GetValue(initSeed) ?? split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
                 mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: parse.GetValue(schedule) is { } named ? ParseSchedule(named) : Recipes.DefaultSchedule(kind),
