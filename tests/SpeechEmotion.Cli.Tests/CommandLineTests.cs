@@ -54,7 +54,7 @@ public sealed class CommandLineTests
             Assert.DoesNotContain("default)", help);
         }
         var (_, train, _) = CliRunner.Run("train", "--help");
-        Assert.Contains("[default: 40]", train);
+        Assert.Contains("[default: 60 for frames, 40 for seed]", train);
         Assert.Contains("[default: speaker for frames, global for seed]", train);
     }
 
