@@ -7,9 +7,8 @@
 # adapted model's ECE. About 20 minutes on 2 cores; the run folders stay in OUT (default runs/adapt-rows).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=${1:-runs/adapt-rows}; shift || true
-mkdir -p "$out"
 source benchmarks/accuracy/common.sh
+run_folder "${1:-}" runs/adapt-rows; shift || true
 row() {
   awk -v name="$1" -v b="$(block "$2" before_adaptation accuracy)" -v bu="$(block "$2" before_adaptation uar)" \
       -v a="$(value "$2" accuracy)" -v u="$(value "$2" uar)" -v e="$(value "$2" ece)" -v f="$(value "$2" ece_floor)" \

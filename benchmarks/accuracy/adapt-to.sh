@@ -8,9 +8,8 @@
 # folders are one per speaker *and emotion*, which would standardise each emotion away. About 10 minutes on 2 cores.
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=${1:-runs/adapt-to}; shift || true
-mkdir -p "$out"
 source benchmarks/accuracy/common.sh
+run_folder "${1:-}" runs/adapt-to; shift || true
 target=$out/voices
 for voice in OAF YAF; do
   mkdir -p "$target/$voice"

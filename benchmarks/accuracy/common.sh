@@ -6,6 +6,7 @@
 #   one_file FILE FIELD  FIELD of a metrics.json's "one_file_at_a_time" block (accuracy, uar, ece, relevance,
 #                      validation_accuracy, validation_accuracy_unadapted), empty without one
 #   complete FILE      whether FILE is a finished validation-rule.sh output (its six lines)
+#   run_folder OUT DEFAULT  sets out to OUT, or DEFAULT when OUT is empty, and makes the folder
 #   rule_arguments SCRIPT OUT FIRST_SEED …  checks the two arguments every rule script takes, sets out and first, makes OUT
 #   rule_seed OUT SEED N OPTION…  validation-rule.sh at SEED for the defaults and a candidate into OUT/defaults-SEED and
 #                      OUT/candidate-SEED (printed lines in their .txt; a side whose .txt is complete is not run again):
@@ -17,6 +18,7 @@ value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
 block() { sed -n "/\"$2\"/,/}/p" "$1" | grep -o "\"$3\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'; }
 one_file() { block "$1" one_file_at_a_time "$2"; }
 complete() { [ -s "$1" ] && [ "$(grep -c 'validation' "$1")" -eq 6 ]; }
+run_folder() { out=${1:-$2}; mkdir -p "$out"; }
 rule_arguments() {
   local script=$1; shift
   [ $# -ge 2 ] || { echo "usage: benchmarks/accuracy/$script OUT FIRST_SEED [candidate options…]" >&2; exit 2; }

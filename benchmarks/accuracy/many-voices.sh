@@ -8,9 +8,8 @@
 # standard deviation over the folds). The run folders stay in OUT (default runs/many-voices).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
-out=${1:-runs/many-voices}; shift || true
-mkdir -p "$out"
 source benchmarks/accuracy/common.sh
+run_folder "${1:-}" runs/many-voices; shift || true
 row() {
   awk -v name="$1" -v a="$(value "$2" accuracy)" -v u="$(value "$2" uar)" -v e="$(value "$2" ece)" -v f="$(value "$2" ece_floor)" \
       -v oa="$(one_file "$2" accuracy)" -v ou="$(one_file "$2" uar)" -v oe="$(one_file "$2" ece)" -v of="$(one_file "$2" ece_floor)" -v r="$(one_file "$2" relevance)" \
