@@ -489,8 +489,6 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--file-copies standardise recordings as single files", "train", "--data", run.Data, "--recipe", "seed", "--file-copies", "16");
     }
 
-    /// <summary><c>--balance</c> reaches the run: metrics.json names it, the checkpoint keeps it for a resume, and a bad value
-    /// is refused naming the option (what it does to the training: BalancingTests).</summary>
     /// <summary>
     /// <c>--init-seed</c> moves where training starts (initialisation and every draw) and nothing else: the same seed as
     /// <c>--seed</c> gives the default run to the byte, another gives the same split and another model, recorded in
@@ -528,6 +526,8 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--seeds and --init-seed exclude each other", "train", "--data", run.Data, "--seeds", "1,2", "--init-seed", "12", "--cache", cache);
     }
 
+    /// <summary><c>--balance</c> reaches the run: metrics.json names it, the checkpoint keeps it for a resume, and a bad value
+    /// is refused naming the option (what it does to the training: BalancingTests).</summary>
     [Fact]
     public void BalanceIsRecordedAndKeptOnResume()
     {
