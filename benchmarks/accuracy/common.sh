@@ -8,9 +8,10 @@
 #   complete FILE      whether FILE is a finished validation-rule.sh output (its six lines)
 #   run_folder OUT DEFAULT  sets out to OUT, or DEFAULT when OUT is empty, and makes the folder
 #   rule_arguments SCRIPT OUT FIRST_SEED …  checks the two arguments every rule script takes, sets out and first, makes OUT
-#   rule_seed OUT SEED N OPTION…  validation-rule.sh at SEED for the defaults and a candidate into OUT/defaults-SEED and
-#                      OUT/candidate-SEED (printed lines in their .txt; a side whose .txt is complete is not run again):
-#                      the first N options go to both sides, the rest to the candidate only
+#   rule_run OUT NAME SEED OPTION…  validation-rule.sh at SEED with the options into OUT/NAME-SEED, its printed lines in
+#                      OUT/NAME-SEED.txt; not run again when that .txt is complete (a stopped rule resumes)
+#   rule_seed OUT SEED N OPTION…  rule_run for the defaults and a candidate (OUT/defaults-SEED, OUT/candidate-SEED): the
+#                      first N options go to both sides, the rest to the candidate only
 dotnet build src/SpeechEmotion.Cli -c Release -v quiet -nologo >/dev/null
 ser() { dotnet src/SpeechEmotion.Cli/bin/Release/net10.0/ser.dll "$@"; }
 both=(--data data/tess --data data/ravdess)
@@ -26,17 +27,19 @@ rule_arguments() {
   [[ $first =~ ^[0-9]+$ ]] || { echo "$script: FIRST_SEED must be a number, got '$first'" >&2; exit 2; }
   mkdir -p "$out"
 }
+rule_run() {
+  local out=$1 name=$2 seed=$3; shift 3
+  local txt="$out/$name-$seed.txt"
+  complete "$txt" && return 0
+  if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/$name-$seed" "$@" > "$txt.partial"; then
+    echo "the $name run at seed $seed failed; its ser train logs are in $out/$name-$seed/" >&2
+    exit 2
+  fi
+  mv "$txt.partial" "$txt"
+}
 rule_seed() {
   local out=$1 seed=$2 n=$3; shift 3
-  local shared=("${@:1:n}") extra=("${@:n+1}") side txt options
-  for side in defaults candidate; do
-    txt="$out/$side-$seed.txt"
-    complete "$txt" && continue
-    options=("${shared[@]}"); [ "$side" = candidate ] && options+=("${extra[@]}")
-    if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/$side-$seed" "${options[@]}" > "$txt.partial"; then
-      echo "the $side run at seed $seed failed; its ser train logs are in $out/$side-$seed/" >&2
-      exit 2
-    fi
-    mv "$txt.partial" "$txt"
-  done
+  local shared=("${@:1:n}") extra=("${@:n+1}")
+  rule_run "$out" defaults "$seed" "${shared[@]}"
+  rule_run "$out" candidate "$seed" "${shared[@]}" "${extra[@]}"
 }

@@ -18,16 +18,6 @@ source benchmarks/accuracy/common.sh
 rule_arguments members-rule.sh "$@"; shift 2
 [ $# -ge 2 ] && [[ $1 =~ ^[1-9][0-9]*$ ]] && [[ $2 =~ ^[1-9][0-9]*$ ]] || { echo "members-rule.sh: K and EPOCHS must be positive numbers, after OUT and FIRST_SEED" >&2; exit 2; }
 k=$1 epochs=$2; shift 2
-run() { # NAME SEED OPTION…: validation-rule.sh at SEED into OUT/NAME-SEED, unless its .txt is finished
-  local name=$1 seed=$2; shift 2
-  local txt="$out/$name-$seed.txt"
-  complete "$txt" && return 0
-  if ! benchmarks/accuracy/validation-rule.sh "$seed" "$out/$name-$seed" --audit-speakers 2 "$@" > "$txt.partial"; then
-    echo "the $name run at seed $seed failed; its ser train logs are in $out/$name-$seed/" >&2
-    exit 2
-  fi
-  mv "$txt.partial" "$txt"
-}
 speakers() { # METRICS: the audit block's speakers, one per line
   awk '/"audit"/ { a = 1 } a && /"speakers"/ { s = 1; next } s && /\]/ { exit } s { gsub(/[ ",]/, ""); print }' "$1"
 }
@@ -43,8 +33,8 @@ score() { # PREFIX FOLDER MODEL…: "accuracy one-file-accuracy ECE" (accuracies
 }
 means=()
 for seed in $(seq "$first" $((first + 3))); do
-  run defaults "$seed" "$@"
-  for m in $(seq 1 "$k"); do run "member-$m" "$seed" --epochs "$epochs" --init-seed $((seed + 1000 * (m - 1))) "$@"; done
+  rule_run "$out" defaults "$seed" --audit-speakers 2 "$@"
+  for m in $(seq 1 "$k"); do rule_run "$out" "member-$m" "$seed" --audit-speakers 2 --epochs "$epochs" --init-seed $((seed + 1000 * (m - 1))) "$@"; done
   echo "seed $seed (audit accuracy per speaker / one file: defaults → ensemble of $k × $epochs epochs; ECE per speaker)"
   for protocol in ravdess-to-tess tess-YAF ravdess-loso; do
     if [ "$protocol" = ravdess-loso ]; then runs=(fold-1 fold-2 fold-3 fold-4 fold-5); else runs=(""); fi
