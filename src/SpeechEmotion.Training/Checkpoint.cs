@@ -56,6 +56,8 @@ public sealed record CheckpointMetadata
     public float Arousal { get; init; }
     /// <summary>Mixup's α (<see cref="TrainOptions.Mixup"/>; checkpoints written before it was an option: 0).</summary>
     public float Mixup { get; init; }
+    /// <summary>Random crops' length in frames (<see cref="TrainOptions.Crop"/>; checkpoints written before it was an option: 0, none).</summary>
+    public int Crop { get; init; }
     /// <summary>Adam's decoupled weight decay (<see cref="TrainOptions.WeightDecay"/>; checkpoints written before it was an option: the default).</summary>
     public float WeightDecay { get; init; } = TrainOptions.DefaultWeightDecay;
     /// <summary>The learning-rate schedule (<see cref="TrainOptions.Schedule"/>; checkpoints written before it was an option: constant).</summary>

@@ -11,8 +11,10 @@ public sealed record TrainOptions
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = DefaultLearningRate, ulong seed = 1, int patience = 10,
         float weightDecay = DefaultWeightDecay, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
         LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0, float mixup = 0,
-        LearningRateSchedule schedule = LearningRateSchedule.Constant, EpochChoice keep = EpochChoice.Best)
+        LearningRateSchedule schedule = LearningRateSchedule.Constant, EpochChoice keep = EpochChoice.Best, int crop = 0)
     {
+        if (crop < 0) throw new OptionsException($"--crop must be 0 (off) or a positive length, got {crop} frames.");
+        Crop = crop;
         if (!Enum.IsDefined(schedule)) throw new OptionsException($"--lr-schedule has no value {(int)schedule}.");
         if (!Enum.IsDefined(keep)) throw new OptionsException($"--keep has no value {(int)keep}.");
         Schedule = schedule;
@@ -85,6 +87,15 @@ public sealed record TrainOptions
     /// them too. 0 = off (and nothing drawn).
     /// </summary>
     public float Mixup { get; }
+
+    /// <summary>
+    /// Random crops: every training sequence longer than this many frames is cut, each time it is drawn into a batch, to
+    /// a window of exactly this many consecutive frames starting at a uniformly drawn frame (its features were computed,
+    /// and standardised, over the whole recording first); shorter sequences stay whole. The model then learns from
+    /// stretches of speech rather than from whole sentences, and each epoch sees other stretches. Validation, test and
+    /// prediction read whole recordings. 0 = off (and nothing drawn).
+    /// </summary>
+    public int Crop { get; }
 
     /// <summary>How the learning rate moves over the epochs (<see cref="LearningRateAt"/>); constant by default.</summary>
     public LearningRateSchedule Schedule { get; }
@@ -247,7 +258,7 @@ public sealed class Trainer
             for (int b = 0; b < batches && !cancellation.IsCancellationRequested; b++)
             {
                 var indices = drawn.AsSpan(b * _options.BatchSize, Math.Min(_options.BatchSize, units - b * _options.BatchSize));
-                var batch = _batcher.Fill(train, indices, labels);
+                var batch = _batcher.Fill(train, indices, labels, _options.Crop, rng);
                 if (mixing) Mix(indices.Length, labels, partners, shares, targets, rng);
                 if (_options.Masking.Any) _batcher.Mask(indices.Length, _options.Masking, rng);
                 if (sampleWeights is not null)
@@ -530,20 +541,31 @@ public sealed class Batcher
         }
     }
 
-    public Batch Fill(IReadOnlyList<Sample> samples, ReadOnlySpan<int> indices, Span<int> labels)
+    /// <summary>Copies the samples at <paramref name="indices"/> into the batch, time-major, padded with zeros to the
+    /// longest. With <paramref name="crop"/> &gt; 0 (<see cref="TrainOptions.Crop"/>) a sample longer than that many frames
+    /// contributes a window of exactly <paramref name="crop"/> frames, its first frame drawn from <paramref name="rng"/>
+    /// (one draw per cropped sample, in batch order; none for the others).</summary>
+    public Batch Fill(IReadOnlyList<Sample> samples, ReadOnlySpan<int> indices, Span<int> labels, int crop = 0, Rng? rng = null)
     {
+        if (crop < 0) throw new ShapeException($"Batcher.Fill: a crop of {crop} frames.");
+        if (crop > 0 && rng is null) throw new ArgumentNullException(nameof(rng), "Cropping draws each window's start: give the generator.");
         int count = indices.Length, steps = 0;
-        for (int b = 0; b < count; b++) steps = Math.Max(steps, samples[indices[b]].Input.Steps);
+        for (int b = 0; b < count; b++)
+        {
+            int length = samples[indices[b]].Input.Steps;
+            _lengths[b] = crop > 0 ? Math.Min(length, crop) : length;
+            steps = Math.Max(steps, _lengths[b]);
+        }
         if (steps > MaxSteps) throw new ShapeException($"A sequence of {steps} steps exceeds the batcher's {MaxSteps}.");
         var x = _x.AsSpan(0, steps * count * _width);
         x.Clear();
         for (int b = 0; b < count; b++)
         {
             var sample = samples[indices[b]];
-            _lengths[b] = sample.Input.Steps;
+            int start = _lengths[b] < sample.Input.Steps ? rng!.NextInt(sample.Input.Steps - _lengths[b] + 1) : 0;
             labels[b] = sample.Label;
-            for (int t = 0; t < sample.Input.Steps; t++)
-                sample.Input.Values.AsSpan(t * _width, _width).CopyTo(x.Slice((t * count + b) * _width, _width));
+            for (int t = 0; t < _lengths[b]; t++)
+                sample.Input.Values.AsSpan((start + t) * _width, _width).CopyTo(x.Slice((t * count + b) * _width, _width));
         }
         _filledSteps = steps;
         return new Batch(x, _lengths.AsSpan(0, count), steps);

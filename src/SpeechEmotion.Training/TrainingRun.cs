@@ -76,6 +76,8 @@ public static class TrainingRun
         var recipeProbe = Recipes.Create(options.Recipe, 7, options.Overrides);
         if (options.Train.Masking.Any && options.Recipe != RecipeKind.Frames) // refused before any folder is made
             throw new OptionsException("--mask-time and --mask-coefficients are for the frames recipe: the seed recipe's input is one mean per coefficient.");
+        if (options.Train.Crop > 0 && options.Recipe != RecipeKind.Frames)
+            throw new OptionsException("--crop is for the frames recipe: the seed recipe's input is one mean per coefficient, with no frames to crop.");
         if (options.AdaptTo is { } adaptFolder) // refused before the training it would follow
         {
             if (options.AdaptRounds == 0) throw new OptionsException("--adapt-to adapts in rounds of self-training: --adapt 0 leaves none (omit --adapt for the default 4).");
@@ -112,7 +114,8 @@ public static class TrainingRun
         string Weight(float w) => w.ToString(System.Globalization.CultureInfo.InvariantCulture);
         string against = (options.Train.Adversary > 0 ? $", against a speaker adversary (λ {Weight(options.Train.Adversary)}, {adversarySpeakers} speakers)" : "")
             + (options.Train.Arousal > 0 ? $", with an arousal task (μ {Weight(options.Train.Arousal)})" : "")
-            + (options.Train.Mixup > 0 ? $", with mixup (α {Weight(options.Train.Mixup)})" : "");
+            + (options.Train.Mixup > 0 ? $", with mixup (α {Weight(options.Train.Mixup)})" : "")
+            + (options.Train.Crop > 0 ? $", on random crops of {options.Train.Crop} frames ({data.Train.Count(s => s.Input.Steps > options.Train.Crop)} of its sequences are longer)" : "");
         progress.Stage($"Training {recipe.Model}{against} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
         // Masks cover the same band of the coefficients, their deltas and delta-deltas: in the training below and in every
         // adaptation round (which had trained with the whole step as one block until this was set here, once, for both).
@@ -165,6 +168,7 @@ public static class TrainingRun
         var extra = new Dictionary<string, object>
         {
             ["init_seed"] = options.Train.Seed,
+            ["crop_frames"] = options.Train.Crop,
             ["best_epoch"] = state.BestEpoch,
             ["epochs_run"] = state.Epoch,
             ["validation_accuracy"] = state.BestValidationAccuracy,
@@ -372,7 +376,7 @@ public static class TrainingRun
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
-            Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup, WeightDecay = options.Train.WeightDecay,
+            Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup, WeightDecay = options.Train.WeightDecay, Crop = options.Train.Crop,
             Schedule = options.Train.Schedule, Keep = options.Train.Keep,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptTo = options.AdaptTo, AuditSpeakers = options.AuditSpeakers, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
             TestTimeScores = options.TestTimeScores,

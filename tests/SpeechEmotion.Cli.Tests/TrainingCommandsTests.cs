@@ -526,6 +526,45 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--seeds and --init-seed exclude each other", "train", "--data", run.Data, "--seeds", "1,2", "--init-seed", "12", "--cache", cache);
     }
 
+    /// <summary>
+    /// <c>--crop</c> reaches the training in whole frames (0.2 s at 22,050 Hz with a hop of 512: 9 frames, shorter than
+    /// every generated clip): the run says so, metrics.json records it, the model differs from the plain one, and a resume
+    /// keeps it (stopped and resumed = straight); a bad length, or the seed recipe, is refused naming the option.
+    /// </summary>
+    [Fact]
+    public void CropTrainsOnWindowsAndResumesWithThem()
+    {
+        string cache = Path.Combine(run.Root, "cache");
+        string Run(string name, params string[] extra)
+        {
+            string dir = Path.Combine(run.Root, $"crop-{name}");
+            var (exit, output, error) = CliRunner.Run(["train", "--data", run.Data, "--out", dir, "--batch", "16", "--cache", cache, "--seed", "3", "--lr-schedule", "constant", .. extra]);
+            Assert.True(exit == 0, output + error);
+            Assert.Contains(extra.Contains("--crop") ? ", on random crops of 9 frames (" : "utterances", output);
+            return dir;
+        }
+        byte[] Model(string dir) => File.ReadAllBytes(Path.Combine(dir, "model.safetensors"));
+        int Frames(string dir)
+        {
+            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+            return metrics.RootElement.GetProperty("crop_frames").GetInt32();
+        }
+        string plain = Run("plain", "--epochs", "3"), cropped = Run("straight", "--epochs", "3", "--crop", "0.2");
+        Assert.Equal((0, 9), (Frames(plain), Frames(cropped)));
+        Assert.NotEqual(Model(plain), Model(cropped));
+
+        string resumed = Run("resumed", "--epochs", "2", "--crop", "0.2");
+        var (exit, output, error) = CliRunner.Run("train", "--resume", resumed, "--epochs", "3", "--cache", cache);
+        Assert.True(exit == 0, output + error);
+        Assert.Contains(", on random crops of 9 frames (", output);
+        Assert.Equal(Model(cropped), Model(resumed));
+
+        CliRunner.Refused("--crop must be a length in seconds, more than 0 and at most 60 (0 = off), got -1", "train", "--data", run.Data, "--crop", "-1", "--cache", cache);
+        string seed = Path.Combine(run.Root, "crop-seed");
+        CliRunner.Refused("--crop is for the frames recipe", "train", "--data", run.Data, "--recipe", "seed", "--crop", "1", "--out", seed, "--cache", cache);
+        Assert.False(Directory.Exists(seed));
+    }
+
     /// <summary><c>--balance</c> reaches the run: metrics.json names it, the checkpoint keeps it for a resume, and a bad value
     /// is refused naming the option (what it does to the training: BalancingTests).</summary>
     [Fact]

@@ -159,6 +159,12 @@ public static class TrainCommand
                           "λ·its own + (1 − λ)·the other's, λ = max(u, 1 − u) with u ~ Beta(α, α), and learns the same mixture of their labels; 0 = off",
             DefaultValueFactory = _ => 0f,
         };
+        var crop = new Option<double>("--crop")
+        {
+            Description = "Random crops (frames recipe): every training recording longer than this many seconds is cut, each epoch, to a window of that length " +
+                          "at a random place (rounded to whole frames of the front end's hop, 23.2 ms at 22,050 Hz); validation, test and prediction hear whole recordings; 0 = off",
+            DefaultValueFactory = _ => 0.0,
+        };
         var trimDb = new Option<double?>("--trim-db")
         {
             Description = "Leading and trailing frames quieter than this many dB below the loudest are trimmed before the MFCCs (frames recipe; as librosa.effects.trim's top_db) [default: 30]",
@@ -176,7 +182,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, initSeed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, audit, balanced, clusterVote, tta, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, crop, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, initSeed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, audit, balanced, clusterVote, tta, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -211,7 +217,7 @@ public static class TrainCommand
                     new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.InitSeed ?? saved.Seed, patience: saved.Patience, threads: parse.GetValue(threads),
                         masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage,
                         balance: saved.Balance, adversary: saved.Adversary, arousal: saved.Arousal, mixup: saved.Mixup, weightDecay: saved.WeightDecay,
-                        schedule: saved.Schedule, keep: saved.Keep),
+                        schedule: saved.Schedule, keep: saved.Keep, crop: saved.Crop),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote))
                     { Layout = saved.Layout, TestTimeScores = saved.TestTimeScores || parse.GetValue(tta), AdaptTo = saved.AdaptTo, AuditSpeakers = saved.AuditSpeakers };
@@ -233,7 +239,7 @@ public static class TrainCommand
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
                 mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: parse.GetValue(schedule) is { } named ? ParseSchedule(named) : Recipes.DefaultSchedule(kind),
-                keep: parse.GetValue(keep) is { } kept ? ParseKeep(kept) : Recipes.DefaultKeep(kind));
+                keep: parse.GetValue(keep) is { } kept ? ParseKeep(kept) : Recipes.DefaultKeep(kind), crop: CropFrames(kind, parse.GetValue(crop)));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
@@ -351,6 +357,15 @@ public static class TrainCommand
     }
 
     /// <summary>The masking asked for, each value not given taken from the recipe's default.</summary>
+    /// <summary>--crop's seconds as whole frames of the recipe's front end (its hop at its sample rate), at least one; 0 = off.</summary>
+    private static int CropFrames(RecipeKind kind, double seconds)
+    {
+        if (seconds == 0) return 0;
+        if (!(seconds > 0 && seconds <= 60)) throw new OptionsException($"--crop must be a length in seconds, more than 0 and at most 60 (0 = off), got {seconds.ToString(CultureInfo.InvariantCulture)}.");
+        var frontEnd = Recipes.Create(kind, 2).FrontEnd;
+        return Math.Max(1, (int)Math.Round(seconds * frontEnd.SampleRate / frontEnd.Mfcc.HopLength));
+    }
+
     private static Masking Masking(RecipeKind kind, double? time, int? coefficients)
     {
         var fallback = Recipes.DefaultMasking(kind);
