@@ -489,6 +489,16 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         CliRunner.Refused("--file-copies standardise recordings as single files", "train", "--data", run.Data, "--recipe", "seed", "--file-copies", "16");
     }
 
+    /// <summary>A short training of the generated corpus into run.Root/<paramref name="name"/> (seed 3, batches of 16, a
+    /// constant rate, the shared feature cache) with <paramref name="extra"/> options; it must succeed. Its folder and output.</summary>
+    private (string Dir, string Output) ShortRun(string name, string[] extra)
+    {
+        string dir = Path.Combine(run.Root, name);
+        var (exit, output, error) = CliRunner.Run(["train", "--data", run.Data, "--out", dir, "--batch", "16", "--cache", Path.Combine(run.Root, "cache"), "--seed", "3", "--lr-schedule", "constant", .. extra]);
+        Assert.True(exit == 0, output + error);
+        return (dir, output);
+    }
+
     /// <summary>
     /// <c>--init-seed</c> moves where training starts (initialisation and every draw) and nothing else: the same seed as
     /// <c>--seed</c> gives the default run to the byte, another gives the same split and another model, recorded in
@@ -498,13 +508,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
     public void InitSeedStartsTrainingElsewhereOnTheSameSplit()
     {
         string cache = Path.Combine(run.Root, "cache");
-        string Run(string name, params string[] extra)
-        {
-            string dir = Path.Combine(run.Root, $"init-{name}");
-            var (exit, output, error) = CliRunner.Run(["train", "--data", run.Data, "--out", dir, "--batch", "16", "--cache", cache, "--seed", "3", "--lr-schedule", "constant", .. extra]);
-            Assert.True(exit == 0, output + error);
-            return dir;
-        }
+        string Run(string name, params string[] extra) => ShortRun($"init-{name}", extra).Dir;
         byte[] Model(string dir) => File.ReadAllBytes(Path.Combine(dir, "model.safetensors"));
         ulong InitSeed(string dir)
         {
@@ -537,9 +541,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         string cache = Path.Combine(run.Root, "cache");
         string Run(string name, params string[] extra)
         {
-            string dir = Path.Combine(run.Root, $"crop-{name}");
-            var (exit, output, error) = CliRunner.Run(["train", "--data", run.Data, "--out", dir, "--batch", "16", "--cache", cache, "--seed", "3", "--lr-schedule", "constant", .. extra]);
-            Assert.True(exit == 0, output + error);
+            var (dir, output) = ShortRun($"crop-{name}", extra);
             Assert.Contains(extra.Contains("--crop") ? ", on random crops of 9 frames (" : "utterances", output);
             return dir;
         }

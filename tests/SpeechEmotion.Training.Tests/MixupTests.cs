@@ -51,28 +51,13 @@ public sealed class MixupTests
         Assert.Throws<ShapeException>(() => batcher.Mix(3, [0, 1, 2], [1f, 1.5f, 1f]));
     }
 
-    private static (SequenceClassifier Model, List<Sample> Samples) Problem() =>
-        ToyProblems.Sequences(24, 3, (rng, k, label, _) => 0.5f * (float)rng.NextGaussian() + (k % 3 == label ? 3f : 0f), ["s"], new AdamOptions(0.02f));
-
     /// <summary>Training with mixup learns an easy three-class problem, repeats bit for bit from the seed, and trains other
     /// weights than without it; α outside [0, 10] is refused naming the option.</summary>
     [Fact]
     public void TrainingWithMixupLearnsRepeatsAndDiffersFromWithout()
     {
-        var options = new TrainOptions(epochs: 30, batchSize: 8, threads: 1, mixup: 0.4f, labelSmoothing: 0.1f);
-        var (first, samples) = Problem();
-        var state = new Trainer(first, options, 8).Train(samples, [], new Rng(9));
-        var trainer = new Trainer(first, options, 8);
-        Assert.True(trainer.Score(samples).Accuracy >= 0.9, $"accuracy {trainer.Score(samples).Accuracy} after mixup training");
-        Assert.Equal(30, state.History.Count);
-
-        var (second, _) = Problem();
-        new Trainer(second, options, 8).Train(samples, [], new Rng(9));
-        Assert.Equal(first.Parameters.Values, second.Parameters.Values);
-
-        var (plain, _) = Problem();
-        new Trainer(plain, new TrainOptions(epochs: 30, batchSize: 8, threads: 1, labelSmoothing: 0.1f), 8).Train(samples, [], new Rng(9));
-        Assert.NotEqual(first.Parameters.Values, plain.Parameters.Values);
+        ToyProblems.AssertLearnsRepeatsAndDiffers(new TrainOptions(epochs: 30, batchSize: 8, threads: 1, mixup: 0.4f, labelSmoothing: 0.1f),
+            new TrainOptions(epochs: 30, batchSize: 8, threads: 1, labelSmoothing: 0.1f), "with mixup");
 
         Assert.Contains("--mixup must be a Beta parameter α in [0, 10] (0 = off), got -0.5", Assert.Throws<OptionsException>(() => new TrainOptions(mixup: -0.5f)).Message);
         Assert.Contains("got NaN", Assert.Throws<OptionsException>(() => new TrainOptions(mixup: float.NaN)).Message);
