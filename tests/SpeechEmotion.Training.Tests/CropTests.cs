@@ -10,21 +10,12 @@ public sealed class CropTests
 {
     private const int Width = 2;
 
-    /// <summary>Sequence i has the given frames; frame t, coefficient k holds 100·(i + 1) + 10·t + k.</summary>
-    private static List<Sample> Samples(params int[] lengths) => lengths.Select((steps, i) =>
-    {
-        var values = new float[steps * Width];
-        for (int t = 0; t < steps; t++)
-            for (int k = 0; k < Width; k++) values[t * Width + k] = 100 * (i + 1) + 10 * t + k;
-        return new Sample(new Sequence(values, steps, Width), i, "s", $"/{i}.wav");
-    }).ToList();
-
     /// <summary>A sequence longer than the crop becomes that many consecutive frames of itself, starting where the
     /// generator says (one draw per cropped sequence, in batch order); a shorter one stays whole, padded with zeros.</summary>
     [Fact]
     public void LongerSequencesBecomeWindowsDrawnFromTheGenerator()
     {
-        var samples = Samples(10, 4, 7);
+        var samples = ToyProblems.Numbered(Width, 10, 4, 7);
         var batcher = new Batcher(10, 3, Width);
         var rng = new Rng(21);
         var batch = batcher.Fill(samples, [0, 1, 2], new int[3], crop: 5, rng: rng);

@@ -12,20 +12,10 @@ public sealed class MixupTests
 {
     private const int Width = 2;
 
-    /// <summary>Sequence i has 3 − i frames; frame t, coefficient k holds 100·(i + 1) + 10·t + k.</summary>
-    private static List<Sample> Samples() => Enumerable.Range(0, 3).Select(i =>
-    {
-        int steps = 3 - i;
-        var values = new float[steps * Width];
-        for (int t = 0; t < steps; t++)
-            for (int k = 0; k < Width; k++) values[t * Width + k] = 100 * (i + 1) + 10 * t + k;
-        return new Sample(new Sequence(values, steps, Width), i, "s", $"/{i}.wav");
-    }).ToList();
-
     [Fact]
     public void EachSequenceMixesWithItsPartnerOverItsOwnFramesAndKeepsItsPadding()
     {
-        var samples = Samples();
+        var samples = ToyProblems.Numbered(Width, 3, 2, 1);
         var batcher = new Batcher(3, 3, Width, mixing: true);
         var batch = batcher.Fill(samples, [0, 1, 2], new int[3]);
         // 0 (3 frames) with 2 (1 frame); 1 (2 frames) with 0 (3 frames); 2 with itself.

@@ -1,3 +1,4 @@
+using SpeechEmotion.Inference;
 using SpeechEmotion.Core.Layers;
 using SpeechEmotion.Core.Models;
 using SpeechEmotion.Core.Optim;
@@ -27,6 +28,16 @@ internal static class ToyProblems
         }
         return (model, samples);
     }
+
+    /// <summary>Sequences whose values say where they sit: sequence i has <paramref name="lengths"/>[i] frames of
+    /// <paramref name="width"/> values, frame t's k-th holding 100·(i + 1) + 10·t + k; its label i.</summary>
+    public static List<Sample> Numbered(int width, params int[] lengths) => lengths.Select((steps, i) =>
+    {
+        var values = new float[steps * width];
+        for (int t = 0; t < steps; t++)
+            for (int k = 0; k < width; k++) values[t * width + k] = 100 * (i + 1) + 10 * t + k;
+        return new Sample(new Sequence(values, steps, width), i, "s", $"/{i}.wav");
+    }).ToList();
 
     /// <summary>An easy three-class problem: 24 sequences, each value Gaussian (σ 0.5) plus 3 on the coefficient of its class.</summary>
     public static (SequenceClassifier Model, List<Sample> Samples) EasyThreeClasses() =>
