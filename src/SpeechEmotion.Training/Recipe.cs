@@ -85,6 +85,23 @@ public static class Recipes
     /// speakers by the rule of 2026-12-07 in benchmarks/accuracy.md (<c>--epochs 40</c> gives the previous model).</summary>
     public const int DefaultFramesEpochs = 60;
 
+    /// <summary>The frames recipe's random crops (<see cref="TrainOptions.Crop"/>): windows of 1.5 s of each longer training
+    /// recording, chosen on audit speakers by the rule of 2026-12-07 in benchmarks/accuracy.md (<c>--crop 0</c> gives the
+    /// previous model).</summary>
+    public const double DefaultFramesCropSeconds = 1.5;
+
+    /// <summary><c>--crop</c>'s seconds — when not given, <see cref="DefaultFramesCropSeconds"/> for frames and none for
+    /// seed — as whole frames of the recipe's front end (its hop at its sample rate), at least one; 0 = off.</summary>
+    public static int CropFrames(RecipeKind kind, double? given)
+    {
+        double seconds = given ?? (kind == RecipeKind.Frames ? DefaultFramesCropSeconds : 0);
+        if (seconds == 0) return 0;
+        if (!(seconds > 0 && seconds <= 60))
+            throw new OptionsException($"--crop must be a length in seconds, more than 0 and at most 60 (0 = off), got {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+        var frontEnd = Create(kind, 2).FrontEnd;
+        return Math.Max(1, (int)Math.Round(seconds * frontEnd.SampleRate / frontEnd.Mfcc.HopLength));
+    }
+
     /// <summary>The epochs a recipe trains unless told otherwise: <see cref="DefaultFramesEpochs"/> for frames, 40 for seed
     /// (at most: it stops early).</summary>
     public static int DefaultEpochs(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesEpochs : 40;

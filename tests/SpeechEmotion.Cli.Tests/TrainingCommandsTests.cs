@@ -532,8 +532,9 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
 
     /// <summary>
     /// <c>--crop</c> reaches the training in whole frames (0.2 s at 22,050 Hz with a hop of 512: 9 frames, shorter than
-    /// every generated clip): the run says so, metrics.json records it, the model differs from the plain one, and a resume
-    /// keeps it (stopped and resumed = straight); a bad length, or the seed recipe, is refused naming the option.
+    /// every generated clip): the run says so, metrics.json records it, the model differs from the uncropped one, and a
+    /// resume keeps it (stopped and resumed = straight); the default is 1.5 s (65 frames); a bad length, or the seed
+    /// recipe, is refused naming the option.
     /// </summary>
     [Fact]
     public void CropTrainsOnWindowsAndResumesWithThem()
@@ -542,7 +543,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         string Run(string name, params string[] extra)
         {
             var (dir, output) = ShortRun($"crop-{name}", extra);
-            Assert.Contains(extra.Contains("--crop") ? ", on random crops of 9 frames (" : "utterances", output);
+            Assert.Contains(extra.Contains("0.2") ? ", on random crops of 9 frames (" : "utterances", output);
             return dir;
         }
         byte[] Model(string dir) => File.ReadAllBytes(Path.Combine(dir, "model.safetensors"));
@@ -551,8 +552,8 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
             using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
             return metrics.RootElement.GetProperty("crop_frames").GetInt32();
         }
-        string plain = Run("plain", "--epochs", "3"), cropped = Run("straight", "--epochs", "3", "--crop", "0.2");
-        Assert.Equal((0, 9), (Frames(plain), Frames(cropped)));
+        string plain = Run("plain", "--epochs", "3", "--crop", "0"), cropped = Run("straight", "--epochs", "3", "--crop", "0.2");
+        Assert.Equal((0, 9, 65), (Frames(plain), Frames(cropped), Frames(run.Run)));
         Assert.NotEqual(Model(plain), Model(cropped));
 
         string resumed = Run("resumed", "--epochs", "2", "--crop", "0.2");

@@ -159,11 +159,10 @@ public static class TrainCommand
                           "λ·its own + (1 − λ)·the other's, λ = max(u, 1 − u) with u ~ Beta(α, α), and learns the same mixture of their labels; 0 = off",
             DefaultValueFactory = _ => 0f,
         };
-        var crop = new Option<double>("--crop")
+        var crop = new Option<double?>("--crop")
         {
             Description = "Random crops (frames recipe): every training recording longer than this many seconds is cut, each epoch, to a window of that length " +
-                          "at a random place (rounded to whole frames of the front end's hop, 23.2 ms at 22,050 Hz); validation, test and prediction hear whole recordings; 0 = off",
-            DefaultValueFactory = _ => 0.0,
+                          "at a random place (rounded to whole frames of the front end's hop, 23.2 ms at 22,050 Hz); validation, test and prediction hear whole recordings; 0 = off [default: 1.5 for frames, 0 for seed]",
         };
         var trimDb = new Option<double?>("--trim-db")
         {
@@ -239,7 +238,7 @@ public static class TrainCommand
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
                 mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: parse.GetValue(schedule) is { } named ? ParseSchedule(named) : Recipes.DefaultSchedule(kind),
-                keep: parse.GetValue(keep) is { } kept ? ParseKeep(kept) : Recipes.DefaultKeep(kind), crop: CropFrames(kind, parse.GetValue(crop)));
+                keep: parse.GetValue(keep) is { } kept ? ParseKeep(kept) : Recipes.DefaultKeep(kind), crop: Recipes.CropFrames(kind, parse.GetValue(crop)));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,
@@ -357,15 +356,6 @@ public static class TrainCommand
     }
 
     /// <summary>The masking asked for, each value not given taken from the recipe's default.</summary>
-    /// <summary>--crop's seconds as whole frames of the recipe's front end (its hop at its sample rate), at least one; 0 = off.</summary>
-    private static int CropFrames(RecipeKind kind, double seconds)
-    {
-        if (seconds == 0) return 0;
-        if (!(seconds > 0 && seconds <= 60)) throw new OptionsException($"--crop must be a length in seconds, more than 0 and at most 60 (0 = off), got {seconds.ToString(CultureInfo.InvariantCulture)}.");
-        var frontEnd = Recipes.Create(kind, 2).FrontEnd;
-        return Math.Max(1, (int)Math.Round(seconds * frontEnd.SampleRate / frontEnd.Mfcc.HopLength));
-    }
-
     private static Masking Masking(RecipeKind kind, double? time, int? coefficients)
     {
         var fallback = Recipes.DefaultMasking(kind);
