@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # The audit rule of benchmarks/accuracy.md: a candidate against the defaults at four fresh seeds, judged on held-out
 # speakers no choice looked at: the audit part (ser train --audit-speakers 2: two whole speakers of each training corpus
-# held out of training and of every choice) and, since 2026-12-08, the validation part too (whole speakers held out of
+# held out of training and of every choice) and, from the rule for --crop 0 on (2026-12-07, 23:59 UTC), the validation part too (whole speakers held out of
 # training; with the last epoch kept nothing is chosen by its per-speaker accuracy):
 #   benchmarks/accuracy/audit-rule.sh OUT FIRST_SEED [candidate ser train options…]
 # Runs validation-rule.sh with --audit-speakers 2 for the defaults and for the candidate at FIRST_SEED … FIRST_SEED+3
@@ -9,7 +9,7 @@
 # seed and protocol (RAVDESS → TESS, TESS speaker YAF, RAVDESS loso: the mean over its folds) the audit accuracy per
 # speaker and one file at a time, both sides, the mean of the two differences, and the validation accuracy per speaker
 # of both sides and its difference; per seed the mean over the protocols of each, and their mean; the decision: the
-# mean of the four seeds' means above +0.75. (The rules before 2026-12-08 read the audit column alone: their decisions
+# mean of the four seeds' means above +0.75. (The rules before it read the audit column alone: their decisions
 # are in benchmarks/accuracy.md.) About 8 runs of validation-rule.sh (an hour on the Zen 4).
 set -euo pipefail
 cd "$(dirname "$0")/../.."
