@@ -1,7 +1,4 @@
 using SpeechEmotion.Core;
-using SpeechEmotion.Core.Layers;
-using SpeechEmotion.Core.Models;
-using SpeechEmotion.Core.Optim;
 using SpeechEmotion.Core.Tensors;
 using SpeechEmotion.Inference;
 
