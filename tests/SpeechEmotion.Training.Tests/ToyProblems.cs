@@ -1,8 +1,8 @@
-using SpeechEmotion.Inference;
 using SpeechEmotion.Core.Layers;
 using SpeechEmotion.Core.Models;
 using SpeechEmotion.Core.Optim;
 using SpeechEmotion.Core.Tensors;
+using SpeechEmotion.Inference;
 
 namespace SpeechEmotion.Training.Tests;
 
