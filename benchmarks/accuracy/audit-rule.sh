@@ -1,8 +1,8 @@
 #!/usr/bin/env bash
 # The audit rule of benchmarks/accuracy.md: a candidate against the defaults at four fresh seeds, judged on held-out
 # speakers no choice looked at: the audit part (ser train --audit-speakers 2: two whole speakers of each training corpus
-# held out of training and of every choice) and, from the rule for --crop 0 on (2026-12-07, 23:59 UTC), the validation part too (whole speakers held out of
-# training; with the last epoch kept nothing is chosen by its per-speaker accuracy):
+# held out of training and of every choice) and, from the rule for --crop 0 on (2026-12-07, 23:59 UTC), the validation
+# part too (whole speakers held out of training; with the last epoch kept nothing is chosen by its per-speaker accuracy):
 #   benchmarks/accuracy/audit-rule.sh OUT FIRST_SEED [candidate ser train options…]
 # Runs validation-rule.sh with --audit-speakers 2 for the defaults and for the candidate at FIRST_SEED … FIRST_SEED+3
 # (OUT/defaults-S, OUT/candidate-S and their .txt; a finished seed is not run again, so a stopped rule resumes). Per
@@ -18,9 +18,6 @@ rule_arguments audit-rule.sh "$@"; shift 2
 audit() { # RUN_DIR…: the audit accuracy per speaker and one file at a time, in %, the mean over the runs given
   for m in "$@"; do echo "$(block "$m/metrics.json" audit accuracy) $(block "$m/metrics.json" audit one_file_accuracy)"; done |
     awk '{ a += $1; o += $2; n++ } END { printf "%.2f %.2f", 100 * a / n, 100 * o / n }'
-}
-validation() { # RUN_DIR…: the validation accuracy per speaker in %, the mean over the runs given
-  for m in "$@"; do value "$m/metrics.json" validation_accuracy; done | awk '{ v += $1; n++ } END { printf "%.2f", 100 * v / n }'
 }
 means=()
 for seed in $(seq "$first" $((first + 3))); do

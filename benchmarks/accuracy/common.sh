@@ -6,6 +6,8 @@
 #   one_file FILE FIELD  FIELD of a metrics.json's "one_file_at_a_time" block (accuracy, uar, ece, relevance,
 #                      validation_accuracy, validation_accuracy_unadapted), empty without one
 #   complete FILE      whether FILE is a finished validation-rule.sh output (its six lines)
+#   validation RUN_DIR…  the validation accuracy per speaker in % (metrics.json's validation_accuracy), the mean over
+#                      the runs given (a loso's folds)
 #   run_folder OUT DEFAULT  sets out to OUT, or DEFAULT when OUT is empty, and makes the folder
 #   rule_arguments SCRIPT OUT FIRST_SEED …  checks the two arguments every rule script takes, sets out and first, makes OUT
 #   rule_run OUT NAME SEED OPTION…  validation-rule.sh at SEED with the options into OUT/NAME-SEED, its printed lines in
@@ -19,6 +21,7 @@ value() { grep -o "\"$2\": [-0-9.eE+]*" "$1" | head -1 | awk '{print $2}'; }
 block() { sed -n "/\"$2\"/,/}/p" "$1" | grep -o "\"$3\": [^,}]*" | head -1 | sed 's/.*: //; s/"//g'; }
 one_file() { block "$1" one_file_at_a_time "$2"; }
 complete() { [ -s "$1" ] && [ "$(grep -c 'validation' "$1")" -eq 6 ]; }
+validation() { for m in "$@"; do value "$m/metrics.json" validation_accuracy; done | awk '{ v += $1; n++ } END { printf "%.2f", 100 * v / n }'; }
 run_folder() { out=${1:-$2}; mkdir -p "$out"; }
 rule_arguments() {
   local script=$1; shift

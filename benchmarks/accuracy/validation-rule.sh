@@ -30,7 +30,7 @@ ser train "${both[@]}" --protocol speaker --test-speaker tess:YAF --seed "$seed"
 row "TESS speaker YAF" "$out/tess-YAF"
 one_file_line "TESS speaker YAF" "$out/tess-YAF"
 ser train --data data/ravdess --protocol loso --seed "$seed" --out "$out/ravdess-loso" "$@" > "$out/ravdess-loso.log" 2>&1
-validation=$(for f in "$out"/ravdess-loso/fold-*/metrics.json; do value "$f" validation_accuracy; done | awk '{ s += $1; n++ } END { printf "%.2f", 100 * s / n }')
+validation=$(validation "$out"/ravdess-loso/fold-*)
 awk -v v="$validation" -v a="$(value "$out/ravdess-loso/loso.json" accuracy_mean)" -v s="$(value "$out/ravdess-loso/loso.json" accuracy_sd)" \
     -v o="$(value "$out/ravdess-loso/loso.json" one_file_at_a_time_accuracy_mean)" -v e="$(value "$out/ravdess-loso/loso.json" ece_mean)" \
   'BEGIN { printf "%-28s validation %6.2f %%  test %6.2f %% ± %.2f  one file %6.2f %%  ECE %.3f\n", "RAVDESS loso (5 folds)", v, 100 * a, 100 * s, 100 * o, e }'
