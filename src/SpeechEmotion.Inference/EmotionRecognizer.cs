@@ -255,17 +255,31 @@ public sealed class EmotionRecognizer
         return features;
     }
 
-    /// <summary>Probabilities [N × C] of one model for prepared inputs, in chunks that run in parallel on pooled sessions.</summary>
+    /// <summary>Probabilities [N × C] of one model for prepared inputs, in chunks that run in parallel on pooled sessions;
+    /// a model with a <see cref="ModelBundle.ScoringWindow"/> scores each input by its windows' mean logits.</summary>
     private float[] Run(int model, IReadOnlyList<Sequence> inputs, float temperature)
     {
+        int classes = Labels.Count, window = _models[model].ScoringWindow;
+        if (window == 0) return Outputs(model, inputs, temperature, logits: false);
+        var (windows, first) = ScoringWindows.Split(inputs, window);
+        var mean = new float[inputs.Count * classes];
+        ScoringWindows.MeanLogits(Outputs(model, windows, 1f, logits: true), first, classes, mean);
+        var probabilities = new float[mean.Length];
+        Calibration.Softmax(mean, classes, temperature, probabilities);
+        return probabilities;
+    }
+
+    /// <summary>Probabilities (or <paramref name="logits"/>) [N × C] of one model for inputs scored whole, in chunks.</summary>
+    private float[] Outputs(int model, IReadOnlyList<Sequence> inputs, float temperature, bool logits)
+    {
         int classes = Labels.Count, chunks = (inputs.Count + ChunkSize - 1) / ChunkSize;
-        var probabilities = new float[inputs.Count * classes];
+        var outputs = new float[inputs.Count * classes];
         Parallel.For(0, chunks, chunk =>
         {
             int start = chunk * ChunkSize, count = Math.Min(ChunkSize, inputs.Count - start);
-            InSession(session => session.Forward(model, inputs, start, count, temperature, probabilities.AsSpan(start * classes, count * classes)));
+            InSession(session => session.Forward(model, inputs, start, count, temperature, outputs.AsSpan(start * classes, count * classes), logits));
         });
-        return probabilities;
+        return outputs;
     }
 
     /// <summary>Runs work on a pooled session (made when none is free) and returns the session to the pool after.</summary>
@@ -323,8 +337,8 @@ public sealed class EmotionRecognizer
 
         public FrontEnd FrontEnd { get; }
 
-        /// <summary>inputs[start .. start + count) → probabilities [count × C].</summary>
-        public void Forward(int model, IReadOnlyList<Sequence> inputs, int start, int count, float temperature, Span<float> probabilities)
+        /// <summary>inputs[start .. start + count) → probabilities [count × C], or the logits with <paramref name="logits"/>.</summary>
+        public void Forward(int model, IReadOnlyList<Sequence> inputs, int start, int count, float temperature, Span<float> probabilities, bool logits = false)
         {
             SequenceClassifier network = _owner._models[model].Model;
             int width = network.Config.InputSize, steps = 0;
@@ -350,7 +364,8 @@ public sealed class EmotionRecognizer
                     input.Values.AsSpan(t * width, width).CopyTo(x.Slice((t * count + b) * width, width));
             }
             network.Forward(workspace, x, _lengths.AsSpan(0, count), steps, count, training: false, rng: null, _pool);
-            if (temperature == 1f) workspace.Probabilities.CopyTo(probabilities); // the network's own softmax, bit for bit
+            if (logits) workspace.Logits.CopyTo(probabilities);
+            else if (temperature == 1f) workspace.Probabilities.CopyTo(probabilities); // the network's own softmax, bit for bit
             else Calibration.Softmax(workspace.Logits, network.Config.Classes, temperature, probabilities);
         }
     }

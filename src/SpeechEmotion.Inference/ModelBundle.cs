@@ -48,12 +48,19 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     /// (every model before it, or a recipe without speaker statistics): <see cref="Temperature"/>.</summary>
     public float? OneFileTemperature { get; init; }
 
+    /// <summary>Windows (frames) a recording is scored by (<see cref="ScoringWindows"/>): each window alone, their logits
+    /// averaged; 0 = the whole recording at once, as every model before it.</summary>
+    public int ScoringWindow { get; init; }
+
     /// <summary>The temperature for inputs standardised one file at a time (<paramref name="oneFile"/>) or otherwise.</summary>
     public float TemperatureFor(bool oneFile) => oneFile && OneFileTemperature is { } t ? t : Temperature;
 
     /// <summary>This model calibrated for single files: its <see cref="Temperature"/> the one-file one, for scoring
     /// inputs standardised one file at a time.</summary>
     public ModelBundle ForOneFile() => this with { Temperature = TemperatureFor(oneFile: true) };
+
+    /// <summary>The longest scoring window a model file may hold (frames: about 12 minutes at the front end's hop).</summary>
+    public const int MaxScoringWindow = 1 << 20;
 
     /// <summary>Models whose probabilities are averaged must score the same classes in the same order.</summary>
     public static void RequireSameLabels(IReadOnlyList<ModelBundle> ensemble)
@@ -82,6 +89,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             Temperature = Temperature,
             OneFileRelevance = double.IsPositiveInfinity(OneFileRelevance) ? null : OneFileRelevance,
             OneFileTemperature = OneFileTemperature,
+            ScoringWindow = ScoringWindow > 0 ? ScoringWindow : null,
             Training = new TrainingMetadata(Split.Protocol.ToString().ToLowerInvariant(), Split.Seed, Split.TestSpeaker, AdaptationRounds, Split.TestCorpus, AdaptedTo),
         };
         ModelFile.Save(path, Model, new Dictionary<string, string> { [ModelMetadata.FormatKey] = ModelMetadata.Format, [ModelMetadata.Key] = document.ToJson() });
@@ -101,7 +109,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
     {
         Description? d = null;
         var loaded = load(metadata => (d = Describe(metadata, name)).Config);
-        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, AdaptedTo = d.AdaptedTo, Temperature = d.Temperature, OneFileRelevance = d.OneFileRelevance, OneFileTemperature = d.OneFileTemperature };
+        return new ModelBundle(loaded.Model, d!.Labels, d.Recipe, d.Statistics, d.Split) { Source = name, AdaptationRounds = d.AdaptationRounds, AdaptedTo = d.AdaptedTo, Temperature = d.Temperature, OneFileRelevance = d.OneFileRelevance, OneFileTemperature = d.OneFileTemperature, ScoringWindow = d.ScoringWindow };
     }
 
     /// <summary>Everything but the parameters, from either metadata format.</summary>
@@ -110,6 +118,7 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
         public float Temperature { get; init; } = 1f;
         public double OneFileRelevance { get; init; } = double.PositiveInfinity;
         public float? OneFileTemperature { get; init; }
+        public int ScoringWindow { get; init; }
         public string? AdaptedTo { get; init; }
     }
 
@@ -138,10 +147,12 @@ public sealed record ModelBundle(SequenceClassifier Model, IReadOnlyList<string>
             throw new FormatException($"one_file_temperature must be positive and finite, got {oneFileTemperature}.");
         if (m.OneFileRelevance is { } relevance && !(relevance >= 0 && double.IsFinite(relevance)))
             throw new FormatException($"one_file_relevance must be 0 or more and finite (frames), got {relevance}.");
+        if (m.ScoringWindow is { } window && !(window > 0 && window <= MaxScoringWindow))
+            throw new FormatException($"scoring_window must be 1 to {MaxScoringWindow:N0} frames when present (absent: whole recordings), got {window}.");
         return Check(new Description(config, m.Labels ?? throw new FormatException("labels is missing."), recipe,
             new FeatureStats(statistics.Mean ?? [], statistics.Std ?? []),
             new SplitInfo(ParseProtocol(training.Protocol), training.Seed, training.TestSpeaker is { Length: > 0 } s ? s : null,
-                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { AdaptedTo = training.AdaptedTo is { Length: > 0 } to ? to : null, Temperature = m.Temperature, OneFileRelevance = m.OneFileRelevance ?? double.PositiveInfinity, OneFileTemperature = m.OneFileTemperature });
+                training.TestCorpus is { Length: > 0 } c ? c : null), training.AdaptationRounds) { AdaptedTo = training.AdaptedTo is { Length: > 0 } to ? to : null, Temperature = m.Temperature, OneFileRelevance = m.OneFileRelevance ?? double.PositiveInfinity, OneFileTemperature = m.OneFileTemperature, ScoringWindow = m.ScoringWindow ?? 0 });
     }
 
     /// <summary>Schema 1, written by releases before the JSON document: one key per field, key=value; lists inside.</summary>

@@ -49,6 +49,10 @@ public sealed record ModelMetadata
     /// (null) = <see cref="Temperature"/>, as every model before it.</summary>
     [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
     public float? OneFileTemperature { get; init; }
+    /// <summary>The windows (frames) a recording is scored by, their logits averaged (<see cref="ScoringWindows"/>);
+    /// absent (null) = the whole recording at once, as every model before it.</summary>
+    [JsonIgnore(Condition = JsonIgnoreCondition.WhenWritingNull)]
+    public int? ScoringWindow { get; init; }
     public required TrainingMetadata Training { get; init; }
 
     public string ToJson() => JsonSerializer.Serialize(this, ModelMetadataJson.Default.ModelMetadata);

@@ -58,6 +58,8 @@ public sealed record CheckpointMetadata
     public float Mixup { get; init; }
     /// <summary>Random crops' length in frames (<see cref="TrainOptions.Crop"/>; checkpoints written before it was an option: 0, none).</summary>
     public int Crop { get; init; }
+    /// <summary>Scoring windows' length in frames (<see cref="TrainOptions.ScoreWindow"/>; checkpoints before it: 0, whole recordings).</summary>
+    public int ScoreWindow { get; init; }
     /// <summary>Adam's decoupled weight decay (<see cref="TrainOptions.WeightDecay"/>; checkpoints written before it was an option: the default).</summary>
     public float WeightDecay { get; init; } = TrainOptions.DefaultWeightDecay;
     /// <summary>The learning-rate schedule (<see cref="TrainOptions.Schedule"/>; checkpoints written before it was an option: constant).</summary>

@@ -92,12 +92,20 @@ public static class Recipes
 
     /// <summary><c>--crop</c>'s seconds — when not given, <see cref="DefaultFramesCropSeconds"/> for frames and none for
     /// seed — as whole frames of the recipe's front end (its hop at its sample rate), at least one; 0 = off.</summary>
-    public static int CropFrames(RecipeKind kind, double? given)
+    public static int CropFrames(RecipeKind kind, double? given) =>
+        Frames(kind, given ?? (kind == RecipeKind.Frames ? DefaultFramesCropSeconds : 0), "--crop");
+
+    /// <summary><c>--score-window</c>'s seconds (none when not given: whole recordings) as whole frames of the recipe's
+    /// front end, at least one; 0 = whole recordings.</summary>
+    public static int ScoreWindowFrames(RecipeKind kind, double? given) => Frames(kind, given ?? 0, "--score-window");
+
+    /// <summary>A length in seconds (0 = off) as whole frames of the recipe's front end (its hop at its sample rate),
+    /// at least one; <paramref name="option"/> names it in messages.</summary>
+    private static int Frames(RecipeKind kind, double seconds, string option)
     {
-        double seconds = given ?? (kind == RecipeKind.Frames ? DefaultFramesCropSeconds : 0);
         if (seconds == 0) return 0;
         if (!(seconds > 0 && seconds <= 60))
-            throw new OptionsException($"--crop must be a length in seconds, more than 0 and at most 60 (0 = off), got {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
+            throw new OptionsException($"{option} must be a length in seconds, more than 0 and at most 60 (0 = off), got {seconds.ToString(System.Globalization.CultureInfo.InvariantCulture)}.");
         var frontEnd = Create(kind, 2).FrontEnd;
         return Math.Max(1, (int)Math.Round(seconds * frontEnd.SampleRate / frontEnd.Mfcc.HopLength));
     }

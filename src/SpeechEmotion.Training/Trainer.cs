@@ -11,10 +11,13 @@ public sealed record TrainOptions
     public TrainOptions(int epochs = 40, int batchSize = 32, float learningRate = DefaultLearningRate, ulong seed = 1, int patience = 10,
         float weightDecay = DefaultWeightDecay, float maxGradientNorm = 5f, int threads = 0, Masking? masking = null, float labelSmoothing = 0, float weightAverage = 0,
         LossBalance balance = LossBalance.None, float adversary = 0, float arousal = 0, float mixup = 0,
-        LearningRateSchedule schedule = LearningRateSchedule.Constant, EpochChoice keep = EpochChoice.Best, int crop = 0)
+        LearningRateSchedule schedule = LearningRateSchedule.Constant, EpochChoice keep = EpochChoice.Best, int crop = 0, int scoreWindow = 0)
     {
         if (crop < 0) throw new OptionsException($"--crop must be 0 (off) or a positive length, got {crop} frames.");
         Crop = crop;
+        if (scoreWindow < 0 || scoreWindow > Inference.ModelBundle.MaxScoringWindow)
+            throw new OptionsException($"--score-window must be 0 (whole recordings) or a positive length of at most {Inference.ModelBundle.MaxScoringWindow:N0} frames, got {scoreWindow} frames.");
+        ScoreWindow = scoreWindow;
         if (!Enum.IsDefined(schedule)) throw new OptionsException($"--lr-schedule has no value {(int)schedule}.");
         if (!Enum.IsDefined(keep)) throw new OptionsException($"--keep has no value {(int)keep}.");
         Schedule = schedule;
@@ -96,6 +99,13 @@ public sealed record TrainOptions
     /// prediction read whole recordings. 0 = off (and nothing drawn).
     /// </summary>
     public int Crop { get; }
+
+    /// <summary>
+    /// Scoring by windows (<see cref="Inference.ScoringWindows"/>): the validation part, the test side and the saved
+    /// model's predictions score each recording longer than this many frames by its windows of this length, one every half
+    /// window, their logits averaged — the stretches a model trained on crops learnt from. 0 = whole recordings.
+    /// </summary>
+    public int ScoreWindow { get; }
 
     /// <summary>How the learning rate moves over the epochs (<see cref="LearningRateAt"/>); constant by default.</summary>
     public LearningRateSchedule Schedule { get; }
@@ -408,7 +418,7 @@ public sealed class Trainer
     /// <summary>Mean loss and accuracy of the model (no dropout) on a labelled set.</summary>
     public (double Loss, double Accuracy) Score(IReadOnlyList<Sample> samples)
     {
-        var predictions = Predict(_model, _batcher, samples, out double loss);
+        var predictions = Predict(_model, _batcher, samples, out double loss, window: _options.ScoreWindow);
         int correct = 0;
         for (int i = 0; i < samples.Count; i++) if (Argmax(predictions, i, _model.Config.Classes) == samples[i].Label) correct++;
         return (loss, correct / (double)samples.Count);
@@ -419,8 +429,9 @@ public sealed class Trainer
     /// softmax). A <paramref name="temperature"/> other than 1 returns softmax(logits / T) instead; <paramref name="logits"/>,
     /// when given, receives the logits [N × C].
     /// </summary>
-    public static float[] Predict(SequenceClassifier model, Batcher batcher, IReadOnlyList<Sample> samples, out double loss, float temperature = 1f, float[]? logits = null)
+    public static float[] Predict(SequenceClassifier model, Batcher batcher, IReadOnlyList<Sample> samples, out double loss, float temperature = 1f, float[]? logits = null, int window = 0)
     {
+        if (window > 0) return PredictByWindows(model, batcher, samples, out loss, temperature, logits, window);
         int classes = model.Config.Classes, size = batcher.BatchSize;
         var probabilities = new float[samples.Count * classes];
         var labels = new int[size];
@@ -439,6 +450,32 @@ public sealed class Trainer
             if (logits is not null) model.Logits.CopyTo(logits.AsSpan(start * classes, count * classes));
         }
         loss = lossSum / Math.Max(1, samples.Count);
+        return probabilities;
+    }
+
+    /// <summary>
+    /// <see cref="Predict"/> with each sample scored by its windows of <paramref name="window"/> frames
+    /// (<see cref="ScoringWindows"/>): the windows' logits averaged per sample, then the softmax at the temperature; the
+    /// loss is the cross-entropy of those mean logits' softmax.
+    /// </summary>
+    private static float[] PredictByWindows(SequenceClassifier model, Batcher batcher, IReadOnlyList<Sample> samples, out double loss, float temperature, float[]? logits, int window)
+    {
+        int classes = model.Config.Classes;
+        var (windows, first) = ScoringWindows.Split(samples.Select(s => s.Input).ToList(), window);
+        var owners = new Sample[windows.Count];
+        for (int i = 0; i < samples.Count; i++)
+            for (int w = first[i]; w < first[i + 1]; w++) owners[w] = samples[i] with { Input = windows[w] };
+        var windowLogits = new float[windows.Count * classes];
+        Predict(model, batcher, owners, out _, logits: windowLogits);
+        var mean = logits ?? new float[samples.Count * classes];
+        ScoringWindows.MeanLogits(windowLogits, first, classes, mean);
+        var probabilities = new float[samples.Count * classes];
+        Calibration.Softmax(mean, classes, 1f, probabilities);
+        double lossSum = 0;
+        for (int i = 0; i < samples.Count; i++)
+            if (samples[i].Label >= 0 && samples[i].Label < classes) lossSum -= Math.Log(Math.Max(probabilities[i * classes + samples[i].Label], float.Epsilon));
+        loss = lossSum / Math.Max(1, samples.Count);
+        if (temperature != 1f) Calibration.Softmax(mean, classes, temperature, probabilities);
         return probabilities;
     }
 

@@ -78,6 +78,8 @@ public static class TrainingRun
             throw new OptionsException("--mask-time and --mask-coefficients are for the frames recipe: the seed recipe's input is one mean per coefficient.");
         if (options.Train.Crop > 0 && options.Recipe != RecipeKind.Frames)
             throw new OptionsException("--crop is for the frames recipe: the seed recipe's input is one mean per coefficient, with no frames to crop.");
+        if (options.Train.ScoreWindow > 0 && options.Recipe != RecipeKind.Frames)
+            throw new OptionsException("--score-window is for the frames recipe: the seed recipe's input is one mean per coefficient, with no frames to window.");
         if (options.AdaptTo is { } adaptFolder) // refused before the training it would follow
         {
             if (options.AdaptRounds == 0) throw new OptionsException("--adapt-to adapts in rounds of self-training: --adapt 0 leaves none (omit --adapt for the default 4).");
@@ -115,7 +117,8 @@ public static class TrainingRun
         string against = (options.Train.Adversary > 0 ? $", against a speaker adversary (λ {Weight(options.Train.Adversary)}, {adversarySpeakers} speakers)" : "")
             + (options.Train.Arousal > 0 ? $", with an arousal task (μ {Weight(options.Train.Arousal)})" : "")
             + (options.Train.Mixup > 0 ? $", with mixup (α {Weight(options.Train.Mixup)})" : "")
-            + (options.Train.Crop > 0 ? $", on random crops of {options.Train.Crop} frames ({data.Train.Count(s => s.Input.Steps > options.Train.Crop)} of its sequences are longer)" : "");
+            + (options.Train.Crop > 0 ? $", on random crops of {options.Train.Crop} frames ({data.Train.Count(s => s.Input.Steps > options.Train.Crop)} of its sequences are longer)" : "")
+            + (options.Train.ScoreWindow > 0 ? $"; scored by windows of {options.Train.ScoreWindow} frames, their logits averaged" : "");
         progress.Stage($"Training {recipe.Model}{against} on {data.Train.Count} utterances{drawn}, validating on {data.Validation.Count}, testing on {data.Test.Count} ({options.Split.Protocol.ToString().ToLowerInvariant()} protocol)");
         // Masks cover the same band of the coefficients, their deltas and delta-deltas: in the training below and in every
         // adaptation round (which had trained with the whole step as one block until this was set here, once, for both).
@@ -149,15 +152,16 @@ public static class TrainingRun
         }
 
         // Temperature scaling on the validation part (never the test side): changes no prediction, only the confidence.
-        float temperature = FitTemperature(model, data.Validation, data.MaxSteps);
-        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { AdaptationRounds = adaptation.Count, AdaptedTo = adaptation.Count > 0 && options.AdaptTo is { } to ? Path.GetFullPath(to) : null, Temperature = temperature };
+        int window = options.Train.ScoreWindow;
+        float temperature = FitTemperature(model, data.Validation, data.MaxSteps, window);
+        var bundle = new ModelBundle(model, data.Labels, recipe, data.TrainStatistics, options.Split) { ScoringWindow = window, AdaptationRounds = adaptation.Count, AdaptedTo = adaptation.Count > 0 && options.AdaptTo is { } to ? Path.GetFullPath(to) : null, Temperature = temperature };
         // How a single file is standardised (ser predict FILE), chosen on the validation part as the temperature is.
         var oneFile = recipe.NeedsSpeakerStatistics ? FitOneFileRelevance(bundle, data) : null;
         if (oneFile is not null)
         {
             // And its own temperature, fitted on the validation part standardised one file at a time with that relevance.
             float? oneFileTemperature = data.ValidationRaw.Count == 0 ? null
-                : FitTemperature(model, data.OneFileAtATime(recipe, data.ValidationRaw, oneFile.Relevance), data.MaxSteps);
+                : FitTemperature(model, data.OneFileAtATime(recipe, data.ValidationRaw, oneFile.Relevance), data.MaxSteps, window);
             bundle = bundle with { OneFileRelevance = oneFile.Relevance, OneFileTemperature = oneFileTemperature };
         }
         bundle.Save(Path.Combine(options.OutputDirectory, RunFiles.Model));
@@ -169,6 +173,7 @@ public static class TrainingRun
         {
             ["init_seed"] = options.Train.Seed,
             ["crop_frames"] = options.Train.Crop,
+            ["score_window_frames"] = window,
             ["best_epoch"] = state.BestEpoch,
             ["epochs_run"] = state.Epoch,
             ["validation_accuracy"] = state.BestValidationAccuracy,
@@ -313,11 +318,11 @@ public static class TrainingRun
     }
 
     /// <summary>The temperature that makes the model's validation probabilities honest (<see cref="Calibration.FitTemperature"/>).</summary>
-    public static float FitTemperature(SequenceClassifier model, IReadOnlyList<Sample> validation, int maxSteps)
+    public static float FitTemperature(SequenceClassifier model, IReadOnlyList<Sample> validation, int maxSteps, int window = 0)
     {
         if (validation.Count == 0) return 1f;
         var logits = new float[validation.Count * model.Config.Classes];
-        Trainer.Predict(model, new Batcher(maxSteps, Math.Min(64, validation.Count), model.Config.InputSize), validation, out _, logits: logits);
+        Trainer.Predict(model, new Batcher(maxSteps, Math.Min(64, validation.Count), model.Config.InputSize), validation, out _, logits: logits, window: window);
         return Calibration.FitTemperature(logits, validation.Select(s => s.Label).ToArray(), model.Config.Classes);
     }
 
@@ -358,7 +363,7 @@ public static class TrainingRun
             if (samples.Count != reference.Count || samples.Where((s, i) => s.Path != reference[i].Path).Any())
                 throw new SpeechEmotionException("Models in an ensemble must be scored on the same test utterances.");
             var batcher = new Batcher(samples.Max(s => s.Input.Steps), Math.Min(64, samples.Count), bundle.Model.Config.InputSize);
-            return Trainer.Predict(bundle.Model, batcher, samples, out _, bundle.Temperature);
+            return Trainer.Predict(bundle.Model, batcher, samples, out _, bundle.Temperature, window: bundle.ScoringWindow);
         }).ToList());
         return (first.Labels, reference, mean);
     }
@@ -376,7 +381,7 @@ public static class TrainingRun
             Epochs = options.Train.Epochs, Batch = options.Train.BatchSize, LearningRate = options.Train.LearningRate,
             MaskTime = options.Train.Masking.TimeFraction, MaskCoefficients = options.Train.Masking.Coefficients,
             LabelSmoothing = options.Train.LabelSmoothing, WeightAverage = options.Train.WeightAverage, Balance = options.Train.Balance, Patience = options.Train.Patience,
-            Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup, WeightDecay = options.Train.WeightDecay, Crop = options.Train.Crop,
+            Adversary = options.Train.Adversary, Arousal = options.Train.Arousal, Mixup = options.Train.Mixup, WeightDecay = options.Train.WeightDecay, Crop = options.Train.Crop, ScoreWindow = options.Train.ScoreWindow,
             Schedule = options.Train.Schedule, Keep = options.Train.Keep,
             Overrides = options.Overrides, Adapt = options.AdaptRounds, AdaptTo = options.AdaptTo, AuditSpeakers = options.AuditSpeakers, AdaptBalanced = options.BalancedAdaptation, ClusterVote = options.ClusterVote,
             TestTimeScores = options.TestTimeScores,

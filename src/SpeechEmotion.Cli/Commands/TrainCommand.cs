@@ -164,6 +164,11 @@ public static class TrainCommand
             Description = "Random crops (frames recipe): every training recording longer than this many seconds is cut, each epoch, to a window of that length " +
                           "at a random place (rounded to whole frames of the front end's hop, 23.2 ms at 22,050 Hz); validation, test and prediction hear whole recordings; 0 = off [default: 1.5 for frames, 0 for seed]",
         };
+        var scoreWindow = new Option<double?>("--score-window")
+        {
+            Description = "Score by windows (frames recipe): the validation part, the test side and the model's predictions hear each recording longer than this many seconds " +
+                          "as windows of that length, one every half window, and average their logits (the model file keeps it); 0 = whole recordings [default: 0]",
+        };
         var trimDb = new Option<double?>("--trim-db")
         {
             Description = "Leading and trailing frames quieter than this many dB below the loudest are trimmed before the MFCCs (frames recipe; as librosa.effects.trim's top_db) [default: 30]",
@@ -181,7 +186,7 @@ public static class TrainCommand
             Description = "With --protocol loso: how many groups of speakers, each held out once (with --test-corpus, that corpus's speakers only; the others always train) [default: 5]",
         };
         var command = new Command("train", "Train an emotion model and write a run folder with model, metrics, history and report.")
-            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, crop, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, initSeed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, audit, balanced, clusterVote, tta, validateSpeeds, stopOnError };
+            { data, layout, recipe, protocol, testSpeaker, testCorpus, folds, maskTime, maskCoefficients, labelSmoothing, weightAverage, balance, adversary, arousal, mixup, crop, scoreWindow, weightDecay, schedule, keep, patience, trimDb, pooling, rooms, epochs, batch, lr, seed, initSeed, outDir, resume, cache, threads, mfcc, hidden, dropout, layers, conv, normalization, augment, vtlp, fileCopies, copies, prosody, seeds, adapt, adaptTo, audit, balanced, clusterVote, tta, validateSpeeds, stopOnError };
         command.SetAction((parse, cancellation) => Task.FromResult(Run(parse, cancellation)));
         return command;
 
@@ -216,7 +221,7 @@ public static class TrainCommand
                     new TrainOptions(parse.GetValue(epochs) ?? saved.Epochs, saved.Batch, saved.LearningRate, saved.InitSeed ?? saved.Seed, patience: saved.Patience, threads: parse.GetValue(threads),
                         masking: new Masking(saved.MaskTime, saved.MaskCoefficients), labelSmoothing: saved.LabelSmoothing, weightAverage: saved.WeightAverage,
                         balance: saved.Balance, adversary: saved.Adversary, arousal: saved.Arousal, mixup: saved.Mixup, weightDecay: saved.WeightDecay,
-                        schedule: saved.Schedule, keep: saved.Keep, crop: saved.Crop),
+                        schedule: saved.Schedule, keep: saved.Keep, crop: saved.Crop, scoreWindow: saved.ScoreWindow),
                     resumeDir, CommonOptions.ResolveCache(parse.GetValue(cache)), saved.Overrides,
                     AdaptRounds: saved.Adapt, BalancedAdaptation: saved.AdaptBalanced, ClusterVote: saved.ClusterVote || parse.GetValue(clusterVote))
                     { Layout = saved.Layout, TestTimeScores = saved.TestTimeScores || parse.GetValue(tta), AdaptTo = saved.AdaptTo, AuditSpeakers = saved.AuditSpeakers };
@@ -238,7 +243,8 @@ public static class TrainCommand
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
                 mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: parse.GetValue(schedule) is { } named ? ParseSchedule(named) : Recipes.DefaultSchedule(kind),
-                keep: parse.GetValue(keep) is { } kept ? ParseKeep(kept) : Recipes.DefaultKeep(kind), crop: Recipes.CropFrames(kind, parse.GetValue(crop)));
+                keep: parse.GetValue(keep) is { } kept ? ParseKeep(kept) : Recipes.DefaultKeep(kind), crop: Recipes.CropFrames(kind, parse.GetValue(crop)),
+                scoreWindow: Recipes.ScoreWindowFrames(kind, parse.GetValue(scoreWindow)));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
             var overrides = new RecipeOverrides(parse.GetValue(mfcc), parse.GetValue(hidden),
                 parse.GetValue(normalization) is { } n ? RecipeOverrides.ParseNormalization(n) : null,

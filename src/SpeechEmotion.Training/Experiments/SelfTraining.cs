@@ -172,7 +172,7 @@ public static class SelfTraining
         int[]? previous = null;
         for (int round = 1; round <= options.AdaptRounds; round++)
         {
-            var probabilities = Trainer.Predict(model, batcher, unlabelled, out _);
+            var probabilities = Trainer.Predict(model, batcher, unlabelled, out _, window: options.Train.ScoreWindow); // as the model will score them
             var predicted = Enumerable.Range(0, unlabelled.Count).Select(i => Trainer.Argmax(probabilities, i, classes)).ToArray();
             int? changed = previous is null ? null : predicted.Where((p, i) => p != previous[i]).Count(); // none before the first round
             previous = predicted;
