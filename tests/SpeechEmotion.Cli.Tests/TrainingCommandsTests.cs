@@ -568,6 +568,41 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.False(Directory.Exists(seed));
     }
 
+    /// <summary>
+    /// <c>--score-window</c> scores the validation part, the test side and the saved model by windows: the training line
+    /// and metrics.json say so, the model file keeps it, the weights are those trained without it (only the scoring
+    /// moves), a resume keeps it (stopped and resumed = straight), and a bad length or the seed recipe is refused naming
+    /// the option.
+    /// </summary>
+    [Fact]
+    public void ScoreWindowIsStoredInTheModelAndKeptOnResume()
+    {
+        string cache = Path.Combine(run.Root, "cache");
+        int Frames(string dir)
+        {
+            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+            return metrics.RootElement.GetProperty("score_window_frames").GetInt32();
+        }
+        ModelBundle Model(string dir) => ModelBundle.Load(Path.Combine(dir, "model.safetensors"));
+        var (plain, _) = ShortRun("window-plain", ["--epochs", "2"]);
+        var (windowed, output) = ShortRun("window-straight", ["--epochs", "2", "--score-window", "0.2"]);
+        Assert.Contains("; scored by windows of 9 frames, their logits averaged", output);
+        Assert.Equal((0, 9), (Frames(plain), Frames(windowed)));
+        Assert.Equal((0, 9), (Model(plain).ScoringWindow, Model(windowed).ScoringWindow));
+        Assert.Equal(Model(plain).Model.Parameters.Values, Model(windowed).Model.Parameters.Values);
+
+        var (resumed, _) = ShortRun("window-resumed", ["--epochs", "1", "--score-window", "0.2"]);
+        var (exit, resumedOutput, error) = CliRunner.Run("train", "--resume", resumed, "--epochs", "2", "--cache", cache);
+        Assert.True(exit == 0, resumedOutput + error);
+        Assert.Contains("; scored by windows of 9 frames", resumedOutput);
+        Assert.Equal(File.ReadAllBytes(Path.Combine(windowed, "model.safetensors")), File.ReadAllBytes(Path.Combine(resumed, "model.safetensors")));
+
+        CliRunner.Refused("--score-window must be a length in seconds, more than 0 and at most 60 (0 = off), got -1", "train", "--data", run.Data, "--score-window", "-1", "--cache", cache);
+        string seed = Path.Combine(run.Root, "window-seed");
+        CliRunner.Refused("--score-window is for the frames recipe", "train", "--data", run.Data, "--recipe", "seed", "--score-window", "1", "--out", seed, "--cache", cache);
+        Assert.False(Directory.Exists(seed));
+    }
+
     /// <summary><c>--balance</c> reaches the run: metrics.json names it, the checkpoint keeps it for a resume, and a bad value
     /// is refused naming the option (what it does to the training: BalancingTests).</summary>
     [Fact]

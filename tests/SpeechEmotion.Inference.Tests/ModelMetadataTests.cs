@@ -46,7 +46,7 @@ public sealed class ModelMetadataTests : IDisposable
     [Fact]
     public void SaveLoadSaveIsByteIdenticalAndKeepsEveryField()
     {
-        var original = TestModels.Frames(32, NormalizationMode.Utterance, speeds: [0.9, 1.1]) with { Split = new SplitInfo(Protocol.Word, 7, null), AdaptationRounds = 3, OneFileRelevance = 96, OneFileTemperature = 2.5f };
+        var original = TestModels.Frames(32, NormalizationMode.Utterance, speeds: [0.9, 1.1]) with { Split = new SplitInfo(Protocol.Word, 7, null), AdaptationRounds = 3, OneFileRelevance = 96, OneFileTemperature = 2.5f, ScoringWindow = 65 };
         string first = Path.Combine(_folder.Path, "first.safetensors"), second = Path.Combine(_folder.Path, "second.safetensors");
         original.Save(first);
         var loaded = ModelBundle.Load(first);
@@ -57,6 +57,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Equal(original.Statistics.Std, loaded.Statistics.Std);
         Assert.Equal(96, loaded.OneFileRelevance);
         Assert.Equal(2.5f, loaded.OneFileTemperature);
+        Assert.Equal(65, loaded.ScoringWindow);
         Assert.Equal(original.Model.Parameters.Values, loaded.Model.Parameters.Values);
 
         var document = JsonNode.Parse(SafeTensors.Read(first).Metadata[ModelMetadata.Key])!;
@@ -67,6 +68,7 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.Equal("word", (string)document["training"]!["protocol"]!);
         Assert.Equal(96, (double)document["one_file_relevance"]!);
         Assert.Equal(2.5, (double)document["one_file_temperature"]!);
+        Assert.Equal(65, (int)document["scoring_window"]!);
         // A model without one (+∞: the training side's statistics as they are) writes none, and reads back as +∞.
         string plain = Path.Combine(_folder.Path, "plain.safetensors");
         TestModels.Frames(32).Save(plain);
@@ -76,6 +78,9 @@ public sealed class ModelMetadataTests : IDisposable
         Assert.DoesNotContain("one_file_temperature", SafeTensors.Read(plain).Metadata[ModelMetadata.Key]);
         Assert.Null(ModelBundle.Load(plain).OneFileTemperature);
         Assert.Equal(ModelBundle.Load(plain).Temperature, ModelBundle.Load(plain).TemperatureFor(oneFile: true));
+        // Nor a scoring window: whole recordings, as every model before it.
+        Assert.DoesNotContain("scoring_window", SafeTensors.Read(plain).Metadata[ModelMetadata.Key]);
+        Assert.Equal(0, ModelBundle.Load(plain).ScoringWindow);
         // Nor a convolution: the architecture without one is written as before convolutions existed.
         Assert.DoesNotContain("conv", SafeTensors.Read(plain).Metadata[ModelMetadata.Key]);
     }
@@ -119,6 +124,8 @@ public sealed class ModelMetadataTests : IDisposable
     [InlineData("training.protocol", "\"sideways\"", "Protocol must be random, speaker, word or corpus, got 'sideways'")]
     [InlineData("one_file_relevance", "-1", "one_file_relevance must be 0 or more and finite (frames), got -1")]
     [InlineData("one_file_temperature", "0", "one_file_temperature must be positive and finite, got 0")]
+    [InlineData("scoring_window", "0", "scoring_window must be 1 to 1,048,576 frames when present (absent: whole recordings), got 0")]
+    [InlineData("scoring_window", "2000000", "scoring_window must be 1 to 1,048,576 frames when present (absent: whole recordings), got 2000000")]
     [InlineData("training.seed", "-1", "bad metadata: 'speech_emotion' is not a model document")]
     [InlineData("architecture.conv_channels", "8", "architecture.conv_channels and architecture.conv_kernel come together")]
     [InlineData("architecture.conv_kernel", "4", "architecture.conv_channels and architecture.conv_kernel come together")]

@@ -59,4 +59,53 @@ public sealed class CropTests
 
         Assert.Contains("--crop must be 0 (off) or a positive length, got -1 frames", Assert.Throws<OptionsException>(() => new TrainOptions(crop: -1)).Message);
     }
+
+    /// <summary>Scoring by windows (<see cref="TrainOptions.ScoreWindow"/>): each sequence's probabilities are the softmax,
+    /// at the temperature, of the mean of its windows' logits, each window predicted alone; the logits returned are those
+    /// means and the loss their cross-entropy; a window as long as the longest sequence scores whole sequences; the
+    /// trainer's validation scores go through it; a negative window is refused naming the option.</summary>
+    [Fact]
+    public void ScoringByWindowsAveragesTheWindowsLogits()
+    {
+        var (model, samples) = ToyProblems.EasyThreeClasses();
+        var batcher = new Batcher(6, 8, 3);
+        int classes = 3, window = 3;
+        var logits = new float[samples.Count * classes];
+        var windowed = Trainer.Predict(model, batcher, samples, out double loss, temperature: 2f, logits: logits, window: window);
+        double expectedLoss = 0;
+        for (int i = 0; i < samples.Count; i++)
+        {
+            var input = samples[i].Input;
+            int count = ScoringWindows.Count(input.Steps, window);
+            Assert.True(count >= 2);
+            var mean = new float[classes];
+            for (int k = 0; k < count; k++)
+            {
+                int start = ScoringWindows.Start(input.Steps, window, k);
+                model.Predict(input.Values.AsSpan(start * input.Width, window * input.Width), [window], window, 1, new float[classes]);
+                for (int c = 0; c < classes; c++) mean[c] += model.Logits[c] / count;
+            }
+            var expected = new float[classes];
+            Calibration.Softmax(mean, classes, 2f, expected);
+            var plain = new float[classes];
+            Calibration.Softmax(mean, classes, 1f, plain);
+            expectedLoss -= Math.Log(plain[samples[i].Label]) / samples.Count;
+            for (int c = 0; c < classes; c++)
+            {
+                Assert.Equal(mean[c], logits[i * classes + c], 1e-5f);
+                Assert.Equal(expected[c], windowed[i * classes + c], 1e-5f);
+            }
+        }
+        Assert.Equal(expectedLoss, loss, 1e-5);
+
+        var whole = Trainer.Predict(model, batcher, samples, out double wholeLoss);
+        var longest = Trainer.Predict(model, batcher, samples, out double longestLoss, window: 6);
+        for (int i = 0; i < whole.Length; i++) Assert.Equal(whole[i], longest[i], 1e-6f);
+        Assert.Equal(wholeLoss, longestLoss, 1e-5);
+        Assert.NotEqual(whole, windowed);
+
+        var (validationScore, _) = new Trainer(model, new TrainOptions(threads: 1, scoreWindow: window), 8).Score(samples);
+        Assert.Equal(loss, validationScore, 1e-9);
+        Assert.Contains("--score-window must be 0 (whole recordings) or a positive length", Assert.Throws<OptionsException>(() => new TrainOptions(scoreWindow: -1)).Message);
+    }
 }

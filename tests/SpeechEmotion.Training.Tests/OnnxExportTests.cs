@@ -104,6 +104,9 @@ public class OnnxExportTests
             Assert.Equal("3.25", cooler.ModelMetadata.CustomMetadataMap["speechemotion.one_file_temperature"]);
         using (var adapted = new InferenceSession(OnnxExport.Export(bundle with { OneFileRelevance = 128 })))
             Assert.Equal("128", adapted.ModelMetadata.CustomMetadataMap["speechemotion.one_file_relevance"]);
+        Assert.Equal("none", map["speechemotion.scoring_window"]);
+        using (var windowed = new InferenceSession(OnnxExport.Export(bundle with { ScoringWindow = 65 })))
+            Assert.Equal("65", windowed.ModelMetadata.CustomMetadataMap["speechemotion.scoring_window"]);
         Assert.Equal("SpeechEmotion", session.ModelMetadata.ProducerName);
         Assert.Equal(["features", "lengths"], session.InputMetadata.Keys.Order(StringComparer.Ordinal));
         Assert.Equal(["logits", "probabilities"], session.OutputMetadata.Keys.Order(StringComparer.Ordinal));

@@ -54,12 +54,16 @@ public static class OnnxExport
             ["speechemotion.one_file_temperature"] = bundle.TemperatureFor(oneFile: true).ToString("R", System.Globalization.CultureInfo.InvariantCulture),
             ["speechemotion.one_file_relevance"] = double.IsPositiveInfinity(bundle.OneFileRelevance) ? "none"
                 : bundle.OneFileRelevance.ToString("R", System.Globalization.CultureInfo.InvariantCulture),
+            ["speechemotion.scoring_window"] = bundle.ScoringWindow > 0 ? bundle.ScoringWindow.ToString(System.Globalization.CultureInfo.InvariantCulture) : "none",
             ["speechemotion.input"] = "features [steps, batch, input] float, time-major: the front end's features per frame (front_end), " +
                 "standardised as (x - feature_mean) / feature_std (normalization 'speaker': with the speaker's own statistics; " +
                 "a single file of an unknown voice as ser predict does: mean and second moment (n·file + r·feature) / (n + r), " +
                 "n its frames, r one_file_relevance, 'none' = feature_mean and feature_std as they are); " +
                 "recipe 'seed': the mean over frames of each standardised coefficient, as a sequence of one value per coefficient. " +
-                "lengths [batch] int32: the valid steps of each sequence.",
+                "lengths [batch] int32: the valid steps of each sequence. " +
+                "scoring_window N (not 'none'): ser scores a sequence longer than N steps as windows of N steps, one every N/2 (integer " +
+                "division, at least 1) from the first step, the last ending at the last step, each through this graph, and takes the mean " +
+                "of their logits before the temperature and the softmax.",
         };
     }
 
