@@ -261,9 +261,7 @@ public sealed class EmotionRecognizer
     {
         int classes = Labels.Count, window = _models[model].ScoringWindow;
         if (window == 0) return Outputs(model, inputs, temperature, logits: false);
-        var (windows, first) = ScoringWindows.Split(inputs, window);
-        var mean = new float[inputs.Count * classes];
-        ScoringWindows.MeanLogits(Outputs(model, windows, 1f, logits: true), first, classes, mean);
+        var mean = ScoringWindows.Logits(inputs, window, classes, windows => Outputs(model, windows, 1f, logits: true));
         var probabilities = new float[mean.Length];
         Calibration.Softmax(mean, classes, temperature, probabilities);
         return probabilities;

@@ -54,19 +54,17 @@ public sealed class Explainer
     public IReadOnlyList<string> Labels => _bundle.Labels;
 
     /// <summary>The mean of the windows' logits (<see cref="ScoringWindows"/>) of one input, each window predicted alone.</summary>
-    private static float[] WindowLogits(SequenceClassifier model, Sequence input, int window, int classes)
-    {
-        var (windows, first) = ScoringWindows.Split([input], window);
-        var each = new float[windows.Count * classes];
-        for (int w = 0; w < windows.Count; w++)
+    private static float[] WindowLogits(SequenceClassifier model, Sequence input, int window, int classes) =>
+        ScoringWindows.Logits([input], window, classes, windows =>
         {
-            model.Predict(windows[w].Values, [windows[w].Steps], windows[w].Steps, 1, new float[classes]);
-            model.Logits.CopyTo(each.AsSpan(w * classes, classes));
-        }
-        var mean = new float[classes];
-        ScoringWindows.MeanLogits(each, first, classes, mean);
-        return mean;
-    }
+            var each = new float[windows.Count * classes];
+            for (int w = 0; w < windows.Count; w++)
+            {
+                model.Predict(windows[w].Values, [windows[w].Steps], windows[w].Steps, 1, new float[classes]);
+                model.Logits.CopyTo(each.AsSpan(w * classes, classes));
+            }
+            return each;
+        });
 
     /// <summary>
     /// Explains a file's answer, or, with <paramref name="label"/>, what speaks for that class; occlusion windows of
@@ -78,13 +76,16 @@ public sealed class Explainer
         var input = ModelInputs.OneFile(_bundle.Recipe, _bundle.Statistics, _bundle.OneFileRelevance, features);
         var model = _bundle.Model;
         var probabilities = new float[_bundle.Labels.Count];
-        model.Predict(input.Values, [input.Steps], input.Steps, 1, probabilities);
         // The probability reported is the one ser predict FILE gives (the one-file temperature; for a model scored by
         // windows, its windows' mean logits); the attributions below explain the network's own softmax over the whole
         // recording, whose arg max is the same without windows.
         float temperature = _bundle.TemperatureFor(oneFile: _bundle.Recipe.NeedsSpeakerStatistics);
         if (_bundle.ScoringWindow > 0) Calibration.Softmax(WindowLogits(model, input, _bundle.ScoringWindow, _bundle.Labels.Count), _bundle.Labels.Count, temperature, probabilities);
-        else if (temperature != 1f) Calibration.Softmax(model.Logits, _bundle.Labels.Count, temperature, probabilities);
+        else
+        {
+            model.Predict(input.Values, [input.Steps], input.Steps, 1, probabilities);
+            if (temperature != 1f) Calibration.Softmax(model.Logits, _bundle.Labels.Count, temperature, probabilities);
+        }
         int target = label is null ? Array.IndexOf(probabilities, probabilities.Max())
             : _bundle.Labels.ToList().IndexOf(label) is >= 0 and var k ? k
             : throw new OptionsException($"--class must be one of the model's labels ({string.Join(", ", _bundle.Labels)}), got '{label}'.");

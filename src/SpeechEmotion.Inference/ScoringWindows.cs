@@ -42,6 +42,17 @@ public static class ScoringWindows
         return (windows, first);
     }
 
+    /// <summary>Each input's logits [inputs × classes]: the mean of its windows' (<see cref="Split"/>, <see cref="MeanLogits"/>),
+    /// whose logits [windows × classes] <paramref name="logitsOf"/> gives — every scoring path (the library, evaluation,
+    /// explanations) scores by windows through here with its own forward.</summary>
+    public static float[] Logits(IReadOnlyList<Sequence> inputs, int window, int classes, Func<IReadOnlyList<Sequence>, float[]> logitsOf)
+    {
+        var (windows, first) = Split(inputs, window);
+        var mean = new float[inputs.Count * classes];
+        MeanLogits(logitsOf(windows), first, classes, mean);
+        return mean;
+    }
+
     /// <summary>Logits [windows × classes] → each input's mean over its windows [inputs × classes], summed in window order.</summary>
     public static void MeanLogits(ReadOnlySpan<float> windowLogits, ReadOnlySpan<int> first, int classes, Span<float> logits)
     {

@@ -461,14 +461,14 @@ public sealed class Trainer
     private static float[] PredictByWindows(SequenceClassifier model, Batcher batcher, IReadOnlyList<Sample> samples, out double loss, float temperature, float[]? logits, int window)
     {
         int classes = model.Config.Classes;
-        var (windows, first) = ScoringWindows.Split(samples.Select(s => s.Input).ToList(), window);
-        var owners = new Sample[windows.Count];
-        for (int i = 0; i < samples.Count; i++)
-            for (int w = first[i]; w < first[i + 1]; w++) owners[w] = samples[i] with { Input = windows[w] };
-        var windowLogits = new float[windows.Count * classes];
-        Predict(model, batcher, owners, out _, logits: windowLogits);
-        var mean = logits ?? new float[samples.Count * classes];
-        ScoringWindows.MeanLogits(windowLogits, first, classes, mean);
+        var mean = ScoringWindows.Logits(samples.Select(s => s.Input).ToList(), window, classes, windows =>
+        {
+            // A window carries no label (-1): its own loss is not computed, only its logits are wanted.
+            var windowLogits = new float[windows.Count * classes];
+            Predict(model, batcher, windows.Select(w => new Sample(w, -1, "", "")).ToList(), out _, logits: windowLogits);
+            return windowLogits;
+        });
+        if (logits is not null) mean.CopyTo(logits, 0);
         var probabilities = new float[samples.Count * classes];
         Calibration.Softmax(mean, classes, 1f, probabilities);
         double lossSum = 0;
