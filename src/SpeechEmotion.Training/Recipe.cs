@@ -90,6 +90,15 @@ public static class Recipes
     /// previous model).</summary>
     public const double DefaultFramesCropSeconds = 1.5;
 
+    /// <summary>The frames recipe's mixup (<see cref="TrainOptions.Mixup"/>): Beta parameter α 0.4, every training sequence
+    /// mixed with another of its batch; chosen on audit speakers by the rule of 2026-12-07 in benchmarks/accuracy.md
+    /// (seeds 77–80, on the crops; <c>--mixup 0</c> gives the previous model).</summary>
+    public const float DefaultFramesMixup = 0.4f;
+
+    /// <summary>The mixup α a recipe trains with unless told otherwise: <see cref="DefaultFramesMixup"/> for frames, 0 (off)
+    /// for seed. Give it to <see cref="TrainOptions"/>.</summary>
+    public static float DefaultMixup(RecipeKind kind) => kind == RecipeKind.Frames ? DefaultFramesMixup : 0f;
+
     /// <summary><c>--crop</c>'s seconds — when not given, <see cref="DefaultFramesCropSeconds"/> for frames and none for
     /// seed — as whole frames of the recipe's front end (its hop at its sample rate), at least one; 0 = off.</summary>
     public static int CropFrames(RecipeKind kind, double? given) =>

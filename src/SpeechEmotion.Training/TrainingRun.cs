@@ -173,6 +173,7 @@ public static class TrainingRun
         {
             ["init_seed"] = options.Train.Seed,
             ["crop_frames"] = options.Train.Crop,
+            ["mixup"] = options.Train.Mixup,
             ["score_window_frames"] = window,
             ["best_epoch"] = state.BestEpoch,
             ["epochs_run"] = state.Epoch,

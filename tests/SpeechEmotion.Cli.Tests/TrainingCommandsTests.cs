@@ -1,5 +1,6 @@
 using System.Text.Json;
 
+using SpeechEmotion.Training;
 using SpeechEmotion.Training.Experiments;
 
 namespace SpeechEmotion.Cli.Tests;
@@ -528,6 +529,32 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         Assert.Equal(11UL, InitSeed(resumed));
         CliRunner.Refused("--init-seed cannot be combined with --resume", "train", "--resume", resumed, "--init-seed", "12", "--cache", cache);
         CliRunner.Refused("--seeds and --init-seed exclude each other", "train", "--data", run.Data, "--seeds", "1,2", "--init-seed", "12", "--cache", cache);
+    }
+
+    /// <summary>
+    /// Mixup is the frames recipe's default (α 0.4): the default run says so and metrics.json records it; <c>--mixup 0</c>
+    /// turns it off (another model, recorded as 0, and no mixup in the training line); the seed recipe trains without it.
+    /// </summary>
+    [Fact]
+    public void MixupIsTheFramesRecipesDefault()
+    {
+        static float Mixup(string dir)
+        {
+            using var metrics = JsonDocument.Parse(File.ReadAllText(Path.Combine(dir, "metrics.json")));
+            return metrics.RootElement.GetProperty("mixup").GetSingle();
+        }
+        Assert.Contains(", with mixup (α 0.4)", run.Result.Output);
+        Assert.Equal(Recipes.DefaultFramesMixup, Mixup(run.Run));
+
+        var (mixed, _) = ShortRun("mixup-default", ["--epochs", "2"]);
+        var (plain, output) = ShortRun("mixup-off", ["--epochs", "2", "--mixup", "0"]);
+        Assert.DoesNotContain("with mixup", output);
+        Assert.Equal((0.4f, 0f), (Mixup(mixed), Mixup(plain)));
+        Assert.NotEqual(File.ReadAllBytes(Path.Combine(mixed, "model.safetensors")), File.ReadAllBytes(Path.Combine(plain, "model.safetensors")));
+
+        var (seed, seedOutput) = ShortRun("mixup-seed", ["--epochs", "2", "--recipe", "seed"]);
+        Assert.DoesNotContain("with mixup", seedOutput);
+        Assert.Equal(0f, Mixup(seed));
     }
 
     /// <summary>

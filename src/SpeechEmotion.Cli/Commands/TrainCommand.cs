@@ -153,11 +153,10 @@ public static class TrainCommand
             Description = "Which epoch's weights the run keeps: best (the best on the validation part, stopping after --patience epochs without a better one) " +
                           "or last (every one of --epochs trained, nothing chosen) [default: last for frames, best for seed]",
         };
-        var mixup = new Option<float>("--mixup")
+        var mixup = new Option<float?>("--mixup")
         {
-            Description = "Mixup with this Beta parameter α (e.g. 0.2): every training sequence is mixed, frame by frame, with another of its batch, " +
-                          "λ·its own + (1 − λ)·the other's, λ = max(u, 1 − u) with u ~ Beta(α, α), and learns the same mixture of their labels; 0 = off",
-            DefaultValueFactory = _ => 0f,
+            Description = "Mixup with this Beta parameter α: every training sequence is mixed, frame by frame, with another of its batch, " +
+                          "λ·its own + (1 − λ)·the other's, λ = max(u, 1 − u) with u ~ Beta(α, α), and learns the same mixture of their labels; 0 = off [default: 0.4 for frames, 0 for seed]",
         };
         var crop = new Option<double?>("--crop")
         {
@@ -242,7 +241,7 @@ public static class TrainCommand
             var train = new TrainOptions(parse.GetValue(epochs) ?? Recipes.DefaultEpochs(kind), parse.GetValue(batch), parse.GetValue(lr) ?? Recipes.DefaultLearningRate(kind), parse.GetValue(initSeed) ?? split.Seed, patience: parse.GetValue(patience), threads: parse.GetValue(threads),
                 masking: Masking(kind, parse.GetValue(maskTime), parse.GetValue(maskCoefficients)), labelSmoothing: parse.GetValue(labelSmoothing) ?? Recipes.DefaultSmoothing(kind),
                 weightAverage: parse.GetValue(weightAverage), balance: Balancing.Parse(parse.GetValue(balance)!), adversary: parse.GetValue(adversary), arousal: parse.GetValue(arousal),
-                mixup: parse.GetValue(mixup), weightDecay: parse.GetValue(weightDecay), schedule: parse.GetValue(schedule) is { } named ? ParseSchedule(named) : Recipes.DefaultSchedule(kind),
+                mixup: parse.GetValue(mixup) ?? Recipes.DefaultMixup(kind), weightDecay: parse.GetValue(weightDecay), schedule: parse.GetValue(schedule) is { } named ? ParseSchedule(named) : Recipes.DefaultSchedule(kind),
                 keep: parse.GetValue(keep) is { } kept ? ParseKeep(kept) : Recipes.DefaultKeep(kind), crop: Recipes.CropFrames(kind, parse.GetValue(crop)),
                 scoreWindow: Recipes.ScoreWindowFrames(kind, parse.GetValue(scoreWindow)));
             dir ??= parse.GetValue(outDir) ?? DefaultRunFolder(kind, split);
