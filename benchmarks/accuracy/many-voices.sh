@@ -3,7 +3,7 @@
 #   benchmarks/accuracy/many-voices.sh [OUT] [extra ser train options…]
 # Needs data/tess and data/ravdess (../shared/data/get-tess data/tess; ../shared/data/get-ravdess data/ravdess).
 # Each row is `ser train` with the default options (plus any extra ones given here), seed 1 unless the row says
-# otherwise; about 30 minutes on 2 cores. Prints one line per row: test accuracy, UAR and ECE beside the ECE a perfectly
+# otherwise; about 15 minutes on 2 cores (warm feature cache). Prints one line per row: test accuracy, UAR and ECE beside the ECE a perfectly
 # calibrated model with the same confidences would score on as many files (metrics.json's ece_floor) (for loso, the mean ±
 # standard deviation over the folds). The run folders stay in OUT (default runs/many-voices).
 set -euo pipefail
