@@ -91,7 +91,7 @@ public static class Recipes
     public const double DefaultFramesCropSeconds = 1.5;
 
     /// <summary>The frames recipe's mixup (<see cref="TrainOptions.Mixup"/>): Beta parameter α 0.4, every training sequence
-    /// mixed with another of its batch; chosen on audit speakers by the rule of 2026-12-07 in benchmarks/accuracy.md
+    /// mixed with another of its batch; chosen on audit and validation speakers by the rule of 2026-12-08 in benchmarks/accuracy.md
     /// (seeds 77–80, on the crops; <c>--mixup 0</c> gives the previous model).</summary>
     public const float DefaultFramesMixup = 0.4f;
 
