@@ -318,7 +318,7 @@ public sealed class TrainingCommandsTests(TrainedRunFixture run) : IClassFixture
         var (exit, output, _) = CliRunner.Run("inspect", "--model", Path.Combine(run.Run, "model.safetensors"));
         Assert.Equal(0, exit);
         Assert.Contains("lstm.weight_ih_l0_reverse", output);
-        // 4 gates × 96 units (the default width) by the default MFCCs (13) with Δ and ΔΔ, and pitch, voicing and energy (the default prosody).
+        // 4 gates × 128 units (the default width) by the default MFCCs (13) with Δ and ΔΔ, and pitch, voicing and energy (the default prosody).
         Assert.Contains($"[{4 * SpeechEmotion.Training.Recipes.DefaultFramesHidden}, {FramesFeatureSize}]", output);
         Assert.Contains("angry, disgust, fear, happy, neutral, pleasant_surprise, sad", output);
         Assert.Contains("window=trim", output);

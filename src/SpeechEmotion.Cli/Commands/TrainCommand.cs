@@ -39,7 +39,7 @@ public static class TrainCommand
         var cache = CommonOptions.Cache();
         var threads = CommonOptions.Threads();
         var mfcc = new Option<int?>("--n-mfcc") { Description = $"MFCCs per frame [default: {Recipes.DefaultFramesCoefficients} for frames, 40 for seed]" };
-        var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 96 for frames, 256 for seed]" };
+        var hidden = new Option<int?>("--hidden") { Description = "LSTM hidden size [default: 128 for frames, 256 for seed]" };
         var dropout = new Option<float?>("--dropout") { Description = $"Dropout rate of the classifier, on the pooled vector and after the dense layer, in training only; 0 = none [default: {Recipes.DefaultFramesDropout.ToString(System.Globalization.CultureInfo.InvariantCulture)} for frames, 0.2 for seed]" };
         var layers = new Option<int?>("--layers") { Description = "Stacked LSTM layers, each bidirectional (frames recipe), 1 to 4 [default: 1]" };
         var conv = new Option<string?>("--conv") { Description = "A convolution over frames before the LSTM, channels:kernel, e.g. 64:5 (frames recipe: ReLU after it, each recording's own frames only), or none [default: none]" };
